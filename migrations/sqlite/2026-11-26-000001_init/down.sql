@@ -1,0 +1,15 @@
+DROP TABLE audit_events;
+DROP TABLE action_tokens;
+DROP TABLE consents;
+DROP TABLE revoked_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE authorization_codes;
+DROP TABLE grants;
+DROP TABLE sessions;
+DROP TABLE app_assignments;
+DROP TABLE apps;
+DROP TABLE group_members;
+DROP TABLE tenant_groups;
+DROP TABLE credentials;
+DROP TABLE users;
+DROP TABLE tenants;

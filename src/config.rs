@@ -1,0 +1,179 @@
+//! Configuration: a TOML file (`--config FILE`, else `./guestlist.toml` when present) overlaid by
+//! `GUESTLIST_*` environment variables, the latter winning (see `shared/spec/interface.md`).
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub database_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub log: String,
+    /// Lifetimes, in seconds.
+    pub code_ttl: i64,
+    pub access_token_ttl: i64,
+    pub id_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub session_ttl: i64,
+    /// How many argon2id hashes may run at once; each takes 19 MiB, so this bounds their memory.
+    pub password_hash_concurrency: usize,
+    /// Database pool size.
+    pub db_pool_size: u32,
+}
+
+/// The file form: every key optional, named as the environment variables without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    keys_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    log: Option<String>,
+    code_ttl: Option<i64>,
+    access_token_ttl: Option<i64>,
+    id_token_ttl: Option<i64>,
+    refresh_token_ttl: Option<i64>,
+    session_ttl: Option<i64>,
+    password_hash_concurrency: Option<usize>,
+    db_pool_size: Option<u32>,
+}
+
+impl Config {
+    /// Loads the file (explicit path must exist; the default path is optional) and the environment.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let file = match path {
+            Some(p) => read_file(p)?,
+            None if Path::new("guestlist.toml").exists() => read_file(Path::new("guestlist.toml"))?,
+            None => FileConfig::default(),
+        };
+        Config::from_sources(file, |k| std::env::var(k).ok())
+    }
+
+    fn from_sources(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let s = |key: &str, from_file: Option<String>| env(&format!("GUESTLIST_{key}")).or(from_file);
+        let num = |key: &str, from_file: Option<i64>, default: i64| -> Result<i64> {
+            match env(&format!("GUESTLIST_{key}")) {
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| Error::Config(format!("GUESTLIST_{key} must be a whole number, got {v:?}"))),
+                None => Ok(from_file.unwrap_or(default)),
+            }
+        };
+        let data_dir = s("DATA_DIR", file.data_dir.map(|p| p.display().to_string())).unwrap_or_else(|| "./data".into());
+        let data_dir = PathBuf::from(data_dir);
+        let keys_dir = PathBuf::from(s("KEYS_DIR", file.keys_dir.map(|p| p.display().to_string())).unwrap_or_else(|| "./keys".into()));
+        let database_url = s("DATABASE_URL", file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}/guestlist.db", data_dir.display()));
+        let public_url = s("PUBLIC_URL", file.public_url).unwrap_or_else(|| "http://localhost:8080".into());
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(&public_url)
+            .map_err(|e| Error::Config(format!("public_url {public_url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::Config("public_url must be an http(s) URL without query or fragment".into()));
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let config = Config {
+            listen: s("LISTEN", file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url,
+            data_dir,
+            keys_dir,
+            database_url,
+            smtp_url: s("SMTP_URL", file.smtp_url).filter(|v| !v.is_empty()),
+            mail_from: s("MAIL_FROM", file.mail_from).unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
+            log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
+            code_ttl: num("CODE_TTL", file.code_ttl, 60)?,
+            access_token_ttl: num("ACCESS_TOKEN_TTL", file.access_token_ttl, 3600)?,
+            id_token_ttl: num("ID_TOKEN_TTL", file.id_token_ttl, 3600)?,
+            refresh_token_ttl: num("REFRESH_TOKEN_TTL", file.refresh_token_ttl, 30 * 24 * 3600)?,
+            session_ttl: num("SESSION_TTL", file.session_ttl, 12 * 3600)?,
+            password_hash_concurrency: num(
+                "PASSWORD_HASH_CONCURRENCY",
+                file.password_hash_concurrency.map(|v| v as i64),
+                cores as i64,
+            )?
+            .max(1) as usize,
+            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512) as u32,
+        };
+        for (name, v) in [
+            ("code_ttl", config.code_ttl),
+            ("access_token_ttl", config.access_token_ttl),
+            ("id_token_ttl", config.id_token_ttl),
+            ("refresh_token_ttl", config.refresh_token_ttl),
+            ("session_ttl", config.session_ttl),
+        ] {
+            if v <= 0 || v > 31_536_000 {
+                return Err(Error::Config(format!("{name} must be between 1 and 31536000 seconds")));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Cookies get `Secure` when people reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Where the file mail transport writes (`{data_dir}/outbox`).
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(file: &str, env: &[(&str, &str)]) -> Result<Config> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(toml::from_str(file).unwrap(), |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_interface_spec() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://localhost:8080");
+        assert_eq!(c.database_url, "sqlite://./data/guestlist.db");
+        assert_eq!(c.mail_from, "guestlist <no-reply@localhost>");
+        assert!(c.smtp_url.is_none());
+        assert_eq!(c.code_ttl, 60);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let c = load(
+            "listen = \"0.0.0.0:9000\"\npublic_url = \"https://id.example/\"\ndata_dir = \"/srv/gl\"",
+            &[("GUESTLIST_LISTEN", "127.0.0.1:1")],
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        assert_eq!(c.public_url, "https://id.example");
+        assert_eq!(c.database_url, "sqlite:///srv/gl/guestlist.db");
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        assert!(load("", &[("GUESTLIST_PUBLIC_URL", "not a url")]).is_err());
+        assert!(load("", &[("GUESTLIST_CODE_TTL", "soon")]).is_err());
+        assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! Random values, their hashes, and password hashing. Nothing here is hand-rolled: the OS RNG,
+//! SHA-256 from `sha2`, argon2id from `argon2`.
+
+pub mod password;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore;
+use sha2::{Digest, Sha256};
+
+/// 256 random bits from the OS, base64url without padding (43 characters). Used for codes, tokens,
+/// session secrets, client secrets and one-time links.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the OS random source failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a server-generated secret: SHA-256, hex. Such secrets carry 256 bits of
+/// entropy, so a fast hash is enough and keeps the token endpoint fast.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Compares two strings in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
+}
+
+/// The left half of the SHA-256 of a token, base64url: `at_hash` for RS256/ES256 (OIDC Core §3.1.3.6).
+/// EdDSA (Ed25519) uses SHA-512, per the OpenID Connect errata.
+pub fn left_half_hash(value: &str, alg: &str) -> String {
+    let digest: Vec<u8> = if alg == "EdDSA" {
+        sha2::Sha512::digest(value.as_bytes()).to_vec()
+    } else {
+        Sha256::digest(value.as_bytes()).to_vec()
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    #[test]
+    fn hashes_are_stable_hex() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn at_hash_example() {
+        // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ".
+        assert_eq!(left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "RS256"), "77QmUPtjPfzWtF2AnpK9RQ");
+    }
+}

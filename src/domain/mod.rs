@@ -1,0 +1,35 @@
+//! Pure types and rules: no I/O, no actix, no diesel. Everything here is unit-tested in place.
+
+pub mod claims;
+pub mod email;
+pub mod pkce;
+pub mod redirect;
+pub mod scope;
+pub mod tenant;
+pub mod user;
+
+use std::fmt;
+
+/// A rule broken by some input; `field` names the input so a form or an API can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl DomainError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        DomainError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for DomainError {}

@@ -1,0 +1,115 @@
+//! Storage: diesel over SQLite (embedded default) and PostgreSQL through one `MultiConnection`.
+//!
+//! Blocking database work runs on tokio's blocking pool, never on the async executor. SQLite allows one
+//! writer at a time, so writes go through a one-connection pool there (no `SQLITE_BUSY` races between
+//! our own writers) while reads use the shared pool; on PostgreSQL both are the same pool.
+
+pub mod connection;
+pub mod models;
+pub mod queries;
+pub mod schema;
+
+use crate::error::{Error, Result};
+use connection::{AnyConnection, Backend, ConnectionManager};
+use diesel::Connection;
+use diesel::r2d2::{Pool, PooledConnection};
+use std::time::Duration;
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type Conn = PooledConnection<ConnectionManager>;
+
+#[derive(Clone)]
+pub struct Store {
+    read: DbPool,
+    write: DbPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file's directory when needed); fails with the driver's own
+    /// message when the database cannot be reached.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Store> {
+        let manager = ConnectionManager::new(url)?;
+        let backend = manager.backend();
+        if let Some(path) = manager.sqlite_path()
+            && let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Config(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        // Probe once so a bad URL fails with the driver's message rather than a pool timeout.
+        manager.connect_now()?;
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(5))
+                .build(manager.clone())
+                .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+        };
+        let read = build(pool_size)?;
+        let write = match backend {
+            Backend::Sqlite => build(1)?,
+            Backend::Postgres => read.clone(),
+        };
+        Ok(Store { read, write, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations (under an advisory lock on PostgreSQL, so two processes starting
+    /// at once do not race).
+    pub fn migrate(&self) -> Result<usize> {
+        let mut conn = self.write.get()?;
+        connection::run_migrations(&mut conn)
+    }
+
+    /// Runs `f` with a read connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Runs `f` in one transaction on the write connection; any error rolls everything back.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            conn.transaction(|c| f(c))
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Blocking variants for the CLI, which has no async executor of its own to spare.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+        let mut conn = self.read.get()?;
+        f(&mut conn)
+    }
+
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+        let mut conn = self.write.get()?;
+        conn.transaction(|c| f(c))
+    }
+
+    /// True when the database answers a trivial query (readiness).
+    pub async fn ping(&self) -> bool {
+        self.read(|c| connection::ping(c)).await.is_ok()
+    }
+}

@@ -1,0 +1,200 @@
+//! Rows as diesel reads and writes them. Conversions into domain types live beside the queries.
+
+use super::schema::*;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tenants)]
+pub struct TenantRow {
+    pub id: String,
+    pub slug: String,
+    pub display_name: String,
+    pub primary_domain: String,
+    pub unmanaged: bool,
+    pub self_service_signup: bool,
+    pub settings: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_type: String,
+    pub creation_type: Option<String>,
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub mail: String,
+    pub mail_lower: String,
+    pub preferred_language: Option<String>,
+    pub enabled: bool,
+    pub roles: String,
+    pub external_user_state: Option<String>,
+    pub external_user_state_changed_at: Option<i64>,
+    pub sign_in_name: Option<String>,
+    pub alt_sec_id: Option<String>,
+    pub home_user_id: Option<String>,
+    pub home_issuer: Option<String>,
+    pub email_verified: bool,
+    pub profile: String,
+    pub last_sign_in_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credentials)]
+pub struct CredentialRow {
+    pub user_id: String,
+    pub email_lower: String,
+    pub password_hash: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenant_groups)]
+pub struct GroupRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = group_members)]
+pub struct GroupMemberRow {
+    pub group_id: String,
+    pub user_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = apps, treat_none_as_null = true)]
+pub struct AppRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub first_party: bool,
+    pub assignment_required: bool,
+    pub id_token_signing_alg: String,
+    pub allowed_scopes: String,
+    pub settings: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = app_assignments)]
+pub struct AssignmentRow {
+    pub app_id: String,
+    pub principal_type: String,
+    pub principal_id: String,
+    pub app_role: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub secret_hash: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+pub struct GrantRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub scope: String,
+    pub claims: Option<String>,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_codes)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub tenant_id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub claims: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+    pub grant_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = consents)]
+pub struct ConsentRow {
+    pub user_id: String,
+    pub app_id: String,
+    pub scope: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = action_tokens)]
+pub struct ActionTokenRow {
+    pub token_hash: String,
+    pub purpose: String,
+    pub tenant_id: String,
+    pub user_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub at: i64,
+    pub event_name: String,
+    pub actor: String,
+    pub target: String,
+    pub outcome: String,
+    pub details: String,
+}

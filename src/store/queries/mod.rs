@@ -1,0 +1,11 @@
+//! Queries, one file per table family. Each function takes a connection, so a service can call
+//! several inside one transaction.
+
+pub mod action_tokens;
+pub mod apps;
+pub mod audit;
+pub mod groups;
+pub mod oauth;
+pub mod sessions;
+pub mod tenants;
+pub mod users;

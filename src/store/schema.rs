@@ -1,0 +1,222 @@
+//! diesel table definitions, kept by hand in step with `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        slug -> Text,
+        display_name -> Text,
+        primary_domain -> Text,
+        unmanaged -> Bool,
+        self_service_signup -> Bool,
+        settings -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        tenant_id -> Text,
+        user_type -> Text,
+        creation_type -> Nullable<Text>,
+        user_principal_name -> Text,
+        display_name -> Text,
+        mail -> Text,
+        mail_lower -> Text,
+        preferred_language -> Nullable<Text>,
+        enabled -> Bool,
+        roles -> Text,
+        external_user_state -> Nullable<Text>,
+        external_user_state_changed_at -> Nullable<BigInt>,
+        sign_in_name -> Nullable<Text>,
+        alt_sec_id -> Nullable<Text>,
+        home_user_id -> Nullable<Text>,
+        home_issuer -> Nullable<Text>,
+        email_verified -> Bool,
+        profile -> Text,
+        last_sign_in_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    credentials (user_id) {
+        user_id -> Text,
+        email_lower -> Text,
+        password_hash -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenant_groups (id) {
+        id -> Text,
+        tenant_id -> Text,
+        display_name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    apps (id) {
+        id -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        first_party -> Bool,
+        assignment_required -> Bool,
+        id_token_signing_alg -> Text,
+        allowed_scopes -> Text,
+        settings -> Text,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_assignments (app_id, principal_type, principal_id, app_role) {
+        app_id -> Text,
+        principal_type -> Text,
+        principal_id -> Text,
+        app_role -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        secret_hash -> Text,
+        user_id -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        tenant_id -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        scope -> Text,
+        claims -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> BigInt,
+        acr -> Text,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        tenant_id -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        redirect_uri -> Text,
+        scope -> Text,
+        claims -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        auth_time -> BigInt,
+        acr -> Text,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+        grant_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        rotated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (user_id, app_id) {
+        user_id -> Text,
+        app_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    action_tokens (token_hash) {
+        token_hash -> Text,
+        purpose -> Text,
+        tenant_id -> Text,
+        user_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        at -> BigInt,
+        event_name -> Text,
+        actor -> Text,
+        target -> Text,
+        outcome -> Text,
+        details -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    credentials,
+    tenant_groups,
+    group_members,
+    apps,
+    app_assignments,
+    sessions,
+    grants,
+    authorization_codes,
+    refresh_tokens,
+    revoked_tokens,
+    consents,
+    action_tokens,
+    audit_events,
+);
