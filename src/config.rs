@@ -60,28 +60,41 @@ impl Config {
     }
 
     fn from_sources(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let s = |key: &str, from_file: Option<String>| env(&format!("GUESTLIST_{key}")).or(from_file);
+        let s =
+            |key: &str, from_file: Option<String>| env(&format!("GUESTLIST_{key}")).or(from_file);
         let num = |key: &str, from_file: Option<i64>, default: i64| -> Result<i64> {
             match env(&format!("GUESTLIST_{key}")) {
-                Some(v) => v
-                    .parse()
-                    .map_err(|_| Error::Config(format!("GUESTLIST_{key} must be a whole number, got {v:?}"))),
+                Some(v) => v.parse().map_err(|_| {
+                    Error::Config(format!("GUESTLIST_{key} must be a whole number, got {v:?}"))
+                }),
                 None => Ok(from_file.unwrap_or(default)),
             }
         };
-        let data_dir = s("DATA_DIR", file.data_dir.map(|p| p.display().to_string())).unwrap_or_else(|| "./data".into());
+        let data_dir = s("DATA_DIR", file.data_dir.map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "./data".into());
         let data_dir = PathBuf::from(data_dir);
-        let keys_dir = PathBuf::from(s("KEYS_DIR", file.keys_dir.map(|p| p.display().to_string())).unwrap_or_else(|| "./keys".into()));
+        let keys_dir = PathBuf::from(
+            s("KEYS_DIR", file.keys_dir.map(|p| p.display().to_string()))
+                .unwrap_or_else(|| "./keys".into()),
+        );
         let database_url = s("DATABASE_URL", file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}/guestlist.db", data_dir.display()));
-        let public_url = s("PUBLIC_URL", file.public_url).unwrap_or_else(|| "http://localhost:8080".into());
+        let public_url =
+            s("PUBLIC_URL", file.public_url).unwrap_or_else(|| "http://localhost:8080".into());
         let public_url = public_url.trim_end_matches('/').to_string();
         let parsed = url::Url::parse(&public_url)
             .map_err(|e| Error::Config(format!("public_url {public_url:?} is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(Error::Config("public_url must be an http(s) URL without query or fragment".into()));
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(Error::Config(
+                "public_url must be an http(s) URL without query or fragment".into(),
+            ));
         }
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let config = Config {
             listen: s("LISTEN", file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             public_url,
@@ -89,7 +102,8 @@ impl Config {
             keys_dir,
             database_url,
             smtp_url: s("SMTP_URL", file.smtp_url).filter(|v| !v.is_empty()),
-            mail_from: s("MAIL_FROM", file.mail_from).unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
+            mail_from: s("MAIL_FROM", file.mail_from)
+                .unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
             log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
             code_ttl: num("CODE_TTL", file.code_ttl, 60)?,
             access_token_ttl: num("ACCESS_TOKEN_TTL", file.access_token_ttl, 3600)?,
@@ -102,7 +116,8 @@ impl Config {
                 cores as i64,
             )?
             .max(1) as usize,
-            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512) as u32,
+            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
+                as u32,
         };
         for (name, v) in [
             ("code_ttl", config.code_ttl),
@@ -112,7 +127,9 @@ impl Config {
             ("session_ttl", config.session_ttl),
         ] {
             if v <= 0 || v > 31_536_000 {
-                return Err(Error::Config(format!("{name} must be between 1 and 31536000 seconds")));
+                return Err(Error::Config(format!(
+                    "{name} must be between 1 and 31536000 seconds"
+                )));
             }
         }
         Ok(config)
@@ -141,7 +158,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(file: &str, env: &[(&str, &str)]) -> Result<Config> {
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_sources(toml::from_str(file).unwrap(), |k| env.get(k).cloned())
     }
 

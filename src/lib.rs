@@ -1,9 +1,14 @@
 //! guestlist: an OpenID Connect identity provider for organisations and their partner guests.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod keys;
+pub mod server;
+pub mod service;
 pub mod store;
+pub mod templates;

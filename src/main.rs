@@ -1,1 +1,13 @@
-fn main() {}
+use clap::Parser;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    let cli = guestlist::cli::Cli::parse();
+    match guestlist::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("guestlist: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 /// session secrets, client secrets and one-time links.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the OS random source failed");
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the OS random source failed");
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -52,7 +54,10 @@ mod tests {
         let a = random_token();
         assert_eq!(a.len(), 43);
         assert_ne!(a, random_token());
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
     }
 
     #[test]
@@ -66,6 +71,9 @@ mod tests {
     #[test]
     fn at_hash_example() {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ".
-        assert_eq!(left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "RS256"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "RS256"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

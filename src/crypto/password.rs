@@ -4,8 +4,8 @@
 //! burst of sign-ins from exhausting memory or the blocking pool; requests beyond it wait their turn.
 
 use crate::error::{Error, Result};
-use argon2::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{PasswordHasher as _, PasswordVerifier as _};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -23,7 +23,9 @@ pub fn hash_blocking(password: &str) -> Result<String> {
 }
 
 pub fn verify_blocking(password: &str, stored: &str) -> bool {
-    argon2().verify_password(password.as_bytes(), stored).is_ok()
+    argon2()
+        .verify_password(password.as_bytes(), stored)
+        .is_ok()
 }
 
 #[derive(Clone)]

@@ -103,7 +103,10 @@ impl RequestedClaims {
         let value: Value = serde_json::from_str(raw)
             .map_err(|_| super::DomainError::new("claims", "claims must be a JSON object"))?;
         let Value::Object(obj) = value else {
-            return Err(super::DomainError::new("claims", "claims must be a JSON object"));
+            return Err(super::DomainError::new(
+                "claims",
+                "claims must be a JSON object",
+            ));
         };
         let names = |key: &str| -> Vec<String> {
             match obj.get(key) {
@@ -180,7 +183,10 @@ fn standard_claims(s: &Subject) -> Map<String, Value> {
         m.insert("email_verified".into(), json!(s.email_verified));
     }
     if m.contains_key("phone_number") {
-        m.insert("phone_number_verified".into(), json!(p.phone_number_verified.unwrap_or(false)));
+        m.insert(
+            "phone_number_verified".into(),
+            json!(p.phone_number_verified.unwrap_or(false)),
+        );
     }
     if let Some(addr) = p.address.as_ref().filter(|a| !a.is_empty()) {
         m.insert("address".into(), Value::Object(addr.clone()));
@@ -192,7 +198,11 @@ fn standard_claims(s: &Subject) -> Map<String, Value> {
 }
 
 /// Directory claims every token about a user carries (spec §4).
-fn directory_claims(s: &Subject, optional: &[OptionalClaim], membership: &Membership) -> Map<String, Value> {
+fn directory_claims(
+    s: &Subject,
+    optional: &[OptionalClaim],
+    membership: &Membership,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("tid".into(), json!(s.tid));
     m.insert("oid".into(), json!(s.oid));
@@ -212,7 +222,9 @@ fn directory_claims(s: &Subject, optional: &[OptionalClaim], membership: &Member
             m.insert("email".into(), json!(s.mail));
             if optional.contains(&OptionalClaim::IncludeExternallyAuthenticatedUpn) {
                 m.insert("upn".into(), json!(s.upn.as_str()));
-            } else if optional.contains(&OptionalClaim::IncludeExternallyAuthenticatedUpnWithoutHash) {
+            } else if optional
+                .contains(&OptionalClaim::IncludeExternallyAuthenticatedUpnWithoutHash)
+            {
                 m.insert("upn".into(), json!(s.upn.without_hash()));
             }
         }
@@ -274,7 +286,18 @@ pub fn userinfo_claims(
 /// Every claim name discovery lists in `claims_supported`.
 pub fn supported_claims() -> Vec<&'static str> {
     let mut v = vec![
-        "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "sid",
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+        "at_hash",
+        "sid",
     ];
     v.extend_from_slice(PROFILE_CLAIMS);
     v.extend_from_slice(&[
@@ -344,79 +367,169 @@ mod tests {
 
     #[test]
     fn member_id_token_has_directory_claims_and_no_profile() {
-        let c = id_token_claims(&member(), &scopes("openid profile email"), &[], &Membership::default(), &RequestedClaims::default());
+        let c = id_token_claims(
+            &member(),
+            &scopes("openid profile email"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(c["sub"], "3f1c");
         assert_eq!(c["oid"], "3f1c");
         assert_eq!(c["tid"], "t-1");
         assert_eq!(c["acct"], 0);
         assert_eq!(c["upn"], "alice@contoso.example");
         for absent in ["name", "email", "idp", "altsecid", "groups", "phone_number"] {
-            assert!(!c.contains_key(absent), "{absent} must not be in a member's ID token by default");
+            assert!(
+                !c.contains_key(absent),
+                "{absent} must not be in a member's ID token by default"
+            );
         }
     }
 
     #[test]
     fn member_email_in_id_token_when_the_app_asks_and_scope_allows() {
         let opt = [OptionalClaim::Email];
-        let with = id_token_claims(&member(), &scopes("openid email"), &opt, &Membership::default(), &RequestedClaims::default());
+        let with = id_token_claims(
+            &member(),
+            &scopes("openid email"),
+            &opt,
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(with["email"], "alice@contoso.example");
         assert_eq!(with["email_verified"], true);
-        let without_scope = id_token_claims(&member(), &scopes("openid"), &opt, &Membership::default(), &RequestedClaims::default());
+        let without_scope = id_token_claims(
+            &member(),
+            &scopes("openid"),
+            &opt,
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert!(!without_scope.contains_key("email"));
     }
 
     #[test]
     fn guest_tokens_carry_home_and_always_email() {
-        let c = id_token_claims(&guest(), &scopes("openid"), &[], &Membership::default(), &RequestedClaims::default());
+        let c = id_token_claims(
+            &guest(),
+            &scopes("openid"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(c["acct"], 1);
         assert_eq!(c["idp"], "https://id.example/t/fabrikam");
         assert_eq!(c["altsecid"], "alt-123");
         assert_eq!(c["email"], "bob@fabrikam.example");
         assert_eq!(c["tid"], "t-contoso");
-        assert!(!c.contains_key("upn"), "guests get upn only when the app opts in");
+        assert!(
+            !c.contains_key("upn"),
+            "guests get upn only when the app opts in"
+        );
     }
 
     #[test]
     fn guest_upn_forms_by_opt_in() {
-        let hash = id_token_claims(&guest(), &scopes("openid"), &[OptionalClaim::IncludeExternallyAuthenticatedUpn], &Membership::default(), &RequestedClaims::default());
+        let hash = id_token_claims(
+            &guest(),
+            &scopes("openid"),
+            &[OptionalClaim::IncludeExternallyAuthenticatedUpn],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(hash["upn"], "bob_fabrikam.example#EXT#@contoso.example");
-        let nohash = id_token_claims(&guest(), &scopes("openid"), &[OptionalClaim::IncludeExternallyAuthenticatedUpnWithoutHash], &Membership::default(), &RequestedClaims::default());
+        let nohash = id_token_claims(
+            &guest(),
+            &scopes("openid"),
+            &[OptionalClaim::IncludeExternallyAuthenticatedUpnWithoutHash],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(nohash["upn"], "bob_fabrikam.example_EXT_@contoso.example");
     }
 
     #[test]
     fn userinfo_follows_scopes_exactly() {
         let s = member();
-        let only_email = userinfo_claims(&s, &scopes("openid email"), &[], &Membership::default(), &RequestedClaims::default());
+        let only_email = userinfo_claims(
+            &s,
+            &scopes("openid email"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(only_email["email"], "alice@contoso.example");
         assert!(!only_email.contains_key("name"));
         assert!(!only_email.contains_key("phone_number"));
-        let profile = userinfo_claims(&s, &scopes("openid profile"), &[], &Membership::default(), &RequestedClaims::default());
+        let profile = userinfo_claims(
+            &s,
+            &scopes("openid profile"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(profile["name"], "Alice");
         assert_eq!(profile["given_name"], "Alice");
         assert_eq!(profile["updated_at"], 1_700_000_000);
         assert!(!profile.contains_key("email"));
-        let phone = userinfo_claims(&s, &scopes("openid phone"), &[], &Membership::default(), &RequestedClaims::default());
+        let phone = userinfo_claims(
+            &s,
+            &scopes("openid phone"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert_eq!(phone["phone_number_verified"], false);
     }
 
     #[test]
     fn claims_parameter_releases_single_claims() {
         let req = RequestedClaims::parse(r#"{"userinfo":{"name":{"essential":true}}}"#).unwrap();
-        let ui = userinfo_claims(&member(), &scopes("openid"), &[], &Membership::default(), &req);
+        let ui = userinfo_claims(
+            &member(),
+            &scopes("openid"),
+            &[],
+            &Membership::default(),
+            &req,
+        );
         assert_eq!(ui["name"], "Alice");
-        let idt = id_token_claims(&member(), &scopes("openid"), &[], &Membership::default(), &req);
-        assert!(!idt.contains_key("name"), "a userinfo request keeps the claim out of the ID token");
+        let idt = id_token_claims(
+            &member(),
+            &scopes("openid"),
+            &[],
+            &Membership::default(),
+            &req,
+        );
+        assert!(
+            !idt.contains_key("name"),
+            "a userinfo request keeps the claim out of the ID token"
+        );
         assert!(RequestedClaims::parse("[1]").is_err());
         assert!(RequestedClaims::parse("{").is_err());
     }
 
     #[test]
     fn groups_and_roles_only_when_asked() {
-        let m = Membership { groups: vec!["g1".into()], roles: vec!["Reader".into()] };
-        let none = id_token_claims(&member(), &scopes("openid"), &[], &m, &RequestedClaims::default());
+        let m = Membership {
+            groups: vec!["g1".into()],
+            roles: vec!["Reader".into()],
+        };
+        let none = id_token_claims(
+            &member(),
+            &scopes("openid"),
+            &[],
+            &m,
+            &RequestedClaims::default(),
+        );
         assert!(!none.contains_key("groups") && !none.contains_key("roles"));
-        let both = id_token_claims(&member(), &scopes("openid"), &[OptionalClaim::Groups, OptionalClaim::Roles], &m, &RequestedClaims::default());
+        let both = id_token_claims(
+            &member(),
+            &scopes("openid"),
+            &[OptionalClaim::Groups, OptionalClaim::Roles],
+            &m,
+            &RequestedClaims::default(),
+        );
         assert_eq!(both["groups"], json!(["g1"]));
         assert_eq!(both["roles"], json!(["Reader"]));
     }
@@ -425,7 +538,13 @@ mod tests {
     fn empty_values_are_left_out() {
         let mut s = member();
         s.profile.nickname = Some("  ".into());
-        let c = userinfo_claims(&s, &scopes("openid profile"), &[], &Membership::default(), &RequestedClaims::default());
+        let c = userinfo_claims(
+            &s,
+            &scopes("openid profile"),
+            &[],
+            &Membership::default(),
+            &RequestedClaims::default(),
+        );
         assert!(!c.contains_key("nickname"));
     }
 }

@@ -23,13 +23,19 @@ impl EmailAddress {
         if local.is_empty() || local.len() > 64 || local.contains('@') {
             return err("The part before the @ is not valid.");
         }
-        if local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
+        if local
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c))
+        {
             return err("The part before the @ contains a character that is not allowed.");
         }
         if !valid_domain(domain) {
             return err("The part after the @ is not a valid domain.");
         }
-        Ok(EmailAddress(format!("{local}@{}", domain.to_ascii_lowercase())))
+        Ok(EmailAddress(format!(
+            "{local}@{}",
+            domain.to_ascii_lowercase()
+        )))
     }
 
     pub fn as_str(&self) -> &str {
@@ -77,8 +83,21 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "alice", "@x.example", "a@", "a@b", "a b@x.example", "a@-x.example", "a@x..example", "a<@x.example"] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "",
+            "alice",
+            "@x.example",
+            "a@",
+            "a@b",
+            "a b@x.example",
+            "a@-x.example",
+            "a@x..example",
+            "a<@x.example",
+        ] {
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

@@ -21,12 +21,18 @@ pub fn parse_challenge(challenge: &str, method: Option<&str>) -> Result<String, 
             ));
         }
         Some(_) => {
-            return Err(DomainError::new("code_challenge_method", "unsupported code_challenge_method; use S256"));
+            return Err(DomainError::new(
+                "code_challenge_method",
+                "unsupported code_challenge_method; use S256",
+            ));
         }
     }
     // An S256 challenge is a base64url SHA-256 digest: exactly 43 characters.
     if challenge.len() != 43 || !challenge.bytes().all(is_unreserved) {
-        return Err(DomainError::new("code_challenge", "code_challenge must be a 43-character base64url S256 value"));
+        return Err(DomainError::new(
+            "code_challenge",
+            "code_challenge must be a 43-character base64url S256 value",
+        ));
     }
     Ok(challenge.to_string())
 }
@@ -51,7 +57,10 @@ mod tests {
     #[test]
     fn rfc_example_verifies() {
         assert!(verify(VERIFIER, CHALLENGE));
-        assert!(!verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx", CHALLENGE));
+        assert!(!verify(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx",
+            CHALLENGE
+        ));
     }
 
     #[test]

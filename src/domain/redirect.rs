@@ -10,19 +10,29 @@ pub fn parse_registered(raw: &str) -> Result<String, DomainError> {
     let parsed = url::Url::parse(uri)
         .map_err(|_| DomainError::new("redirect_uri", format!("{uri:?} is not an absolute URI")))?;
     if parsed.fragment().is_some() {
-        return Err(DomainError::new("redirect_uri", "a redirect URI cannot contain a fragment (#)"));
+        return Err(DomainError::new(
+            "redirect_uri",
+            "a redirect URI cannot contain a fragment (#)",
+        ));
     }
     match parsed.scheme() {
         "https" => {}
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
-            let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost");
+            let loopback =
+                matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost");
             if !loopback {
-                return Err(DomainError::new("redirect_uri", "http is allowed only for localhost; use https"));
+                return Err(DomainError::new(
+                    "redirect_uri",
+                    "http is allowed only for localhost; use https",
+                ));
             }
         }
         "javascript" | "data" | "file" | "vbscript" => {
-            return Err(DomainError::new("redirect_uri", "that URI scheme is not allowed"));
+            return Err(DomainError::new(
+                "redirect_uri",
+                "that URI scheme is not allowed",
+            ));
         }
         _ => {}
     }
@@ -31,7 +41,10 @@ pub fn parse_registered(raw: &str) -> Result<String, DomainError> {
 
 /// A request's `redirect_uri` must equal one registered value exactly: no prefix, no added query.
 pub fn matches_registered<'a>(requested: &str, registered: &'a [String]) -> Option<&'a str> {
-    registered.iter().find(|r| r.as_str() == requested).map(String::as_str)
+    registered
+        .iter()
+        .find(|r| r.as_str() == requested)
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -54,7 +67,12 @@ mod tests {
     fn matching_is_exact() {
         let reg = vec!["https://app.example/cb".to_string()];
         assert!(matches_registered("https://app.example/cb", &reg).is_some());
-        for near in ["https://app.example/cb/", "https://app.example/cb?x=1", "https://APP.example/cb", "https://app.example/cb/extra"] {
+        for near in [
+            "https://app.example/cb/",
+            "https://app.example/cb?x=1",
+            "https://APP.example/cb",
+            "https://app.example/cb/extra",
+        ] {
             assert!(matches_registered(near, &reg).is_none(), "{near}");
         }
     }

@@ -4,7 +4,14 @@ use super::DomainError;
 use std::collections::BTreeSet;
 
 /// Scopes this provider knows; others in an authorization request are ignored (OIDC Core §3.1.2.1).
-pub const STANDARD_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+pub const STANDARD_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// A set of scope tokens, kept sorted so its stored form does not depend on request order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +26,10 @@ impl Scopes {
                 .bytes()
                 .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
             if !ok || token.len() > 128 {
-                return Err(DomainError::new("scope", "A scope contains a character that is not allowed."));
+                return Err(DomainError::new(
+                    "scope",
+                    "A scope contains a character that is not allowed.",
+                ));
             }
             set.insert(token.to_string());
         }

@@ -13,7 +13,8 @@ impl TenantSlug {
         let ok = (2..=63).contains(&s.len())
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
             return Err(DomainError::new(
                 "slug",
@@ -36,7 +37,10 @@ pub fn issuer(public_url: &str, slug: &str) -> String {
 pub fn parse_primary_domain(raw: &str) -> Result<String, DomainError> {
     let d = raw.trim().to_ascii_lowercase();
     if !valid_domain(&d) {
-        return Err(DomainError::new("domain", "Enter a domain name such as contoso.example."));
+        return Err(DomainError::new(
+            "domain",
+            "Enter a domain name such as contoso.example.",
+        ));
     }
     Ok(d)
 }
@@ -56,7 +60,13 @@ mod tests {
 
     #[test]
     fn issuer_has_no_trailing_slash_drift() {
-        assert_eq!(issuer("https://id.example/", "contoso"), "https://id.example/t/contoso");
-        assert_eq!(issuer("https://id.example", "contoso"), "https://id.example/t/contoso");
+        assert_eq!(
+            issuer("https://id.example/", "contoso"),
+            "https://id.example/t/contoso"
+        );
+        assert_eq!(
+            issuer("https://id.example", "contoso"),
+            "https://id.example/t/contoso"
+        );
     }
 }

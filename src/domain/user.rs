@@ -56,11 +56,18 @@ string_enum!(
 
 /// Roles are stored space-separated; unknown words are dropped rather than trusted.
 pub fn parse_roles(stored: &str) -> Vec<Role> {
-    stored.split_whitespace().filter_map(|r| Role::parse(r).ok()).collect()
+    stored
+        .split_whitespace()
+        .filter_map(|r| Role::parse(r).ok())
+        .collect()
 }
 
 pub fn format_roles(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A user principal name. Members get `local@tenant-domain`; guests get the `#EXT#` form.
@@ -75,7 +82,11 @@ impl Upn {
     /// `alice@fabrikam.example` invited by `contoso.example` becomes
     /// `alice_fabrikam.example#EXT#@contoso.example`.
     pub fn guest(invited: &EmailAddress, tenant_domain: &str) -> Upn {
-        Upn(format!("{}#EXT#@{}", invited.as_str().replace('@', "_"), tenant_domain))
+        Upn(format!(
+            "{}#EXT#@{}",
+            invited.as_str().replace('@', "_"),
+            tenant_domain
+        ))
     }
 
     /// The `_EXT_` form some relying apps need, since `#` is awkward in URLs and file names.
@@ -99,10 +110,16 @@ pub fn parse_display_name(raw: &str) -> Result<String, DomainError> {
         return Err(DomainError::new("display_name", "Enter a display name."));
     }
     if name.chars().count() > 256 {
-        return Err(DomainError::new("display_name", "A display name has at most 256 characters."));
+        return Err(DomainError::new(
+            "display_name",
+            "A display name has at most 256 characters.",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(DomainError::new("display_name", "A display name cannot contain control characters."));
+        return Err(DomainError::new(
+            "display_name",
+            "A display name cannot contain control characters.",
+        ));
     }
     Ok(name.to_string())
 }
@@ -117,7 +134,10 @@ pub fn check_new_password(password: &str, confirm: &str) -> Result<(), DomainErr
         return Err(DomainError::new("password", "Use at most 1024 bytes."));
     }
     if password != confirm {
-        return Err(DomainError::new("confirm_password", "The two passwords do not match."));
+        return Err(DomainError::new(
+            "confirm_password",
+            "The two passwords do not match.",
+        ));
     }
     Ok(())
 }
@@ -131,26 +151,40 @@ mod tests {
         let e = EmailAddress::parse("alice@fabrikam.example").unwrap();
         let upn = Upn::guest(&e, "contoso.example");
         assert_eq!(upn.as_str(), "alice_fabrikam.example#EXT#@contoso.example");
-        assert_eq!(upn.without_hash(), "alice_fabrikam.example_EXT_@contoso.example");
+        assert_eq!(
+            upn.without_hash(),
+            "alice_fabrikam.example_EXT_@contoso.example"
+        );
     }
 
     #[test]
     fn enums_round_trip_and_reject_unknown_values() {
         assert_eq!(UserType::parse("Guest").unwrap(), UserType::Guest);
-        assert_eq!(ExternalUserState::PendingAcceptance.as_str(), "PendingAcceptance");
+        assert_eq!(
+            ExternalUserState::PendingAcceptance.as_str(),
+            "PendingAcceptance"
+        );
         assert!(UserType::parse("guest").is_err());
     }
 
     #[test]
     fn roles_ignore_unknown_words() {
-        assert_eq!(parse_roles("Admin bogus GuestInviter"), vec![Role::Admin, Role::GuestInviter]);
+        assert_eq!(
+            parse_roles("Admin bogus GuestInviter"),
+            vec![Role::Admin, Role::GuestInviter]
+        );
         assert_eq!(format_roles(&[Role::Admin]), "Admin");
     }
 
     #[test]
     fn password_rules() {
         assert!(check_new_password("short", "short").is_err());
-        assert_eq!(check_new_password("long enough pw", "other").unwrap_err().field, "confirm_password");
+        assert_eq!(
+            check_new_password("long enough pw", "other")
+                .unwrap_err()
+                .field,
+            "confirm_password"
+        );
         assert!(check_new_password("long enough pw", "long enough pw").is_ok());
     }
 

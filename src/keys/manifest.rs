@@ -34,7 +34,8 @@ impl Manifest {
     pub fn save(&self, dir: &Path) -> Result<()> {
         let tmp = dir.join(format!(".keyset.{}.tmp", std::process::id()));
         let text = serde_json::to_string_pretty(self).map_err(Error::internal)?;
-        std::fs::write(&tmp, text).map_err(|e| Error::Config(format!("cannot write {}: {e}", tmp.display())))?;
+        std::fs::write(&tmp, text)
+            .map_err(|e| Error::Config(format!("cannot write {}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, Self::path(dir)).map_err(Error::internal)
     }
 }

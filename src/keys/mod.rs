@@ -10,7 +10,7 @@ mod manifest;
 
 use crate::error::{Error, Result};
 use josekit::jwk::{Jwk, KeyPair};
-use josekit::jws::{EdDSA, ES256, JwsHeader, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256};
 use josekit::jwt::{self, JwtPayload};
 use manifest::{KeyEntry, Manifest};
 use std::collections::HashMap;
@@ -68,7 +68,8 @@ fn now() -> i64 {
 }
 
 fn generate(alg: SigningAlg) -> Result<(Vec<u8>, Jwk)> {
-    let err = |e: josekit::JoseError| Error::Internal(format!("generating a {} key: {e}", alg.as_str()));
+    let err =
+        |e: josekit::JoseError| Error::Internal(format!("generating a {} key: {e}", alg.as_str()));
     Ok(match alg {
         SigningAlg::RS256 => {
             let kp = RS256.generate_key_pair(2048).map_err(err)?;
@@ -79,7 +80,9 @@ fn generate(alg: SigningAlg) -> Result<(Vec<u8>, Jwk)> {
             (kp.to_pem_private_key(), kp.to_jwk_public_key())
         }
         SigningAlg::EdDSA => {
-            let kp = EdDSA.generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519).map_err(err)?;
+            let kp = EdDSA
+                .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
+                .map_err(err)?;
             (kp.to_pem_private_key(), kp.to_jwk_public_key())
         }
     })
@@ -87,7 +90,8 @@ fn generate(alg: SigningAlg) -> Result<(Vec<u8>, Jwk)> {
 
 fn load_key(dir: &Path, entry: &KeyEntry) -> Result<LoadedKey> {
     let path = dir.join(format!("{}.pem", entry.kid));
-    let pem = std::fs::read(&path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    let pem = std::fs::read(&path)
+        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
     let alg = SigningAlg::parse(&entry.alg)
         .ok_or_else(|| Error::Config(format!("{}: unknown alg {}", path.display(), entry.alg)))?;
     let bad = |e: josekit::JoseError| Error::Config(format!("{}: {e}", path.display()));
@@ -143,7 +147,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = opts
         .open(path)
         .map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(Error::internal)
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(Error::internal)
 }
 
 /// Creates one key per algorithm in `dir`, signing from `active_from`, and records them in the manifest.
@@ -151,7 +157,11 @@ fn add_keys(dir: &Path, manifest: &mut Manifest, active_from: i64) -> Result<Vec
     let mut kids = Vec::new();
     for alg in SigningAlg::ALL {
         let (pem, _) = generate(alg)?;
-        let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), &crate::crypto::random_token()[..16]);
+        let kid = format!(
+            "{}-{}",
+            alg.as_str().to_ascii_lowercase(),
+            &crate::crypto::random_token()[..16]
+        );
         write_private(&dir.join(format!("{kid}.pem")), &pem)?;
         manifest.keys.push(KeyEntry {
             kid: kid.clone(),
@@ -167,7 +177,8 @@ fn add_keys(dir: &Path, manifest: &mut Manifest, active_from: i64) -> Result<Vec
 impl KeyStore {
     /// Opens the keys directory, creating it and a first key per algorithm when it has none.
     pub fn open_or_create(dir: &Path) -> Result<KeyStore> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
         if !Manifest::path(dir).exists() {
             let mut manifest = Manifest::default();
             add_keys(dir, &mut manifest, now())?;
@@ -192,14 +203,18 @@ impl KeyStore {
     }
 
     fn load_set(dir: &Path) -> Result<KeySet> {
-        let mtime = std::fs::metadata(Manifest::path(dir)).and_then(|m| m.modified()).ok();
+        let mtime = std::fs::metadata(Manifest::path(dir))
+            .and_then(|m| m.modified())
+            .ok();
         let manifest = Manifest::load(dir)?;
         let mut keys = HashMap::new();
         for entry in &manifest.keys {
             keys.insert(entry.kid.clone(), load_key(dir, entry)?);
         }
         let mut sorted: Vec<&LoadedKey> = keys.values().collect();
-        sorted.sort_by(|a, b| (a.entry.created_at, &a.entry.kid).cmp(&(b.entry.created_at, &b.entry.kid)));
+        sorted.sort_by(|a, b| {
+            (a.entry.created_at, &a.entry.kid).cmp(&(b.entry.created_at, &b.entry.kid))
+        });
         let jwks = serde_json::json!({
             "keys": sorted.iter().map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone())).collect::<Vec<_>>()
         });
@@ -212,7 +227,9 @@ impl KeyStore {
 
     /// Reloads the key set when the manifest changed on disk (another process rotated the keys).
     pub fn reload_if_changed(&self) -> Result<bool> {
-        let mtime = std::fs::metadata(Manifest::path(&self.dir)).and_then(|m| m.modified()).ok();
+        let mtime = std::fs::metadata(Manifest::path(&self.dir))
+            .and_then(|m| m.modified())
+            .ok();
         let current = self.set.read().map_err(Error::internal)?.loaded_mtime;
         if mtime == current {
             return Ok(false);
@@ -224,11 +241,17 @@ impl KeyStore {
     }
 
     pub fn jwks_json(&self) -> Arc<str> {
-        self.set.read().map(|s| s.jwks_json.clone()).unwrap_or_else(|p| p.into_inner().jwks_json.clone())
+        self.set
+            .read()
+            .map(|s| s.jwks_json.clone())
+            .unwrap_or_else(|p| p.into_inner().jwks_json.clone())
     }
 
     pub fn kids(&self) -> Vec<String> {
-        self.set.read().map(|s| s.keys.keys().cloned().collect()).unwrap_or_default()
+        self.set
+            .read()
+            .map(|s| s.keys.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Signs `payload` as a JWT with the newest active key of `alg`; `typ` goes in the header.
@@ -252,7 +275,9 @@ impl KeyStore {
     pub fn verify(&self, token: &str) -> Result<(JwtPayload, JwsHeader)> {
         let set = self.set.read().map_err(Error::internal)?;
         jwt::decode_with_verifier_selector(token, |header| {
-            let Some(kid) = header.key_id() else { return Ok(None) };
+            let Some(kid) = header.key_id() else {
+                return Ok(None);
+            };
             Ok(set
                 .keys
                 .get(kid)
@@ -294,13 +319,19 @@ mod tests {
             assert!(k["kid"].as_str().is_some_and(|s| !s.is_empty()));
             assert_eq!(k["use"], "sig");
             for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
-                assert!(k.get(private).is_none(), "private member {private} published");
+                assert!(
+                    k.get(private).is_none(),
+                    "private member {private} published"
+                );
             }
         }
         #[cfg(unix)]
         for kid in ks.kids() {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(format!("{kid}.pem"))).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(format!("{kid}.pem")))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "{kid}.pem is readable by others");
         }
     }
@@ -320,7 +351,8 @@ mod tests {
             tampered.insert(t.find('.').unwrap() + 2, 'x');
             assert!(ks.verify(&tampered).is_err());
         }
-        let unsigned = josekit::jwt::encode_unsecured(&JwtPayload::new(), &JwsHeader::new()).unwrap();
+        let unsigned =
+            josekit::jwt::encode_unsecured(&JwtPayload::new(), &JwsHeader::new()).unwrap();
         assert!(ks.verify(&unsigned).is_err());
     }
 
@@ -328,18 +360,31 @@ mod tests {
     fn rotation_publishes_first_and_signs_from_activation() {
         let dir = tempfile::tempdir().unwrap();
         let ks = KeyStore::open_or_create(dir.path()).unwrap();
-        let old = ks.sign(SigningAlg::ES256, &JwtPayload::new(), "JWT").unwrap();
+        let old = ks
+            .sign(SigningAlg::ES256, &JwtPayload::new(), "JWT")
+            .unwrap();
         let later = KeyStore::rotate(dir.path(), 3600).unwrap();
         ks.reload_if_changed().unwrap();
         assert_eq!(ks.kids().len(), 6, "new keys are published at once");
-        let still_old = ks.sign(SigningAlg::ES256, &JwtPayload::new(), "JWT").unwrap();
+        let still_old = ks
+            .sign(SigningAlg::ES256, &JwtPayload::new(), "JWT")
+            .unwrap();
         let kid_of = |t: &str| ks.verify(t).unwrap().1.key_id().unwrap().to_string();
-        assert_eq!(kid_of(&old), kid_of(&still_old), "a key not yet active does not sign");
+        assert_eq!(
+            kid_of(&old),
+            kid_of(&still_old),
+            "a key not yet active does not sign"
+        );
         let now_keys = KeyStore::rotate(dir.path(), 0).unwrap();
         ks.reload_if_changed().unwrap();
-        let new = ks.sign(SigningAlg::ES256, &JwtPayload::new(), "JWT").unwrap();
+        let new = ks
+            .sign(SigningAlg::ES256, &JwtPayload::new(), "JWT")
+            .unwrap();
         assert!(now_keys.contains(&kid_of(&new)));
         assert!(!later.contains(&kid_of(&new)));
-        assert!(ks.verify(&old).is_ok(), "tokens signed before rotation still verify");
+        assert!(
+            ks.verify(&old).is_ok(),
+            "tokens signed before rotation still verify"
+        );
     }
 }

@@ -72,8 +72,9 @@ impl ConnectionManager {
                 .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}"))),
             Backend::Sqlite => {
                 let path = self.sqlite_path().unwrap_or(":memory:");
-                let mut conn = SqliteConnection::establish(path)
-                    .map_err(|e| Error::Unavailable(format!("cannot open SQLite database {path}: {e}")))?;
+                let mut conn = SqliteConnection::establish(path).map_err(|e| {
+                    Error::Unavailable(format!("cannot open SQLite database {path}: {e}"))
+                })?;
                 // WAL lets readers run beside the writer; busy_timeout absorbs short lock waits from
                 // other processes (the CLI beside a running server); foreign keys keep deletes tidy.
                 conn.batch_execute(
@@ -92,12 +93,18 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> std::result::Result<AnyConnection, Self::Error> {
         self.connect_now().map_err(|e| {
-            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e.to_string()))
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                e.to_string(),
+            ))
         })
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> std::result::Result<(), Self::Error> {
-        ping(conn).map_err(|e| diesel::r2d2::Error::QueryError(diesel::result::Error::QueryBuilderError(e.to_string().into())))
+        ping(conn).map_err(|e| {
+            diesel::r2d2::Error::QueryError(diesel::result::Error::QueryBuilderError(
+                e.to_string().into(),
+            ))
+        })
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
@@ -106,7 +113,10 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
 }
 
 pub fn ping(conn: &mut AnyConnection) -> Result<()> {
-    diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(Error::from)
+    diesel::sql_query("SELECT 1")
+        .execute(conn)
+        .map(|_| ())
+        .map_err(Error::from)
 }
 
 /// A fixed key for `pg_advisory_lock`: "guestlist" migrations.

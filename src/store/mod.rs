@@ -53,7 +53,11 @@ impl Store {
             Backend::Sqlite => build(1)?,
             Backend::Postgres => read.clone(),
         };
-        Ok(Store { read, write, backend })
+        Ok(Store {
+            read,
+            write,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {

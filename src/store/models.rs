@@ -166,6 +166,16 @@ pub struct RefreshTokenRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pending_authorizations)]
+pub struct PendingAuthorizationRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub request: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = consents)]
 pub struct ConsentRow {
     pub user_id: String,

@@ -170,6 +170,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_authorizations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        request -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     consents (user_id, app_id) {
         user_id -> Text,
         app_id -> Text,
@@ -216,6 +226,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     refresh_tokens,
     revoked_tokens,
+    pending_authorizations,
     consents,
     action_tokens,
     audit_events,

@@ -1,6 +1,7 @@
 DROP TABLE audit_events;
 DROP TABLE action_tokens;
 DROP TABLE consents;
+DROP TABLE pending_authorizations;
 DROP TABLE revoked_tokens;
 DROP TABLE refresh_tokens;
 DROP TABLE authorization_codes;

@@ -163,6 +163,15 @@ CREATE TABLE revoked_tokens (
     expires_at BIGINT NOT NULL
 );
 
+-- An authorization request waiting for the person to sign in or consent; `id` is an opaque handle.
+CREATE TABLE pending_authorizations (
+    id TEXT PRIMARY KEY NOT NULL,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    request TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
 CREATE TABLE consents (
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,

@@ -10,7 +10,11 @@ pub fn insert(c: &mut AnyConnection, row: &AppRow) -> Result<()> {
     Ok(())
 }
 
-pub fn by_client_id(c: &mut AnyConnection, tenant_id: &str, client_id: &str) -> Result<Option<AppRow>> {
+pub fn by_client_id(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    client_id: &str,
+) -> Result<Option<AppRow>> {
     Ok(a::apps
         .filter(a::client_id.eq(client_id).and(a::tenant_id.eq(tenant_id)))
         .select(AppRow::as_select())
@@ -19,7 +23,11 @@ pub fn by_client_id(c: &mut AnyConnection, tenant_id: &str, client_id: &str) -> 
 }
 
 pub fn by_id(c: &mut AnyConnection, id: &str) -> Result<Option<AppRow>> {
-    Ok(a::apps.find(id).select(AppRow::as_select()).first(c).optional()?)
+    Ok(a::apps
+        .find(id)
+        .select(AppRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn list_for_tenant(c: &mut AnyConnection, tenant_id: &str) -> Result<Vec<AppRow>> {
@@ -31,7 +39,9 @@ pub fn list_for_tenant(c: &mut AnyConnection, tenant_id: &str) -> Result<Vec<App
 }
 
 pub fn insert_assignment(c: &mut AnyConnection, row: &AssignmentRow) -> Result<()> {
-    diesel::insert_into(aa::app_assignments).values(row).execute(c)?;
+    diesel::insert_into(aa::app_assignments)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 
@@ -45,7 +55,11 @@ pub fn assignments_for(
     let mut principals: Vec<&str> = group_ids.iter().map(String::as_str).collect();
     principals.push(user_id);
     Ok(aa::app_assignments
-        .filter(aa::app_id.eq(app_id).and(aa::principal_id.eq_any(principals)))
+        .filter(
+            aa::app_id
+                .eq(app_id)
+                .and(aa::principal_id.eq_any(principals)),
+        )
         .select(AssignmentRow::as_select())
         .load(c)?)
 }

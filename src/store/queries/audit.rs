@@ -5,7 +5,9 @@ use crate::store::schema::audit_events::dsl as ae;
 use diesel::prelude::*;
 
 pub fn insert(c: &mut AnyConnection, row: &AuditEventRow) -> Result<()> {
-    diesel::insert_into(ae::audit_events).values(row).execute(c)?;
+    diesel::insert_into(ae::audit_events)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 

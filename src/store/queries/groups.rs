@@ -6,7 +6,9 @@ use crate::store::schema::tenant_groups::dsl as g;
 use diesel::prelude::*;
 
 pub fn insert(c: &mut AnyConnection, row: &GroupRow) -> Result<()> {
-    diesel::insert_into(g::tenant_groups).values(row).execute(c)?;
+    diesel::insert_into(g::tenant_groups)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 
@@ -19,7 +21,9 @@ pub fn by_id(c: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<Option<
 }
 
 pub fn add_member(c: &mut AnyConnection, row: &GroupMemberRow) -> Result<()> {
-    diesel::insert_into(gm::group_members).values(row).execute(c)?;
+    diesel::insert_into(gm::group_members)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 

@@ -2,29 +2,43 @@
 
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
-use crate::store::models::{CodeRow, ConsentRow, GrantRow, RefreshTokenRow};
+use crate::store::models::{
+    CodeRow, ConsentRow, GrantRow, PendingAuthorizationRow, RefreshTokenRow,
+};
 use crate::store::schema::authorization_codes::dsl as ac;
 use crate::store::schema::consents::dsl as cs;
 use crate::store::schema::grants::dsl as g;
+use crate::store::schema::pending_authorizations::dsl as pa;
 use crate::store::schema::refresh_tokens::dsl as rt;
 use crate::store::schema::revoked_tokens::dsl as rv;
 use diesel::prelude::*;
 
 pub fn insert_code(c: &mut AnyConnection, row: &CodeRow) -> Result<()> {
-    diesel::insert_into(ac::authorization_codes).values(row).execute(c)?;
+    diesel::insert_into(ac::authorization_codes)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 
 pub fn code_by_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<CodeRow>> {
-    Ok(ac::authorization_codes.find(hash).select(CodeRow::as_select()).first(c).optional()?)
+    Ok(ac::authorization_codes
+        .find(hash)
+        .select(CodeRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 /// Marks a code consumed and records the grant it produced. Returns false when it was consumed
 /// already (a concurrent exchange won), so a code is exchanged at most once.
 pub fn consume_code(c: &mut AnyConnection, hash: &str, grant_id: &str, now: i64) -> Result<bool> {
-    let n = diesel::update(ac::authorization_codes.filter(ac::code_hash.eq(hash).and(ac::consumed_at.is_null())))
-        .set((ac::consumed_at.eq(Some(now)), ac::grant_id.eq(Some(grant_id))))
-        .execute(c)?;
+    let n = diesel::update(
+        ac::authorization_codes.filter(ac::code_hash.eq(hash).and(ac::consumed_at.is_null())),
+    )
+    .set((
+        ac::consumed_at.eq(Some(now)),
+        ac::grant_id.eq(Some(grant_id)),
+    ))
+    .execute(c)?;
     Ok(n == 1)
 }
 
@@ -34,7 +48,11 @@ pub fn insert_grant(c: &mut AnyConnection, row: &GrantRow) -> Result<()> {
 }
 
 pub fn grant_by_id(c: &mut AnyConnection, id: &str) -> Result<Option<GrantRow>> {
-    Ok(g::grants.find(id).select(GrantRow::as_select()).first(c).optional()?)
+    Ok(g::grants
+        .find(id)
+        .select(GrantRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn revoke_grant(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
@@ -53,19 +71,27 @@ pub fn revoke_grants_of_user(c: &mut AnyConnection, user_id: &str, now: i64) -> 
 }
 
 pub fn insert_refresh(c: &mut AnyConnection, row: &RefreshTokenRow) -> Result<()> {
-    diesel::insert_into(rt::refresh_tokens).values(row).execute(c)?;
+    diesel::insert_into(rt::refresh_tokens)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 
 pub fn refresh_by_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<RefreshTokenRow>> {
-    Ok(rt::refresh_tokens.find(hash).select(RefreshTokenRow::as_select()).first(c).optional()?)
+    Ok(rt::refresh_tokens
+        .find(hash)
+        .select(RefreshTokenRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 /// Marks a refresh token rotated; false when it already was (reuse, or a concurrent refresh).
 pub fn rotate_refresh(c: &mut AnyConnection, hash: &str, now: i64) -> Result<bool> {
-    let n = diesel::update(rt::refresh_tokens.filter(rt::token_hash.eq(hash).and(rt::rotated_at.is_null())))
-        .set(rt::rotated_at.eq(Some(now)))
-        .execute(c)?;
+    let n = diesel::update(
+        rt::refresh_tokens.filter(rt::token_hash.eq(hash).and(rt::rotated_at.is_null())),
+    )
+    .set(rt::rotated_at.eq(Some(now)))
+    .execute(c)?;
     Ok(n == 1)
 }
 
@@ -83,8 +109,42 @@ pub fn is_jti_revoked(c: &mut AnyConnection, jti: &str) -> Result<bool> {
     Ok(rv::revoked_tokens.find(jti).count().get_result::<i64>(c)? > 0)
 }
 
+pub fn insert_pending(c: &mut AnyConnection, row: &PendingAuthorizationRow) -> Result<()> {
+    diesel::insert_into(pa::pending_authorizations)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+pub fn pending(
+    c: &mut AnyConnection,
+    id: &str,
+    tenant_id: &str,
+    now: i64,
+) -> Result<Option<PendingAuthorizationRow>> {
+    Ok(pa::pending_authorizations
+        .filter(
+            pa::id
+                .eq(id)
+                .and(pa::tenant_id.eq(tenant_id))
+                .and(pa::expires_at.gt(now)),
+        )
+        .select(PendingAuthorizationRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+pub fn delete_pending(c: &mut AnyConnection, id: &str) -> Result<()> {
+    diesel::delete(pa::pending_authorizations.find(id)).execute(c)?;
+    Ok(())
+}
+
 pub fn consent(c: &mut AnyConnection, user_id: &str, app_id: &str) -> Result<Option<ConsentRow>> {
-    Ok(cs::consents.find((user_id, app_id)).select(ConsentRow::as_select()).first(c).optional()?)
+    Ok(cs::consents
+        .find((user_id, app_id))
+        .select(ConsentRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn save_consent(c: &mut AnyConnection, row: &ConsentRow) -> Result<()> {
@@ -96,9 +156,12 @@ pub fn save_consent(c: &mut AnyConnection, row: &ConsentRow) -> Result<()> {
 /// Deletes codes, refresh tokens and revocation records past their use; returns rows removed.
 /// Consumed codes are kept until their grant would have expired, so replays stay detectable.
 pub fn purge_expired(c: &mut AnyConnection, now: i64, keep_codes_for: i64) -> Result<usize> {
-    let mut n = diesel::delete(ac::authorization_codes.filter(ac::expires_at.lt(now - keep_codes_for))).execute(c)?;
+    let mut n =
+        diesel::delete(ac::authorization_codes.filter(ac::expires_at.lt(now - keep_codes_for)))
+            .execute(c)?;
     n += diesel::delete(rt::refresh_tokens.filter(rt::expires_at.lt(now))).execute(c)?;
     n += diesel::delete(rv::revoked_tokens.filter(rv::expires_at.lt(now))).execute(c)?;
     n += diesel::delete(g::grants.filter(g::expires_at.lt(now))).execute(c)?;
+    n += diesel::delete(pa::pending_authorizations.filter(pa::expires_at.lt(now))).execute(c)?;
     Ok(n)
 }

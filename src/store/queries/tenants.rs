@@ -10,13 +10,24 @@ pub fn insert(c: &mut AnyConnection, row: &TenantRow) -> Result<()> {
 }
 
 pub fn by_slug(c: &mut AnyConnection, slug: &str) -> Result<Option<TenantRow>> {
-    Ok(t::tenants.filter(t::slug.eq(slug)).select(TenantRow::as_select()).first(c).optional()?)
+    Ok(t::tenants
+        .filter(t::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn by_id(c: &mut AnyConnection, id: &str) -> Result<Option<TenantRow>> {
-    Ok(t::tenants.find(id).select(TenantRow::as_select()).first(c).optional()?)
+    Ok(t::tenants
+        .find(id)
+        .select(TenantRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn list(c: &mut AnyConnection) -> Result<Vec<TenantRow>> {
-    Ok(t::tenants.order(t::slug.asc()).select(TenantRow::as_select()).load(c)?)
+    Ok(t::tenants
+        .order(t::slug.asc())
+        .select(TenantRow::as_select())
+        .load(c)?)
 }

@@ -1,0 +1,71 @@
+//! The session cookie and the CSRF token of forms.
+//!
+//! The session cookie is `HttpOnly; SameSite=Lax` (sent on top-level navigations from relying apps,
+//! which `Strict` would break) and `Secure` when the public URL is https. Forms carry a token that
+//! must equal the `gl_csrf` cookie (double submit); another site can neither read the cookie nor
+//! set it, so it cannot forge the pair.
+
+use crate::crypto::{constant_time_eq, random_token};
+use crate::error::{Error, Result};
+use crate::service::Services;
+use crate::service::signin::{self, SignedIn};
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+
+pub const SESSION: &str = "gl_session";
+pub const CSRF: &str = "gl_csrf";
+
+fn base(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
+}
+
+pub fn session(value: String, secure: bool, ttl: i64) -> Cookie<'static> {
+    let mut c = base(SESSION, value, secure);
+    c.set_max_age(Duration::seconds(ttl));
+    c
+}
+
+pub fn clear_session(secure: bool) -> Cookie<'static> {
+    let mut c = base(SESSION, String::new(), secure);
+    c.make_removal();
+    c
+}
+
+/// The CSRF token for a form on this page, and the cookie to set when the browser had none.
+pub fn csrf(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'static>>) {
+    match req
+        .cookie(CSRF)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 43)
+    {
+        Some(v) => (v, None),
+        None => {
+            let v = random_token();
+            (v.clone(), Some(base(CSRF, v, secure)))
+        }
+    }
+}
+
+/// Refuses a form whose token does not match the cookie.
+pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<()> {
+    match req.cookie(CSRF) {
+        Some(c) if !submitted.is_empty() && constant_time_eq(c.value(), submitted) => Ok(()),
+        _ => Err(Error::invalid(
+            "csrf",
+            "This form has expired or was not sent from this site. Go back, reload the page and try again.",
+        )),
+    }
+}
+
+/// The signed-in browser, if its session cookie names a live session.
+pub async fn signed_in(svc: &Services, req: &HttpRequest) -> Result<Option<SignedIn>> {
+    match req.cookie(SESSION) {
+        Some(c) => signin::current(svc, c.value()).await,
+        None => Ok(None),
+    }
+}

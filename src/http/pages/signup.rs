@@ -1,0 +1,106 @@
+//! `/t/{slug}/signup`: self-service sign-up, when the tenant allows it.
+
+use super::signin::after_sign_in;
+use super::{set_cookie, with_csrf};
+use crate::error::Error;
+use crate::http::cookies;
+use crate::http::errors::PageError;
+use crate::http::input::{self, Params};
+use crate::http::{branded, render_page, see_other, tenant_for_page};
+use crate::service::Services;
+use crate::service::signin::{self, SignInOutcome, SignUp};
+use crate::service::tenants::Tenant;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+fn closed(tenant: &Tenant) -> PageError {
+    branded(tenant)(Error::NotFound(format!(
+        "{} does not offer sign-up. Ask an administrator for an invitation.",
+        tenant.display_name
+    )))
+}
+
+fn page(
+    svc: &Services,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    p: &Params,
+    error: Option<(&str, &str)>,
+) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
+    ctx.insert("request", input::field(p, "request"));
+    ctx.insert("email", input::field(p, "email"));
+    ctx.insert("display_name", input::field(p, "display_name"));
+    ctx.insert("error_field", error.map(|e| e.0).unwrap_or_default());
+    ctx.insert("error_message", error.map(|e| e.1).unwrap_or_default());
+    let mut resp = render_page(tenant, "pages/signup.html", ctx)?;
+    if error.is_some() {
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(set_cookie(resp, cookie))
+}
+
+pub async fn signup_page(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let tenant = tenant_for_page(&svc, &req).await?;
+    if !tenant.self_service_signup {
+        return Err(closed(&tenant));
+    }
+    page(&svc, &req, &tenant, &input::query(&req), None)
+}
+
+pub async fn signup_submit(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let tenant = tenant_for_page(&svc, &req).await?;
+    if !tenant.self_service_signup {
+        return Err(closed(&tenant));
+    }
+    let p = input::form(&req, &body).map_err(branded(&tenant))?;
+    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&tenant))?;
+    let password = input::field(&p, "password").to_string();
+    let input_data = SignUp {
+        email: input::field(&p, "email").to_string(),
+        display_name: input::field(&p, "display_name").to_string(),
+        password: password.clone(),
+        confirm_password: input::field(&p, "confirm_password").to_string(),
+    };
+    match signin::sign_up(&svc, &tenant, input_data).await {
+        Ok(created) => {
+            let ip = req
+                .connection_info()
+                .realip_remote_addr()
+                .unwrap_or_default()
+                .to_string();
+            let outcome = signin::sign_in(&svc, &tenant, &created.mail, &password, &ip)
+                .await
+                .map_err(branded(&tenant))?;
+            let SignInOutcome::Success { secret, .. } = outcome else {
+                return Err(branded(&tenant)(Error::internal(
+                    "a new account could not sign in",
+                )));
+            };
+            let mut resp = see_other(&after_sign_in(&tenant, input::field(&p, "request")));
+            resp.add_cookie(&cookies::session(
+                secret,
+                svc.config.secure_cookies(),
+                svc.config.session_ttl,
+            ))
+            .ok();
+            Ok(resp)
+        }
+        Err(Error::Invalid { field, message }) => {
+            let field = match field.as_str() {
+                "email" | "display_name" | "password" | "confirm_password" => field,
+                _ => "form".to_string(),
+            };
+            page(&svc, &req, &tenant, &p, Some((&field, &message)))
+        }
+        Err(e) => Err(branded(&tenant)(e)),
+    }
+}

@@ -1,0 +1,96 @@
+//! Starting the provider: storage, keys, the default tenant, background tasks, the HTTP server.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::keys::{self, KeyStore};
+use crate::service::{Services, bootstrap};
+use crate::store::Store;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// How often a process checks the keys directory for a rotation made elsewhere. A rotated key is
+/// published by every process within this interval; `keys rotate` activates new keys later than that.
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Connects, migrates and loads keys: everything a command needs before it can use the services.
+pub fn prepare(config: Config) -> Result<Services> {
+    let store = Store::connect(&config.database_url, config.db_pool_size)?;
+    let applied = store.migrate()?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    let keys = KeyStore::open_or_create(&config.keys_dir)?;
+    Services::new(config, store, keys)
+}
+
+/// The running HTTP server (for `serve` and for tests that drive a real server).
+pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::dev::Server> {
+    let data = web::Data::new(svc);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(http::security_headers())
+            .configure(http::routes)
+    })
+    .listen(listener)
+    .map_err(|e| Error::Config(format!("cannot listen: {e}")))?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}
+
+/// Background upkeep: key reloads and removal of expired codes, tokens and sessions.
+pub fn spawn_background(svc: &Services) {
+    keys::spawn_reloader(svc.keys.clone(), KEY_RELOAD_INTERVAL);
+    let svc = svc.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = svc.now();
+            // Consumed codes stay as long as a token they issued could live, so replays are caught.
+            let keep = svc.config.refresh_token_ttl;
+            let result = svc
+                .store
+                .write(move |c| {
+                    let n = crate::store::queries::oauth::purge_expired(c, now, keep)?;
+                    Ok(n + crate::store::queries::sessions::delete_expired(c, now)?)
+                })
+                .await;
+            match result {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "purged expired records"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+            }
+        }
+    });
+}
+
+/// `guestlist serve`.
+pub async fn serve(config: Config) -> Result<()> {
+    let listen = config.listen.clone();
+    let svc = prepare(config)?;
+    let tenant = bootstrap::ensure_default_tenant(&svc).await?;
+    if let Some(link) = bootstrap::first_admin_link(&svc, &tenant).await? {
+        println!(
+            "\nguestlist: no administrator exists for tenant '{}' yet.",
+            tenant.slug
+        );
+        println!("Open this one-time link to set one up (valid 24 hours):\n\n    {link}\n");
+    }
+    let listener = TcpListener::bind(&listen)
+        .map_err(|e| Error::Config(format!("cannot bind {listen}: {e}")))?;
+    println!(
+        "guestlist listening on http://{} — issuer of '{}': {}",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(listen),
+        tenant.slug,
+        tenant.issuer
+    );
+    spawn_background(&svc);
+    http_server(svc, listener)?.await.map_err(Error::internal)
+}

@@ -1,0 +1,218 @@
+//! Apps (OIDC clients): their parsed form, client authentication, and a short-lived cache.
+
+use crate::crypto::{constant_time_eq, hash_secret};
+use crate::domain::claims::OptionalClaim;
+use crate::error::{Error, OAuthErrorCode, Result};
+use crate::keys::SigningAlg;
+use crate::store::Store;
+use crate::store::models::AppRow;
+use crate::store::queries;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppSettings {
+    #[serde(default)]
+    pub optional_claims: Vec<OptionalClaim>,
+    /// Where the app panel sends people who open the app.
+    #[serde(default)]
+    pub home_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub name: String,
+    secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub first_party: bool,
+    pub assignment_required: bool,
+    pub signing_alg: SigningAlg,
+    /// Scopes a `client_credentials` token may carry (e.g. admin scopes); space-separated.
+    pub allowed_scopes: String,
+    pub settings: AppSettings,
+    pub enabled: bool,
+}
+
+impl App {
+    pub fn from_row(row: AppRow) -> App {
+        App {
+            redirect_uris: serde_json::from_str(&row.redirect_uris).unwrap_or_default(),
+            post_logout_redirect_uris: serde_json::from_str(&row.post_logout_redirect_uris)
+                .unwrap_or_default(),
+            signing_alg: SigningAlg::parse(&row.id_token_signing_alg).unwrap_or(SigningAlg::RS256),
+            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            id: row.id,
+            tenant_id: row.tenant_id,
+            client_id: row.client_id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            first_party: row.first_party,
+            assignment_required: row.assignment_required,
+            allowed_scopes: row.allowed_scopes,
+            enabled: row.enabled,
+        }
+    }
+
+    /// Public clients (SPAs, native apps) have no secret and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        match &self.secret_hash {
+            Some(stored) => constant_time_eq(stored, &hash_secret(secret)),
+            None => false,
+        }
+    }
+}
+
+/// Credentials a client presented at the token, revocation or introspection endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCredentials {
+    /// `client_secret_basic`: already base64- and form-decoded.
+    Basic { client_id: String, secret: String },
+    /// `client_secret_post`.
+    Post { client_id: String, secret: String },
+    /// `none`: a public client naming itself.
+    None { client_id: String },
+}
+
+impl ClientCredentials {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::None { client_id } => client_id,
+        }
+    }
+
+    pub fn used_basic(&self) -> bool {
+        matches!(self, Self::Basic { .. })
+    }
+}
+
+fn invalid_client() -> Error {
+    Error::oauth(
+        OAuthErrorCode::InvalidClient,
+        "client authentication failed",
+    )
+}
+
+const TTL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct AppCache {
+    store: Store,
+    entries: Arc<RwLock<HashMap<(String, String), (Instant, Option<Arc<App>>)>>>,
+}
+
+impl AppCache {
+    pub fn new(store: Store) -> Self {
+        AppCache {
+            store,
+            entries: Arc::default(),
+        }
+    }
+
+    /// The app with `client_id` in the tenant, if any (cached for a few seconds, misses included).
+    pub async fn find(&self, tenant_id: &str, client_id: &str) -> Result<Option<Arc<App>>> {
+        let key = (tenant_id.to_string(), client_id.to_string());
+        if let Ok(map) = self.entries.read()
+            && let Some((at, app)) = map.get(&key)
+            && at.elapsed() < TTL
+        {
+            return Ok(app.clone());
+        }
+        if client_id.is_empty() || client_id.len() > 256 {
+            return Ok(None);
+        }
+        let (t, c) = key.clone();
+        let app = self
+            .store
+            .read(move |conn| queries::apps::by_client_id(conn, &t, &c))
+            .await?
+            .map(|row| Arc::new(App::from_row(row)));
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() > 50_000 {
+                map.clear();
+            }
+            map.insert(key, (Instant::now(), app.clone()));
+        }
+        Ok(app)
+    }
+
+    pub fn forget(&self, tenant_id: &str, client_id: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(&(tenant_id.to_string(), client_id.to_string()));
+        }
+    }
+
+    /// Authenticates a client. Confidential clients must present their secret (basic or post);
+    /// public clients may only name themselves. Every failure is the same `invalid_client`.
+    pub async fn authenticate(
+        &self,
+        tenant_id: &str,
+        creds: &ClientCredentials,
+    ) -> Result<Arc<App>> {
+        let app = self
+            .find(tenant_id, creds.client_id())
+            .await?
+            .filter(|a| a.enabled)
+            .ok_or_else(invalid_client)?;
+        let ok = match creds {
+            ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
+                app.secret_matches(secret)
+            }
+            ClientCredentials::None { .. } => app.is_public(),
+        };
+        if ok { Ok(app) } else { Err(invalid_client()) }
+    }
+}
+
+/// An entry of the app panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelApp {
+    pub name: String,
+    pub home_url: Option<String>,
+}
+
+/// The user object of a signed-in person in `tenant` and the apps they may open there.
+pub async fn panel(
+    svc: &super::Services,
+    tenant: &super::tenants::Tenant,
+    signed_in: &super::signin::SignedIn,
+) -> Result<(crate::store::models::UserRow, Vec<PanelApp>)> {
+    let (tenant_c, home) = (tenant.clone(), signed_in.home_user.clone());
+    svc.store
+        .read(move |c| {
+            let user = super::signin::subject_in_tenant(c, &tenant_c, &home)?.ok_or_else(|| {
+                Error::Forbidden(format!(
+                    "Your account has no access to {}.",
+                    tenant_c.display_name
+                ))
+            })?;
+            let groups = queries::groups::group_ids_of(c, &user.id)?;
+            let mut apps = Vec::new();
+            for row in queries::apps::list_for_tenant(c, &tenant_c.id)? {
+                let app = App::from_row(row);
+                let allowed = app.enabled
+                    && (!app.assignment_required
+                        || !queries::apps::assignments_for(c, &app.id, &user.id, &groups)?
+                            .is_empty());
+                if allowed {
+                    apps.push(PanelApp {
+                        name: app.name,
+                        home_url: app.settings.home_url,
+                    });
+                }
+            }
+            Ok((user, apps))
+        })
+        .await
+}

@@ -1,0 +1,47 @@
+//! Use cases. Each public function is one use case; writes happen in one transaction together with
+//! their audit events. Nothing here knows about HTTP.
+
+pub mod apps;
+pub mod audit;
+pub mod authorize;
+pub mod bootstrap;
+pub mod directory;
+pub mod logout;
+pub mod signin;
+pub mod tenants;
+pub mod tokens;
+
+use crate::config::Config;
+use crate::crypto::password::PasswordHasher;
+use crate::keys::KeyStore;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// What every use case may need: configuration, storage, keys, the password hasher and caches.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keys: KeyStore,
+    pub passwords: PasswordHasher,
+    pub tenants: tenants::TenantCache,
+    pub apps: apps::AppCache,
+}
+
+impl Services {
+    pub fn new(config: Config, store: Store, keys: KeyStore) -> crate::error::Result<Services> {
+        let passwords = PasswordHasher::new(config.password_hash_concurrency)?;
+        Ok(Services {
+            tenants: tenants::TenantCache::new(store.clone(), &config.public_url),
+            apps: apps::AppCache::new(store.clone()),
+            config: Arc::new(config),
+            store,
+            keys,
+            passwords,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        crate::clock::now()
+    }
+}

@@ -1,0 +1,231 @@
+//! Signing people in and out: password check, server-side sessions, and who a session is in a tenant.
+
+use super::Services;
+use super::audit::{self, AuditEvent, events};
+use super::directory::{CreatedUser, NewMember, create_member};
+use super::tenants::Tenant;
+use crate::crypto::{hash_secret, random_token};
+use crate::domain::email::EmailAddress;
+use crate::domain::user::{CreationType, ExternalUserState, UserType, check_new_password};
+use crate::error::{Error, Result};
+use crate::store::connection::AnyConnection;
+use crate::store::models::{SessionRow, UserRow};
+use crate::store::queries;
+
+/// The one message for an unknown email and a wrong password, so neither reveals which accounts exist.
+pub const BAD_CREDENTIALS: &str = "The email or password is not right.";
+
+/// A signed-in browser: the session and the home member object it authenticated.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: SessionRow,
+    pub home_user: UserRow,
+}
+
+/// What came of a sign-in attempt at a tenant.
+pub enum SignInOutcome {
+    /// The person is in: the cookie gets `secret`.
+    Success { secret: String, signed_in: SignedIn },
+    /// The password was right but the person has no (enabled) user object in this tenant.
+    NoAccess,
+}
+
+/// The user object that stands for `home` in `tenant`: the member object itself at home, or an
+/// accepted, enabled guest object bound to it elsewhere.
+pub fn subject_in_tenant(
+    c: &mut AnyConnection,
+    tenant: &Tenant,
+    home: &UserRow,
+) -> Result<Option<UserRow>> {
+    if home.tenant_id == tenant.id {
+        return Ok(Some(home.clone()).filter(|u| u.enabled));
+    }
+    Ok(
+        queries::users::guest_for_home(c, &tenant.id, &home.id)?.filter(|g| {
+            g.enabled
+                && g.user_type == UserType::Guest.as_str()
+                && g.external_user_state.as_deref() == Some(ExternalUserState::Accepted.as_str())
+        }),
+    )
+}
+
+pub async fn sign_in(
+    svc: &Services,
+    tenant: &Tenant,
+    email: &str,
+    password: &str,
+    client_ip: &str,
+) -> Result<SignInOutcome> {
+    let email_lower = EmailAddress::parse(email)
+        .map(|e| e.lower())
+        .unwrap_or_default();
+    let lookup = email_lower.clone();
+    let account = if lookup.is_empty() {
+        None
+    } else {
+        svc.store
+            .read(move |c| queries::users::account_by_email(c, &lookup))
+            .await?
+    };
+    let stored = account.as_ref().map(|(cred, _)| cred.password_hash.clone());
+    let ok = !password.is_empty()
+        && password.len() <= 1024
+        && svc.passwords.verify(password.to_string(), stored).await?;
+    let tenant_id = tenant.id.clone();
+    let ip = client_ip.to_string();
+    let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) else {
+        let target = email_lower.clone();
+        svc.store
+            .write(move |c| {
+                audit::record(
+                    c,
+                    AuditEvent {
+                        tenant_id: &tenant_id,
+                        event_name: events::SIGN_IN_FAILURE,
+                        actor: &target,
+                        target: &target,
+                        outcome: "failure",
+                        details: serde_json::json!({ "reason": "bad credentials", "ip": ip }),
+                    },
+                )
+            })
+            .await?;
+        return Err(Error::invalid("credentials", BAD_CREDENTIALS));
+    };
+    let now = svc.now();
+    let secret = random_token();
+    let session = SessionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        secret_hash: hash_secret(&secret),
+        user_id: home.id.clone(),
+        auth_time: now,
+        amr: "pwd".into(),
+        created_at: now,
+        expires_at: now + svc.config.session_ttl,
+    };
+    let tenant_c = tenant.clone();
+    let (home_c, session_c) = (home.clone(), session.clone());
+    let admitted = svc
+        .store
+        .write(move |c| {
+            let subject = subject_in_tenant(c, &tenant_c, &home_c)?;
+            let Some(subject) = subject else {
+                audit::record(
+                    c,
+                    AuditEvent {
+                        tenant_id: &tenant_c.id,
+                        event_name: events::SIGN_IN_FAILURE,
+                        actor: &home_c.id,
+                        target: &home_c.mail_lower,
+                        outcome: "failure",
+                        details: serde_json::json!({ "reason": "no access in this tenant", "ip": ip }),
+                    },
+                )?;
+                return Ok(false);
+            };
+            queries::sessions::insert(c, &session_c)?;
+            queries::users::touch_sign_in(c, &subject.id, now)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_c.id,
+                    event_name: events::SIGN_IN_SUCCESS,
+                    actor: &subject.id,
+                    target: &subject.id,
+                    outcome: "success",
+                    details: serde_json::json!({ "userType": subject.user_type, "ip": ip }),
+                },
+            )?;
+            Ok(true)
+        })
+        .await?;
+    if !admitted {
+        return Ok(SignInOutcome::NoAccess);
+    }
+    Ok(SignInOutcome::Success {
+        secret,
+        signed_in: SignedIn {
+            session,
+            home_user: home,
+        },
+    })
+}
+
+/// The live session for a cookie value, with its (still enabled) home user.
+pub async fn current(svc: &Services, secret: &str) -> Result<Option<SignedIn>> {
+    if secret.is_empty() || secret.len() > 128 {
+        return Ok(None);
+    }
+    let hash = hash_secret(secret);
+    let now = svc.now();
+    svc.store
+        .read(move |c| {
+            let Some(session) = queries::sessions::by_secret_hash(c, &hash, now)? else {
+                return Ok(None);
+            };
+            let home = queries::users::by_id(c, &session.user_id)?.filter(|u| u.enabled);
+            Ok(home.map(|home_user| SignedIn { session, home_user }))
+        })
+        .await
+}
+
+pub async fn sign_out(svc: &Services, tenant_id: &str, signed_in: &SignedIn) -> Result<()> {
+    let (tenant_id, session_id, user_id) = (
+        tenant_id.to_string(),
+        signed_in.session.id.clone(),
+        signed_in.home_user.id.clone(),
+    );
+    svc.store
+        .write(move |c| {
+            queries::sessions::delete(c, &session_id)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::SIGN_OUT,
+                    actor: &user_id,
+                    target: &session_id,
+                    outcome: "success",
+                    details: serde_json::json!({}),
+                },
+            )
+        })
+        .await
+}
+
+pub struct SignUp {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub confirm_password: String,
+}
+
+/// Self-service sign-up of a member, when the tenant allows it.
+pub async fn sign_up(svc: &Services, tenant: &Tenant, input: SignUp) -> Result<CreatedUser> {
+    if !tenant.self_service_signup {
+        return Err(Error::Forbidden(
+            "sign-up is not open in this organisation".into(),
+        ));
+    }
+    check_new_password(&input.password, &input.confirm_password)?;
+    let email = EmailAddress::parse(&input.email)?;
+    create_member(
+        svc,
+        email.as_str(),
+        tenant,
+        NewMember {
+            email: input.email,
+            display_name: input.display_name,
+            password: Some(input.password),
+            roles: Vec::new(),
+            creation_type: Some(CreationType::SelfServiceSignUp),
+            email_verified: false,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // Do not say whether the address has an account; say what to do instead.
+        Error::Conflict(_) => Error::invalid("email", "This email cannot be used to create an account here. If you already have one, sign in."),
+        other => other,
+    })
+}

@@ -1,0 +1,99 @@
+//! Tenants as the rest of the code sees them, and a short-lived cache so the protocol endpoints do not
+//! read the tenant row on every request. Entries live a few seconds: a change made by another process
+//! shows within that time.
+
+use crate::domain::tenant::issuer;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::models::TenantRow;
+use crate::store::queries;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Tenant settings kept as JSON so later policies need no migration for each switch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Link shown on pages and emails.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub display_name: String,
+    pub primary_domain: String,
+    pub issuer: String,
+    pub unmanaged: bool,
+    pub self_service_signup: bool,
+    pub settings: TenantSettings,
+}
+
+impl Tenant {
+    pub fn from_row(row: TenantRow, public_url: &str) -> Tenant {
+        Tenant {
+            issuer: issuer(public_url, &row.slug),
+            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            id: row.id,
+            slug: row.slug,
+            display_name: row.display_name,
+            primary_domain: row.primary_domain,
+            unmanaged: row.unmanaged,
+            self_service_signup: row.self_service_signup,
+        }
+    }
+}
+
+const TTL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct TenantCache {
+    store: Store,
+    public_url: Arc<str>,
+    entries: Arc<RwLock<HashMap<String, (Instant, Arc<Tenant>)>>>,
+}
+
+impl TenantCache {
+    pub fn new(store: Store, public_url: &str) -> Self {
+        TenantCache {
+            store,
+            public_url: public_url.into(),
+            entries: Arc::default(),
+        }
+    }
+
+    /// The tenant with URL name `slug`, or `NotFound`.
+    pub async fn by_slug(&self, slug: &str) -> Result<Arc<Tenant>> {
+        if let Ok(map) = self.entries.read()
+            && let Some((at, t)) = map.get(slug)
+            && at.elapsed() < TTL
+        {
+            return Ok(t.clone());
+        }
+        let key = slug.to_string();
+        let row = self
+            .store
+            .read(move |c| queries::tenants::by_slug(c, &key))
+            .await?;
+        let tenant = Arc::new(Tenant::from_row(
+            row.ok_or_else(|| Error::NotFound(format!("tenant {slug}")))?,
+            &self.public_url,
+        ));
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(slug.to_string(), (Instant::now(), tenant.clone()));
+        }
+        Ok(tenant)
+    }
+
+    pub fn forget(&self, slug: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(slug);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Tera templates, compiled into the binary so the server runs from any directory.
+
+use crate::error::{Error, Result};
+use std::sync::OnceLock;
+
+const PAGES: &[(&str, &str)] = &[
+    (
+        "pages/base.html",
+        include_str!("../templates/pages/base.html"),
+    ),
+    (
+        "pages/signin.html",
+        include_str!("../templates/pages/signin.html"),
+    ),
+    (
+        "pages/signup.html",
+        include_str!("../templates/pages/signup.html"),
+    ),
+    (
+        "pages/setup.html",
+        include_str!("../templates/pages/setup.html"),
+    ),
+    (
+        "pages/consent.html",
+        include_str!("../templates/pages/consent.html"),
+    ),
+    (
+        "pages/error.html",
+        include_str!("../templates/pages/error.html"),
+    ),
+    (
+        "pages/message.html",
+        include_str!("../templates/pages/message.html"),
+    ),
+    (
+        "pages/logout.html",
+        include_str!("../templates/pages/logout.html"),
+    ),
+    (
+        "pages/apps.html",
+        include_str!("../templates/pages/apps.html"),
+    ),
+];
+
+pub struct Templates {
+    tera: tera::Tera,
+}
+
+impl Templates {
+    pub fn load() -> Result<Templates> {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_templates(PAGES.iter().copied())
+            .map_err(|e| Error::Internal(format!("templates: {e}")))?;
+        Ok(Templates { tera })
+    }
+
+    /// The process-wide set (templates never change at run time).
+    pub fn global() -> &'static Templates {
+        static T: OnceLock<Templates> = OnceLock::new();
+        T.get_or_init(|| Templates::load().expect("the compiled-in templates parse"))
+    }
+
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String> {
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| Error::Internal(format!("rendering {name}: {e:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        Templates::load().unwrap();
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let mut ctx = tera::Context::new();
+        ctx.insert("tenant_name", "<script>x</script>");
+        ctx.insert("privacy_url", &None::<String>);
+        ctx.insert("title", "T");
+        ctx.insert("message", "M & N");
+        let html = Templates::global()
+            .render("pages/error.html", &ctx)
+            .unwrap();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>x"));
+        assert!(html.contains("M &amp; N"));
+    }
+}
