@@ -25,6 +25,8 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     /// Database pool size.
     pub db_pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    pub http_workers: usize,
 }
 
 /// The file form: every key optional, named as the environment variables without the prefix.
@@ -46,6 +48,7 @@ struct FileConfig {
     session_ttl: Option<i64>,
     password_hash_concurrency: Option<usize>,
     db_pool_size: Option<u32>,
+    http_workers: Option<usize>,
 }
 
 impl Config {
@@ -116,8 +119,8 @@ impl Config {
                 cores as i64,
             )?
             .max(1) as usize,
-            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
-                as u32,
+            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512) as u32,
+            http_workers: num("HTTP_WORKERS", file.http_workers.map(|v| v as i64), cores as i64)?.clamp(1, 256) as usize,
         };
         for (name, v) in [
             ("code_ttl", config.code_ttl),

@@ -27,6 +27,7 @@ pub fn prepare(config: Config) -> Result<Services> {
 
 /// The running HTTP server (for `serve` and for tests that drive a real server).
 pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::dev::Server> {
+    let workers = svc.config.http_workers;
     let data = web::Data::new(svc);
     let server = HttpServer::new(move || {
         App::new()
@@ -34,6 +35,7 @@ pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::de
             .wrap(http::security_headers())
             .configure(http::routes)
     })
+    .workers(workers)
     .listen(listener)
     .map_err(|e| Error::Config(format!("cannot listen: {e}")))?
     .shutdown_timeout(10)

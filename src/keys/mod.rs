@@ -44,6 +44,8 @@ impl SigningAlg {
 
 struct LoadedKey {
     entry: KeyEntry,
+    /// Position in the manifest: later keys win when two became active in the same second.
+    order: usize,
     signer: Box<dyn JwsSigner>,
     verifier: Box<dyn JwsVerifier>,
     public_jwk: Jwk,
@@ -88,7 +90,7 @@ fn generate(alg: SigningAlg) -> Result<(Vec<u8>, Jwk)> {
     })
 }
 
-fn load_key(dir: &Path, entry: &KeyEntry) -> Result<LoadedKey> {
+fn load_key(dir: &Path, entry: &KeyEntry, order: usize) -> Result<LoadedKey> {
     let path = dir.join(format!("{}.pem", entry.kid));
     let pem = std::fs::read(&path)
         .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -129,6 +131,7 @@ fn load_key(dir: &Path, entry: &KeyEntry) -> Result<LoadedKey> {
     jwk.set_key_use("sig");
     Ok(LoadedKey {
         entry: entry.clone(),
+        order,
         signer,
         verifier,
         public_jwk: jwk,
@@ -208,8 +211,8 @@ impl KeyStore {
             .ok();
         let manifest = Manifest::load(dir)?;
         let mut keys = HashMap::new();
-        for entry in &manifest.keys {
-            keys.insert(entry.kid.clone(), load_key(dir, entry)?);
+        for (order, entry) in manifest.keys.iter().enumerate() {
+            keys.insert(entry.kid.clone(), load_key(dir, entry, order)?);
         }
         let mut sorted: Vec<&LoadedKey> = keys.values().collect();
         sorted.sort_by(|a, b| {
@@ -262,7 +265,7 @@ impl KeyStore {
             .keys
             .values()
             .filter(|k| k.entry.alg == alg.as_str() && k.entry.active_from <= t)
-            .max_by_key(|k| (k.entry.active_from, k.entry.created_at))
+            .max_by_key(|k| (k.entry.active_from, k.order))
             .ok_or_else(|| Error::Internal(format!("no active {} key", alg.as_str())))?;
         let mut header = JwsHeader::new();
         header.set_token_type(typ);

@@ -22,7 +22,7 @@ use crate::store::queries;
 use josekit::jwt::JwtPayload;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
@@ -38,10 +38,6 @@ pub struct TokenResponse {
 
 fn invalid_grant(d: &str) -> Error {
     Error::oauth(OAuthErrorCode::InvalidGrant, d)
-}
-
-fn system_time(t: i64) -> std::time::SystemTime {
-    UNIX_EPOCH + Duration::from_secs(t.max(0) as u64)
 }
 
 /// The directory facts the claim rules need about a user object.
@@ -102,10 +98,11 @@ fn mint_access_token(
     p.set_issuer(&tenant.issuer);
     p.set_subject(sub);
     p.set_audience(vec![tenant.issuer.clone()]);
-    p.set_issued_at(&system_time(now));
-    p.set_expires_at(&system_time(now + svc.config.access_token_ttl));
     p.set_jwt_id(uuid::Uuid::new_v4().to_string());
     let mut put = |k: &str, v: Value| p.set_claim(k, Some(v)).map_err(Error::internal);
+    // Whole seconds, as integers: josekit's time setters may write fractions.
+    put("iat", json!(now))?;
+    put("exp", json!(now + svc.config.access_token_ttl))?;
     put("client_id", json!(app.client_id))?;
     put("scope", json!(scope))?;
     put("tid", json!(tenant.id))?;
@@ -164,9 +161,9 @@ fn mint_user_tokens(
     }
     p.set_issuer(&f.tenant.issuer);
     p.set_audience(vec![f.app.client_id.clone()]);
-    p.set_issued_at(&system_time(now));
-    p.set_expires_at(&system_time(now + svc.config.id_token_ttl));
     let mut put = |k: &str, v: Value| p.set_claim(k, Some(v)).map_err(Error::internal);
+    put("iat", json!(now))?;
+    put("exp", json!(now + svc.config.id_token_ttl))?;
     put("auth_time", json!(f.grant.auth_time))?;
     put("acr", json!(f.grant.acr))?;
     put("amr", json!(f.grant.amr.split(' ').collect::<Vec<_>>()))?;

@@ -1,0 +1,255 @@
+//! Load driver for the guestlist benchmark. `bench/run` builds and seeds a server, then calls
+//! `loadgen run`; see `bench/README.md`.
+
+mod argon;
+mod client;
+mod driver;
+mod report;
+mod scenarios;
+mod seed;
+mod stats;
+mod workloads;
+
+use clap::{Parser, Subcommand};
+use client::{Target, Template};
+use driver::LoadOptions;
+use scenarios::{Bench, ClientAuth, Scenario};
+use seed::Seed;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Parser)]
+#[command(name = "loadgen", about = "Load driver for the guestlist benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a free TCP port on 127.0.0.1.
+    FreePort,
+    /// Poll GET /readyz every 5 ms until it answers 200; print milliseconds since --since-ns.
+    WaitReady {
+        /// http://127.0.0.1:PORT
+        #[arg(long)]
+        base: String,
+        /// When the server was started, in nanoseconds since the Unix epoch (`date +%s%N`).
+        #[arg(long)]
+        since_ns: u128,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
+    /// Measure raw argon2id verification (the server's parameters) on some threads.
+    Argon2 {
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+    /// Run scenarios against a seeded server and print one line each.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// http://127.0.0.1:PORT (loopback only).
+    #[arg(long)]
+    base: String,
+    /// JSON written by bench/run: tenant, apps, users, password.
+    #[arg(long)]
+    seed: PathBuf,
+    /// Scenarios, in order (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    scenarios: Vec<Scenario>,
+    /// Open connections, each with one request in flight.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Measured seconds per scenario.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Unmeasured seconds before each scenario's window.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Threads of the load generator's runtime.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    #[arg(long, value_enum, default_value_t = ClientAuth::Post)]
+    client_auth: ClientAuth,
+    /// Authorization codes to mint before code-exchange.
+    #[arg(long, default_value_t = 60_000)]
+    max_codes: usize,
+    /// Most seconds to spend minting codes.
+    #[arg(long, default_value_t = 30.0)]
+    mint_seconds: f64,
+    /// Seconds of raw argon2id verification for the sign-in baseline (0: skip).
+    #[arg(long, default_value_t = 5.0)]
+    argon2_seconds: f64,
+    /// Threads for the argon2id baseline (the cores the server has).
+    #[arg(long, default_value_t = 2)]
+    argon2_threads: usize,
+    /// Append tab-separated summary rows to this file.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+fn seconds(s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s).map_err(|e| format!("bad duration {s}: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::FreePort => free_port(),
+        Command::WaitReady {
+            base,
+            since_ns,
+            timeout,
+        } => runtime(1).and_then(|rt| rt.block_on(wait_ready(&base, since_ns, timeout))),
+        Command::Argon2 { threads, seconds: s } => argon2_only(threads, s),
+        Command::Run(args) => runtime(args.threads).and_then(|rt| rt.block_on(run(args))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+fn free_port() -> Result<(), String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    println!("{port}");
+    Ok(())
+}
+
+fn unix_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+async fn wait_ready(base: &str, since_ns: u128, timeout: f64) -> Result<(), String> {
+    let target = Target::parse(base).map_err(|e| e.to_string())?;
+    let probe = Template::get("/readyz");
+    let give_up = Instant::now() + seconds(timeout)?;
+    let mut interval = tokio::time::interval(Duration::from_millis(5));
+    while Instant::now() < give_up {
+        interval.tick().await;
+        let attempt = tokio::time::timeout(Duration::from_secs(1), client::once(&target, &probe));
+        if let Ok(Ok(reply)) = attempt.await
+            && reply.status == hyper::StatusCode::OK
+        {
+            let ms = unix_nanos().saturating_sub(since_ns) as f64 / 1e6;
+            println!("{ms:.1}");
+            return Ok(());
+        }
+    }
+    Err(format!("{base}/readyz did not answer 200 within {timeout} s"))
+}
+
+fn argon2_only(threads: usize, s: f64) -> Result<(), String> {
+    let b = argon::measure(threads, seconds(s)?)?;
+    println!("{}", report::baseline_line(&b, threads));
+    Ok(())
+}
+
+async fn run(args: RunArgs) -> Result<(), String> {
+    let target = Target::parse(&args.base).map_err(|e| e.to_string())?;
+    let seed = Seed::load(&args.seed)?;
+    let scenarios = if args.scenarios.is_empty() {
+        vec![
+            Scenario::Discovery,
+            Scenario::Jwks,
+            Scenario::CcEs256,
+            Scenario::CcRs256,
+            Scenario::CodeExchange,
+            Scenario::Signin,
+        ]
+    } else {
+        args.scenarios.clone()
+    };
+    let bench = Bench {
+        target,
+        seed,
+        load: LoadOptions {
+            concurrency: args.concurrency,
+            warmup: seconds(args.warmup)?,
+            duration: seconds(args.duration)?,
+        },
+        client_auth: args.client_auth,
+        max_codes: args.max_codes,
+        mint_time: seconds(args.mint_seconds)?,
+    };
+    let mut outcomes = Vec::new();
+    let mut failed = Vec::new();
+    for scenario in scenarios {
+        match bench.run(scenario).await {
+            Ok(results) => {
+                for o in results {
+                    println!("{}", o.line());
+                    outcomes.push(o);
+                }
+            }
+            Err(e) => {
+                println!("{:<16} failed: {e}", scenario.name());
+                failed.push(scenario.name());
+            }
+        }
+    }
+    // The baseline runs last, with the server idle, on as many threads as the server has cores.
+    let baseline = if args.argon2_seconds > 0.0 {
+        let (threads, duration) = (args.argon2_threads, seconds(args.argon2_seconds)?);
+        let b = tokio::task::spawn_blocking(move || argon::measure(threads, duration))
+            .await
+            .map_err(|e| e.to_string())??;
+        println!("{}", report::baseline_line(&b, threads));
+        if let Some(s) = outcomes.iter().find(|o| o.name == "signin") {
+            println!(
+                "{:<16} sign-in reaches {:.0}% of raw argon2id verification",
+                "",
+                s.rate() / b.rate().max(f64::MIN_POSITIVE) * 100.0
+            );
+        }
+        Some(b)
+    } else {
+        None
+    };
+    if let Some(path) = &args.summary {
+        let mut rows: Vec<String> = outcomes
+            .iter()
+            .map(|o| report::row(o, baseline.as_ref()))
+            .collect();
+        if let Some(b) = &baseline {
+            rows.push(report::baseline_row(b, args.argon2_threads));
+        }
+        rows.extend(
+            failed
+                .iter()
+                .map(|name| format!("{name}\tfailed\t-\t-\t-\t-\tno")),
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        for r in rows {
+            writeln!(file, "{r}").map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! The benchmark scenarios: what each sends, and the setup some of them need first.
+
+use crate::client::{self, Error, Target, Template};
+use crate::driver::{LoadOptions, drive};
+use crate::seed::{AppSecret, Seed};
+use crate::stats::Outcome;
+use crate::workloads::{CodeExchange, CodeMinter, RoundRobin};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hyper::StatusCode;
+use hyper::header::{AUTHORIZATION, COOKIE};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// GET /.well-known/openid-configuration.
+    Discovery,
+    /// GET /jwks.
+    Jwks,
+    /// client_credentials token from the app that signs with ES256.
+    CcEs256,
+    /// client_credentials token from the app that signs with RS256.
+    CcRs256,
+    /// authorization_code exchange (ES256 app) of codes minted beforehand.
+    CodeExchange,
+    /// Password sign-in (POST /signin, 303 on success).
+    Signin,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Discovery => "discovery",
+            Scenario::Jwks => "jwks",
+            Scenario::CcEs256 => "cc-es256",
+            Scenario::CcRs256 => "cc-rs256",
+            Scenario::CodeExchange => "code-exchange",
+            Scenario::Signin => "signin",
+        }
+    }
+}
+
+/// How a confidential client proves itself at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientAuth {
+    /// `client_secret_post`: id and secret in the form.
+    Post,
+    /// `client_secret_basic`: HTTP Basic.
+    Basic,
+}
+
+pub struct Bench {
+    pub target: Target,
+    pub seed: Seed,
+    pub load: LoadOptions,
+    pub client_auth: ClientAuth,
+    /// Codes to mint before `code-exchange`, and the most time to spend minting them.
+    pub max_codes: usize,
+    pub mint_time: Duration,
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The text of `<input … name="NAME" value="…">` in an HTML page.
+fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let value = tag.split_once("value=\"")?.1;
+    Some(value.split_once('"')?.0.to_string())
+}
+
+impl Bench {
+    fn path(&self, rest: &str) -> String {
+        format!("/t/{}{rest}", self.seed.tenant)
+    }
+
+    pub async fn run(&self, scenario: Scenario) -> Result<Vec<Outcome>, Error> {
+        let name = scenario.name();
+        Ok(match scenario {
+            Scenario::Discovery => {
+                let t = Template::get(self.path("/.well-known/openid-configuration"));
+                vec![self.fixed(name, vec![t], StatusCode::OK).await?]
+            }
+            Scenario::Jwks => {
+                let t = Template::get(self.path("/jwks"));
+                vec![self.fixed(name, vec![t], StatusCode::OK).await?]
+            }
+            Scenario::CcEs256 => vec![self.client_credentials(name, &self.seed.es256).await?],
+            Scenario::CcRs256 => vec![self.client_credentials(name, &self.seed.rs256).await?],
+            Scenario::CodeExchange => self.code_exchange(name).await?,
+            Scenario::Signin => vec![self.signin(name).await?],
+        })
+    }
+
+    /// Checks one request of the scenario before loading the server with it.
+    async fn probe(&self, template: &Template, expect: StatusCode) -> Result<(), Error> {
+        let reply = client::once(&self.target, template).await?;
+        if reply.status != expect {
+            return Err(format!(
+                "{} {} answered {} (expected {expect}): {}",
+                template.method,
+                template.path,
+                reply.status,
+                reply.snippet()
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn fixed(
+        &self,
+        name: &str,
+        templates: Vec<Template>,
+        expect: StatusCode,
+    ) -> Result<Outcome, Error> {
+        let first = templates.first().ok_or("no request to send")?;
+        self.probe(first, expect).await?;
+        let work = Arc::new(RoundRobin::new(templates, expect));
+        Ok(drive(name, &self.target, work, self.load).await)
+    }
+
+    /// A token request with `form` and the app's credentials, as `client_auth` says.
+    fn token_request(&self, app: &AppSecret, form: &str) -> Result<Template, Error> {
+        let path = self.path("/token");
+        Ok(match self.client_auth {
+            ClientAuth::Post => Template::post_form(
+                path,
+                format!(
+                    "{form}&client_id={}&client_secret={}",
+                    form_encode(&app.client_id),
+                    form_encode(&app.client_secret)
+                ),
+            ),
+            ClientAuth::Basic => {
+                let pair = format!(
+                    "{}:{}",
+                    form_encode(&app.client_id),
+                    form_encode(&app.client_secret)
+                );
+                Template::post_form(path, form.to_string())
+                    .with_header(AUTHORIZATION, &format!("Basic {}", STANDARD.encode(pair)))?
+            }
+        })
+    }
+
+    async fn client_credentials(&self, name: &str, app: &AppSecret) -> Result<Outcome, Error> {
+        let form = format!(
+            "grant_type=client_credentials&scope={}",
+            form_encode(&self.seed.scope)
+        );
+        let t = self.token_request(app, &form)?;
+        self.fixed(name, vec![t], StatusCode::OK).await
+    }
+
+    /// The CSRF token of the sign-in form and the `gl_csrf` cookie that goes with it.
+    async fn csrf(&self) -> Result<(String, String), Error> {
+        let reply = client::once(&self.target, &Template::get(self.path("/signin"))).await?;
+        if reply.status != StatusCode::OK {
+            return Err(format!("GET signin answered {}", reply.status).into());
+        }
+        let cookie = reply
+            .set_cookie("gl_csrf")
+            .ok_or("GET signin set no gl_csrf cookie")?;
+        let html = String::from_utf8_lossy(&reply.body);
+        let token = hidden_input(&html, "csrf").ok_or("the sign-in page has no csrf input")?;
+        Ok((token, cookie))
+    }
+
+    fn signin_request(&self, csrf: &(String, String), email: &str) -> Result<Template, Error> {
+        let form = format!(
+            "csrf={}&email={}&password={}&request=",
+            form_encode(&csrf.0),
+            form_encode(email),
+            form_encode(&self.seed.password)
+        );
+        Template::post_form(self.path("/signin"), form)
+            .with_header(COOKIE, &format!("gl_csrf={}", csrf.1))
+    }
+
+    async fn signin(&self, name: &str) -> Result<Outcome, Error> {
+        let csrf = self.csrf().await?;
+        let templates = self
+            .seed
+            .users
+            .iter()
+            .map(|u| self.signin_request(&csrf, u))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.fixed(name, templates, StatusCode::SEE_OTHER).await
+    }
+
+    /// Signs the first user in and returns the `gl_session` cookie.
+    async fn session(&self) -> Result<String, Error> {
+        let csrf = self.csrf().await?;
+        let t = self.signin_request(&csrf, &self.seed.users[0])?;
+        let reply = client::once(&self.target, &t).await?;
+        if reply.status != StatusCode::SEE_OTHER {
+            return Err(format!("sign-in answered {}: {}", reply.status, reply.snippet()).into());
+        }
+        Ok(reply
+            .set_cookie("gl_session")
+            .ok_or("sign-in set no gl_session cookie")?)
+    }
+
+    /// Mints codes with `/authorize` (reported as `authorize`), then measures their exchange.
+    async fn code_exchange(&self, name: &str) -> Result<Vec<Outcome>, Error> {
+        let session = self.session().await?;
+        let app = &self.seed.es256;
+        let authorize = Template::get(self.path(&format!(
+            "/authorize?client_id={}&redirect_uri={}&response_type=code&scope=openid&state=x",
+            form_encode(&app.client_id),
+            form_encode(&self.seed.redirect_uri)
+        )))
+        .with_header(COOKIE, &format!("gl_session={session}"))?;
+        self.probe(&authorize, StatusCode::SEE_OTHER).await?;
+        let minter = Arc::new(CodeMinter::new(authorize, self.max_codes));
+        let mint_load = LoadOptions {
+            warmup: Duration::ZERO,
+            duration: self.mint_time,
+            ..self.load
+        };
+        let minted = drive("authorize", &self.target, minter.clone(), mint_load).await;
+        let codes = Arc::try_unwrap(minter)
+            .map_err(|_| "the minting tasks still hold the codes")?
+            .into_codes();
+        if codes.is_empty() {
+            return Err(format!("no code was minted: {}", minted.line()).into());
+        }
+        let form = format!(
+            "grant_type=authorization_code&redirect_uri={}",
+            form_encode(&self.seed.redirect_uri)
+        );
+        let template = self.token_request(app, &form)?;
+        let prefix = format!("{}&code=", String::from_utf8_lossy(&template.body));
+        let work = Arc::new(CodeExchange::new(template, prefix, codes));
+        let exchanged = drive(name, &self.target, work, self.load).await;
+        Ok(vec![minted, exchanged])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_csrf_input() {
+        let html = r#"<form><input type="hidden" name="csrf" value="abc_123"><input name="email"></form>"#;
+        assert_eq!(hidden_input(html, "csrf").as_deref(), Some("abc_123"));
+        assert_eq!(hidden_input(html, "nope"), None);
+    }
+
+    #[test]
+    fn form_encodes() {
+        assert_eq!(form_encode("a b/c@d.e"), "a+b%2Fc%40d.e");
+    }
+}
