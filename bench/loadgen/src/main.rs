@@ -109,7 +109,10 @@ fn main() -> ExitCode {
             since_ns,
             timeout,
         } => runtime(1).and_then(|rt| rt.block_on(wait_ready(&base, since_ns, timeout))),
-        Command::Argon2 { threads, seconds: s } => argon2_only(threads, s),
+        Command::Argon2 {
+            threads,
+            seconds: s,
+        } => argon2_only(threads, s),
         Command::Run(args) => runtime(args.threads).and_then(|rt| rt.block_on(run(args))),
     };
     match result {
@@ -159,7 +162,9 @@ async fn wait_ready(base: &str, since_ns: u128, timeout: f64) -> Result<(), Stri
             return Ok(());
         }
     }
-    Err(format!("{base}/readyz did not answer 200 within {timeout} s"))
+    Err(format!(
+        "{base}/readyz did not answer 200 within {timeout} s"
+    ))
 }
 
 fn argon2_only(threads: usize, s: f64) -> Result<(), String> {

@@ -25,7 +25,10 @@ fn yes_no(met: bool) -> &'static str {
 /// One tab-separated row: what, result, p50, p99, errors, target, met.
 pub fn row(outcome: &Outcome, baseline: Option<&Baseline>) -> String {
     let (target, met) = match (outcome.name.as_str(), target_rate(&outcome.name), baseline) {
-        (_, Some(t), _) => (format!(">= {t:.0} req/s"), yes_no(outcome.rate() >= t).into()),
+        (_, Some(t), _) => (
+            format!(">= {t:.0} req/s"),
+            yes_no(outcome.rate() >= t).into(),
+        ),
         ("signin", None, Some(b)) if b.rate() > 0.0 => {
             let share = outcome.rate() / b.rate();
             (

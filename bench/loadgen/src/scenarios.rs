@@ -260,7 +260,8 @@ mod tests {
 
     #[test]
     fn reads_the_csrf_input() {
-        let html = r#"<form><input type="hidden" name="csrf" value="abc_123"><input name="email"></form>"#;
+        let html =
+            r#"<form><input type="hidden" name="csrf" value="abc_123"><input name="email"></form>"#;
         assert_eq!(hidden_input(html, "csrf").as_deref(), Some("abc_123"));
         assert_eq!(hidden_input(html, "nope"), None);
     }
