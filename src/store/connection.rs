@@ -78,7 +78,7 @@ impl ConnectionManager {
                 // WAL lets readers run beside the writer; busy_timeout absorbs short lock waits from
                 // other processes (the CLI beside a running server); foreign keys keep deletes tidy.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(|e| Error::Unavailable(format!("configuring SQLite: {e}")))?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -122,12 +122,28 @@ pub fn ping(conn: &mut AnyConnection) -> Result<()> {
 /// A fixed key for `pg_advisory_lock`: "guestlist" migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x6775_6573_746c_6973;
 
-pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize> {
+/// Applies pending migrations. Two processes starting at once must not both apply them: PostgreSQL
+/// serialises them with an advisory lock, SQLite with an exclusive lock on `{database}.lock`.
+pub fn run_migrations(conn: &mut AnyConnection, sqlite_path: Option<&str>) -> Result<usize> {
     let applied = match conn {
-        AnyConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| Error::Internal(format!("migrating SQLite: {e}")))?
-            .len(),
+        AnyConnection::Sqlite(c) => {
+            let _guard = match sqlite_path {
+                Some(path) => {
+                    let lock = std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(format!("{path}.lock"))
+                        .map_err(|e| Error::Config(format!("cannot open {path}.lock: {e}")))?;
+                    lock.lock().map_err(|e| Error::Config(format!("cannot lock {path}.lock: {e}")))?;
+                    Some(lock)
+                }
+                None => None,
+            };
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| Error::Internal(format!("migrating SQLite: {e}")))?
+                .len()
+        }
         AnyConnection::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
             let result = c

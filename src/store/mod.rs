@@ -23,6 +23,7 @@ pub struct Store {
     read: DbPool,
     write: DbPool,
     backend: Backend,
+    sqlite_path: Option<String>,
 }
 
 impl Store {
@@ -57,6 +58,7 @@ impl Store {
             read,
             write,
             backend,
+            sqlite_path: manager.sqlite_path().map(str::to_string),
         })
     }
 
@@ -64,11 +66,11 @@ impl Store {
         self.backend
     }
 
-    /// Applies pending migrations (under an advisory lock on PostgreSQL, so two processes starting
-    /// at once do not race).
+    /// Applies pending migrations; two processes starting at once do not race (see
+    /// [`connection::run_migrations`]).
     pub fn migrate(&self) -> Result<usize> {
         let mut conn = self.write.get()?;
-        connection::run_migrations(&mut conn)
+        connection::run_migrations(&mut conn, self.sqlite_path.as_deref())
     }
 
     /// Runs `f` with a read connection on the blocking pool.

@@ -1,0 +1,215 @@
+//! Storage behaviour on SQLite, and on PostgreSQL when `GUESTLIST_TEST_DATABASE_URL` is set (each test
+//! in its own database).
+
+mod common;
+
+use common::TestDatabase;
+use guestlist::error::Error;
+use guestlist::store::Store;
+use guestlist::store::connection::Backend;
+use guestlist::store::models::{CodeRow, GrantRow, RefreshTokenRow, TenantRow, UserRow};
+use guestlist::store::queries;
+
+fn store(db: &TestDatabase) -> Store {
+    let s = Store::connect(&db.url(), 4).expect("connect");
+    s.migrate().expect("migrate");
+    s
+}
+
+fn tenant(id: &str) -> TenantRow {
+    TenantRow {
+        id: id.into(),
+        slug: id.into(),
+        display_name: id.into(),
+        primary_domain: format!("{id}.example"),
+        unmanaged: false,
+        self_service_signup: false,
+        settings: "{}".into(),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn user(id: &str, tenant_id: &str, mail: &str) -> UserRow {
+    UserRow {
+        id: id.into(),
+        tenant_id: tenant_id.into(),
+        user_type: "Member".into(),
+        creation_type: None,
+        user_principal_name: mail.into(),
+        display_name: id.into(),
+        mail: mail.into(),
+        mail_lower: mail.to_lowercase(),
+        preferred_language: None,
+        enabled: true,
+        roles: String::new(),
+        external_user_state: None,
+        external_user_state_changed_at: None,
+        sign_in_name: None,
+        alt_sec_id: None,
+        home_user_id: None,
+        home_issuer: None,
+        email_verified: true,
+        profile: "{}".into(),
+        last_sign_in_at: None,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+#[test]
+fn migrations_are_idempotent_and_pick_the_backend_from_the_url() {
+    let db = TestDatabase::new();
+    let s = Store::connect(&db.url(), 2).unwrap();
+    assert!(s.migrate().unwrap() >= 1);
+    assert_eq!(s.migrate().unwrap(), 0, "a second run applies nothing");
+    let expected = if db.is_postgres() { Backend::Postgres } else { Backend::Sqlite };
+    assert_eq!(s.backend(), expected);
+}
+
+#[test]
+fn a_bad_postgres_url_reports_postgres_error() {
+    let err = Store::connect("postgres://nobody@127.0.0.1:1/none", 2).err().expect("cannot connect");
+    assert!(matches!(err, Error::Unavailable(ref m) if m.contains("PostgreSQL")), "{err}");
+    let err = Store::connect("mysql://x", 2).err().expect("unsupported");
+    assert!(matches!(err, Error::Config(_)), "{err}");
+}
+
+#[test]
+fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
+    let db = TestDatabase::new();
+    let s = store(&db);
+    s.write_blocking(|c| {
+        queries::tenants::insert(c, &tenant("t1"))?;
+        queries::tenants::insert(c, &tenant("t2"))?;
+        guestlist::service::directory::insert_member(c, &user("u1", "t1", "a@x.example"), Some("hash"), "test", "Add user")
+    })
+    .unwrap();
+    let dup_object = s.write_blocking(|c| guestlist::service::directory::insert_member(c, &user("u2", "t1", "A@x.example"), None, "test", "Add user"));
+    assert!(matches!(dup_object, Err(Error::Conflict(_))), "{dup_object:?}");
+    let dup_account = s.write_blocking(|c| guestlist::service::directory::insert_member(c, &user("u3", "t2", "a@x.example"), Some("h"), "test", "Add user"));
+    assert!(matches!(dup_account, Err(Error::Conflict(_))), "{dup_account:?}");
+    // A failed transaction leaves nothing behind: no user object u3, no audit row for it.
+    let left = s.read_blocking(|c| queries::users::by_id(c, "u3")).unwrap();
+    assert!(left.is_none());
+    let audit = s.read_blocking(|c| queries::audit::recent(c, "t2", 10)).unwrap();
+    assert!(audit.is_empty(), "{audit:?}");
+    // The account is found by email from anywhere.
+    let (cred, home) = s.read_blocking(|c| queries::users::account_by_email(c, "a@x.example")).unwrap().unwrap();
+    assert_eq!((cred.user_id.as_str(), home.tenant_id.as_str()), ("u1", "t1"));
+}
+
+#[test]
+fn codes_are_consumed_once_and_refresh_tokens_rotate_once() {
+    let db = TestDatabase::new();
+    let s = store(&db);
+    s.write_blocking(|c| {
+        queries::tenants::insert(c, &tenant("t1"))?;
+        queries::users::insert(c, &user("u1", "t1", "a@x.example"))?;
+        queries::apps::insert(
+            c,
+            &guestlist::store::models::AppRow {
+                id: "app1".into(),
+                tenant_id: "t1".into(),
+                client_id: "client1".into(),
+                name: "App".into(),
+                secret_hash: None,
+                redirect_uris: "[]".into(),
+                post_logout_redirect_uris: "[]".into(),
+                first_party: false,
+                assignment_required: false,
+                id_token_signing_alg: "RS256".into(),
+                allowed_scopes: String::new(),
+                settings: "{}".into(),
+                enabled: true,
+                created_at: 1,
+                updated_at: 1,
+            },
+        )?;
+        queries::oauth::insert_code(
+            c,
+            &CodeRow {
+                code_hash: "h1".into(),
+                tenant_id: "t1".into(),
+                app_id: "app1".into(),
+                user_id: "u1".into(),
+                session_id: None,
+                redirect_uri: "https://x/cb".into(),
+                scope: "openid".into(),
+                claims: None,
+                nonce: None,
+                code_challenge: None,
+                auth_time: 1,
+                acr: "a".into(),
+                amr: "pwd".into(),
+                created_at: 1,
+                expires_at: 100,
+                consumed_at: None,
+                grant_id: None,
+            },
+        )?;
+        queries::oauth::insert_grant(
+            c,
+            &GrantRow {
+                id: "g1".into(),
+                tenant_id: "t1".into(),
+                app_id: "app1".into(),
+                user_id: "u1".into(),
+                session_id: None,
+                scope: "openid".into(),
+                claims: None,
+                nonce: None,
+                auth_time: 1,
+                acr: "a".into(),
+                amr: "pwd".into(),
+                created_at: 1,
+                expires_at: i64::MAX / 2,
+                revoked_at: None,
+            },
+        )?;
+        queries::oauth::insert_refresh(
+            c,
+            &RefreshTokenRow {
+                token_hash: "r1".into(),
+                grant_id: "g1".into(),
+                scope: "openid".into(),
+                created_at: 1,
+                expires_at: i64::MAX / 2,
+                rotated_at: None,
+            },
+        )
+    })
+    .unwrap();
+    assert!(s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g1", 5)).unwrap());
+    assert!(!s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g2", 6)).unwrap(), "second consumption fails");
+    let code = s.read_blocking(|c| queries::oauth::code_by_hash(c, "h1")).unwrap().unwrap();
+    assert_eq!(code.grant_id.as_deref(), Some("g1"), "the first grant stays recorded");
+    assert!(s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 7)).unwrap());
+    assert!(!s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 8)).unwrap());
+    s.write_blocking(|c| queries::oauth::revoke_grant(c, "g1", 9)).unwrap();
+    let g = s.read_blocking(|c| queries::oauth::grant_by_id(c, "g1")).unwrap().unwrap();
+    assert_eq!(g.revoked_at, Some(9));
+    // Deleting the user removes what hangs on it (grants, tokens) with it.
+    s.write_blocking(|c| {
+        use diesel::prelude::*;
+        diesel::delete(guestlist::store::schema::users::table.find("u1")).execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    assert!(s.read_blocking(|c| queries::oauth::grant_by_id(c, "g1")).unwrap().is_none());
+    assert!(s.read_blocking(|c| queries::oauth::refresh_by_hash(c, "r1")).unwrap().is_none());
+}
+
+#[test]
+fn concurrent_migrations_on_one_database_do_not_fail() {
+    let db = TestDatabase::new();
+    let url = db.url();
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Store::connect(&url, 2).and_then(|s| s.migrate()))
+        })
+        .collect();
+    let applied: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap().expect("migrate")).collect();
+    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "exactly one process applied them: {applied:?}");
+}
