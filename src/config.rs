@@ -119,8 +119,14 @@ impl Config {
                 cores as i64,
             )?
             .max(1) as usize,
-            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512) as u32,
-            http_workers: num("HTTP_WORKERS", file.http_workers.map(|v| v as i64), cores as i64)?.clamp(1, 256) as usize,
+            db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
+                as u32,
+            http_workers: num(
+                "HTTP_WORKERS",
+                file.http_workers.map(|v| v as i64),
+                cores as i64,
+            )?
+            .clamp(1, 256) as usize,
         };
         for (name, v) in [
             ("code_ttl", config.code_ttl),

@@ -13,7 +13,9 @@ struct Cli {
 
 impl Cli {
     fn new() -> Cli {
-        Cli { db: TestDatabase::new() }
+        Cli {
+            db: TestDatabase::new(),
+        }
     }
 
     fn command(&self) -> Command {
@@ -38,11 +40,20 @@ impl Cli {
             .spawn()
             .unwrap();
         if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
     }
 
     fn json(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
@@ -55,49 +66,187 @@ impl Cli {
 #[test]
 fn operators_create_tenants_users_groups_and_apps_with_json_output() {
     let cli = Cli::new();
-    let t = cli.json(&["--json", "tenant", "create", "--slug", "contoso", "--name", "Contoso", "--domain", "contoso.example"], None);
+    let t = cli.json(
+        &[
+            "--json",
+            "tenant",
+            "create",
+            "--slug",
+            "contoso",
+            "--name",
+            "Contoso",
+            "--domain",
+            "contoso.example",
+        ],
+        None,
+    );
     assert_eq!(t["slug"], "contoso");
     assert!(t["issuer"].as_str().unwrap().ends_with("/t/contoso"));
     let list = cli.json(&["--json", "tenant", "list"], None);
     assert_eq!(list["slug"], "contoso");
     let u = cli.json(
-        &["--json", "user", "create", "--tenant", "contoso", "--email", "alice@contoso.example", "--name", "Alice", "--password-stdin", "--admin"],
+        &[
+            "--json",
+            "user",
+            "create",
+            "--tenant",
+            "contoso",
+            "--email",
+            "alice@contoso.example",
+            "--name",
+            "Alice",
+            "--password-stdin",
+            "--admin",
+        ],
         Some("a long enough password\n"),
     );
     assert_eq!(u["user_principal_name"], "alice@contoso.example");
     assert_eq!(u["roles"], serde_json::json!(["Admin"]));
-    let g = cli.json(&["--json", "group", "create", "--tenant", "contoso", "--name", "Partners"], None);
-    assert!(uuid::Uuid::parse_str(g["id"].as_str().unwrap()).is_ok());
-    let (ok, plain, _) = cli.run(&["group", "create", "--tenant", "contoso", "--name", "Others"], None);
-    assert!(ok);
-    assert!(uuid::Uuid::parse_str(plain.trim()).is_ok(), "without --json the group id alone: {plain}");
-    let a = cli.json(
+    let g = cli.json(
         &[
-            "--json", "app", "create", "--tenant", "contoso", "--name", "Moodle", "--redirect-uri", "https://moodle.example/cb",
-            "--post-logout-redirect-uri", "https://moodle.example/", "--signing-alg", "ES256",
+            "--json", "group", "create", "--tenant", "contoso", "--name", "Partners",
         ],
         None,
     );
-    assert!(a["client_secret"].as_str().unwrap().len() >= 43, "secrets carry at least 256 bits");
+    assert!(uuid::Uuid::parse_str(g["id"].as_str().unwrap()).is_ok());
+    let (ok, plain, _) = cli.run(
+        &["group", "create", "--tenant", "contoso", "--name", "Others"],
+        None,
+    );
+    assert!(ok);
+    assert!(
+        uuid::Uuid::parse_str(plain.trim()).is_ok(),
+        "without --json the group id alone: {plain}"
+    );
+    let a = cli.json(
+        &[
+            "--json",
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "Moodle",
+            "--redirect-uri",
+            "https://moodle.example/cb",
+            "--post-logout-redirect-uri",
+            "https://moodle.example/",
+            "--signing-alg",
+            "ES256",
+        ],
+        None,
+    );
+    assert!(
+        a["client_secret"].as_str().unwrap().len() >= 43,
+        "secrets carry at least 256 bits"
+    );
     assert_eq!(a["signing_alg"], "ES256");
-    let p = cli.json(&["--json", "app", "create", "--tenant", "contoso", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--public"], None);
+    let p = cli.json(
+        &[
+            "--json",
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "SPA",
+            "--redirect-uri",
+            "https://spa.example/cb",
+            "--public",
+        ],
+        None,
+    );
     assert!(p.get("client_secret").is_none());
 }
 
 #[test]
 fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
     let cli = Cli::new();
-    let (ok, _, err) = cli.run(&["tenant", "create", "--slug", "Bad Slug", "--name", "X", "--domain", "x.example"], None);
+    let (ok, _, err) = cli.run(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "Bad Slug",
+            "--name",
+            "X",
+            "--domain",
+            "x.example",
+        ],
+        None,
+    );
     assert!(!ok);
     assert!(err.contains("slug"), "{err}");
-    cli.json(&["--json", "tenant", "create", "--slug", "dup", "--name", "Dup", "--domain", "dup.example"], None);
-    let (ok, _, err) = cli.run(&["tenant", "create", "--slug", "dup", "--name", "Dup", "--domain", "dup.example"], None);
+    cli.json(
+        &[
+            "--json",
+            "tenant",
+            "create",
+            "--slug",
+            "dup",
+            "--name",
+            "Dup",
+            "--domain",
+            "dup.example",
+        ],
+        None,
+    );
+    let (ok, _, err) = cli.run(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "dup",
+            "--name",
+            "Dup",
+            "--domain",
+            "dup.example",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("exists"), "{err}");
-    let (ok, _, err) = cli.run(&["app", "create", "--tenant", "dup", "--name", "X", "--redirect-uri", "http://evil.example/cb"], None);
+    let (ok, _, err) = cli.run(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            "dup",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("redirect_uri"), "{err}");
-    let (ok, _, err) = cli.run(&["user", "create", "--tenant", "nope", "--email", "a@b.example", "--name", "A"], None);
+    let (ok, _, err) = cli.run(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "nope",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("no tenant"), "{err}");
-    let (ok, _, err) = cli.run(&["user", "create", "--tenant", "dup", "--email", "a@b.example", "--name", "A", "--password-stdin"], Some("short\n"));
+    let (ok, _, err) = cli.run(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "dup",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
     assert!(!ok && err.contains("10 characters"), "{err}");
 }
 
@@ -105,21 +254,42 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
 fn keys_rotate_adds_keys_and_keeps_the_old_ones() {
     let cli = Cli::new();
     cli.json(&["--json", "migrate"], None);
-    cli.json(&["--json", "tenant", "create", "--slug", "keys", "--name", "K", "--domain", "k.example"], None);
-    let first: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap()).unwrap();
+    cli.json(
+        &[
+            "--json",
+            "tenant",
+            "create",
+            "--slug",
+            "keys",
+            "--name",
+            "K",
+            "--domain",
+            "k.example",
+        ],
+        None,
+    );
+    let first: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["keys"].as_array().unwrap().len(), 3);
     let r = cli.json(&["--json", "keys", "rotate", "--activate-in", "0"], None);
     assert_eq!(r["kids"].as_array().unwrap().len(), 3);
-    let after: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap()).unwrap();
+    let after: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(after["keys"].as_array().unwrap().len(), 6);
 }
 
 #[test]
 fn first_serve_creates_the_default_tenant_and_prints_a_setup_link() {
     let cli = Cli::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = cli
         .command()
@@ -147,9 +317,14 @@ fn first_serve_creates_the_default_tenant_and_prints_a_setup_link() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     assert!(ready);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (discovery, setup) = rt.block_on(async {
-        let d = reqwest::get(format!("{base}/t/default/.well-known/openid-configuration")).await.unwrap();
+        let d = reqwest::get(format!("{base}/t/default/.well-known/openid-configuration"))
+            .await
+            .unwrap();
         let s = reqwest::get(&link).await.unwrap();
         (d.status().as_u16(), s.status().as_u16())
     });
@@ -157,5 +332,8 @@ fn first_serve_creates_the_default_tenant_and_prints_a_setup_link() {
     child.wait().ok();
     assert_eq!(discovery, 200);
     assert_eq!(setup, 200, "the setup link opens its form");
-    assert!(cli.db.dir.path().join("keys/keyset.json").exists(), "keys were generated");
+    assert!(
+        cli.db.dir.path().join("keys/keyset.json").exists(),
+        "keys were generated"
+    );
 }

@@ -6,18 +6,22 @@ mod common;
 
 use common::*;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessToken, AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IntrospectionUrl, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope,
-    TokenIntrospectionResponse, TokenResponse,
+    AccessToken, AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
+    RefreshToken, Scope, TokenIntrospectionResponse, TokenResponse,
 };
 
 async fn discover(server: &TestServer) -> CoreProviderMetadata {
-    CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer()).unwrap(), &server.rp_http())
-        .await
-        .expect("discovery")
+    CoreProviderMetadata::discover_async(
+        IssuerUrl::new(server.issuer()).unwrap(),
+        &server.rp_http(),
+    )
+    .await
+    .expect("discovery")
 }
 
 struct SignedIn {
@@ -45,7 +49,11 @@ async fn code_flow(
     )
     .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut req = client.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
+    let mut req = client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
     for s in scopes {
         req = req.add_scope(Scope::new(s.to_string()));
     }
@@ -63,11 +71,21 @@ async fn code_flow(
         .expect("code exchange");
     let id_token = token.id_token().expect("an ID token");
     let verifier = client.id_token_verifier().set_allowed_algs(vec![alg]);
-    let claims = id_token.claims(&verifier, &nonce).expect("ID token verifies against the JWKS").clone();
-    let expected_hash =
-        AccessTokenHash::from_token(token.access_token(), id_token.signing_alg().unwrap(), id_token.signing_key(&verifier).unwrap())
-            .unwrap();
-    assert_eq!(claims.access_token_hash(), Some(&expected_hash), "at_hash matches the access token");
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("ID token verifies against the JWKS")
+        .clone();
+    let expected_hash = AccessTokenHash::from_token(
+        token.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims.access_token_hash(),
+        Some(&expected_hash),
+        "at_hash matches the access token"
+    );
     SignedIn {
         access_token: token.access_token().clone(),
         refresh_token: token.refresh_token().cloned(),
@@ -83,7 +101,10 @@ async fn discovery_and_jwks_are_certifiable() {
     assert_eq!(meta.issuer().as_str(), server.issuer());
     let raw: serde_json::Value = server
         .rp_http()
-        .get(format!("{}/.well-known/openid-configuration", server.issuer()))
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            server.issuer()
+        ))
         .send()
         .await
         .unwrap()
@@ -92,12 +113,35 @@ async fn discovery_and_jwks_are_certifiable() {
         .unwrap();
     assert_eq!(raw["request_uri_parameter_supported"], false);
     assert_eq!(raw["authorization_response_iss_parameter_supported"], true);
-    assert_eq!(raw["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        raw["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
     for m in ["client_secret_basic", "client_secret_post"] {
-        assert!(raw["token_endpoint_auth_methods_supported"].as_array().unwrap().iter().any(|v| v == m));
+        assert!(
+            raw["token_endpoint_auth_methods_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == m)
+        );
     }
-    assert!(!raw["id_token_signing_alg_values_supported"].as_array().unwrap().iter().any(|v| v == "none"));
-    let jwks: serde_json::Value = server.rp_http().get(format!("{}/jwks", server.issuer())).send().await.unwrap().json().await.unwrap();
+    assert!(
+        !raw["id_token_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "none")
+    );
+    let jwks: serde_json::Value = server
+        .rp_http()
+        .get(format!("{}/jwks", server.issuer()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     let mut kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
     kids.sort();
@@ -107,7 +151,12 @@ async fn discovery_and_jwks_are_certifiable() {
         assert_eq!(k["use"], "sig");
         assert!(k.get("d").is_none());
     }
-    let unknown = server.rp_http().get(server.url("/t/nope/.well-known/openid-configuration")).send().await.unwrap();
+    let unknown = server
+        .rp_http()
+        .get(server.url("/t/nope/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
 }
 
@@ -127,26 +176,44 @@ async fn member_signs_in_with_code_flow_and_pkce() {
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    assert_eq!(s.claims.subject().as_str(), alice.id, "sub is the object id");
+    assert_eq!(
+        s.claims.subject().as_str(),
+        alice.id,
+        "sub is the object id"
+    );
     let raw = jwt_claims(&s.id_token_raw);
     assert_eq!(raw["oid"], alice.id);
     assert_eq!(raw["tid"], server.tenant.id);
     assert_eq!(raw["acct"], 0);
     assert_eq!(raw["upn"], "alice@contoso.example");
-    assert_eq!(raw["email"], "alice@contoso.example", "the app opted in to email");
+    assert_eq!(
+        raw["email"], "alice@contoso.example",
+        "the app opted in to email"
+    );
     assert!(raw["auth_time"].as_i64().unwrap() > 0);
     assert!(raw["sid"].as_str().is_some());
     assert_eq!(raw["acr"], "urn:guestlist:acr:password");
     assert_eq!(raw["amr"], serde_json::json!(["pwd"]));
-    assert!(raw.get("name").is_none(), "profile claims stay out of the ID token");
-    assert!(raw.get("idp").is_none() && raw.get("altsecid").is_none(), "members have no home claims");
+    assert!(
+        raw.get("name").is_none(),
+        "profile claims stay out of the ID token"
+    );
+    assert!(
+        raw.get("idp").is_none() && raw.get("altsecid").is_none(),
+        "members have no home claims"
+    );
     assert_eq!(jwt_header(&s.id_token_raw)["alg"], "RS256");
 
     // userinfo, through the library: claims follow the scopes.
     let meta = discover(&server).await;
-    let client = CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
-    let info: openidconnect::core::CoreUserInfoClaims =
-        client.user_info(s.access_token.clone(), None).unwrap().request_async(&server.rp_http()).await.expect("userinfo");
+    let client =
+        CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
+    let info: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(s.access_token.clone(), None)
+        .unwrap()
+        .request_async(&server.rp_http())
+        .await
+        .expect("userinfo");
     assert_eq!(info.subject().as_str(), alice.id);
     assert_eq!(info.email().unwrap().as_str(), "alice@contoso.example");
     assert_eq!(info.email_verified(), Some(true));
@@ -164,7 +231,11 @@ async fn member_signs_in_with_code_flow_and_pkce() {
     )
     .await;
     assert_eq!(s2.claims.subject(), s.claims.subject());
-    assert_eq!(jwt_claims(&s2.id_token_raw)["auth_time"], raw["auth_time"], "no new login, same auth_time");
+    assert_eq!(
+        jwt_claims(&s2.id_token_raw)["auth_time"],
+        raw["auth_time"],
+        "no new login, same auth_time"
+    );
 }
 
 #[actix_web::test]
@@ -192,7 +263,10 @@ async fn es256_and_eddsa_apps_get_tokens_signed_with_their_alg() {
         )
         .await;
         assert_eq!(jwt_header(&s.id_token_raw)["alg"], alg);
-        assert_eq!(jwt_header(&s.access_token.secret().clone())["typ"], "at+jwt");
+        assert_eq!(
+            jwt_header(&s.access_token.secret().clone())["typ"],
+            "at+jwt"
+        );
     }
 }
 
@@ -211,7 +285,10 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    let first_rt = s.refresh_token.clone().expect("offline_access gives a refresh token");
+    let first_rt = s
+        .refresh_token
+        .clone()
+        .expect("offline_access gives a refresh token");
     let meta = discover(&server).await;
     let client = CoreClient::from_provider_metadata(
         meta,
@@ -219,8 +296,16 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         app.client_secret.clone().map(ClientSecret::new),
     );
     let http = server.rp_http();
-    let refreshed = client.exchange_refresh_token(&first_rt).unwrap().request_async(&http).await.expect("refresh");
-    let second_rt = refreshed.refresh_token().cloned().expect("rotation returns a new refresh token");
+    let refreshed = client
+        .exchange_refresh_token(&first_rt)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    let second_rt = refreshed
+        .refresh_token()
+        .cloned()
+        .expect("rotation returns a new refresh token");
     assert_ne!(second_rt.secret(), first_rt.secret());
     let new_id = jwt_claims(refreshed.id_token().unwrap().to_string().as_str());
     let old_id = jwt_claims(&s.id_token_raw);
@@ -228,18 +313,39 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         assert_eq!(new_id[k], old_id[k], "{k} is kept across refresh");
     }
     // The refreshed access token works.
-    let ui = client.user_info(refreshed.access_token().clone(), None).unwrap();
-    let _: openidconnect::core::CoreUserInfoClaims = ui.request_async(&http).await.expect("refreshed token works");
+    let ui = client
+        .user_info(refreshed.access_token().clone(), None)
+        .unwrap();
+    let _: openidconnect::core::CoreUserInfoClaims = ui
+        .request_async(&http)
+        .await
+        .expect("refreshed token works");
 
     // Presenting the spent token again is reuse: refused, and the whole grant dies.
-    let reuse = client.exchange_refresh_token(&first_rt).unwrap().request_async(&http).await;
+    let reuse = client
+        .exchange_refresh_token(&first_rt)
+        .unwrap()
+        .request_async(&http)
+        .await;
     let err = format!("{:?}", reuse.expect_err("reuse is refused"));
     assert!(err.contains("invalid_grant"), "{err}");
-    let after = client.exchange_refresh_token(&second_rt).unwrap().request_async(&http).await;
-    assert!(after.is_err(), "the newest refresh token died with the grant");
-    let ui = client.user_info(refreshed.access_token().clone(), None).unwrap();
+    let after = client
+        .exchange_refresh_token(&second_rt)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(
+        after.is_err(),
+        "the newest refresh token died with the grant"
+    );
+    let ui = client
+        .user_info(refreshed.access_token().clone(), None)
+        .unwrap();
     let r: Result<openidconnect::core::CoreUserInfoClaims, _> = ui.request_async(&http).await;
-    assert!(r.is_err(), "access tokens of the revoked grant stop working");
+    assert!(
+        r.is_err(),
+        "access tokens of the revoked grant stop working"
+    );
 }
 
 #[actix_web::test]
@@ -262,7 +368,10 @@ async fn refresh_token_of_another_client_is_invalid_grant() {
         .rp_http()
         .post(format!("{}/token", server.issuer()))
         .basic_auth(&other.client_id, other.client_secret.as_deref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", s.refresh_token.unwrap().secret())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", s.refresh_token.unwrap().secret()),
+        ])
         .send()
         .await
         .unwrap();
@@ -292,12 +401,26 @@ async fn revocation_and_introspection() {
         ClientId::new(app.client_id.clone()),
         app.client_secret.clone().map(ClientSecret::new),
     )
-    .set_introspection_url(IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap());
+    .set_introspection_url(
+        IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap(),
+    );
     let http = server.rp_http();
-    let info = client.introspect(&s.access_token).request_async(&http).await.expect("introspection");
+    let info = client
+        .introspect(&s.access_token)
+        .request_async(&http)
+        .await
+        .expect("introspection");
     assert!(info.active());
-    assert_eq!(info.client_id().map(|c| c.as_str()), Some(app.client_id.as_str()));
-    assert!(info.scopes().unwrap().iter().any(|s| s.as_str() == "openid"));
+    assert_eq!(
+        info.client_id().map(|c| c.as_str()),
+        Some(app.client_id.as_str())
+    );
+    assert!(
+        info.scopes()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str() == "openid")
+    );
 
     // The library refuses revocation over plain http (RFC 7009 demands TLS), so revocation requests are
     // sent as the RFC describes them: a form POST with client authentication.
@@ -306,26 +429,50 @@ async fn revocation_and_introspection() {
         let (id, secret) = (app.client_id.clone(), app.client_secret.clone());
         let url = format!("{}/revoke", server.issuer());
         async move {
-            let resp = http.post(url).basic_auth(id, secret).form(&[("token", token)]).send().await.unwrap();
+            let resp = http
+                .post(url)
+                .basic_auth(id, secret)
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap();
             assert_eq!(resp.status(), 200, "revocation answers 200");
         }
     };
     // Revoking the access token kills it (and only it).
     revoke(s.access_token.secret().clone()).await;
-    let info = client.introspect(&s.access_token).request_async(&http).await.unwrap();
+    let info = client
+        .introspect(&s.access_token)
+        .request_async(&http)
+        .await
+        .unwrap();
     assert!(!info.active(), "a revoked access token is inactive");
-    let ui: Result<openidconnect::core::CoreUserInfoClaims, _> =
-        client.user_info(s.access_token.clone(), None).unwrap().request_async(&http).await;
+    let ui: Result<openidconnect::core::CoreUserInfoClaims, _> = client
+        .user_info(s.access_token.clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await;
     assert!(ui.is_err());
 
     // Revoking the refresh token ends the grant.
     let rt = s.refresh_token.unwrap();
     revoke(rt.secret().clone()).await;
-    assert!(client.exchange_refresh_token(&rt).unwrap().request_async(&http).await.is_err());
+    assert!(
+        client
+            .exchange_refresh_token(&rt)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .is_err()
+    );
 
     // Unknown tokens are fine to revoke (RFC 7009 §2.2) and inactive.
     revoke("garbage".into()).await;
-    let info = client.introspect(&AccessToken::new("garbage.x.y".into())).request_async(&http).await.unwrap();
+    let info = client
+        .introspect(&AccessToken::new("garbage.x.y".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
     assert!(!info.active());
 
     // Introspection needs an authenticated client.
@@ -349,7 +496,9 @@ async fn client_credentials_with_rs256_and_es256() {
             ClientId::new(app.client_id.clone()),
             app.client_secret.clone().map(ClientSecret::new),
         )
-        .set_introspection_url(IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap());
+        .set_introspection_url(
+            IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap(),
+        );
         let token = client
             .exchange_client_credentials()
             .unwrap()
@@ -364,7 +513,11 @@ async fn client_credentials_with_rs256_and_es256() {
         assert_eq!(claims["client_id"], app.client_id);
         assert_eq!(claims["scope"], "api.read");
         assert_eq!(claims["iss"], server.issuer());
-        let info = client.introspect(token.access_token()).request_async(&server.rp_http()).await.unwrap();
+        let info = client
+            .introspect(token.access_token())
+            .request_async(&server.rp_http())
+            .await
+            .unwrap();
         assert!(info.active());
         let denied = client
             .exchange_client_credentials()
@@ -400,7 +553,10 @@ async fn rp_initiated_logout_ends_the_session() {
     );
     let resp = browser.get(&logout).await;
     assert_eq!(resp.status(), 303);
-    assert_eq!(resp.headers()["location"], format!("{LOGOUT_REDIRECT}?state=bye+now"));
+    assert_eq!(
+        resp.headers()["location"],
+        format!("{LOGOUT_REDIRECT}?state=bye+now")
+    );
 
     // After logout, prompt=none must report login_required.
     let silent = format!(
@@ -430,7 +586,12 @@ async fn rp_initiated_logout_ends_the_session() {
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("Sign out?"));
     let forged = "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln";
-    let resp = browser.get(&format!("{}/logout?id_token_hint={forged}&post_logout_redirect_uri={LOGOUT_REDIRECT}", server.issuer())).await;
+    let resp = browser
+        .get(&format!(
+            "{}/logout?id_token_hint={forged}&post_logout_redirect_uri={LOGOUT_REDIRECT}",
+            server.issuer()
+        ))
+        .await;
     assert_eq!(resp.status(), 400);
     assert!(resp.headers().get("location").is_none());
 }
@@ -451,13 +612,30 @@ async fn tokens_signed_before_key_rotation_still_verify() {
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    let old_kid = jwt_header(&before.id_token_raw)["kid"].as_str().unwrap().to_string();
-    let new_kids = guestlist::keys::KeyStore::rotate(&server.db.dir.path().join("keys"), 0).unwrap();
+    let old_kid = jwt_header(&before.id_token_raw)["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new_kids =
+        guestlist::keys::KeyStore::rotate(&server.db.dir.path().join("keys"), 0).unwrap();
     // The server notices the rotation within its reload interval.
     let mut published = false;
     for _ in 0..50 {
-        let jwks: serde_json::Value = server.rp_http().get(format!("{}/jwks", server.issuer())).send().await.unwrap().json().await.unwrap();
-        let kids: Vec<String> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect();
+        let jwks: serde_json::Value = server
+            .rp_http()
+            .get(format!("{}/jwks", server.issuer()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let kids: Vec<String> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect();
         if new_kids.iter().all(|k| kids.contains(k)) {
             assert!(kids.contains(&old_kid), "the old key stays published");
             published = true;
@@ -476,19 +654,38 @@ async fn tokens_signed_before_key_rotation_still_verify() {
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    let new_kid = jwt_header(&after.id_token_raw)["kid"].as_str().unwrap().to_string();
+    let new_kid = jwt_header(&after.id_token_raw)["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(new_kids.contains(&new_kid), "new tokens use the new key");
     // The old ID token still verifies against the JWKS served now.
     let meta = discover(&server).await;
-    let client = CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
+    let client =
+        CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
     let old: openidconnect::core::CoreIdToken = before.id_token_raw.parse().unwrap();
-    old.claims(&client.id_token_verifier().insecure_disable_signature_check().require_issuer_match(true), |_: Option<&Nonce>| Ok(()))
-        .unwrap();
+    old.claims(
+        &client
+            .id_token_verifier()
+            .insecure_disable_signature_check()
+            .require_issuer_match(true),
+        |_: Option<&Nonce>| Ok(()),
+    )
+    .unwrap();
     let verifier = client.id_token_verifier();
-    assert!(old.signing_key(&verifier).is_ok(), "the old kid resolves in the current JWKS");
-    assert!(old.claims(&verifier, |_: Option<&Nonce>| Ok(())).is_ok(), "and its signature verifies");
+    assert!(
+        old.signing_key(&verifier).is_ok(),
+        "the old kid resolves in the current JWKS"
+    );
+    assert!(
+        old.claims(&verifier, |_: Option<&Nonce>| Ok(())).is_ok(),
+        "and its signature verifies"
+    );
     // The userinfo endpoint still accepts the old access token.
-    let ui: Result<openidconnect::core::CoreUserInfoClaims, _> =
-        client.user_info(before.access_token.clone(), None).unwrap().request_async(&server.rp_http()).await;
+    let ui: Result<openidconnect::core::CoreUserInfoClaims, _> = client
+        .user_info(before.access_token.clone(), None)
+        .unwrap()
+        .request_async(&server.rp_http())
+        .await;
     assert!(ui.is_ok());
 }

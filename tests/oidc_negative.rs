@@ -6,15 +6,24 @@ mod common;
 use common::*;
 
 fn authorize_url(server: &TestServer, params: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
     format!("{}/authorize?{q}", server.issuer())
 }
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-async fn token_request(server: &TestServer, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let mut req = server.rp_http().post(format!("{}/token", server.issuer())).form(form);
+async fn token_request(
+    server: &TestServer,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let mut req = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .form(form);
     if let Some((id, secret)) = basic {
         req = req.basic_auth(id, Some(secret));
     }
@@ -26,7 +35,13 @@ async fn token_request(server: &TestServer, form: &[(&str, &str)], basic: Option
 }
 
 /// Signs in through the browser and returns a fresh code for `app` (first-party, so no consent).
-async fn fresh_code(server: &TestServer, browser: &Browser, client_id: &str, email: &str, extra: &[(&str, &str)]) -> String {
+async fn fresh_code(
+    server: &TestServer,
+    browser: &Browser,
+    client_id: &str,
+    email: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let mut params = vec![
         ("client_id", client_id),
         ("redirect_uri", REDIRECT),
@@ -35,7 +50,9 @@ async fn fresh_code(server: &TestServer, browser: &Browser, client_id: &str, ema
         ("state", "st"),
     ];
     params.extend_from_slice(extra);
-    let cb = browser.callback(&authorize_url(server, &params), email).await;
+    let cb = browser
+        .callback(&authorize_url(server, &params), email)
+        .await;
     query_of(&cb)["code"].clone()
 }
 
@@ -45,18 +62,48 @@ async fn bad_client_or_redirect_uri_shows_a_page_and_never_redirects() {
     let app = server.app(|_| {}).await;
     let browser = server.browser();
     let cases = [
-        vec![("client_id", "unknown"), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid")],
-        vec![("client_id", app.client_id.as_str()), ("redirect_uri", "http://localhost/cb/extra"), ("response_type", "code"), ("scope", "openid")],
-        vec![("client_id", app.client_id.as_str()), ("redirect_uri", "http://localhost/cb?x=1"), ("response_type", "code"), ("scope", "openid")],
-        vec![("client_id", app.client_id.as_str()), ("redirect_uri", "https://evil.example/cb"), ("response_type", "code"), ("scope", "openid")],
-        vec![("client_id", app.client_id.as_str()), ("response_type", "code"), ("scope", "openid")],
+        vec![
+            ("client_id", "unknown"),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+        vec![
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", "http://localhost/cb/extra"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+        vec![
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", "http://localhost/cb?x=1"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+        vec![
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+        vec![
+            ("client_id", app.client_id.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
         vec![("redirect_uri", REDIRECT), ("response_type", "code")],
     ];
     for params in cases {
         let resp = browser.get(&authorize_url(&server, &params)).await;
         assert_eq!(resp.status(), 400, "{params:?}");
-        assert!(resp.headers().get("location").is_none(), "{params:?} must not redirect");
-        assert!(resp.text().await.unwrap().contains("<h1>"), "a readable page");
+        assert!(
+            resp.headers().get("location").is_none(),
+            "{params:?} must not redirect"
+        );
+        assert!(
+            resp.text().await.unwrap().contains("<h1>"),
+            "a readable page"
+        );
     }
 }
 
@@ -67,18 +114,78 @@ async fn request_errors_after_the_redirect_check_go_back_with_state_and_iss() {
     let public = server.app(|a| a.public = true).await;
     let browser = server.browser();
     let id = app.client_id.as_str();
-    let base = [("client_id", id), ("redirect_uri", REDIRECT), ("state", "xyz")];
+    let base = [
+        ("client_id", id),
+        ("redirect_uri", REDIRECT),
+        ("state", "xyz"),
+    ];
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![("scope", "openid")], "invalid_request"),
-        (vec![("response_type", "token"), ("scope", "openid")], "unsupported_response_type"),
-        (vec![("response_type", "code"), ("scope", "profile")], "invalid_scope"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("request", "x.y.z")], "request_not_supported"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("request_uri", "https://x")], "request_uri_not_supported"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("code_challenge", CHALLENGE), ("code_challenge_method", "plain")], "invalid_request"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("code_challenge", CHALLENGE)], "invalid_request"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("prompt", "none")], "login_required"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("max_age", "-1")], "invalid_request"),
-        (vec![("response_type", "code"), ("scope", "openid"), ("claims", "{not json")], "invalid_request"),
+        (
+            vec![("response_type", "token"), ("scope", "openid")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("response_type", "code"), ("scope", "profile")],
+            "invalid_scope",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("request", "x.y.z"),
+            ],
+            "request_not_supported",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("request_uri", "https://x"),
+            ],
+            "request_uri_not_supported",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", CHALLENGE),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("prompt", "none"),
+            ],
+            "login_required",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("max_age", "-1"),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("claims", "{not json"),
+            ],
+            "invalid_request",
+        ),
     ];
     for (extra, expected) in cases {
         let mut params = base.to_vec();
@@ -91,13 +198,28 @@ async fn request_errors_after_the_redirect_check_go_back_with_state_and_iss() {
         assert_eq!(q["iss"], server.issuer());
         assert!(!q.contains_key("code"));
         let d = &q["error_description"];
-        assert!(!d.contains('"') && !d.contains('\\') && !d.contains('\n'), "{d}");
+        assert!(
+            !d.contains('"') && !d.contains('\\') && !d.contains('\n'),
+            "{d}"
+        );
         let keys: Vec<&String> = q.keys().collect();
-        assert!(keys.iter().all(|k| ["error", "error_description", "state", "iss"].contains(&k.as_str())), "{keys:?}");
+        assert!(
+            keys.iter()
+                .all(|k| ["error", "error_description", "state", "iss"].contains(&k.as_str())),
+            "{keys:?}"
+        );
     }
     // A public client without PKCE is refused.
     let resp = browser
-        .get(&authorize_url(&server, &[("client_id", public.client_id.as_str()), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid")]))
+        .get(&authorize_url(
+            &server,
+            &[
+                ("client_id", public.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "openid"),
+            ],
+        ))
         .await;
     let q = query_of(resp.headers()["location"].to_str().unwrap());
     assert_eq!(q["error"], "invalid_request");
@@ -111,28 +233,73 @@ async fn pkce_verifier_must_match() {
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
     let secret = app.client_secret.as_deref().unwrap();
-    let pkce = [("code_challenge", CHALLENGE), ("code_challenge_method", "S256")];
-    let code = fresh_code(&server, &browser, &app.client_id, "ann@contoso.example", &pkce).await;
+    let pkce = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "ann@contoso.example",
+        &pkce,
+    )
+    .await;
     let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx";
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", wrong)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", wrong),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let code = fresh_code(&server, &browser, &app.client_id, "ann@contoso.example", &pkce).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "ann@contoso.example",
+        &pkce,
+    )
+    .await;
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "a missing verifier fails");
-    let code = fresh_code(&server, &browser, &app.client_id, "ann@contoso.example", &pkce).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a missing verifier fails"
+    );
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "ann@contoso.example",
+        &pkce,
+    )
+    .await;
     let (status, _, headers) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
@@ -144,14 +311,25 @@ async fn pkce_verifier_must_match() {
 async fn public_client_exchanges_with_pkce_and_no_secret() {
     let server = TestServer::start().await;
     server.member("pub@contoso.example").await;
-    let app = server.app(|a| {
-        a.public = true;
-        a.first_party = true;
-    })
-    .await;
+    let app = server
+        .app(|a| {
+            a.public = true;
+            a.first_party = true;
+        })
+        .await;
     assert!(app.client_secret.is_none());
     let browser = server.browser();
-    let code = fresh_code(&server, &browser, &app.client_id, "pub@contoso.example", &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]).await;
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "pub@contoso.example",
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
     let (status, body, _) = token_request(
         &server,
         &[
@@ -166,8 +344,19 @@ async fn public_client_exchanges_with_pkce_and_no_secret() {
     .await;
     assert_eq!(status, 200, "{body}");
     // A public client cannot use client_credentials.
-    let (status, body, _) = token_request(&server, &[("grant_type", "client_credentials"), ("client_id", &app.client_id)], None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+    let (status, body, _) = token_request(
+        &server,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &app.client_id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
 }
 
 #[actix_web::test]
@@ -177,25 +366,67 @@ async fn replayed_code_is_refused_and_revokes_what_it_issued() {
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
     let secret = app.client_secret.as_deref().unwrap();
-    let code = fresh_code(&server, &browser, &app.client_id, "rex@contoso.example", &[]).await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT)];
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "rex@contoso.example",
+        &[],
+    )
+    .await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
     let (status, first, _) = token_request(&server, &form, Some((&app.client_id, secret))).await;
     assert_eq!(status, 200);
     let access = first["access_token"].as_str().unwrap();
-    let ui = server.rp_http().get(format!("{}/userinfo", server.issuer())).bearer_auth(access).send().await.unwrap();
+    let ui = server
+        .rp_http()
+        .get(format!("{}/userinfo", server.issuer()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ui.status(), 200);
     let (status, body, _) = token_request(&server, &form, Some((&app.client_id, secret))).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let ui = server.rp_http().get(format!("{}/userinfo", server.issuer())).bearer_auth(access).send().await.unwrap();
-    assert_eq!(ui.status(), 401, "the first access token died with the replay");
-    assert!(ui.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let ui = server
+        .rp_http()
+        .get(format!("{}/userinfo", server.issuer()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ui.status(),
+        401,
+        "the first access token died with the replay"
+    );
+    assert!(
+        ui.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "and so did its refresh token");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "and so did its refresh token"
+    );
 }
 
 #[actix_web::test]
@@ -206,30 +437,66 @@ async fn expired_code_and_mismatched_redirect_uri() {
     let other = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
     let secret = app.client_secret.as_deref().unwrap();
-    let code = fresh_code(&server, &browser, &app.client_id, "exp@contoso.example", &[]).await;
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "exp@contoso.example",
+        &[],
+    )
+    .await;
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://localhost/other")],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost/other"),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "redirect_uri must match");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "redirect_uri must match"
+    );
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
         Some((&other.client_id, other.client_secret.as_deref().unwrap())),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "a code belongs to its client");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code belongs to its client"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
-    assert!(body["error_description"].as_str().unwrap().contains("expired"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[actix_web::test]
@@ -237,28 +504,80 @@ async fn client_authentication_failures() {
     let server = TestServer::start().await;
     let app = server.app(|_| {}).await;
     let form = [("grant_type", "client_credentials")];
-    let (status, body, headers) = token_request(&server, &form, Some((&app.client_id, "wrong-secret"))).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
-    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let (status, body, headers) =
+        token_request(&server, &form, Some((&app.client_id, "wrong-secret"))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
     let (status, body, _) = token_request(
         &server,
-        &[("grant_type", "client_credentials"), ("client_id", &app.client_id), ("client_secret", "wrong")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &app.client_id),
+            ("client_secret", "wrong"),
+        ],
         None,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     let (status, body, _) = token_request(&server, &form, None).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "no credentials at all");
-    let (status, body, _) = token_request(&server, &[("grant_type", "client_credentials"), ("client_id", &app.client_id)], None).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "a confidential client needs its secret");
-    let (status, body, _) = token_request(&server, &[("grant_type", "password")], Some((&app.client_id, app.client_secret.as_deref().unwrap()))).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
-    let (status, body, _) = token_request(&server, &[], Some((&app.client_id, app.client_secret.as_deref().unwrap()))).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "no credentials at all"
+    );
+    let (status, body, _) = token_request(
+        &server,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &app.client_id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a confidential client needs its secret"
+    );
+    let (status, body, _) = token_request(
+        &server,
+        &[("grant_type", "password")],
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, body, _) = token_request(
+        &server,
+        &[],
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     // client_secret_post works.
     let (status, _, _) = token_request(
         &server,
-        &[("grant_type", "client_credentials"), ("client_id", &app.client_id), ("client_secret", app.client_secret.as_deref().unwrap())],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &app.client_id),
+            ("client_secret", app.client_secret.as_deref().unwrap()),
+        ],
         None,
     )
     .await;
@@ -273,22 +592,45 @@ async fn malformed_and_oversized_input_never_gets_a_5xx() {
     let iss = server.issuer();
     let huge = "a".repeat(200 * 1024);
     let sends = vec![
-        http.post(format!("{iss}/token")).header("content-type", "application/json").body("{\"grant_type\":\"client_credentials\"}"),
-        http.post(format!("{iss}/token")).header("content-type", "application/x-www-form-urlencoded").body(huge.clone()),
-        http.post(format!("{iss}/token")).header("content-type", "application/x-www-form-urlencoded").body("%%%&&&==\u{0}"),
-        http.post(format!("{iss}/token")).header("authorization", "Basic !!!!").form(&[("grant_type", "client_credentials")]),
-        http.post(format!("{iss}/token")).header("authorization", "Bearer x").form(&[("grant_type", "client_credentials")]),
-        http.get(format!("{iss}/userinfo")).header("authorization", "Bearer not.a.jwt"),
-        http.get(format!("{iss}/userinfo")).header("authorization", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+        http.post(format!("{iss}/token"))
+            .header("content-type", "application/json")
+            .body("{\"grant_type\":\"client_credentials\"}"),
+        http.post(format!("{iss}/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(huge.clone()),
+        http.post(format!("{iss}/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("%%%&&&==\u{0}"),
+        http.post(format!("{iss}/token"))
+            .header("authorization", "Basic !!!!")
+            .form(&[("grant_type", "client_credentials")]),
+        http.post(format!("{iss}/token"))
+            .header("authorization", "Bearer x")
+            .form(&[("grant_type", "client_credentials")]),
+        http.get(format!("{iss}/userinfo"))
+            .header("authorization", "Bearer not.a.jwt"),
+        http.get(format!("{iss}/userinfo")).header(
+            "authorization",
+            "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+        ),
         http.get(format!("{iss}/userinfo")),
-        http.post(format!("{iss}/userinfo")).header("content-type", "application/x-www-form-urlencoded").body(huge.clone()),
-        http.post(format!("{iss}/introspect")).basic_auth(&app.client_id, app.client_secret.clone()).form(&[("token", "\u{1}\u{2}")]),
-        http.post(format!("{iss}/revoke")).basic_auth(&app.client_id, app.client_secret.clone()).form(&[("token", huge.as_str())]),
-        http.post(format!("{iss}/authorize")).header("content-type", "text/plain").body("x"),
+        http.post(format!("{iss}/userinfo"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(huge.clone()),
+        http.post(format!("{iss}/introspect"))
+            .basic_auth(&app.client_id, app.client_secret.clone())
+            .form(&[("token", "\u{1}\u{2}")]),
+        http.post(format!("{iss}/revoke"))
+            .basic_auth(&app.client_id, app.client_secret.clone())
+            .form(&[("token", huge.as_str())]),
+        http.post(format!("{iss}/authorize"))
+            .header("content-type", "text/plain")
+            .body("x"),
         http.get(format!("{iss}/authorize?client_id=%FF%FE&redirect_uri=%00")),
         http.get(format!("{iss}/logout?id_token_hint=%%%")),
         http.post(format!("{iss}/signin")).form(&[("email", "x")]),
-        http.post(format!("{iss}/consent")).form(&[("request", "nope")]),
+        http.post(format!("{iss}/consent"))
+            .form(&[("request", "nope")]),
         http.get(format!("{iss}/authorize/resume?request=nope")),
         http.get(format!("{iss}/setup/nope")),
         http.get(server.url("/t/NOPE!/jwks")),
@@ -298,10 +640,20 @@ async fn malformed_and_oversized_input_never_gets_a_5xx() {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         // Introspection answers {"active": false} for a garbage token; everything else is refused.
-        let ok = if i == 9 { status == 200 } else { (400..500).contains(&status) };
+        let ok = if i == 9 {
+            status == 200
+        } else {
+            (400..500).contains(&status)
+        };
         assert!(ok, "case {i}: got {status}");
     }
-    let resp = http.post(format!("{iss}/token")).header("content-type", "application/x-www-form-urlencoded").body(huge).send().await.unwrap();
+    let resp = http
+        .post(format!("{iss}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 413);
 }
 
@@ -312,9 +664,22 @@ async fn prompt_none_and_consent_rules() {
     let app = server.app(|_| {}).await;
     let browser = server.browser();
     let id = app.client_id.as_str();
-    let base = vec![("client_id", id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid email"), ("state", "s")];
+    let base = vec![
+        ("client_id", id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "openid email"),
+        ("state", "s"),
+    ];
     // Cancel at the consent page: access_denied goes back to the app.
-    match browser.run_flow(&authorize_url(&server, &base), "pat@contoso.example", "cancel").await {
+    match browser
+        .run_flow(
+            &authorize_url(&server, &base),
+            "pat@contoso.example",
+            "cancel",
+        )
+        .await
+    {
         Step::Callback(u) => assert_eq!(query_of(&u)["error"], "access_denied"),
         Step::Page(s, b) => panic!("{s} {b}"),
     }
@@ -322,21 +687,34 @@ async fn prompt_none_and_consent_rules() {
     let mut silent = base.clone();
     silent.push(("prompt", "none"));
     let resp = browser.get(&authorize_url(&server, &silent)).await;
-    assert_eq!(query_of(resp.headers()["location"].to_str().unwrap())["error"], "consent_required");
+    assert_eq!(
+        query_of(resp.headers()["location"].to_str().unwrap())["error"],
+        "consent_required"
+    );
     // After consenting once, prompt=none returns a code at once.
-    browser.callback(&authorize_url(&server, &base), "pat@contoso.example").await;
+    browser
+        .callback(&authorize_url(&server, &base), "pat@contoso.example")
+        .await;
     let resp = browser.get(&authorize_url(&server, &silent)).await;
     assert!(query_of(resp.headers()["location"].to_str().unwrap()).contains_key("code"));
     // prompt=consent asks again.
     let mut again = base.clone();
     again.push(("prompt", "consent"));
     let resp = browser.get(&authorize_url(&server, &again)).await;
-    assert!(resp.headers()["location"].to_str().unwrap().contains("/consent?request="));
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/consent?request=")
+    );
     // A wider scope than consented asks again too.
     let mut wider = silent.clone();
     wider[3] = ("scope", "openid email phone");
     let resp = browser.get(&authorize_url(&server, &wider)).await;
-    assert_eq!(query_of(resp.headers()["location"].to_str().unwrap())["error"], "consent_required");
+    assert_eq!(
+        query_of(resp.headers()["location"].to_str().unwrap())["error"],
+        "consent_required"
+    );
 }
 
 #[actix_web::test]
@@ -350,30 +728,79 @@ async fn prompt_login_and_max_age_force_a_new_sign_in() {
     let auth_time = |code: String| {
         let server = &server;
         async move {
-            let (_, body, _) = token_request(server, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], Some((id, secret))).await;
-            jwt_claims(body["id_token"].as_str().unwrap())["auth_time"].as_i64().unwrap()
+            let (_, body, _) = token_request(
+                server,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                ],
+                Some((id, secret)),
+            )
+            .await;
+            jwt_claims(body["id_token"].as_str().unwrap())["auth_time"]
+                .as_i64()
+                .unwrap()
         }
     };
-    let first = auth_time(fresh_code(&server, &browser, id, "max@contoso.example", &[]).await).await;
+    let first =
+        auth_time(fresh_code(&server, &browser, id, "max@contoso.example", &[]).await).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // A large max_age needs no new sign-in and keeps auth_time.
-    let url = authorize_url(&server, &[("client_id", id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"), ("max_age", "10000")]);
+    let url = authorize_url(
+        &server,
+        &[
+            ("client_id", id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("max_age", "10000"),
+        ],
+    );
     let resp = browser.get(&url).await;
     let loc = resp.headers()["location"].to_str().unwrap().to_string();
     assert!(loc.starts_with(REDIRECT), "{loc}");
     assert_eq!(auth_time(query_of(&loc)["code"].clone()).await, first);
     // prompt=login shows the form although a session exists, and auth_time moves on.
-    let url = authorize_url(&server, &[("client_id", id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"), ("prompt", "login")]);
+    let url = authorize_url(
+        &server,
+        &[
+            ("client_id", id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "login"),
+        ],
+    );
     let resp = browser.get(&url).await;
-    assert!(resp.headers()["location"].to_str().unwrap().contains("/signin?request="));
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin?request=")
+    );
     let cb = browser.callback(&url, "max@contoso.example").await;
     let second = auth_time(query_of(&cb)["code"].clone()).await;
     assert!(second > first, "{second} > {first}");
     // max_age=0 also demands a fresh sign-in.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let url = authorize_url(&server, &[("client_id", id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"), ("max_age", "0")]);
+    let url = authorize_url(
+        &server,
+        &[
+            ("client_id", id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("max_age", "0"),
+        ],
+    );
     let resp = browser.get(&url).await;
-    assert!(resp.headers()["location"].to_str().unwrap().contains("/signin?request="));
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin?request=")
+    );
 }
 
 #[actix_web::test]
@@ -382,11 +809,31 @@ async fn authorize_by_post_means_the_same_as_get() {
     server.member("post@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
-    browser.callback(&authorize_url(&server, &[("client_id", app.client_id.as_str()), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid")]), "post@contoso.example").await;
+    browser
+        .callback(
+            &authorize_url(
+                &server,
+                &[
+                    ("client_id", app.client_id.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                ],
+            ),
+            "post@contoso.example",
+        )
+        .await;
     let resp = browser
         .post_form(
             &format!("{}/authorize", server.issuer()),
-            &[("client_id", app.client_id.as_str()), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"), ("state", "p"), ("extra", "foobar")],
+            &[
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", "p"),
+                ("extra", "foobar"),
+            ],
         )
         .await;
     let q = query_of(resp.headers()["location"].to_str().unwrap());

@@ -14,13 +14,30 @@ async fn sign_in_page_has_labels_csrf_and_security_headers() {
     assert_eq!(resp.status(), 200);
     let h = resp.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
-    let csrf_cookie = h.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("gl_csrf=")).unwrap();
-    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"), "{csrf_cookie}");
+    let csrf_cookie = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("gl_csrf="))
+        .unwrap();
+    assert!(
+        csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"),
+        "{csrf_cookie}"
+    );
     let body = resp.text().await.unwrap();
-    for label in ["<label for=\"email\">Email</label>", "<label for=\"password\">Password</label>", ">Sign in</button>", "<h1>Sign in</h1>", "Contoso"] {
+    for label in [
+        "<label for=\"email\">Email</label>",
+        "<label for=\"password\">Password</label>",
+        ">Sign in</button>",
+        "<h1>Sign in</h1>",
+        "Contoso",
+    ] {
         assert!(body.contains(label), "missing {label}");
     }
     assert!(hidden(&body, "csrf").is_some());
@@ -32,12 +49,28 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
     let server = TestServer::start().await;
     server.member("amy@contoso.example").await;
     let browser = server.browser();
-    let page = browser.get(&format!("{}/signin", server.issuer())).await.text().await.unwrap();
+    let page = browser
+        .get(&format!("{}/signin", server.issuer()))
+        .await
+        .text()
+        .await
+        .unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
     let mut answers = Vec::new();
-    for (email, password) in [("amy@contoso.example", "wrong password!"), ("nobody@contoso.example", PASSWORD)] {
+    for (email, password) in [
+        ("amy@contoso.example", "wrong password!"),
+        ("nobody@contoso.example", PASSWORD),
+    ] {
         let resp = browser
-            .post_form(&format!("{}/signin", server.issuer()), &[("csrf", &csrf), ("email", email), ("password", password), ("request", "")])
+            .post_form(
+                &format!("{}/signin", server.issuer()),
+                &[
+                    ("csrf", &csrf),
+                    ("email", email),
+                    ("password", password),
+                    ("request", ""),
+                ],
+            )
             .await;
         assert_eq!(resp.status(), 401);
         let body = resp.text().await.unwrap();
@@ -56,10 +89,21 @@ async fn forms_without_a_matching_csrf_token_are_refused() {
     let browser = server.browser();
     browser.get(&format!("{}/signin", server.issuer())).await;
     let resp = browser
-        .post_form(&format!("{}/signin", server.issuer()), &[("csrf", "forged"), ("email", "cat@contoso.example"), ("password", PASSWORD)])
+        .post_form(
+            &format!("{}/signin", server.issuer()),
+            &[
+                ("csrf", "forged"),
+                ("email", "cat@contoso.example"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 400);
-    assert!(resp.headers().get("set-cookie").is_none_or(|c| !c.to_str().unwrap().starts_with("gl_session")));
+    assert!(
+        resp.headers()
+            .get("set-cookie")
+            .is_none_or(|c| !c.to_str().unwrap().starts_with("gl_session"))
+    );
 }
 
 #[actix_web::test]
@@ -74,21 +118,42 @@ async fn session_cookie_flags_and_app_panel() {
         })
         .await;
     let browser = server.browser();
-    let page = browser.get(&format!("{}/signin", server.issuer())).await.text().await.unwrap();
+    let page = browser
+        .get(&format!("{}/signin", server.issuer()))
+        .await
+        .text()
+        .await
+        .unwrap();
     let resp = browser
         .post_form(
             &format!("{}/signin", server.issuer()),
-            &[("csrf", &hidden(&page, "csrf").unwrap()), ("email", "dee@contoso.example"), ("password", PASSWORD), ("request", "")],
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                ("email", "dee@contoso.example"),
+                ("password", PASSWORD),
+                ("request", ""),
+            ],
         )
         .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/t/contoso/apps");
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("gl_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "http public URL: no Secure flag");
+    assert!(
+        cookie.starts_with("gl_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "http public URL: no Secure flag"
+    );
     let panel = browser.get("/t/contoso/apps").await.text().await.unwrap();
     assert!(panel.contains("Payroll"));
-    assert!(!panel.contains("Restricted"), "unassigned apps are not listed");
+    assert!(
+        !panel.contains("Restricted"),
+        "unassigned apps are not listed"
+    );
 }
 
 #[actix_web::test]
@@ -115,7 +180,10 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
         server.issuer(),
         app.client_id
     );
-    match browser.run_flow(&url, "eve@contoso.example", "accept").await {
+    match browser
+        .run_flow(&url, "eve@contoso.example", "accept")
+        .await
+    {
         Step::Page(status, body) => {
             assert_eq!(status, 403);
             assert!(body.contains("has not been given access"), "{body}");
@@ -123,16 +191,37 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
         Step::Callback(u) => panic!("an unassigned user got through: {u}"),
     }
     // Assigning a group the user is in lets them through.
-    let group = guestlist::service::directory::create_group(&server.svc, "test", &server.tenant, "Staff").await.unwrap();
-    guestlist::service::directory::add_group_member(&server.svc, "test", &server.tenant, &group.id, &eve.id).await.unwrap();
-    guestlist::service::directory::assign(&server.svc, &server.tenant, &app.id, "group", &group.id).await.unwrap();
-    assert!(browser.callback(&url, "eve@contoso.example").await.contains("code="));
+    let group =
+        guestlist::service::directory::create_group(&server.svc, "test", &server.tenant, "Staff")
+            .await
+            .unwrap();
+    guestlist::service::directory::add_group_member(
+        &server.svc,
+        "test",
+        &server.tenant,
+        &group.id,
+        &eve.id,
+    )
+    .await
+    .unwrap();
+    guestlist::service::directory::assign(&server.svc, &server.tenant, &app.id, "group", &group.id)
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .callback(&url, "eve@contoso.example")
+            .await
+            .contains("code=")
+    );
 }
 
 #[actix_web::test]
 async fn sign_up_is_off_by_default_and_works_when_enabled() {
     let server = TestServer::start().await;
-    let resp = server.browser().get(&format!("{}/signup", server.issuer())).await;
+    let resp = server
+        .browser()
+        .get(&format!("{}/signup", server.issuer()))
+        .await;
     assert_eq!(resp.status(), 404);
 
     let open = guestlist::service::directory::create_tenant(
@@ -150,18 +239,45 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
     let browser = server.browser();
     let url = format!("{}/signup", open.issuer);
     let page = browser.get(&url).await.text().await.unwrap();
-    for label in ["Email", "Display name", "Password", "Confirm password", ">Create account</button>"] {
+    for label in [
+        "Email",
+        "Display name",
+        "Password",
+        "Confirm password",
+        ">Create account</button>",
+    ] {
         assert!(page.contains(label), "missing {label}");
     }
     let csrf = hidden(&page, "csrf").unwrap();
     let resp = browser
-        .post_form(&url, &[("csrf", &csrf), ("email", "new@fabrikam.example"), ("display_name", "New"), ("password", PASSWORD), ("confirm_password", "different")])
+        .post_form(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("email", "new@fabrikam.example"),
+                ("display_name", "New"),
+                ("password", PASSWORD),
+                ("confirm_password", "different"),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 400);
     let body = resp.text().await.unwrap();
-    assert!(body.contains("id=\"confirm_password-error\" role=\"alert\""), "the error sits next to its field");
+    assert!(
+        body.contains("id=\"confirm_password-error\" role=\"alert\""),
+        "the error sits next to its field"
+    );
     let resp = browser
-        .post_form(&url, &[("csrf", &csrf), ("email", "new@fabrikam.example"), ("display_name", "New"), ("password", PASSWORD), ("confirm_password", PASSWORD)])
+        .post_form(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("email", "new@fabrikam.example"),
+                ("display_name", "New"),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
     let panel = browser.get("/t/fabrikam/apps").await.text().await.unwrap();
@@ -170,7 +286,16 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
     let again = server.browser();
     let page = again.get(&url).await.text().await.unwrap();
     let resp = again
-        .post_form(&url, &[("csrf", &hidden(&page, "csrf").unwrap()), ("email", "NEW@fabrikam.example"), ("display_name", "Again"), ("password", PASSWORD), ("confirm_password", PASSWORD)])
+        .post_form(
+            &url,
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                ("email", "NEW@fabrikam.example"),
+                ("display_name", "Again"),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 400);
 }
@@ -178,19 +303,48 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
 #[actix_web::test]
 async fn first_admin_setup_link_works_once() {
     let server = TestServer::start().await;
-    let link = bootstrap::first_admin_link(&server.svc, &server.tenant).await.unwrap().expect("no admin yet");
-    let older = bootstrap::first_admin_link(&server.svc, &server.tenant).await.unwrap().unwrap();
+    let link = bootstrap::first_admin_link(&server.svc, &server.tenant)
+        .await
+        .unwrap()
+        .expect("no admin yet");
+    let older = bootstrap::first_admin_link(&server.svc, &server.tenant)
+        .await
+        .unwrap()
+        .unwrap();
     let browser = server.browser();
-    assert_eq!(browser.get(&link).await.status(), 404, "a newer link voids the older one");
+    assert_eq!(
+        browser.get(&link).await.status(),
+        404,
+        "a newer link voids the older one"
+    );
     let page = browser.get(&older).await.text().await.unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
     let resp = browser
-        .post_form(&older, &[("csrf", &csrf), ("email", "root@contoso.example"), ("display_name", "Root"), ("password", PASSWORD), ("confirm_password", PASSWORD)])
+        .post_form(
+            &older,
+            &[
+                ("csrf", &csrf),
+                ("email", "root@contoso.example"),
+                ("display_name", "Root"),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("Administrator created"));
-    assert_eq!(browser.get(&older).await.status(), 404, "the link works once");
-    assert!(bootstrap::first_admin_link(&server.svc, &server.tenant).await.unwrap().is_none(), "an admin exists now");
+    assert_eq!(
+        browser.get(&older).await.status(),
+        404,
+        "the link works once"
+    );
+    assert!(
+        bootstrap::first_admin_link(&server.svc, &server.tenant)
+            .await
+            .unwrap()
+            .is_none(),
+        "an admin exists now"
+    );
 }
 
 #[actix_web::test]
@@ -209,7 +363,11 @@ async fn disabled_or_deleted_users_lose_sign_in_and_tokens() {
         .rp_http()
         .post(format!("{}/token", server.issuer()))
         .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[("grant_type", "authorization_code"), ("code", query_of(&cb)["code"].as_str()), ("redirect_uri", REDIRECT)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
         .send()
         .await
         .unwrap();
@@ -230,12 +388,21 @@ async fn disabled_or_deleted_users_lose_sign_in_and_tokens() {
         .rp_http()
         .post(format!("{}/token", server.issuer()))
         .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 400, "refresh stops at once");
-    let ui = server.rp_http().get(format!("{}/userinfo", server.issuer())).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    let ui = server
+        .rp_http()
+        .get(format!("{}/userinfo", server.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ui.status(), 401);
     let fresh = server.browser();
     match fresh.run_flow(&url, "gone@contoso.example", "accept").await {
@@ -244,5 +411,10 @@ async fn disabled_or_deleted_users_lose_sign_in_and_tokens() {
     }
     // The existing browser session is no longer honoured either.
     let resp = browser.get(&url).await;
-    assert!(resp.headers()["location"].to_str().unwrap().contains("/signin"));
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin")
+    );
 }

@@ -63,14 +63,23 @@ fn migrations_are_idempotent_and_pick_the_backend_from_the_url() {
     let s = Store::connect(&db.url(), 2).unwrap();
     assert!(s.migrate().unwrap() >= 1);
     assert_eq!(s.migrate().unwrap(), 0, "a second run applies nothing");
-    let expected = if db.is_postgres() { Backend::Postgres } else { Backend::Sqlite };
+    let expected = if db.is_postgres() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
     assert_eq!(s.backend(), expected);
 }
 
 #[test]
 fn a_bad_postgres_url_reports_postgres_error() {
-    let err = Store::connect("postgres://nobody@127.0.0.1:1/none", 2).err().expect("cannot connect");
-    assert!(matches!(err, Error::Unavailable(ref m) if m.contains("PostgreSQL")), "{err}");
+    let err = Store::connect("postgres://nobody@127.0.0.1:1/none", 2)
+        .err()
+        .expect("cannot connect");
+    assert!(
+        matches!(err, Error::Unavailable(ref m) if m.contains("PostgreSQL")),
+        "{err}"
+    );
     let err = Store::connect("mysql://x", 2).err().expect("unsupported");
     assert!(matches!(err, Error::Config(_)), "{err}");
 }
@@ -82,21 +91,57 @@ fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
     s.write_blocking(|c| {
         queries::tenants::insert(c, &tenant("t1"))?;
         queries::tenants::insert(c, &tenant("t2"))?;
-        guestlist::service::directory::insert_member(c, &user("u1", "t1", "a@x.example"), Some("hash"), "test", "Add user")
+        guestlist::service::directory::insert_member(
+            c,
+            &user("u1", "t1", "a@x.example"),
+            Some("hash"),
+            "test",
+            "Add user",
+        )
     })
     .unwrap();
-    let dup_object = s.write_blocking(|c| guestlist::service::directory::insert_member(c, &user("u2", "t1", "A@x.example"), None, "test", "Add user"));
-    assert!(matches!(dup_object, Err(Error::Conflict(_))), "{dup_object:?}");
-    let dup_account = s.write_blocking(|c| guestlist::service::directory::insert_member(c, &user("u3", "t2", "a@x.example"), Some("h"), "test", "Add user"));
-    assert!(matches!(dup_account, Err(Error::Conflict(_))), "{dup_account:?}");
+    let dup_object = s.write_blocking(|c| {
+        guestlist::service::directory::insert_member(
+            c,
+            &user("u2", "t1", "A@x.example"),
+            None,
+            "test",
+            "Add user",
+        )
+    });
+    assert!(
+        matches!(dup_object, Err(Error::Conflict(_))),
+        "{dup_object:?}"
+    );
+    let dup_account = s.write_blocking(|c| {
+        guestlist::service::directory::insert_member(
+            c,
+            &user("u3", "t2", "a@x.example"),
+            Some("h"),
+            "test",
+            "Add user",
+        )
+    });
+    assert!(
+        matches!(dup_account, Err(Error::Conflict(_))),
+        "{dup_account:?}"
+    );
     // A failed transaction leaves nothing behind: no user object u3, no audit row for it.
     let left = s.read_blocking(|c| queries::users::by_id(c, "u3")).unwrap();
     assert!(left.is_none());
-    let audit = s.read_blocking(|c| queries::audit::recent(c, "t2", 10)).unwrap();
+    let audit = s
+        .read_blocking(|c| queries::audit::recent(c, "t2", 10))
+        .unwrap();
     assert!(audit.is_empty(), "{audit:?}");
     // The account is found by email from anywhere.
-    let (cred, home) = s.read_blocking(|c| queries::users::account_by_email(c, "a@x.example")).unwrap().unwrap();
-    assert_eq!((cred.user_id.as_str(), home.tenant_id.as_str()), ("u1", "t1"));
+    let (cred, home) = s
+        .read_blocking(|c| queries::users::account_by_email(c, "a@x.example"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (cred.user_id.as_str(), home.tenant_id.as_str()),
+        ("u1", "t1")
+    );
 }
 
 #[test]
@@ -180,14 +225,38 @@ fn codes_are_consumed_once_and_refresh_tokens_rotate_once() {
         )
     })
     .unwrap();
-    assert!(s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g1", 5)).unwrap());
-    assert!(!s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g2", 6)).unwrap(), "second consumption fails");
-    let code = s.read_blocking(|c| queries::oauth::code_by_hash(c, "h1")).unwrap().unwrap();
-    assert_eq!(code.grant_id.as_deref(), Some("g1"), "the first grant stays recorded");
-    assert!(s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 7)).unwrap());
-    assert!(!s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 8)).unwrap());
-    s.write_blocking(|c| queries::oauth::revoke_grant(c, "g1", 9)).unwrap();
-    let g = s.read_blocking(|c| queries::oauth::grant_by_id(c, "g1")).unwrap().unwrap();
+    assert!(
+        s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g1", 5))
+            .unwrap()
+    );
+    assert!(
+        !s.write_blocking(|c| queries::oauth::consume_code(c, "h1", "g2", 6))
+            .unwrap(),
+        "second consumption fails"
+    );
+    let code = s
+        .read_blocking(|c| queries::oauth::code_by_hash(c, "h1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code.grant_id.as_deref(),
+        Some("g1"),
+        "the first grant stays recorded"
+    );
+    assert!(
+        s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 7))
+            .unwrap()
+    );
+    assert!(
+        !s.write_blocking(|c| queries::oauth::rotate_refresh(c, "r1", 8))
+            .unwrap()
+    );
+    s.write_blocking(|c| queries::oauth::revoke_grant(c, "g1", 9))
+        .unwrap();
+    let g = s
+        .read_blocking(|c| queries::oauth::grant_by_id(c, "g1"))
+        .unwrap()
+        .unwrap();
     assert_eq!(g.revoked_at, Some(9));
     // Deleting the user removes what hangs on it (grants, tokens) with it.
     s.write_blocking(|c| {
@@ -196,8 +265,16 @@ fn codes_are_consumed_once_and_refresh_tokens_rotate_once() {
         Ok(())
     })
     .unwrap();
-    assert!(s.read_blocking(|c| queries::oauth::grant_by_id(c, "g1")).unwrap().is_none());
-    assert!(s.read_blocking(|c| queries::oauth::refresh_by_hash(c, "r1")).unwrap().is_none());
+    assert!(
+        s.read_blocking(|c| queries::oauth::grant_by_id(c, "g1"))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.read_blocking(|c| queries::oauth::refresh_by_hash(c, "r1"))
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -210,6 +287,13 @@ fn concurrent_migrations_on_one_database_do_not_fail() {
             std::thread::spawn(move || Store::connect(&url, 2).and_then(|s| s.migrate()))
         })
         .collect();
-    let applied: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap().expect("migrate")).collect();
-    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "exactly one process applied them: {applied:?}");
+    let applied: Vec<usize> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap().expect("migrate"))
+        .collect();
+    assert_eq!(
+        applied.iter().filter(|n| **n > 0).count(),
+        1,
+        "exactly one process applied them: {applied:?}"
+    );
 }

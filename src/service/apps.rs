@@ -106,10 +106,13 @@ fn invalid_client() -> Error {
 
 const TTL: Duration = Duration::from_secs(5);
 
+/// (tenant id, client id) → when it was read, and the app (or its absence).
+type AppEntries = HashMap<(String, String), (Instant, Option<Arc<App>>)>;
+
 #[derive(Clone)]
 pub struct AppCache {
     store: Store,
-    entries: Arc<RwLock<HashMap<(String, String), (Instant, Option<Arc<App>>)>>>,
+    entries: Arc<RwLock<AppEntries>>,
 }
 
 impl AppCache {

@@ -25,7 +25,10 @@ pub struct SignedIn {
 /// What came of a sign-in attempt at a tenant.
 pub enum SignInOutcome {
     /// The person is in: the cookie gets `secret`.
-    Success { secret: String, signed_in: SignedIn },
+    Success {
+        secret: String,
+        signed_in: Box<SignedIn>,
+    },
     /// The password was right but the person has no (enabled) user object in this tenant.
     NoAccess,
 }
@@ -144,10 +147,10 @@ pub async fn sign_in(
     }
     Ok(SignInOutcome::Success {
         secret,
-        signed_in: SignedIn {
+        signed_in: Box::new(SignedIn {
             session,
             home_user: home,
-        },
+        }),
     })
 }
 

@@ -49,11 +49,14 @@ impl Tenant {
 
 const TTL: Duration = Duration::from_secs(5);
 
+/// slug → when it was read, and the tenant.
+type TenantEntries = HashMap<String, (Instant, Arc<Tenant>)>;
+
 #[derive(Clone)]
 pub struct TenantCache {
     store: Store,
     public_url: Arc<str>,
-    entries: Arc<RwLock<HashMap<String, (Instant, Arc<Tenant>)>>>,
+    entries: Arc<RwLock<TenantEntries>>,
 }
 
 impl TenantCache {

@@ -36,6 +36,17 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The answer of a grant's transaction. The outer `Result` of a store closure rolls the transaction
+/// back; this inner one is a refusal that must still commit what it wrote (a replayed code or a
+/// reused refresh token revokes the grant *and* is refused).
+type Committed<T> = std::result::Result<T, Error>;
+
+/// What a successful code exchange has read and written.
+type Exchanged = (GrantRow, UserRow, Membership, Option<String>);
+
+/// What a successful refresh has read and written.
+type Refreshed = (GrantRow, UserRow, Membership, String, Scopes);
+
 fn invalid_grant(d: &str) -> Error {
     Error::oauth(OAuthErrorCode::InvalidGrant, d)
 }
@@ -204,7 +215,7 @@ pub async fn exchange_code(
     // One transaction: a code is consumed once, and its grant, refresh token and audit land together.
     let outcome = svc
         .store
-        .write(move |c| -> Result<std::result::Result<(GrantRow, UserRow, Membership, Option<String>), Error>> {
+        .write(move |c| -> Result<Committed<Exchanged>> {
             let Some(code) = queries::oauth::code_by_hash(c, &hash)? else {
                 return Ok(Err(invalid_grant("the code is not valid")));
             };
@@ -233,15 +244,26 @@ pub async fn exchange_code(
                 return Ok(Err(invalid_grant("the code has expired")));
             }
             if input.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
-                return Ok(Err(invalid_grant("redirect_uri does not match the authorization request")));
+                return Ok(Err(invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                )));
             }
             match (&code.code_challenge, &input.code_verifier) {
                 (Some(ch), Some(v)) if pkce::verify(v, ch) => {}
-                (Some(_), _) => return Ok(Err(invalid_grant("code_verifier does not match the code_challenge"))),
-                (None, Some(_)) => return Ok(Err(invalid_grant("code_verifier given but no code_challenge was sent"))),
+                (Some(_), _) => {
+                    return Ok(Err(invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    )));
+                }
+                (None, Some(_)) => {
+                    return Ok(Err(invalid_grant(
+                        "code_verifier given but no code_challenge was sent",
+                    )));
+                }
                 (None, None) => {}
             }
-            let Some(user) = queries::users::by_id(c, &code.user_id)?.filter(may_hold_tokens) else {
+            let Some(user) = queries::users::by_id(c, &code.user_id)?.filter(may_hold_tokens)
+            else {
                 return Ok(Err(invalid_grant("the user can no longer sign in")));
             };
             let grant = GrantRow {
@@ -326,10 +348,9 @@ pub async fn refresh(
     let hash = hash_secret(token);
     let now = svc.now();
     let (tenant_c, app_c) = (tenant.clone(), app.clone());
-    type Refreshed = (GrantRow, UserRow, Membership, String, Scopes);
     let outcome = svc
         .store
-        .write(move |c| -> Result<std::result::Result<Refreshed, Error>> {
+        .write(move |c| -> Result<Committed<Refreshed>> {
             let Some(rt) = queries::oauth::refresh_by_hash(c, &hash)? else {
                 return Ok(Err(invalid_grant("the refresh token is not valid")));
             };

@@ -135,7 +135,8 @@ pub fn run_migrations(conn: &mut AnyConnection, sqlite_path: Option<&str>) -> Re
                         .write(true)
                         .open(format!("{path}.lock"))
                         .map_err(|e| Error::Config(format!("cannot open {path}.lock: {e}")))?;
-                    lock.lock().map_err(|e| Error::Config(format!("cannot lock {path}.lock: {e}")))?;
+                    lock.lock()
+                        .map_err(|e| Error::Config(format!("cannot lock {path}.lock: {e}")))?;
                     Some(lock)
                 }
                 None => None,

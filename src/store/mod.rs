@@ -116,6 +116,6 @@ impl Store {
 
     /// True when the database answers a trivial query (readiness).
     pub async fn ping(&self) -> bool {
-        self.read(|c| connection::ping(c)).await.is_ok()
+        self.read(connection::ping).await.is_ok()
     }
 }

@@ -28,9 +28,15 @@ impl PgDatabase {
     pub fn create(admin_url: &str) -> PgDatabase {
         use diesel::{Connection, RunQueryDsl, pg::PgConnection};
         let name = format!("gl_test_{}", uuid::Uuid::new_v4().simple());
-        let mut c = PgConnection::establish(admin_url).expect("connect to GUESTLIST_TEST_DATABASE_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).expect("create test database");
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        let mut c =
+            PgConnection::establish(admin_url).expect("connect to GUESTLIST_TEST_DATABASE_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .expect("create test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
         PgDatabase {
             admin_url: admin_url.to_string(),
             url: format!("{base}/{name}"),
@@ -43,7 +49,11 @@ impl Drop for PgDatabase {
     fn drop(&mut self) {
         use diesel::{Connection, RunQueryDsl, pg::PgConnection};
         if let Ok(mut c) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut c);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut c);
         }
     }
 }
@@ -94,8 +104,14 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let vars = [
             ("GUESTLIST_PUBLIC_URL", base.clone()),
-            ("GUESTLIST_DATA_DIR", db.dir.path().join("data").display().to_string()),
-            ("GUESTLIST_KEYS_DIR", db.dir.path().join("keys").display().to_string()),
+            (
+                "GUESTLIST_DATA_DIR",
+                db.dir.path().join("data").display().to_string(),
+            ),
+            (
+                "GUESTLIST_KEYS_DIR",
+                db.dir.path().join("keys").display().to_string(),
+            ),
             ("GUESTLIST_DATABASE_URL", db.url()),
         ];
         let mut config = config_from(&vars);
@@ -118,7 +134,12 @@ impl TestServer {
         server::spawn_background(&svc);
         let http = server::http_server(svc.clone(), listener).expect("server");
         actix_web::rt::spawn(http);
-        TestServer { base, svc, tenant, db }
+        TestServer {
+            base,
+            svc,
+            tenant,
+            db,
+        }
     }
 
     pub fn issuer(&self) -> String {
@@ -164,7 +185,9 @@ impl TestServer {
             allowed_scopes: vec!["api.read".into()],
         };
         adjust(&mut app);
-        directory::create_app(&self.svc, "test", &self.tenant, app).await.expect("app")
+        directory::create_app(&self.svc, "test", &self.tenant, app)
+            .await
+            .expect("app")
     }
 
     pub fn browser(&self) -> Browser {
@@ -180,7 +203,10 @@ impl TestServer {
 
     /// An HTTP client for the relying app (no cookies, no redirects), as `openidconnect` wants it.
     pub fn rp_http(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 }
 
@@ -233,11 +259,20 @@ impl Browser {
     }
 
     pub async fn get(&self, url: &str) -> reqwest::Response {
-        self.client.get(self.absolute(url)).send().await.expect("GET")
+        self.client
+            .get(self.absolute(url))
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.absolute(url)).form(form).send().await.expect("POST")
+        self.client
+            .post(self.absolute(url))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Follows redirects from `start`, signing in with `email` when asked and answering consent
@@ -258,7 +293,7 @@ impl Browser {
             if url.contains("/signin") && status == 200 {
                 let resp = self
                     .post_form(
-                        &url.split('?').next().unwrap().to_string(),
+                        url.split('?').next().unwrap(),
                         &[
                             ("csrf", &hidden(&body, "csrf").unwrap()),
                             ("request", &hidden(&body, "request").unwrap_or_default()),
@@ -277,7 +312,7 @@ impl Browser {
             if url.contains("/consent") && status == 200 {
                 let resp = self
                     .post_form(
-                        &url.split('?').next().unwrap().to_string(),
+                        url.split('?').next().unwrap(),
                         &[
                             ("csrf", &hidden(&body, "csrf").unwrap()),
                             ("request", &hidden(&body, "request").unwrap()),
@@ -304,20 +339,28 @@ impl Browser {
 
 /// The query parameters of a callback URL.
 pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 /// The JSON payload of a JWT (after the library verified it, to read non-standard claims).
 pub fn jwt_claims(jwt: &str) -> serde_json::Value {
     use base64::Engine;
     let part = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
 pub fn jwt_header(jwt: &str) -> serde_json::Value {
     use base64::Engine;
     let part = jwt.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }

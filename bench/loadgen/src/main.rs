@@ -4,6 +4,7 @@
 mod argon;
 mod client;
 mod driver;
+mod process;
 mod report;
 mod scenarios;
 mod seed;
@@ -91,10 +92,17 @@ struct RunArgs {
     /// Threads for the argon2id baseline (the cores the server has).
     #[arg(long, default_value_t = 2)]
     argon2_threads: usize,
+    /// The server's process id: wait for it to go idle before each scenario and print its memory
+    /// after each.
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Append tab-separated summary rows to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
 }
+
+/// Longest wait for the server to go idle between scenarios.
+const SETTLE_LIMIT: Duration = Duration::from_secs(15);
 
 fn seconds(s: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(s).map_err(|e| format!("bad duration {s}: {e}"))
@@ -200,9 +208,23 @@ async fn run(args: RunArgs) -> Result<(), String> {
         max_codes: args.max_codes,
         mint_time: seconds(args.mint_seconds)?,
     };
+    // The baseline runs first, with the server idle, on as many threads as the server has cores.
+    let baseline = if args.argon2_seconds > 0.0 {
+        let (threads, duration) = (args.argon2_threads, seconds(args.argon2_seconds)?);
+        let b = tokio::task::spawn_blocking(move || argon::measure(threads, duration))
+            .await
+            .map_err(|e| e.to_string())??;
+        println!("{}", report::baseline_line(&b, threads));
+        Some(b)
+    } else {
+        None
+    };
     let mut outcomes = Vec::new();
     let mut failed = Vec::new();
     for scenario in scenarios {
+        if let Some(pid) = args.server_pid {
+            process::settle(pid, SETTLE_LIMIT).await;
+        }
         match bench.run(scenario).await {
             Ok(results) => {
                 for o in results {
@@ -215,25 +237,17 @@ async fn run(args: RunArgs) -> Result<(), String> {
                 failed.push(scenario.name());
             }
         }
-    }
-    // The baseline runs last, with the server idle, on as many threads as the server has cores.
-    let baseline = if args.argon2_seconds > 0.0 {
-        let (threads, duration) = (args.argon2_threads, seconds(args.argon2_seconds)?);
-        let b = tokio::task::spawn_blocking(move || argon::measure(threads, duration))
-            .await
-            .map_err(|e| e.to_string())??;
-        println!("{}", report::baseline_line(&b, threads));
-        if let Some(s) = outcomes.iter().find(|o| o.name == "signin") {
-            println!(
-                "{:<16} sign-in reaches {:.0}% of raw argon2id verification",
-                "",
-                s.rate() / b.rate().max(f64::MIN_POSITIVE) * 100.0
-            );
+        if let Some(pid) = args.server_pid {
+            println!("{:<16} {}", "", process::memory_line(pid));
         }
-        Some(b)
-    } else {
-        None
-    };
+    }
+    if let (Some(b), Some(s)) = (&baseline, outcomes.iter().find(|o| o.name == "signin")) {
+        println!(
+            "{:<16} sign-in reaches {:.0}% of raw argon2id verification",
+            "",
+            s.rate() / b.rate().max(f64::MIN_POSITIVE) * 100.0
+        );
+    }
     if let Some(path) = &args.summary {
         let mut rows: Vec<String> = outcomes
             .iter()
