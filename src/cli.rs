@@ -89,6 +89,10 @@ enum UserCommand {
         /// Make the user an administrator of the tenant.
         #[arg(long)]
         admin: bool,
+        /// Standard profile claims as a JSON object, e.g.
+        /// '{"given_name":"Alice","birthdate":"1990-01-31","phone_number":"+1 555 0100"}'.
+        #[arg(long)]
+        profile: Option<String>,
     },
 }
 
@@ -244,7 +248,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             name,
             password_stdin,
             admin,
+            profile,
         }) => {
+            let profile = match profile {
+                Some(raw) => crate::domain::claims::Profile::parse(&raw)?,
+                None => Default::default(),
+            };
             let svc = server::prepare(config)?;
             let t = tenant(&svc, &slug).await?;
             let password = if password_stdin {
@@ -267,6 +276,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     roles: if admin { vec![Role::Admin] } else { vec![] },
                     creation_type: None,
                     email_verified: true,
+                    profile,
                 },
             )
             .await?;

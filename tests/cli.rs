@@ -97,6 +97,8 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
             "Alice",
             "--password-stdin",
             "--admin",
+            "--profile",
+            r#"{"given_name":"Alice","birthdate":"1990-01-31"}"#,
         ],
         Some("a long enough password\n"),
     );
@@ -219,6 +221,23 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
         None,
     );
     assert!(!ok && err.contains("redirect_uri"), "{err}");
+    let bad_profile = r#"{"birthdate":"yesterday"}"#;
+    let (ok, _, err) = cli.run(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "dup",
+            "--email",
+            "p@b.example",
+            "--name",
+            "P",
+            "--profile",
+            bad_profile,
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("birthdate"), "{err}");
     let (ok, _, err) = cli.run(
         &[
             "user",

@@ -32,6 +32,7 @@ pub enum OptionalClaim {
 
 /// The profile claims a user object may carry besides its directory attributes (OIDC Core §5.1).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
@@ -61,6 +62,48 @@ pub struct Profile {
     pub phone_number_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Map<String, Value>>,
+}
+
+impl Profile {
+    /// Parses profile claims as an operator supplies them (JSON), checking each value's form so
+    /// tokens never carry a malformed standard claim.
+    pub fn parse(raw: &str) -> Result<Profile, super::DomainError> {
+        let bad = |m: String| super::DomainError::new("profile", m);
+        let p: Profile =
+            serde_json::from_str(raw).map_err(|e| bad(format!("not a profile object: {e}")))?;
+        if let Some(b) = &p.birthdate {
+            let ok = b.len() == 10
+                && b.bytes().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == b'-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if !ok {
+                return Err(bad("birthdate must be YYYY-MM-DD".into()));
+            }
+        }
+        for (name, v) in [
+            ("profile", &p.profile),
+            ("picture", &p.picture),
+            ("website", &p.website),
+        ] {
+            if let Some(u) = v
+                && url::Url::parse(u)
+                    .map(|u| !matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(true)
+            {
+                return Err(bad(format!("{name} must be an http(s) URL")));
+            }
+        }
+        if let Some(addr) = &p.address
+            && addr.values().any(|v| !v.is_string())
+        {
+            return Err(bad("address members must be strings".into()));
+        }
+        Ok(p)
+    }
 }
 
 /// The user object a token is about, as the claim rules need it.
@@ -532,6 +575,17 @@ mod tests {
         );
         assert_eq!(both["groups"], json!(["g1"]));
         assert_eq!(both["roles"], json!(["Reader"]));
+    }
+
+    #[test]
+    fn profile_parsing_checks_forms() {
+        let p = Profile::parse(r#"{"given_name":"Al","birthdate":"1990-01-31","website":"https://a.example","address":{"country":"KR"}}"#).unwrap();
+        assert_eq!(p.birthdate.as_deref(), Some("1990-01-31"));
+        assert!(Profile::parse(r#"{"birthdate":"31/01/1990"}"#).is_err());
+        assert!(Profile::parse(r#"{"picture":"javascript:x"}"#).is_err());
+        assert!(Profile::parse(r#"{"address":{"zip":1}}"#).is_err());
+        assert!(Profile::parse("[]").is_err());
+        assert!(Profile::parse(r#"{"nmae":"typo"}"#).is_err(), "unknown claims are named, not dropped");
     }
 
     #[test]

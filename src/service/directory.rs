@@ -95,6 +95,8 @@ pub struct NewMember {
     pub roles: Vec<Role>,
     pub creation_type: Option<CreationType>,
     pub email_verified: bool,
+    /// Standard profile claims (given name, birthdate, phone, address, …).
+    pub profile: crate::domain::claims::Profile,
 }
 
 /// Builds the row of a member object, checking the email and name.
@@ -120,7 +122,7 @@ fn member_row(tenant: &Tenant, input: &NewMember, now: i64) -> Result<(UserRow, 
         home_user_id: None,
         home_issuer: None,
         email_verified: input.email_verified,
-        profile: "{}".into(),
+        profile: serde_json::to_string(&input.profile).map_err(Error::internal)?,
         last_sign_in_at: None,
         created_at: now,
         updated_at: now,

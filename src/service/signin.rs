@@ -223,6 +223,7 @@ pub async fn sign_up(svc: &Services, tenant: &Tenant, input: SignUp) -> Result<C
             roles: Vec::new(),
             creation_type: Some(CreationType::SelfServiceSignUp),
             email_verified: false,
+            profile: Default::default(),
         },
     )
     .await

@@ -166,6 +166,7 @@ impl TestServer {
                 roles,
                 creation_type: None,
                 email_verified: true,
+                profile: Default::default(),
             },
         )
         .await
