@@ -69,8 +69,11 @@ impl Profile {
     /// tokens never carry a malformed standard claim.
     pub fn parse(raw: &str) -> Result<Profile, super::DomainError> {
         let bad = |m: String| super::DomainError::new("profile", m);
-        let p: Profile =
-            serde_json::from_str(raw).map_err(|e| bad(format!("not a profile object: {e}")))?;
+        let value: Value = serde_json::from_str(raw).map_err(|e| bad(format!("not JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(bad("must be a JSON object".into()));
+        }
+        let p: Profile = serde_json::from_value(value).map_err(|e| bad(format!("{e}")))?;
         if let Some(b) = &p.birthdate {
             let ok = b.len() == 10
                 && b.bytes().enumerate().all(|(i, c)| {
