@@ -588,7 +588,10 @@ mod tests {
         assert!(Profile::parse(r#"{"picture":"javascript:x"}"#).is_err());
         assert!(Profile::parse(r#"{"address":{"zip":1}}"#).is_err());
         assert!(Profile::parse("[]").is_err());
-        assert!(Profile::parse(r#"{"nmae":"typo"}"#).is_err(), "unknown claims are named, not dropped");
+        assert!(
+            Profile::parse(r#"{"nmae":"typo"}"#).is_err(),
+            "unknown claims are named, not dropped"
+        );
     }
 
     #[test]

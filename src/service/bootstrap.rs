@@ -2,14 +2,15 @@
 //! password.
 
 use super::Services;
-use super::audit::{self, AuditEvent, events};
-use super::directory::{CreatedUser, NewTenant, create_tenant, insert_member};
+use super::audit::events;
+use super::directory::{
+    CreatedUser, NewMember, NewTenant, create_tenant, insert_member, member_row,
+};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
-use crate::domain::email::EmailAddress;
-use crate::domain::user::{Role, UserType, check_new_password, format_roles, parse_display_name};
+use crate::domain::user::{Role, check_new_password};
 use crate::error::{Error, Result};
-use crate::store::models::{ActionTokenRow, UserRow};
+use crate::store::models::ActionTokenRow;
 use crate::store::queries;
 
 pub const SETUP_PURPOSE: &str = "first-admin-setup";
@@ -97,39 +98,22 @@ pub async fn complete_setup(
     token: &str,
     input: FirstAdmin,
 ) -> Result<CreatedUser> {
-    let email = EmailAddress::parse(&input.email)?;
-    let name = parse_display_name(&input.display_name)?;
     check_new_password(&input.password, &input.confirm_password)?;
+    let member = NewMember {
+        email: input.email,
+        display_name: input.display_name,
+        password: None,
+        roles: vec![Role::Admin],
+        creation_type: None,
+        email_verified: true,
+        profile: Default::default(),
+    };
+    let row = member_row(tenant, &member, svc.now())?;
     if !setup_link_usable(svc, tenant, token).await? {
         return Err(Error::NotFound("setup link".into()));
     }
     let hash = svc.passwords.hash(input.password).await?;
-    let now = svc.now();
-    let row = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant_id: tenant.id.clone(),
-        user_type: UserType::Member.as_str().into(),
-        creation_type: None,
-        user_principal_name: email.as_str().into(),
-        display_name: name,
-        mail: email.as_str().into(),
-        mail_lower: email.lower(),
-        preferred_language: None,
-        enabled: true,
-        roles: format_roles(&[Role::Admin]),
-        external_user_state: None,
-        external_user_state_changed_at: None,
-        sign_in_name: None,
-        alt_sec_id: None,
-        home_user_id: None,
-        home_issuer: None,
-        email_verified: true,
-        profile: "{}".into(),
-        last_sign_in_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let token_hash = hash_secret(token);
+    let (token_hash, now) = (hash_secret(token), svc.now());
     let inserted = row.clone();
     svc.store
         .write(move |c| {
@@ -142,27 +126,8 @@ pub async fn complete_setup(
                 Some(&hash),
                 "setup link",
                 events::FIRST_ADMIN_SETUP,
-            )?;
-            audit::record(
-                c,
-                AuditEvent {
-                    tenant_id: &inserted.tenant_id,
-                    event_name: events::CREATE_USER,
-                    actor: "setup link",
-                    target: &inserted.id,
-                    outcome: "success",
-                    details: serde_json::json!({ "roles": "Admin" }),
-                },
             )
         })
         .await?;
-    Ok(CreatedUser {
-        id: row.id,
-        tenant: tenant.slug.clone(),
-        user_principal_name: row.user_principal_name,
-        mail: row.mail,
-        display_name: row.display_name,
-        user_type: row.user_type,
-        roles: vec!["Admin".into()],
-    })
+    Ok(CreatedUser::from_row(row, &tenant.slug))
 }

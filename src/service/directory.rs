@@ -8,7 +8,9 @@ use crate::domain::claims::OptionalClaim;
 use crate::domain::email::EmailAddress;
 use crate::domain::redirect;
 use crate::domain::tenant::{TenantSlug, parse_primary_domain};
-use crate::domain::user::{CreationType, Role, Upn, UserType, format_roles, parse_display_name};
+use crate::domain::user::{
+    CreationType, Role, Upn, UserType, format_roles, parse_display_name, parse_roles,
+};
 use crate::error::{Error, Result};
 use crate::keys::SigningAlg;
 use crate::store::connection::AnyConnection;
@@ -87,6 +89,23 @@ pub struct CreatedUser {
     pub roles: Vec<String>,
 }
 
+impl CreatedUser {
+    pub fn from_row(row: UserRow, tenant_slug: &str) -> CreatedUser {
+        CreatedUser {
+            roles: parse_roles(&row.roles)
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+            id: row.id,
+            tenant: tenant_slug.to_string(),
+            user_principal_name: row.user_principal_name,
+            mail: row.mail,
+            display_name: row.display_name,
+            user_type: row.user_type,
+        }
+    }
+}
+
 pub struct NewMember {
     pub email: String,
     pub display_name: String,
@@ -99,8 +118,8 @@ pub struct NewMember {
     pub profile: crate::domain::claims::Profile,
 }
 
-/// Builds the row of a member object, checking the email and name.
-fn member_row(tenant: &Tenant, input: &NewMember, now: i64) -> Result<(UserRow, EmailAddress)> {
+/// Builds the row of a member object, checking the email, name and profile.
+pub fn member_row(tenant: &Tenant, input: &NewMember, now: i64) -> Result<UserRow> {
     let email = EmailAddress::parse(&input.email)?;
     let name = parse_display_name(&input.display_name)?;
     let row = UserRow {
@@ -127,7 +146,7 @@ fn member_row(tenant: &Tenant, input: &NewMember, now: i64) -> Result<(UserRow, 
         created_at: now,
         updated_at: now,
     };
-    Ok((row, email))
+    Ok(row)
 }
 
 /// Inserts a member object and, when a password hash is given, its account. An email has at most one
@@ -184,7 +203,7 @@ pub async fn create_member(
     tenant: &Tenant,
     input: NewMember,
 ) -> Result<CreatedUser> {
-    let (row, _) = member_row(tenant, &input, svc.now())?;
+    let row = member_row(tenant, &input, svc.now())?;
     let hash = match &input.password {
         Some(p) => {
             crate::domain::user::check_new_password(p, p)?;
@@ -201,15 +220,7 @@ pub async fn create_member(
     svc.store
         .write(move |c| insert_member(c, &inserted, hash.as_deref(), &actor, event))
         .await?;
-    Ok(CreatedUser {
-        id: row.id,
-        tenant: tenant.slug.clone(),
-        user_principal_name: row.user_principal_name,
-        mail: row.mail,
-        display_name: row.display_name,
-        user_type: row.user_type,
-        roles: input.roles.iter().map(|r| r.as_str().to_string()).collect(),
-    })
+    Ok(CreatedUser::from_row(row, &tenant.slug))
 }
 
 #[derive(Debug, Clone, Serialize)]
