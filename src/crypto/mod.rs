@@ -31,7 +31,11 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares two strings in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
+    constant_time_eq_bytes(a.as_bytes(), b.as_bytes())
+}
+
+pub fn constant_time_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// The left half of the SHA-256 of a token, base64url: `at_hash` for RS256/ES256 (OIDC Core §3.1.3.6).

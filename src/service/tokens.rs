@@ -11,7 +11,7 @@ use super::apps::App;
 use super::audit::{self, AuditEvent, events};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, left_half_hash, random_token};
-use crate::domain::claims::{self, Membership, Profile, RequestedClaims, Subject};
+use crate::domain::claims::{self, Membership, OptionalClaim, Profile, RequestedClaims, Subject};
 use crate::domain::pkce;
 use crate::domain::scope::Scopes;
 use crate::domain::user::{ExternalUserState, Upn, UserType};
@@ -75,7 +75,12 @@ fn may_hold_tokens(user: &UserRow) -> bool {
             || user.external_user_state.as_deref() == Some(ExternalUserState::Accepted.as_str()))
 }
 
+/// Groups and app roles, read only when the app asks for them.
 fn membership(c: &mut AnyConnection, app: &App, user_id: &str) -> Result<Membership> {
+    let wanted = &app.settings.optional_claims;
+    if !wanted.contains(&OptionalClaim::Groups) && !wanted.contains(&OptionalClaim::Roles) {
+        return Ok(Membership::default());
+    }
     let groups = queries::groups::group_ids_of(c, user_id)?;
     let mut roles: Vec<String> = queries::apps::assignments_for(c, &app.id, user_id, &groups)?
         .into_iter()

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use connection::{AnyConnection, Backend, ConnectionManager};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 pub type DbPool = Pool<ConnectionManager>;
 pub type Conn = PooledConnection<ConnectionManager>;
@@ -22,6 +24,10 @@ pub type Conn = PooledConnection<ConnectionManager>;
 pub struct Store {
     read: DbPool,
     write: DbPool,
+    /// Admission to each pool, taken before a blocking thread is used, so waiting requests queue
+    /// here (cheaply) rather than as parked threads inside the pool.
+    read_gate: Arc<Semaphore>,
+    write_gate: Arc<Semaphore>,
     backend: Backend,
     sqlite_path: Option<String>,
 }
@@ -55,6 +61,8 @@ impl Store {
             Backend::Postgres => read.clone(),
         };
         Ok(Store {
+            read_gate: Arc::new(Semaphore::new(read.max_size() as usize)),
+            write_gate: Arc::new(Semaphore::new(write.max_size() as usize)),
             read,
             write,
             backend,
@@ -79,6 +87,7 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let _permit = self.read_gate.acquire().await.map_err(Error::internal)?;
         let pool = self.read.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -94,6 +103,7 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let _permit = self.write_gate.acquire().await.map_err(Error::internal)?;
         let pool = self.write.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
