@@ -51,11 +51,19 @@ impl Store {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                // No `SELECT 1` before every use: a broken connection is noticed by `has_broken`
+                // and replaced, and the ping would double the cost of short queries.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(5))
                 .build(manager.clone())
                 .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
         };
-        let read = build(pool_size)?;
+        // SQLite reads are local and short: a few connections keep both cores busy, and each one
+        // keeps its own page cache, so more would only cost memory.
+        let read = match backend {
+            Backend::Sqlite => build(pool_size.min(4))?,
+            Backend::Postgres => build(pool_size)?,
+        };
         let write = match backend {
             Backend::Sqlite => build(1)?,
             Backend::Postgres => read.clone(),

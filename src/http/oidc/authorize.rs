@@ -13,8 +13,8 @@ pub async fn authorize_get(
     svc: web::Data<Services>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let params = input::query(&req);
-    run(&svc, &req, params).await
+    let tenant = tenant_for_page(&svc, &req).await?;
+    run(&svc, &req, &tenant, input::query(&req)).await
 }
 
 pub async fn authorize_post(
@@ -24,32 +24,36 @@ pub async fn authorize_post(
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
     let params = input::form(&req, &body).map_err(branded(&tenant))?;
-    run(&svc, &req, params).await
+    run(&svc, &req, &tenant, params).await
 }
 
-async fn run(svc: &Services, req: &HttpRequest, params: Params) -> Result<HttpResponse, PageError> {
-    let tenant = tenant_for_page(svc, req).await?;
-    let (request, app) = match svc_authz::validate(svc, &tenant, &params).await {
+async fn run(
+    svc: &Services,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    params: Params,
+) -> Result<HttpResponse, PageError> {
+    let (request, app) = match svc_authz::validate(svc, tenant, &params).await {
         Ok(ok) => ok,
-        Err(AuthorizeError::Page(e)) => return Err(branded(&tenant)(e)),
+        Err(AuthorizeError::Page(e)) => return Err(branded(tenant)(e)),
         Err(AuthorizeError::Redirect {
             redirect_uri,
             state,
             code,
             description,
         }) => {
-            let to = error_redirect(&tenant, &redirect_uri, state.as_deref(), code, &description)
-                .map_err(branded(&tenant))?;
+            let to = error_redirect(tenant, &redirect_uri, state.as_deref(), code, &description)
+                .map_err(branded(tenant))?;
             return Ok(see_other(&to));
         }
     };
     let signed_in = cookies::signed_in(svc, req)
         .await
-        .map_err(branded(&tenant))?;
-    let next = svc_authz::decide(svc, &tenant, &app, &request, None, signed_in.as_ref())
+        .map_err(branded(tenant))?;
+    let next = svc_authz::decide(svc, tenant, &app, &request, None, signed_in.as_ref())
         .await
-        .map_err(branded(&tenant))?;
-    respond(&tenant, next)
+        .map_err(branded(tenant))?;
+    respond(tenant, next)
 }
 
 /// Continues a parked request once the person signed in or consented.

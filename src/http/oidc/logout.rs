@@ -25,8 +25,8 @@ pub async fn logout_get(
     svc: web::Data<Services>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let params = input::query(&req);
-    handle(&svc, &req, params).await
+    let tenant = tenant_for_page(&svc, &req).await?;
+    handle(&svc, &req, &tenant, input::query(&req)).await
 }
 
 pub async fn logout_post(
@@ -44,21 +44,19 @@ pub async fn logout_post(
             .map_err(branded(&tenant))?;
         return finish(&svc, &req, &tenant, plan.redirect_to).await;
     }
-    handle(&svc, &req, params).await
+    handle(&svc, &req, &tenant, params).await
 }
 
 async fn handle(
     svc: &Services,
     req: &HttpRequest,
+    tenant: &Tenant,
     params: Params,
 ) -> Result<HttpResponse, PageError> {
-    let tenant = tenant_for_page(svc, req).await?;
-    let request = request_of(&params).map_err(branded(&tenant))?;
-    let plan = plan(svc, &tenant, &request)
-        .await
-        .map_err(branded(&tenant))?;
+    let request = request_of(&params).map_err(branded(tenant))?;
+    let plan = plan(svc, tenant, &request).await.map_err(branded(tenant))?;
     if plan.hinted {
-        return finish(svc, req, &tenant, plan.redirect_to).await;
+        return finish(svc, req, tenant, plan.redirect_to).await;
     }
     let secure = svc.config.secure_cookies();
     let (csrf, set_cookie) = cookies::csrf(req, secure);
@@ -76,7 +74,7 @@ async fn handle(
             .unwrap_or_default(),
     );
     ctx.insert("state", request.state.as_deref().unwrap_or_default());
-    let mut resp = render_page(&tenant, "pages/logout.html", ctx)?;
+    let mut resp = render_page(tenant, "pages/logout.html", ctx)?;
     if let Some(c) = set_cookie {
         resp.add_cookie(&c).ok();
     }
