@@ -840,3 +840,42 @@ async fn authorize_by_post_means_the_same_as_get() {
     assert!(q.contains_key("code"));
     assert_eq!(q["state"], "p");
 }
+
+#[actix_web::test]
+async fn racing_exchanges_of_one_code_yield_one_token() {
+    let server = TestServer::start().await;
+    server.member("race@contoso.example").await;
+    let app = server.app(|a| a.first_party = true).await;
+    let browser = server.browser();
+    let secret = app.client_secret.as_deref().unwrap();
+    for _ in 0..3 {
+        let code = fresh_code(
+            &server,
+            &browser,
+            &app.client_id,
+            "race@contoso.example",
+            &[],
+        )
+        .await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ];
+        let attempts =
+            (0..4).map(|_| token_request(&server, &form, Some((&app.client_id, secret))));
+        let results = futures_util::future::join_all(attempts).await;
+        let ok = results.iter().filter(|(s, _, _)| *s == 200).count();
+        assert_eq!(
+            ok,
+            1,
+            "exactly one exchange wins: {:?}",
+            results.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        assert!(
+            results
+                .iter()
+                .all(|(s, b, _)| *s == 200 || b["error"] == "invalid_grant")
+        );
+    }
+}

@@ -36,17 +36,6 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// The answer of a grant's transaction. The outer `Result` of a store closure rolls the transaction
-/// back; this inner one is a refusal that must still commit what it wrote (a replayed code or a
-/// reused refresh token revokes the grant *and* is refused).
-type Committed<T> = std::result::Result<T, Error>;
-
-/// What a successful code exchange has read and written.
-type Exchanged = (GrantRow, UserRow, Membership, Option<String>);
-
-/// What a successful refresh has read and written.
-type Refreshed = (GrantRow, UserRow, Membership, String, Scopes);
-
 fn invalid_grant(d: &str) -> Error {
     Error::oauth(OAuthErrorCode::InvalidGrant, d)
 }
@@ -203,7 +192,46 @@ pub struct CodeExchange {
     pub code_verifier: Option<String>,
 }
 
+/// Revokes a grant after a replayed code or a reused refresh token, with its audit event.
+async fn revoke_after_reuse(
+    svc: &Services,
+    tenant: &Tenant,
+    app: &App,
+    grant_id: Option<String>,
+    user_id: &str,
+    kind: &'static str,
+) -> Result<()> {
+    let (tenant_id, client_id, user_id, now) = (
+        tenant.id.clone(),
+        app.client_id.clone(),
+        user_id.to_string(),
+        svc.now(),
+    );
+    svc.store
+        .write(move |c| {
+            if let Some(gid) = &grant_id {
+                queries::oauth::revoke_grant(c, gid, now)?;
+            }
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::TOKEN_REUSE,
+                    actor: &client_id,
+                    target: &user_id,
+                    outcome: "grant revoked",
+                    details: json!({ "kind": kind, "grant": grant_id }),
+                },
+            )
+        })
+        .await
+}
+
 /// `grant_type=authorization_code`.
+///
+/// Everything that only reads runs on the shared read connections; the write transaction holds just
+/// the conditional "consume" of the code and the new grant, so SQLite's single writer is held briefly.
+/// The conditional update is what makes a code single-use, even between two racing requests.
 pub async fn exchange_code(
     svc: &Services,
     tenant: &Tenant,
@@ -215,104 +243,127 @@ pub async fn exchange_code(
     }
     let hash = hash_secret(&input.code);
     let now = svc.now();
-    let (tenant_c, app_c) = (tenant.clone(), app.clone());
-    let refresh_ttl = svc.config.refresh_token_ttl;
-    // One transaction: a code is consumed once, and its grant, refresh token and audit land together.
-    let outcome = svc
+    let lookup = hash.clone();
+    let found = svc
         .store
-        .write(move |c| -> Result<Committed<Exchanged>> {
-            let Some(code) = queries::oauth::code_by_hash(c, &hash)? else {
-                return Ok(Err(invalid_grant("the code is not valid")));
+        .read(move |c| {
+            let Some(code) = queries::oauth::code_by_hash(c, &lookup)? else {
+                return Ok(None);
             };
-            if code.tenant_id != tenant_c.id || code.app_id != app_c.id {
-                return Ok(Err(invalid_grant("the code was not issued to this client")));
+            let user = queries::users::by_id(c, &code.user_id)?;
+            Ok(Some((code, user)))
+        })
+        .await?;
+    let Some((code, user)) = found else {
+        return Err(invalid_grant("the code is not valid"));
+    };
+    if code.tenant_id != tenant.id || code.app_id != app.id {
+        return Err(invalid_grant("the code was not issued to this client"));
+    }
+    if code.consumed_at.is_some() {
+        // Replay: whoever holds the code may have stolen it. Kill everything it produced.
+        revoke_after_reuse(
+            svc,
+            tenant,
+            app,
+            code.grant_id.clone(),
+            &code.user_id,
+            "authorization_code",
+        )
+        .await?;
+        return Err(invalid_grant("the code has been used already"));
+    }
+    if code.expires_at <= now {
+        return Err(invalid_grant("the code has expired"));
+    }
+    if input.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&code.code_challenge, &input.code_verifier) {
+        (Some(ch), Some(v)) if pkce::verify(v, ch) => {}
+        (Some(_), _) => {
+            return Err(invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier given but no code_challenge was sent",
+            ));
+        }
+        (None, None) => {}
+    }
+    let Some(user) = user.filter(may_hold_tokens) else {
+        return Err(invalid_grant("the user can no longer sign in"));
+    };
+    let grant = GrantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.id.clone(),
+        app_id: app.id.clone(),
+        user_id: user.id.clone(),
+        session_id: code.session_id.clone(),
+        scope: code.scope.clone(),
+        claims: code.claims.clone(),
+        nonce: code.nonce.clone(),
+        auth_time: code.auth_time,
+        acr: code.acr.clone(),
+        amr: code.amr.clone(),
+        created_at: now,
+        expires_at: now + svc.config.refresh_token_ttl,
+        revoked_at: None,
+    };
+    let refresh = Scopes::from_stored(&grant.scope)
+        .contains("offline_access")
+        .then(random_token);
+    let (grant_c, refresh_hash) = (grant.clone(), refresh.as_deref().map(hash_secret));
+    let won = svc
+        .store
+        .write(move |c| {
+            if !queries::oauth::consume_code(c, &hash, &grant_c.id, now)? {
+                return Ok(false);
             }
-            if code.consumed_at.is_some() {
-                // Replay: whoever holds the code may have stolen it. Kill everything it produced.
-                if let Some(gid) = &code.grant_id {
-                    queries::oauth::revoke_grant(c, gid, now)?;
-                }
-                audit::record(
-                    c,
-                    AuditEvent {
-                        tenant_id: &tenant_c.id,
-                        event_name: events::TOKEN_REUSE,
-                        actor: &app_c.client_id,
-                        target: &code.user_id,
-                        outcome: "grant revoked",
-                        details: json!({ "kind": "authorization_code", "grant": code.grant_id }),
-                    },
-                )?;
-                return Ok(Err(invalid_grant("the code has been used already")));
-            }
-            if code.expires_at <= now {
-                return Ok(Err(invalid_grant("the code has expired")));
-            }
-            if input.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
-                return Ok(Err(invalid_grant(
-                    "redirect_uri does not match the authorization request",
-                )));
-            }
-            match (&code.code_challenge, &input.code_verifier) {
-                (Some(ch), Some(v)) if pkce::verify(v, ch) => {}
-                (Some(_), _) => {
-                    return Ok(Err(invalid_grant(
-                        "code_verifier does not match the code_challenge",
-                    )));
-                }
-                (None, Some(_)) => {
-                    return Ok(Err(invalid_grant(
-                        "code_verifier given but no code_challenge was sent",
-                    )));
-                }
-                (None, None) => {}
-            }
-            let Some(user) = queries::users::by_id(c, &code.user_id)?.filter(may_hold_tokens)
-            else {
-                return Ok(Err(invalid_grant("the user can no longer sign in")));
-            };
-            let grant = GrantRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                tenant_id: tenant_c.id.clone(),
-                app_id: app_c.id.clone(),
-                user_id: user.id.clone(),
-                session_id: code.session_id.clone(),
-                scope: code.scope.clone(),
-                claims: code.claims.clone(),
-                nonce: code.nonce.clone(),
-                auth_time: code.auth_time,
-                acr: code.acr.clone(),
-                amr: code.amr.clone(),
-                created_at: now,
-                expires_at: now + refresh_ttl,
-                revoked_at: None,
-            };
-            queries::oauth::insert_grant(c, &grant)?;
-            if !queries::oauth::consume_code(c, &code.code_hash, &grant.id, now)? {
-                return Ok(Err(invalid_grant("the code has been used already")));
-            }
-            let refresh = if Scopes::from_stored(&grant.scope).contains("offline_access") {
-                let token = random_token();
+            queries::oauth::insert_grant(c, &grant_c)?;
+            if let Some(token_hash) = refresh_hash {
                 queries::oauth::insert_refresh(
                     c,
                     &RefreshTokenRow {
-                        token_hash: hash_secret(&token),
-                        grant_id: grant.id.clone(),
-                        scope: grant.scope.clone(),
+                        token_hash,
+                        grant_id: grant_c.id.clone(),
+                        scope: grant_c.scope.clone(),
                         created_at: now,
-                        expires_at: grant.expires_at,
+                        expires_at: grant_c.expires_at,
                         rotated_at: None,
                     },
                 )?;
-                Some(token)
-            } else {
-                None
-            };
-            let m = membership(c, &app_c, &user.id)?;
-            Ok(Ok((grant, user, m, refresh)))
+            }
+            Ok(true)
         })
         .await?;
-    let (grant, user, membership, refresh) = outcome?;
+    if !won {
+        // Another request exchanged it between our read and our write: a replay too.
+        let lookup = hash_secret(&input.code);
+        let winner = svc
+            .store
+            .read(move |c| queries::oauth::code_by_hash(c, &lookup))
+            .await?;
+        revoke_after_reuse(
+            svc,
+            tenant,
+            app,
+            winner.and_then(|w| w.grant_id),
+            &user.id,
+            "authorization_code",
+        )
+        .await?;
+        return Err(invalid_grant("the code has been used already"));
+    }
+    let (app_c, user_id) = (app.clone(), user.id.clone());
+    let membership = svc
+        .store
+        .read(move |c| membership(c, &app_c, &user_id))
+        .await?;
     let scope = Scopes::from_stored(&grant.scope);
     let family = Family {
         tenant,
@@ -352,84 +403,103 @@ pub async fn refresh(
     };
     let hash = hash_secret(token);
     let now = svc.now();
-    let (tenant_c, app_c) = (tenant.clone(), app.clone());
-    let outcome = svc
+    let lookup = hash.clone();
+    let found = svc
         .store
-        .write(move |c| -> Result<Committed<Refreshed>> {
-            let Some(rt) = queries::oauth::refresh_by_hash(c, &hash)? else {
-                return Ok(Err(invalid_grant("the refresh token is not valid")));
+        .read(move |c| {
+            let Some(rt) = queries::oauth::refresh_by_hash(c, &lookup)? else {
+                return Ok(None);
             };
             let Some(grant) = queries::oauth::grant_by_id(c, &rt.grant_id)? else {
-                return Ok(Err(invalid_grant("the refresh token is not valid")));
+                return Ok(None);
             };
-            // Ownership first (before scope): another client's token is simply not valid here.
-            if grant.app_id != app_c.id || grant.tenant_id != tenant_c.id {
-                return Ok(Err(invalid_grant(
-                    "the refresh token was not issued to this client",
-                )));
-            }
-            if grant.revoked_at.is_some() {
-                return Ok(Err(invalid_grant("the refresh token has been revoked")));
-            }
-            if rt.rotated_at.is_some() {
-                queries::oauth::revoke_grant(c, &grant.id, now)?;
-                audit::record(
-                    c,
-                    AuditEvent {
-                        tenant_id: &tenant_c.id,
-                        event_name: events::TOKEN_REUSE,
-                        actor: &app_c.client_id,
-                        target: &grant.user_id,
-                        outcome: "grant revoked",
-                        details: json!({ "kind": "refresh_token", "grant": grant.id }),
-                    },
-                )?;
-                return Ok(Err(invalid_grant(
-                    "the refresh token has been used already",
-                )));
-            }
-            if rt.expires_at <= now || grant.expires_at <= now {
-                return Ok(Err(invalid_grant("the refresh token has expired")));
-            }
-            let Some(user) = queries::users::by_id(c, &grant.user_id)?.filter(may_hold_tokens)
-            else {
-                queries::oauth::revoke_grant(c, &grant.id, now)?;
-                return Ok(Err(invalid_grant("the user can no longer sign in")));
-            };
-            let original = Scopes::from_stored(&rt.scope);
-            let scope = match &requested {
-                Some(r) if !r.is_subset_of(&original) => {
-                    return Ok(Err(Error::oauth(
-                        OAuthErrorCode::InvalidScope,
-                        "scope exceeds what was granted",
-                    )));
-                }
-                Some(r) if !r.is_empty() => r.clone(),
-                _ => original.clone(),
-            };
-            if !queries::oauth::rotate_refresh(c, &rt.token_hash, now)? {
-                return Ok(Err(invalid_grant(
-                    "the refresh token has been used already",
-                )));
-            }
-            let next = random_token();
-            queries::oauth::insert_refresh(
-                c,
-                &RefreshTokenRow {
-                    token_hash: hash_secret(&next),
-                    grant_id: grant.id.clone(),
-                    // The family keeps its original scope; a narrower request narrows this response only.
-                    scope: original.to_stored(),
-                    created_at: now,
-                    expires_at: grant.expires_at,
-                    rotated_at: None,
-                },
-            )?;
-            let m = membership(c, &app_c, &user.id)?;
-            Ok(Ok((grant, user, m, next, scope)))
+            let user = queries::users::by_id(c, &grant.user_id)?;
+            Ok(Some((rt, grant, user)))
         })
         .await?;
-    let (grant, user, membership, next, scope) = outcome?;
+    let Some((rt, grant, user)) = found else {
+        return Err(invalid_grant("the refresh token is not valid"));
+    };
+    // Ownership first (before scope): another client's token is simply not valid here.
+    if grant.app_id != app.id || grant.tenant_id != tenant.id {
+        return Err(invalid_grant(
+            "the refresh token was not issued to this client",
+        ));
+    }
+    if grant.revoked_at.is_some() {
+        return Err(invalid_grant("the refresh token has been revoked"));
+    }
+    if rt.rotated_at.is_some() {
+        revoke_after_reuse(
+            svc,
+            tenant,
+            app,
+            Some(grant.id.clone()),
+            &grant.user_id,
+            "refresh_token",
+        )
+        .await?;
+        return Err(invalid_grant("the refresh token has been used already"));
+    }
+    if rt.expires_at <= now || grant.expires_at <= now {
+        return Err(invalid_grant("the refresh token has expired"));
+    }
+    let Some(user) = user.filter(may_hold_tokens) else {
+        let gid = grant.id.clone();
+        svc.store
+            .write(move |c| queries::oauth::revoke_grant(c, &gid, now))
+            .await?;
+        return Err(invalid_grant("the user can no longer sign in"));
+    };
+    let original = Scopes::from_stored(&rt.scope);
+    let scope = match &requested {
+        Some(r) if !r.is_subset_of(&original) => {
+            return Err(Error::oauth(
+                OAuthErrorCode::InvalidScope,
+                "scope exceeds what was granted",
+            ));
+        }
+        Some(r) if !r.is_empty() => r.clone(),
+        _ => original.clone(),
+    };
+    let next = random_token();
+    let next_row = RefreshTokenRow {
+        token_hash: hash_secret(&next),
+        grant_id: grant.id.clone(),
+        // The family keeps its original scope; a narrower request narrows this response only.
+        scope: original.to_stored(),
+        created_at: now,
+        expires_at: grant.expires_at,
+        rotated_at: None,
+    };
+    let rotated = svc
+        .store
+        .write(move |c| {
+            if !queries::oauth::rotate_refresh(c, &hash, now)? {
+                return Ok(false);
+            }
+            queries::oauth::insert_refresh(c, &next_row)?;
+            Ok(true)
+        })
+        .await?;
+    if !rotated {
+        // Spent by a concurrent request between our read and our write: reuse.
+        revoke_after_reuse(
+            svc,
+            tenant,
+            app,
+            Some(grant.id.clone()),
+            &grant.user_id,
+            "refresh_token",
+        )
+        .await?;
+        return Err(invalid_grant("the refresh token has been used already"));
+    }
+    let (app_c, user_id) = (app.clone(), user.id.clone());
+    let membership = svc
+        .store
+        .read(move |c| membership(c, &app_c, &user_id))
+        .await?;
     let family = Family {
         tenant,
         app,
