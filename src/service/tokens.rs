@@ -65,11 +65,21 @@ fn may_hold_tokens(user: &UserRow) -> bool {
 }
 
 /// Groups and app roles, read only when the app asks for them.
-fn membership(c: &mut AnyConnection, app: &App, user_id: &str) -> Result<Membership> {
+fn wants_membership(app: &App) -> bool {
     let wanted = &app.settings.optional_claims;
-    if !wanted.contains(&OptionalClaim::Groups) && !wanted.contains(&OptionalClaim::Roles) {
+    wanted.contains(&OptionalClaim::Groups) || wanted.contains(&OptionalClaim::Roles)
+}
+
+/// Groups and app roles, read only when the app asks for them (no database trip otherwise).
+async fn load_membership(svc: &Services, app: &App, user_id: &str) -> Result<Membership> {
+    if !wants_membership(app) {
         return Ok(Membership::default());
     }
+    let (app, user_id) = (app.clone(), user_id.to_string());
+    svc.store.read(move |c| membership(c, &app, &user_id)).await
+}
+
+fn membership(c: &mut AnyConnection, app: &App, user_id: &str) -> Result<Membership> {
     let groups = queries::groups::group_ids_of(c, user_id)?;
     let mut roles: Vec<String> = queries::apps::assignments_for(c, &app.id, user_id, &groups)?
         .into_iter()
@@ -359,11 +369,7 @@ pub async fn exchange_code(
         .await?;
         return Err(invalid_grant("the code has been used already"));
     }
-    let (app_c, user_id) = (app.clone(), user.id.clone());
-    let membership = svc
-        .store
-        .read(move |c| membership(c, &app_c, &user_id))
-        .await?;
+    let membership = load_membership(svc, app, &user.id).await?;
     let scope = Scopes::from_stored(&grant.scope);
     let family = Family {
         tenant,
@@ -495,11 +501,7 @@ pub async fn refresh(
         .await?;
         return Err(invalid_grant("the refresh token has been used already"));
     }
-    let (app_c, user_id) = (app.clone(), user.id.clone());
-    let membership = svc
-        .store
-        .read(move |c| membership(c, &app_c, &user_id))
-        .await?;
+    let membership = load_membership(svc, app, &user.id).await?;
     let family = Family {
         tenant,
         app,
@@ -665,11 +667,7 @@ pub async fn userinfo(
         .await?
         .map(App::from_row)
         .ok_or_else(|| invalid_token("the application no longer exists"))?;
-    let (app_c, user_id) = (app.clone(), user.id.clone());
-    let m = svc
-        .store
-        .read(move |c| membership(c, &app_c, &user_id))
-        .await?;
+    let m = load_membership(svc, &app, &user.id).await?;
     let requested = grant
         .claims
         .as_deref()
