@@ -297,3 +297,44 @@ fn concurrent_migrations_on_one_database_do_not_fail() {
         "exactly one process applied them: {applied:?}"
     );
 }
+
+#[test]
+fn concurrent_writes_commit_independently() {
+    // On SQLite these go through the group-commit writer: one failing write must not take the writes
+    // batched with it down, and its own changes must vanish.
+    let db = TestDatabase::new();
+    let s = store(&db);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let results: Vec<Result<(), Error>> = rt.block_on(async {
+        let writes = (0..60).map(|i| {
+            let s = s.clone();
+            async move {
+                s.write(move |c| {
+                    queries::tenants::insert(c, &tenant(&format!("w{i}")))?;
+                    if i % 5 == 0 {
+                        // Fails after a first insert: the whole write must roll back.
+                        queries::tenants::insert(c, &tenant(&format!("w{i}")))?;
+                    }
+                    Ok(())
+                })
+                .await
+            }
+        });
+        futures_util::future::join_all(writes).await
+    });
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i % 5 != 0, "write {i}: {r:?}");
+    }
+    let slugs: Vec<String> = s
+        .read_blocking(queries::tenants::list)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.slug)
+        .collect();
+    assert_eq!(slugs.len(), 48);
+    assert!(!slugs.contains(&"w0".to_string()) && slugs.contains(&"w1".to_string()));
+}

@@ -1,19 +1,20 @@
 //! Storage: diesel over SQLite (embedded default) and PostgreSQL through one `MultiConnection`.
 //!
-//! Blocking database work runs on tokio's blocking pool, never on the async executor. SQLite allows one
-//! writer at a time, so writes go through a one-connection pool there (no `SQLITE_BUSY` races between
-//! our own writers) while reads use the shared pool; on PostgreSQL both are the same pool.
+//! Blocking database work runs off the async executor. SQLite allows one writer at a time, so the
+//! server's writes go to one writer thread that commits them in groups (`writer`), while reads use the
+//! shared pool; on PostgreSQL every write is its own transaction on the shared pool.
 
 pub mod connection;
 pub mod models;
 pub mod queries;
 pub mod schema;
+pub mod writer;
 
 use crate::error::{Error, Result};
 use connection::{AnyConnection, Backend, ConnectionManager};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -30,6 +31,9 @@ pub struct Store {
     write_gate: Arc<Semaphore>,
     backend: Backend,
     sqlite_path: Option<String>,
+    manager: ConnectionManager,
+    /// SQLite's group-commit writer, started with the first asynchronous write.
+    writer: Arc<OnceLock<writer::GroupWriter>>,
 }
 
 impl Store {
@@ -75,6 +79,8 @@ impl Store {
             write,
             backend,
             sqlite_path: manager.sqlite_path().map(str::to_string),
+            writer: Arc::new(OnceLock::new()),
+            manager,
         })
     }
 
@@ -111,6 +117,16 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if self.backend == Backend::Sqlite {
+            let writer = match self.writer.get() {
+                Some(w) => w.clone(),
+                None => {
+                    let started = writer::GroupWriter::start(self.manager.clone())?;
+                    self.writer.get_or_init(|| started).clone()
+                }
+            };
+            return writer.write(f).await;
+        }
         let _permit = self.write_gate.acquire().await.map_err(Error::internal)?;
         let pool = self.write.clone();
         tokio::task::spawn_blocking(move || {
