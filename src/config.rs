@@ -149,10 +149,6 @@ impl Config {
         self.public_url.starts_with("https://")
     }
 
-    /// Where the file mail transport writes (`{data_dir}/outbox`).
-    pub fn outbox_dir(&self) -> PathBuf {
-        self.data_dir.join("outbox")
-    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

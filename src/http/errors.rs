@@ -217,11 +217,3 @@ impl ResponseError for PageError {
     }
 }
 
-/// Maps actix's own extractor and payload errors to pages so no malformed request surfaces a bare
-/// or 500 answer.
-pub fn payload_error(err: actix_web::error::PayloadError) -> Error {
-    match err {
-        actix_web::error::PayloadError::Overflow => Error::PayloadTooLarge,
-        other => Error::invalid("body", other.to_string()),
-    }
-}

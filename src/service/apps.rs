@@ -150,10 +150,6 @@ impl AppCache {
         Ok(app)
     }
 
-    pub fn forget(&self, tenant_id: &str, client_id: &str) {
-        if let Ok(mut map) = self.entries.write() {
-            map.remove(&(tenant_id.to_string(), client_id.to_string()));
-        }
     }
 
     /// Authenticates a client. Confidential clients must present their secret (basic or post);

@@ -22,9 +22,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The authentication context classes this provider knows (advertised in discovery).
+/// The authentication context class of a password sign-in (advertised in discovery).
 pub const ACR_PASSWORD: &str = "urn:guestlist:acr:password";
-pub const ACR_MFA: &str = "urn:guestlist:acr:mfa";
 
 /// How long a person has to sign in or consent before the request must start again.
 const PENDING_TTL: i64 = 30 * 60;

@@ -94,9 +94,5 @@ impl TenantCache {
         Ok(tenant)
     }
 
-    pub fn forget(&self, slug: &str) {
-        if let Ok(mut map) = self.entries.write() {
-            map.remove(slug);
-        }
     }
 }

@@ -13,13 +13,12 @@ pub mod writer;
 use crate::error::{Error, Result};
 use connection::{AnyConnection, Backend, ConnectionManager};
 use diesel::Connection;
-use diesel::r2d2::{Pool, PooledConnection};
+use diesel::r2d2::Pool;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
 pub type DbPool = Pool<ConnectionManager>;
-pub type Conn = PooledConnection<ConnectionManager>;
 
 #[derive(Clone)]
 pub struct Store {

@@ -6,7 +6,7 @@ use crate::domain::scope::STANDARD_SCOPES;
 use crate::http::errors::OAuthJson;
 use crate::keys::SigningAlg;
 use crate::service::Services;
-use crate::service::authorize::{ACR_MFA, ACR_PASSWORD};
+use crate::service::authorize::ACR_PASSWORD;
 use crate::service::tenants::Tenant;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -42,7 +42,8 @@ pub fn metadata(t: &Tenant) -> Value {
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
         "authorization_response_iss_parameter_supported": true,
-        "acr_values_supported": [ACR_PASSWORD, ACR_MFA],
+        // Only what sign-in can satisfy today; a second factor will add its own value.
+        "acr_values_supported": [ACR_PASSWORD],
         "ui_locales_supported": ["en", "ko"],
         "claims_locales_supported": ["en", "ko"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

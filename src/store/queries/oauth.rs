@@ -62,14 +62,6 @@ pub fn revoke_grant(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Revokes every live grant of a user at an app (used when consent is withdrawn or a user leaves).
-pub fn revoke_grants_of_user(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
-    diesel::update(g::grants.filter(g::user_id.eq(user_id).and(g::revoked_at.is_null())))
-        .set(g::revoked_at.eq(Some(now)))
-        .execute(c)?;
-    Ok(())
-}
-
 pub fn insert_refresh(c: &mut AnyConnection, row: &RefreshTokenRow) -> Result<()> {
     diesel::insert_into(rt::refresh_tokens)
         .values(row)
