@@ -148,7 +148,6 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
-
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

@@ -150,8 +150,6 @@ impl AppCache {
         Ok(app)
     }
 
-    }
-
     /// Authenticates a client. Confidential clients must present their secret (basic or post);
     /// public clients may only name themselves. Every failure is the same `invalid_client`.
     pub async fn authenticate(

@@ -93,6 +93,4 @@ impl TenantCache {
         }
         Ok(tenant)
     }
-
-    }
 }
