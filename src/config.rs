@@ -27,6 +27,15 @@ pub struct Config {
     pub db_pool_size: u32,
     /// HTTP worker threads (default: one per core).
     pub http_workers: usize,
+    /// Serve HTTPS directly with this PEM certificate chain and key (otherwise plain HTTP, for a
+    /// TLS-terminating proxy in front).
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The file form: every key optional, named as the environment variables without the prefix.
@@ -49,6 +58,8 @@ struct FileConfig {
     password_hash_concurrency: Option<usize>,
     db_pool_size: Option<u32>,
     http_workers: Option<usize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -95,6 +106,21 @@ impl Config {
                 "public_url must be an http(s) URL without query or fragment".into(),
             ));
         }
+        let path = |key: &str, from_file: Option<PathBuf>| {
+            s(key, from_file.map(|p| p.display().to_string())).map(PathBuf::from)
+        };
+        let tls = match (
+            path("TLS_CERT", file.tls_cert),
+            path("TLS_KEY", file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Config(
+                    "tls_cert and tls_key go together: set both or neither".into(),
+                ));
+            }
+        };
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -127,6 +153,7 @@ impl Config {
                 cores as i64,
             )?
             .clamp(1, 256) as usize,
+            tls,
         };
         for (name, v) in [
             ("code_ttl", config.code_ttl),
@@ -191,6 +218,7 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.public_url, "https://id.example");
         assert_eq!(c.database_url, "sqlite:///srv/gl/guestlist.db");
+        assert!(c.tls.is_none());
         assert!(c.secure_cookies());
     }
 
@@ -199,5 +227,9 @@ mod tests {
         assert!(load("", &[("GUESTLIST_PUBLIC_URL", "not a url")]).is_err());
         assert!(load("", &[("GUESTLIST_CODE_TTL", "soon")]).is_err());
         assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
+        assert!(
+            load("", &[("GUESTLIST_TLS_CERT", "/c.pem")]).is_err(),
+            "a certificate without its key"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Starting the provider: storage, keys, the default tenant, background tasks, the HTTP server.
 
-use crate::config::Config;
+use crate::config::{Config, TlsFiles};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::keys::{self, KeyStore};
@@ -25,9 +25,35 @@ pub fn prepare(config: Config) -> Result<Services> {
     Services::new(config, store, keys)
 }
 
-/// The running HTTP server (for `serve` and for tests that drive a real server).
+/// A rustls server configuration from PEM files (certificate chain, then private key).
+fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| Error::Config(format!("cannot read {}: {e}", p.display())))
+    };
+    let certs = CertificateDer::pem_slice_iter(&read(&files.cert)?)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Config(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(Error::Config(format!(
+            "{} holds no certificate",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&read(&files.key)?)
+        .map_err(|e| Error::Config(format!("{}: {e}", files.key.display())))?;
+    rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| Error::Config(format!("TLS certificate and key: {e}")))
+}
+
+/// The running HTTP server (for `serve` and for tests that drive a real server); HTTPS when the
+/// configuration names a certificate and key.
 pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::dev::Server> {
     let workers = svc.config.http_workers;
+    let tls = svc.config.tls.as_ref().map(tls_config).transpose()?;
     let data = web::Data::new(svc);
     let server = HttpServer::new(move || {
         App::new()
@@ -36,11 +62,13 @@ pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::de
             .configure(http::routes)
     })
     .workers(workers)
-    .listen(listener)
-    .map_err(|e| Error::Config(format!("cannot listen: {e}")))?
-    .shutdown_timeout(10)
-    .run();
-    Ok(server)
+    .shutdown_timeout(10);
+    let server = match tls {
+        Some(cfg) => server.listen_rustls_0_23(listener, cfg),
+        None => server.listen(listener),
+    }
+    .map_err(|e| Error::Config(format!("cannot listen: {e}")))?;
+    Ok(server.run())
 }
 
 /// Background upkeep: key reloads and removal of expired codes, tokens and sessions.
@@ -85,7 +113,12 @@ pub async fn serve(config: Config) -> Result<()> {
     let listener = TcpListener::bind(&listen)
         .map_err(|e| Error::Config(format!("cannot bind {listen}: {e}")))?;
     println!(
-        "guestlist listening on http://{} — issuer of '{}': {}",
+        "guestlist listening on {}://{} — issuer of '{}': {}",
+        if svc.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         listener
             .local_addr()
             .map(|a| a.to_string())

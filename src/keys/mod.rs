@@ -180,8 +180,17 @@ fn add_keys(dir: &Path, manifest: &mut Manifest, active_from: i64) -> Result<Vec
 impl KeyStore {
     /// Opens the keys directory, creating it and a first key per algorithm when it has none.
     pub fn open_or_create(dir: &Path) -> Result<KeyStore> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+            // A directory we create holds private keys: owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(Error::internal)?;
+            }
+        }
         if !Manifest::path(dir).exists() {
             let mut manifest = Manifest::default();
             add_keys(dir, &mut manifest, now())?;
