@@ -13,6 +13,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/signin.html"),
     ),
     (
+        "pages/account_fields.html",
+        include_str!("../templates/pages/account_fields.html"),
+    ),
+    (
         "pages/signup.html",
         include_str!("../templates/pages/signup.html"),
     ),

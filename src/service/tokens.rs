@@ -97,7 +97,26 @@ struct Family<'a> {
     app: &'a App,
     grant: &'a GrantRow,
     user: &'a UserRow,
-    membership: &'a Membership,
+}
+
+/// The token response of a user-bound grant (code exchange or refresh).
+async fn respond(
+    svc: &Services,
+    family: &Family<'_>,
+    scope: &Scopes,
+    nonce: Option<&str>,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse> {
+    let membership = load_membership(svc, family.app, &family.user.id).await?;
+    let (access, id_token) = mint_user_tokens(svc, family, &membership, scope, nonce)?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: svc.config.access_token_ttl,
+        id_token,
+        refresh_token,
+        scope: scope.to_stored(),
+    })
 }
 
 fn mint_access_token(
@@ -131,6 +150,7 @@ fn mint_access_token(
 fn mint_user_tokens(
     svc: &Services,
     f: &Family<'_>,
+    membership: &Membership,
     scope: &Scopes,
     nonce: Option<&str>,
 ) -> Result<(String, Option<String>)> {
@@ -166,7 +186,7 @@ fn mint_user_tokens(
         &subject,
         scope,
         &f.app.settings.optional_claims,
-        f.membership,
+        membership,
         &requested,
     );
     let now = svc.now();
@@ -369,24 +389,14 @@ pub async fn exchange_code(
         .await?;
         return Err(invalid_grant("the code has been used already"));
     }
-    let membership = load_membership(svc, app, &user.id).await?;
     let scope = Scopes::from_stored(&grant.scope);
     let family = Family {
         tenant,
         app,
         grant: &grant,
         user: &user,
-        membership: &membership,
     };
-    let (access, id_token) = mint_user_tokens(svc, &family, &scope, grant.nonce.as_deref())?;
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: svc.config.access_token_ttl,
-        id_token,
-        refresh_token: refresh,
-        scope: scope.to_stored(),
-    })
+    respond(svc, &family, &scope, grant.nonce.as_deref(), refresh).await
 }
 
 /// `grant_type=refresh_token`, with rotation: the presented token is spent, a new one is returned.
@@ -501,23 +511,14 @@ pub async fn refresh(
         .await?;
         return Err(invalid_grant("the refresh token has been used already"));
     }
-    let membership = load_membership(svc, app, &user.id).await?;
     let family = Family {
         tenant,
         app,
         grant: &grant,
         user: &user,
-        membership: &membership,
     };
-    let (access, id_token) = mint_user_tokens(svc, &family, &scope, None)?;
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: svc.config.access_token_ttl,
-        id_token,
-        refresh_token: Some(next),
-        scope: scope.to_stored(),
-    })
+    // Refreshed ID tokens carry no nonce: it belonged to the original authentication request.
+    respond(svc, &family, &scope, None, Some(next)).await
 }
 
 /// `grant_type=client_credentials`: a token for the app itself, with the scopes it was granted.
