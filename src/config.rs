@@ -175,6 +175,11 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// Where the file mail transport writes (`{data_dir}/outbox`).
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

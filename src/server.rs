@@ -4,6 +4,7 @@ use crate::config::{Config, TlsFiles};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::keys::{self, KeyStore};
+use crate::mail::{self, outbox::OutboxWorker, outbox::RetryPolicy, transport::Transport};
 use crate::service::{Services, bootstrap};
 use crate::store::Store;
 use actix_web::{App, HttpServer, web};
@@ -71,9 +72,21 @@ pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::de
     Ok(server.run())
 }
 
-/// Background upkeep: key reloads and removal of expired codes, tokens and sessions.
-pub fn spawn_background(svc: &Services) {
+/// How often the outbox worker looks for due messages.
+pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Background upkeep: key reloads, the mail outbox worker, and removal of expired codes, tokens and
+/// sessions.
+pub fn spawn_background(svc: &Services) -> Result<()> {
     keys::spawn_reloader(svc.keys.clone(), KEY_RELOAD_INTERVAL);
+    let worker = OutboxWorker {
+        store: svc.store.clone(),
+        transport: Transport::from_config(svc.config.smtp_url.as_deref(), svc.config.outbox_dir())?,
+        from: mail::sender(&svc.config.mail_from)?,
+        policy: RetryPolicy::default(),
+        claim: uuid::Uuid::new_v4().to_string(),
+    };
+    std::sync::Arc::new(worker).spawn(OUTBOX_INTERVAL);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -96,6 +109,7 @@ pub fn spawn_background(svc: &Services) {
             }
         }
     });
+    Ok(())
 }
 
 /// `guestlist serve`.
@@ -126,6 +140,6 @@ pub async fn serve(config: Config) -> Result<()> {
         tenant.slug,
         tenant.issuer
     );
-    spawn_background(&svc);
+    spawn_background(&svc)?;
     http_server(svc, listener)?.await.map_err(Error::internal)
 }

@@ -208,3 +208,21 @@ pub struct AuditEventRow {
     pub outcome: String,
     pub details: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox_messages)]
+pub struct OutboxRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub message: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub claim: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}

@@ -213,6 +213,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        tenant_id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        message -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        claim -> Nullable<Text>,
+        claimed_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -230,4 +248,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     action_tokens,
     audit_events,
+    outbox_messages,
 );

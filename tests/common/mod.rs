@@ -131,7 +131,7 @@ impl TestServer {
         )
         .await
         .expect("tenant");
-        server::spawn_background(&svc);
+        server::spawn_background(&svc).expect("background tasks");
         let http = server::http_server(svc.clone(), listener).expect("server");
         actix_web::rt::spawn(http);
         TestServer {

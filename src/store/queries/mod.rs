@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod groups;
 pub mod oauth;
+pub mod outbox;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

@@ -1,0 +1,170 @@
+//! The durable outbox. `enqueue` runs inside the caller's transaction, so an email exists exactly when
+//! the change that sends it committed. The worker claims due messages with a lease, delivers them,
+//! and retries failures with exponential backoff. A crash between delivery and "mark sent" leads to
+//! one more delivery once the lease expires: at least once, at most twice, never lost.
+
+use super::transport::Transport;
+use super::{OutgoingEmail, build};
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::connection::AnyConnection;
+use crate::store::models::OutboxRow;
+use crate::store::queries::outbox as q;
+use lettre::message::Mailbox;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Queues `email` in the current transaction; returns the outbox id.
+pub fn enqueue(
+    c: &mut AnyConnection,
+    from: &Mailbox,
+    host: &str,
+    tenant_id: &str,
+    kind: &str,
+    email: &OutgoingEmail,
+    now: i64,
+) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let (to, raw) = build(from, email, &id, host)?;
+    q::insert(
+        c,
+        &OutboxRow {
+            id: id.clone(),
+            tenant_id: tenant_id.to_string(),
+            kind: kind.to_string(),
+            recipient: to.to_string(),
+            message: raw,
+            state: q::PENDING.into(),
+            attempts: 0,
+            next_attempt_at: now,
+            claim: None,
+            claimed_until: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        },
+    )?;
+    Ok(id)
+}
+
+/// How the worker retries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Delay after the first failure; doubled after each further one.
+    pub base_delay_secs: i64,
+    pub max_delay_secs: i64,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: i64,
+    /// How long a claim lasts; a crashed sender's messages become due again after it.
+    pub lease_secs: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base_delay_secs: 30,
+            max_delay_secs: 3600,
+            max_attempts: 12,
+            lease_secs: 120,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Seconds to wait after the `attempts`-th failed attempt (1-based): base · 2^(attempts-1), capped.
+    pub fn delay_after(&self, attempts: i64) -> i64 {
+        let shift = (attempts.max(1) - 1).min(30) as u32;
+        self.base_delay_secs
+            .saturating_mul(1i64 << shift)
+            .min(self.max_delay_secs)
+    }
+}
+
+pub struct OutboxWorker {
+    pub store: Store,
+    pub transport: Transport,
+    pub from: Mailbox,
+    pub policy: RetryPolicy,
+    /// Identifies this process's claims.
+    pub claim: String,
+}
+
+impl OutboxWorker {
+    /// Delivers every message due now; returns how many were delivered.
+    pub async fn run_once(&self) -> Result<usize> {
+        let now = crate::clock::now();
+        let due = self.store.read(move |c| q::due(c, now, 100)).await?;
+        let mut delivered = 0;
+        for id in due {
+            let (claim, lease) = (self.claim.clone(), now + self.policy.lease_secs);
+            let msg_id = id.clone();
+            let Some(msg) = self
+                .store
+                .write(move |c| q::claim(c, &msg_id, &claim, now, lease))
+                .await?
+            else {
+                continue; // another worker has it
+            };
+            let result = self
+                .transport
+                .deliver(&msg.id, &self.from, &msg.recipient, &msg.message)
+                .await;
+            let claim = self.claim.clone();
+            let attempts = msg.attempts + 1;
+            let policy = self.policy;
+            match result {
+                Ok(()) => {
+                    delivered += 1;
+                    self.store
+                        .write(move |c| q::mark_sent(c, &msg.id, &claim, crate::clock::now()))
+                        .await?;
+                }
+                Err(e) => {
+                    let give_up = attempts >= policy.max_attempts;
+                    tracing::warn!(outbox_id = %msg.id, attempts, give_up, error = %e, "email delivery failed");
+                    let next = crate::clock::now() + policy.delay_after(attempts);
+                    let error = e.to_string();
+                    self.store
+                        .write(move |c| {
+                            q::mark_attempt_failed(c, &msg.id, &claim, &error, next, give_up)
+                        })
+                        .await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Runs the worker every `interval` until the process ends.
+    pub fn spawn(self: Arc<Self>, interval: Duration) {
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.run_once().await {
+                    tracing::warn!(error = %e, "the outbox worker could not run");
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy {
+            base_delay_secs: 30,
+            max_delay_secs: 3600,
+            max_attempts: 12,
+            lease_secs: 120,
+        };
+        assert_eq!(p.delay_after(1), 30);
+        assert_eq!(p.delay_after(2), 60);
+        assert_eq!(p.delay_after(3), 120);
+        assert_eq!(p.delay_after(10), 3600);
+        assert_eq!(p.delay_after(1000), 3600);
+    }
+}

@@ -1,0 +1,109 @@
+//! The mail outbox: enqueue in the caller's transaction; workers claim due messages one by one with a
+//! conditional update (a lease), so two processes never send the same message at the same time.
+
+use crate::error::Result;
+use crate::store::connection::AnyConnection;
+use crate::store::models::OutboxRow;
+use crate::store::schema::outbox_messages::dsl as o;
+use diesel::prelude::*;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+pub fn insert(c: &mut AnyConnection, row: &OutboxRow) -> Result<()> {
+    diesel::insert_into(o::outbox_messages)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+/// Ids of pending messages due now and not leased by a live claim, oldest first.
+pub fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(o::outbox_messages
+        .filter(o::state.eq(PENDING).and(o::next_attempt_at.le(now)))
+        .filter(o::claimed_until.is_null().or(o::claimed_until.lt(now)))
+        .order(o::next_attempt_at.asc())
+        .limit(limit)
+        .select(o::id)
+        .load(c)?)
+}
+
+/// Leases one message to `claim` until `until`; returns it when this claim won.
+pub fn claim(
+    c: &mut AnyConnection,
+    id: &str,
+    claim: &str,
+    now: i64,
+    until: i64,
+) -> Result<Option<OutboxRow>> {
+    let n = diesel::update(
+        o::outbox_messages.filter(
+            o::id
+                .eq(id)
+                .and(o::state.eq(PENDING))
+                .and(o::next_attempt_at.le(now))
+                .and(o::claimed_until.is_null().or(o::claimed_until.lt(now))),
+        ),
+    )
+    .set((o::claim.eq(Some(claim)), o::claimed_until.eq(Some(until))))
+    .execute(c)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(o::outbox_messages
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+pub fn mark_sent(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Result<()> {
+    diesel::update(o::outbox_messages.filter(o::id.eq(id).and(o::claim.eq(claim))))
+        .set((
+            o::state.eq(SENT),
+            o::sent_at.eq(Some(now)),
+            o::attempts.eq(o::attempts + 1),
+            o::claimed_until.eq(None::<i64>),
+            o::last_error.eq(None::<String>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retry at `next_attempt_at`, or give up (`failed`) when `give_up`.
+pub fn mark_attempt_failed(
+    c: &mut AnyConnection,
+    id: &str,
+    claim: &str,
+    error: &str,
+    next_attempt_at: i64,
+    give_up: bool,
+) -> Result<()> {
+    diesel::update(o::outbox_messages.filter(o::id.eq(id).and(o::claim.eq(claim))))
+        .set((
+            o::state.eq(if give_up { FAILED } else { PENDING }),
+            o::attempts.eq(o::attempts + 1),
+            o::next_attempt_at.eq(next_attempt_at),
+            o::claimed_until.eq(None::<i64>),
+            o::last_error.eq(Some(error)),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+pub fn by_id(c: &mut AnyConnection, id: &str) -> Result<Option<OutboxRow>> {
+    Ok(o::outbox_messages
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Messages still waiting to be delivered (pending), for readiness and metrics.
+pub fn depth(c: &mut AnyConnection) -> Result<i64> {
+    Ok(o::outbox_messages
+        .filter(o::state.eq(PENDING))
+        .count()
+        .get_result(c)?)
+}
