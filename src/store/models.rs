@@ -226,3 +226,44 @@ pub struct OutboxRow {
     pub created_at: i64,
     pub sent_at: Option<i64>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = invitations, treat_none_as_null = true)]
+pub struct InvitationRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub email_lower: String,
+    pub display_name: String,
+    pub invited_by: String,
+    pub redirect_url: Option<String>,
+    pub language: String,
+    pub cc: Option<String>,
+    pub custom_text: Option<String>,
+    pub contact_url: Option<String>,
+    pub invite_app_id: Option<String>,
+    pub ticket_hash: String,
+    pub ticket_expires_at: i64,
+    pub status: String,
+    pub batch_id: Option<String>,
+    pub outbox_id: Option<String>,
+    pub created_at: i64,
+    pub redeemed_at: Option<i64>,
+    pub voided_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitation_batches)]
+pub struct InvitationBatchRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub uploaded_by: String,
+    pub file_name: String,
+    pub rows_total: i64,
+    pub rows_created: i64,
+    pub rows_existing: i64,
+    pub rows_failed: i64,
+    pub results: String,
+    pub created_at: i64,
+}

@@ -231,6 +231,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        user_id -> Text,
+        email -> Text,
+        email_lower -> Text,
+        display_name -> Text,
+        invited_by -> Text,
+        redirect_url -> Nullable<Text>,
+        language -> Text,
+        cc -> Nullable<Text>,
+        custom_text -> Nullable<Text>,
+        contact_url -> Nullable<Text>,
+        invite_app_id -> Nullable<Text>,
+        ticket_hash -> Text,
+        ticket_expires_at -> BigInt,
+        status -> Text,
+        batch_id -> Nullable<Text>,
+        outbox_id -> Nullable<Text>,
+        created_at -> BigInt,
+        redeemed_at -> Nullable<BigInt>,
+        voided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    invitation_blocks (email_lower) {
+        email_lower -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    invitation_batches (id) {
+        id -> Text,
+        tenant_id -> Text,
+        uploaded_by -> Text,
+        file_name -> Text,
+        rows_total -> BigInt,
+        rows_created -> BigInt,
+        rows_existing -> BigInt,
+        rows_failed -> BigInt,
+        results -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -249,4 +297,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_tokens,
     audit_events,
     outbox_messages,
+    invitations,
+    invitation_blocks,
+    invitation_batches,
 );

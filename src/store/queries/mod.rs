@@ -5,6 +5,7 @@ pub mod action_tokens;
 pub mod apps;
 pub mod audit;
 pub mod groups;
+pub mod invitations;
 pub mod oauth;
 pub mod outbox;
 pub mod sessions;

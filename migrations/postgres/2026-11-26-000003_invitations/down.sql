@@ -1,0 +1,3 @@
+DROP TABLE invitation_batches;
+DROP TABLE invitation_blocks;
+DROP TABLE invitations;

@@ -1,0 +1,100 @@
+//! Invitations, blocked addresses and CSV batches.
+
+use crate::error::Result;
+use crate::store::connection::AnyConnection;
+use crate::store::models::{InvitationBatchRow, InvitationRecord};
+use crate::store::schema::invitation_batches::dsl as b;
+use crate::store::schema::invitation_blocks::dsl as bl;
+use crate::store::schema::invitations::dsl as i;
+use diesel::prelude::*;
+
+pub fn insert(c: &mut AnyConnection, row: &InvitationRecord) -> Result<()> {
+    diesel::insert_into(i::invitations).values(row).execute(c)?;
+    Ok(())
+}
+
+pub fn update(c: &mut AnyConnection, row: &InvitationRecord) -> Result<()> {
+    diesel::update(i::invitations.find(&row.id))
+        .set(row)
+        .execute(c)?;
+    Ok(())
+}
+
+pub fn by_ticket_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<InvitationRecord>> {
+    Ok(i::invitations
+        .filter(i::ticket_hash.eq(hash))
+        .select(InvitationRecord::as_select())
+        .first(c)
+        .optional()?)
+}
+
+pub fn by_id(c: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<Option<InvitationRecord>> {
+    Ok(i::invitations
+        .filter(i::id.eq(id).and(i::tenant_id.eq(tenant_id)))
+        .select(InvitationRecord::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// The newest invitation of a guest object.
+pub fn latest_for_user(c: &mut AnyConnection, user_id: &str) -> Result<Option<InvitationRecord>> {
+    Ok(i::invitations
+        .filter(i::user_id.eq(user_id))
+        .order(i::created_at.desc())
+        .select(InvitationRecord::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// A page of a tenant's invitations, newest first.
+pub fn list(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<InvitationRecord>> {
+    Ok(i::invitations
+        .filter(i::tenant_id.eq(tenant_id))
+        .order((i::created_at.desc(), i::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(InvitationRecord::as_select())
+        .load(c)?)
+}
+
+pub fn is_blocked(c: &mut AnyConnection, email_lower: &str) -> Result<bool> {
+    Ok(bl::invitation_blocks
+        .find(email_lower)
+        .count()
+        .get_result::<i64>(c)?
+        > 0)
+}
+
+pub fn block(c: &mut AnyConnection, email_lower: &str, now: i64) -> Result<bool> {
+    if is_blocked(c, email_lower)? {
+        return Ok(false);
+    }
+    diesel::insert_into(bl::invitation_blocks)
+        .values((bl::email_lower.eq(email_lower), bl::created_at.eq(now)))
+        .execute(c)?;
+    Ok(true)
+}
+
+pub fn insert_batch(c: &mut AnyConnection, row: &InvitationBatchRow) -> Result<()> {
+    diesel::insert_into(b::invitation_batches)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+pub fn batch(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<InvitationBatchRow>> {
+    Ok(b::invitation_batches
+        .filter(b::id.eq(id).and(b::tenant_id.eq(tenant_id)))
+        .select(InvitationBatchRow::as_select())
+        .first(c)
+        .optional()?)
+}
