@@ -2,7 +2,10 @@
 
 pub mod claims;
 pub mod email;
+pub mod invitation_csv;
+pub mod language;
 pub mod pkce;
+pub mod policy;
 pub mod redirect;
 pub mod scope;
 pub mod tenant;
