@@ -3,11 +3,15 @@
 
 use crate::config::Config;
 use crate::domain::claims::OptionalClaim;
+use crate::domain::language::Language;
+use crate::domain::policy::Inviter;
 use crate::domain::user::Role;
+use crate::domain::user::UserType;
 use crate::error::{Error, Result};
 use crate::keys::KeyStore;
 use crate::server;
 use crate::service::directory::{self, NewApp, NewMember, NewTenant};
+use crate::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
 use crate::service::{Services, tenants::Tenant};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -52,6 +56,48 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Invite a guest, or every row of a CSV file (exit code 1 when any row failed).
+    Invite(InviteArgs),
+}
+
+#[derive(Args)]
+struct InviteArgs {
+    #[arg(long)]
+    tenant: String,
+    /// The invitee's email (one invitation).
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    email: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    /// App ids to assign.
+    #[arg(long = "app")]
+    apps: Vec<String>,
+    /// Group ids to add the guest to.
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    #[arg(long)]
+    redirect_url: Option<String>,
+    #[arg(long, default_value = "en")]
+    language: String,
+    #[arg(long)]
+    cc: Option<String>,
+    #[arg(long)]
+    text: Option<String>,
+    /// Invite as this user of the tenant (their role decides whether they may).
+    #[arg(long)]
+    by: Option<String>,
+    /// A CSV file of invitations (spec column labels, both vocabularies).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Check the file and report per row; create nothing.
+    #[arg(long, requires = "csv")]
+    validate_only: bool,
+    /// Write the per-row results as CSV to this file.
+    #[arg(long, requires = "csv")]
+    results: Option<PathBuf>,
+    /// Most data rows accepted in one file.
+    #[arg(long, default_value_t = crate::domain::invitation_csv::DEFAULT_MAX_ROWS)]
+    max_rows: usize,
 }
 
 #[derive(Subcommand)]
@@ -182,11 +228,12 @@ fn parse_optional_claims(names: &[String]) -> Result<Vec<OptionalClaim>> {
         .collect()
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
+/// Runs a command; the exit code is 1 when an invitation upload had failed rows.
+pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(&config.log);
     let json = cli.json;
-    match cli.command {
+    let done = match cli.command {
         Command::Serve => server::serve(config).await,
         Command::Migrate => {
             let store = crate::store::Store::connect(&config.database_url, 2)?;
@@ -287,6 +334,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 )
             })
         }
+        Command::Invite(args) => {
+            let svc = server::prepare(config)?;
+            let t = tenant(&svc, &args.tenant).await?;
+            return invite(&svc, &t, args, json).await;
+        }
         Command::Group(GroupCommand::Create { tenant: slug, name }) => {
             let svc = server::prepare(config)?;
             let t = tenant(&svc, &slug).await?;
@@ -323,7 +375,143 @@ pub async fn run(cli: Cli) -> Result<()> {
                 s
             })
         }
+    };
+    done.map(|_| std::process::ExitCode::SUCCESS)
+}
+
+/// The actor behind `--by`: a user object of the tenant, with its type and roles.
+async fn actor(svc: &Services, tenant: &Tenant, by: Option<&str>) -> Result<Actor> {
+    let Some(email) = by else {
+        return Ok(Actor::operator());
+    };
+    let lower = crate::domain::email::EmailAddress::parse(email)?.lower();
+    let tenant_id = tenant.id.clone();
+    let user = svc
+        .store
+        .read(move |c| crate::store::queries::users::by_tenant_and_mail(c, &tenant_id, &lower))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user {email} in tenant {}", tenant.slug)))?;
+    Ok(Actor {
+        inviter: Inviter {
+            user_type: UserType::parse(&user.user_type)?,
+            roles: crate::domain::user::parse_roles(&user.roles),
+        },
+        id: user.id,
+        display_name: user.display_name,
+    })
+}
+
+async fn invite(
+    svc: &Services,
+    tenant: &Tenant,
+    args: InviteArgs,
+    json: bool,
+) -> Result<std::process::ExitCode> {
+    let actor = actor(svc, tenant, args.by.as_deref()).await?;
+    let Some(path) = args.csv else {
+        let req = InviteRequest {
+            email: args.email.unwrap_or_default(),
+            display_name: args.name,
+            user_type: UserType::Guest,
+            redirect_url: args.redirect_url,
+            language: Language::parse(&args.language)?,
+            cc: args.cc,
+            custom_text: args.text,
+            app_ids: args.apps,
+            group_ids: args.groups,
+            contact_url: None,
+            invite_app_id: None,
+            send_email: true,
+        };
+        let outcome = invitations::invite(svc, &actor, tenant, req, None).await?;
+        print(json, &outcome, || match &outcome {
+            InviteOutcome::Created {
+                user_id,
+                redeem_url,
+                user_principal_name,
+                ..
+            } => {
+                format!("invited {user_principal_name} ({user_id})\nredeem URL: {redeem_url}")
+            }
+            InviteOutcome::Exists { user_id } => {
+                format!("already in the directory: {user_id}; nothing created")
+            }
+        })?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::invalid("csv", format!("cannot read {}: {e}", path.display())))?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !json {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let upload = invitations::CsvUpload {
+        file_name: &name,
+        bytes: &bytes,
+        max_rows: args.max_rows,
+        validate_only: args.validate_only,
+    };
+    let report = invitations::invite_from_csv(svc, &actor, tenant, upload, &progress).await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
+    if let Some(out) = &args.results {
+        std::fs::write(out, report.results_csv()).map_err(|e| {
+            Error::invalid("results", format!("cannot write {}: {e}", out.display()))
+        })?;
+    }
+    if json {
+        for row in &report.rows {
+            print(true, row, String::new)?;
+        }
+    } else {
+        for row in &report.rows {
+            let reason = if row.reason.is_empty() {
+                String::new()
+            } else {
+                format!("\t{}", row.reason)
+            };
+            println!("{}\t{}\t{}{reason}", row.row, row.email, row.outcome);
+        }
+        if !report.unknown_columns.is_empty() {
+            println!(
+                "ignored unknown columns: {}",
+                report.unknown_columns.join(", ")
+            );
+        }
+        println!(
+            "{} created, {} already existed, {} failed{}",
+            report.created,
+            report.existing,
+            report.failed,
+            if report.validate_only {
+                " (validate only: nothing was created)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(std::process::ExitCode::from(if report.failed > 0 {
+        1
+    } else {
+        0
+    }))
 }
 
 fn init_tracing(filter: &str) {

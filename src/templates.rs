@@ -46,6 +46,19 @@ const PAGES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Email bodies. The `.html` ones are autoescaped like the pages; the `.txt` ones are plain text and are
+/// not (tera only autoescapes `.html`, `.htm` and `.xml`).
+const EMAILS: &[(&str, &str)] = &[
+    (
+        "email/invitation.html",
+        include_str!("../templates/email/invitation.html"),
+    ),
+    (
+        "email/invitation.txt",
+        include_str!("../templates/email/invitation.txt"),
+    ),
+];
+
 pub struct Templates {
     tera: tera::Tera,
 }
@@ -53,7 +66,7 @@ pub struct Templates {
 impl Templates {
     pub fn load() -> Result<Templates> {
         let mut tera = tera::Tera::new();
-        tera.add_raw_templates(PAGES.iter().copied())
+        tera.add_raw_templates(PAGES.iter().chain(EMAILS).copied())
             .map_err(|e| Error::Internal(format!("templates: {e}")))?;
         Ok(Templates { tera })
     }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authorize;
 pub mod bootstrap;
 pub mod directory;
+pub mod invitations;
 pub mod logout;
 pub mod signin;
 pub mod tenants;

@@ -2,6 +2,7 @@
 //! read the tenant row on every request. Entries live a few seconds: a change made by another process
 //! shows within that time.
 
+use crate::domain::policy::{DomainList, InvitePolicy};
 use crate::domain::tenant::issuer;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -13,11 +14,57 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// Tenant settings kept as JSON so later policies need no migration for each switch.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TenantSettings {
     /// Link shown on pages and emails.
     #[serde(default)]
     pub privacy_url: Option<String>,
+    /// Who may invite guests (spec §3.1).
+    #[serde(default)]
+    pub invite_policy: InvitePolicy,
+    /// Email domains invitations may (allow list) or may not (deny list) go to.
+    #[serde(default)]
+    pub domain_list: DomainList,
+    /// Days an invitation link stays valid.
+    #[serde(default = "default_ticket_days")]
+    pub ticket_lifetime_days: i64,
+    /// May someone redeem with an account whose email differs from the invited address?
+    #[serde(default)]
+    pub allow_mismatched_email_redemption: bool,
+    /// Branding of pages and emails.
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default = "default_primary")]
+    pub primary_color: String,
+    #[serde(default = "default_background")]
+    pub background_color: String,
+}
+
+fn default_ticket_days() -> i64 {
+    30
+}
+
+fn default_primary() -> String {
+    "#1f4fa3".into()
+}
+
+fn default_background() -> String {
+    "#f6f7f9".into()
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        TenantSettings {
+            privacy_url: None,
+            invite_policy: InvitePolicy::default(),
+            domain_list: DomainList::default(),
+            ticket_lifetime_days: default_ticket_days(),
+            allow_mismatched_email_redemption: false,
+            logo_url: None,
+            primary_color: default_primary(),
+            background_color: default_background(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

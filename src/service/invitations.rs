@@ -1,0 +1,594 @@
+//! Inviting guests (spec §3.1–3.3): one code path for the CLI, the API and the console.
+//!
+//! An invitation creates the guest user object at once (`PendingAcceptance`, `#EXT#` UPN), applies the
+//! groups and app assignments it names, stores the invitation with the hash of a random ticket, and
+//! queues the email in the outbox — all in one transaction, so a failed invitation leaves nothing
+//! behind. A CSV upload runs the same use case once per valid row.
+
+use super::Services;
+use super::audit::{self, AuditEvent};
+use super::tenants::Tenant;
+use crate::crypto::{hash_secret, random_token};
+use crate::domain::email::EmailAddress;
+use crate::domain::invitation_csv::{self, InvitationRow, ResultLine};
+use crate::domain::language::Language;
+use crate::domain::policy::Inviter;
+use crate::domain::user::{
+    CreationType, ExternalUserState, Role, Upn, UserType, parse_display_name,
+};
+use crate::error::{Error, Result};
+use crate::mail::invitation::{InvitationEmail, render};
+use crate::store::connection::AnyConnection;
+use crate::store::models::{
+    AssignmentRow, GroupMemberRow, InvitationBatchRow, InvitationRecord, UserRow,
+};
+use crate::store::queries;
+use serde::Serialize;
+
+/// Audit event names of spec §5, exact.
+pub mod events {
+    pub const BATCH_UPLOADED: &str = "Batch invites uploaded";
+    pub const BATCH_PROCESSED: &str = "Batch invites processed";
+    pub const INVITE: &str = "Invite external user";
+    pub const REDEEM: &str = "Redeem external user invite";
+    pub const ADD_TO_GROUP: &str = "Add external user to group";
+    pub const ASSIGN_APP: &str = "Assign external user to application";
+    pub const UNSUBSCRIBED: &str = "Email not sent, user unsubscribed";
+}
+
+/// Who is inviting: a user object of the tenant, or the operator at the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub display_name: String,
+    pub inviter: Inviter,
+}
+
+impl Actor {
+    /// The operator running the CLI on the server: an administrator.
+    pub fn operator() -> Actor {
+        Actor {
+            id: "operator".into(),
+            display_name: "Administrator".into(),
+            inviter: Inviter {
+                user_type: UserType::Member,
+                roles: vec![Role::Admin],
+            },
+        }
+    }
+}
+
+/// What to invite, however it arrived (form, API, CLI, CSV row).
+#[derive(Debug, Clone)]
+pub struct InviteRequest {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub user_type: UserType,
+    pub redirect_url: Option<String>,
+    pub language: Language,
+    pub cc: Option<String>,
+    pub custom_text: Option<String>,
+    pub app_ids: Vec<String>,
+    pub group_ids: Vec<String>,
+    pub contact_url: Option<String>,
+    pub invite_app_id: Option<String>,
+    pub send_email: bool,
+}
+
+impl InviteRequest {
+    pub fn from_row(row: &InvitationRow) -> InviteRequest {
+        InviteRequest {
+            email: row.email.as_str().to_string(),
+            display_name: Some(row.display_name.clone()),
+            user_type: UserType::Guest,
+            redirect_url: row.redirect_url.clone(),
+            language: row.language,
+            cc: row.cc.as_ref().map(|c| c.as_str().to_string()),
+            custom_text: row.invitation_text.clone(),
+            app_ids: row.app_ids.clone(),
+            group_ids: row.group_ids.clone(),
+            contact_url: row.contact_url.clone(),
+            invite_app_id: row.invite_app_id.clone(),
+            send_email: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum InviteOutcome {
+    Created {
+        invitation_id: String,
+        user_id: String,
+        user_principal_name: String,
+        /// The only copy of the ticket: it is stored as a hash.
+        redeem_url: String,
+        status: &'static str,
+    },
+    /// The tenant already has a user object for this email; nothing was created.
+    Exists { user_id: String },
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), from the civil-from-days algorithm.
+fn date_of(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Checks everything that can be checked before writing; the write re-checks what could race.
+struct Prepared {
+    email: EmailAddress,
+    display_name: String,
+    cc: Option<EmailAddress>,
+}
+
+fn prepare(tenant: &Tenant, actor: &Actor, req: &InviteRequest) -> Result<Prepared> {
+    tenant
+        .settings
+        .invite_policy
+        .check(&actor.inviter, req.user_type)
+        .map_err(|e| Error::Forbidden(e.message))?;
+    let email = EmailAddress::parse(&req.email)?;
+    tenant
+        .settings
+        .domain_list
+        .check(email.domain())
+        .map_err(|e| Error::invalid("email", e.message))?;
+    let display_name = match &req.display_name {
+        Some(n) if !n.trim().is_empty() => parse_display_name(n)?,
+        _ => email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let cc = match &req.cc {
+        Some(c) if !c.trim().is_empty() => {
+            Some(EmailAddress::parse(c).map_err(|e| Error::invalid("cc", e.message))?)
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        email,
+        display_name,
+        cc,
+    })
+}
+
+fn audit(
+    c: &mut AnyConnection,
+    tenant: &Tenant,
+    event: &str,
+    actor: &Actor,
+    target: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    audit::record(
+        c,
+        AuditEvent {
+            tenant_id: &tenant.id,
+            event_name: event,
+            actor: &actor.id,
+            target,
+            outcome: "success",
+            details,
+        },
+    )
+}
+
+/// Invites one person. Everything lands in one transaction, or nothing does.
+pub async fn invite(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    req: InviteRequest,
+    batch_id: Option<String>,
+) -> Result<InviteOutcome> {
+    let p = prepare(tenant, actor, &req)?;
+    let now = svc.now();
+    let ticket = random_token();
+    let redeem_url = format!("{}/invite/{ticket}", svc.config.public_url);
+    let expires = now + tenant.settings.ticket_lifetime_days.clamp(1, 365) * 86_400;
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let invitation_id = uuid::Uuid::new_v4().to_string();
+    let upn = Upn::guest(&p.email, &tenant.primary_domain);
+    let mail_from = crate::mail::sender(&svc.config.mail_from)?;
+    let host = url::Url::parse(&svc.config.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "localhost".into());
+    let public_url = svc.config.public_url.clone();
+    let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
+    let upn_c = upn.as_str().to_string();
+    let (user_id_c, invitation_id_c, redeem_c) =
+        (user_id.clone(), invitation_id.clone(), redeem_url.clone());
+    svc.store
+        .write(move |c| {
+            let tenant = &tenant_c;
+            let actor = &actor_c;
+            let email_lower = p.email.lower();
+            if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
+                return Ok(InviteOutcome::Exists { user_id: existing.id });
+            }
+            if queries::invitations::is_blocked(c, &email_lower)? {
+                audit(c, tenant, events::UNSUBSCRIBED, actor, &email_lower, serde_json::json!({}))?;
+                return Err(Error::Forbidden(format!(
+                    "{} asked not to receive invitations; no invitation was sent",
+                    p.email.as_str()
+                )));
+            }
+            // Resolve every named app and group in this tenant before writing anything.
+            let mut apps = Vec::new();
+            for id in &req.app_ids {
+                let app = queries::apps::by_id(c, id)?
+                    .filter(|a| a.tenant_id == tenant.id)
+                    .ok_or_else(|| Error::invalid("InvitedToApplications", format!("no application with id {id} in this organisation")))?;
+                apps.push(app);
+            }
+            for id in &req.group_ids {
+                queries::groups::by_id(c, &tenant.id, id)?
+                    .ok_or_else(|| Error::invalid("InvitedToGroups", format!("no group with id {id} in this organisation")))?;
+            }
+            let brand = match &req.invite_app_id {
+                Some(id) => queries::apps::by_id(c, id)?
+                    .filter(|a| a.tenant_id == tenant.id)
+                    .ok_or_else(|| Error::invalid("InviteAppID", format!("no application with id {id} in this organisation")))?
+                    .name,
+                None => tenant.display_name.clone(),
+            };
+            queries::users::insert(
+                c,
+                &UserRow {
+                    id: user_id_c.clone(),
+                    tenant_id: tenant.id.clone(),
+                    user_type: req.user_type.as_str().into(),
+                    creation_type: Some(CreationType::Invitation.as_str().into()),
+                    user_principal_name: upn_c.clone(),
+                    display_name: p.display_name.clone(),
+                    mail: p.email.as_str().into(),
+                    mail_lower: email_lower.clone(),
+                    preferred_language: Some(req.language.as_str().into()),
+                    enabled: true,
+                    roles: String::new(),
+                    external_user_state: Some(ExternalUserState::PendingAcceptance.as_str().into()),
+                    external_user_state_changed_at: Some(now),
+                    sign_in_name: None,
+                    alt_sec_id: None,
+                    home_user_id: None,
+                    home_issuer: None,
+                    email_verified: false,
+                    profile: "{}".into(),
+                    last_sign_in_at: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            for gid in &req.group_ids {
+                queries::groups::add_member(c, &GroupMemberRow { group_id: gid.clone(), user_id: user_id_c.clone(), created_at: now })?;
+                audit(c, tenant, events::ADD_TO_GROUP, actor, &user_id_c, serde_json::json!({ "groupId": gid }))?;
+            }
+            for app in &apps {
+                queries::apps::insert_assignment(
+                    c,
+                    &AssignmentRow {
+                        app_id: app.id.clone(),
+                        principal_type: "user".into(),
+                        principal_id: user_id_c.clone(),
+                        app_role: String::new(),
+                        created_at: now,
+                    },
+                )?;
+                audit(c, tenant, events::ASSIGN_APP, actor, &user_id_c, serde_json::json!({ "appId": app.id }))?;
+            }
+            let outbox_id = if req.send_email {
+                let rendered = render(&InvitationEmail {
+                    language: req.language,
+                    tenant_name: &tenant.display_name,
+                    brand_name: &brand,
+                    logo_url: tenant.settings.logo_url.as_deref(),
+                    primary_color: &tenant.settings.primary_color,
+                    background_color: &tenant.settings.background_color,
+                    inviter_name: &actor.display_name,
+                    invitee_name: &p.display_name,
+                    invitee_email: p.email.as_str(),
+                    custom_text: req.custom_text.as_deref(),
+                    accept_url: &redeem_c,
+                    contact_url: req.contact_url.as_deref(),
+                    privacy_url: tenant.settings.privacy_url.as_deref(),
+                    block_url: &format!("{public_url}/invite/{}/block", ticket),
+                    expires_on: &date_of(expires),
+                })?;
+                let to = format!("{} <{}>", p.display_name.replace(['<', '>', '"'], ""), p.email.as_str());
+                let id = crate::mail::outbox::enqueue(c, &mail_from, &host, &tenant.id, "invitation", &rendered.to_outgoing(&to), now)?;
+                if let Some(cc) = &p.cc {
+                    crate::mail::outbox::enqueue(c, &mail_from, &host, &tenant.id, "invitation-cc", &rendered.to_outgoing(cc.as_str()), now)?;
+                }
+                Some(id)
+            } else {
+                None
+            };
+            queries::invitations::insert(
+                c,
+                &InvitationRecord {
+                    id: invitation_id_c.clone(),
+                    tenant_id: tenant.id.clone(),
+                    user_id: user_id_c.clone(),
+                    email: p.email.as_str().into(),
+                    email_lower,
+                    display_name: p.display_name.clone(),
+                    invited_by: actor.id.clone(),
+                    redirect_url: req.redirect_url.clone(),
+                    language: req.language.as_str().into(),
+                    cc: p.cc.as_ref().map(|c| c.as_str().to_string()),
+                    custom_text: req.custom_text.clone(),
+                    contact_url: req.contact_url.clone(),
+                    invite_app_id: req.invite_app_id.clone(),
+                    ticket_hash: hash_secret(&ticket),
+                    ticket_expires_at: expires,
+                    status: ExternalUserState::PendingAcceptance.as_str().into(),
+                    batch_id,
+                    outbox_id,
+                    created_at: now,
+                    redeemed_at: None,
+                    voided_at: None,
+                },
+            )?;
+            audit(
+                c,
+                tenant,
+                events::INVITE,
+                actor,
+                &user_id_c,
+                serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": invitation_id_c }),
+            )?;
+            Ok(InviteOutcome::Created {
+                invitation_id: invitation_id_c,
+                user_id: user_id_c,
+                user_principal_name: upn_c,
+                redeem_url: redeem_c,
+                status: "PendingAcceptance",
+            })
+        })
+        .await
+}
+
+/// The result of a CSV upload: one line per row, and the counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub batch_id: Option<String>,
+    pub validate_only: bool,
+    pub unknown_columns: Vec<String>,
+    pub created: usize,
+    pub existing: usize,
+    pub failed: usize,
+    pub rows: Vec<BatchRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRow {
+    pub row: usize,
+    pub email: String,
+    /// `created`, `exists`, `valid` (validate-only) or `failed`.
+    pub outcome: String,
+    pub reason: String,
+}
+
+impl BatchReport {
+    pub fn results_csv(&self) -> String {
+        let lines: Vec<ResultLine> = self
+            .rows
+            .iter()
+            .map(|r| ResultLine {
+                row: r.row,
+                email: r.email.clone(),
+                outcome: r.outcome.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect();
+        invitation_csv::results_csv(&lines)
+    }
+}
+
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Invalid { field, message } => format!("{field}: {message}"),
+        Error::Forbidden(m) | Error::NotFound(m) | Error::Conflict(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A CSV upload as it arrived.
+pub struct CsvUpload<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub max_rows: usize,
+    /// Check every row (including its app and group ids) and create nothing.
+    pub validate_only: bool,
+}
+
+/// Processes a CSV upload: every row gets a result; failed rows never stop the others and leave
+/// nothing behind. `progress` is called after each row with (done, total).
+pub async fn invite_from_csv(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    upload: CsvUpload<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<BatchReport> {
+    let CsvUpload {
+        file_name,
+        bytes,
+        max_rows,
+        validate_only,
+    } = upload;
+    let parsed = invitation_csv::parse(bytes, max_rows)
+        .map_err(|e| Error::invalid("file", e.to_string()))?;
+    let batch_id = (!validate_only).then(|| uuid::Uuid::new_v4().to_string());
+    if let Some(id) = &batch_id {
+        let (tenant_c, actor_c, id, name, total) = (
+            tenant.clone(),
+            actor.clone(),
+            id.clone(),
+            file_name.to_string(),
+            parsed.rows.len(),
+        );
+        svc.store
+            .write(move |c| {
+                audit(
+                    c,
+                    &tenant_c,
+                    events::BATCH_UPLOADED,
+                    &actor_c,
+                    &id,
+                    serde_json::json!({ "file": name, "rows": total }),
+                )
+            })
+            .await?;
+    }
+    let total = parsed.rows.len();
+    let mut report = BatchReport {
+        batch_id: batch_id.clone(),
+        validate_only,
+        unknown_columns: parsed.unknown_columns.clone(),
+        created: 0,
+        existing: 0,
+        failed: 0,
+        rows: Vec::with_capacity(total),
+    };
+    for (done, row) in parsed.rows.iter().enumerate() {
+        let line = match &row.outcome {
+            Err(_) => {
+                let l = row.result_line();
+                BatchRow {
+                    row: l.row,
+                    email: l.email,
+                    outcome: "failed".into(),
+                    reason: l.reason,
+                }
+            }
+            Ok(valid) => {
+                let req = InviteRequest::from_row(valid);
+                let outcome = if validate_only {
+                    check_only(svc, actor, tenant, &req).await
+                } else {
+                    invite(svc, actor, tenant, req, batch_id.clone())
+                        .await
+                        .map(|o| match o {
+                            InviteOutcome::Created { .. } => "created",
+                            InviteOutcome::Exists { .. } => "exists",
+                        })
+                };
+                match outcome {
+                    Ok(o) => BatchRow {
+                        row: row.row,
+                        email: row.email.clone(),
+                        outcome: o.into(),
+                        reason: String::new(),
+                    },
+                    Err(e) => BatchRow {
+                        row: row.row,
+                        email: row.email.clone(),
+                        outcome: "failed".into(),
+                        reason: reason(&e),
+                    },
+                }
+            }
+        };
+        match line.outcome.as_str() {
+            "created" => report.created += 1,
+            "exists" => report.existing += 1,
+            "failed" => report.failed += 1,
+            _ => {}
+        }
+        report.rows.push(line);
+        progress(done + 1, total);
+    }
+    if let Some(id) = batch_id {
+        let row = InvitationBatchRow {
+            id: id.clone(),
+            tenant_id: tenant.id.clone(),
+            uploaded_by: actor.id.clone(),
+            file_name: file_name.chars().take(255).collect(),
+            rows_total: total as i64,
+            rows_created: report.created as i64,
+            rows_existing: report.existing as i64,
+            rows_failed: report.failed as i64,
+            results: serde_json::to_string(&report.rows).map_err(Error::internal)?,
+            created_at: svc.now(),
+        };
+        let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
+        let counts = serde_json::json!({ "created": report.created, "exists": report.existing, "failed": report.failed });
+        svc.store
+            .write(move |c| {
+                queries::invitations::insert_batch(c, &row)?;
+                audit(c, &tenant_c, events::BATCH_PROCESSED, &actor_c, &id, counts)
+            })
+            .await?;
+    }
+    Ok(report)
+}
+
+/// Validate-only: the checks of `invite` without writing.
+async fn check_only(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    req: &InviteRequest,
+) -> Result<&'static str> {
+    let p = prepare(tenant, actor, req)?;
+    let (tenant_c, req_c) = (tenant.clone(), req.clone());
+    svc.store
+        .read(move |c| {
+            if queries::users::by_tenant_and_mail(c, &tenant_c.id, &p.email.lower())?.is_some() {
+                return Ok("exists");
+            }
+            if queries::invitations::is_blocked(c, &p.email.lower())? {
+                return Err(Error::Forbidden(format!(
+                    "{} asked not to receive invitations",
+                    p.email.as_str()
+                )));
+            }
+            for id in &req_c.app_ids {
+                queries::apps::by_id(c, id)?
+                    .filter(|a| a.tenant_id == tenant_c.id)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "InvitedToApplications",
+                            format!("no application with id {id} in this organisation"),
+                        )
+                    })?;
+            }
+            for id in &req_c.group_ids {
+                queries::groups::by_id(c, &tenant_c.id, id)?.ok_or_else(|| {
+                    Error::invalid(
+                        "InvitedToGroups",
+                        format!("no group with id {id} in this organisation"),
+                    )
+                })?;
+            }
+            Ok("valid")
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date_of(0), "1970-01-01");
+        assert_eq!(date_of(951_782_400), "2000-02-29");
+        assert_eq!(date_of(1_795_728_680), "2026-11-26");
+    }
+}
