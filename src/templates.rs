@@ -41,6 +41,18 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/logout.html"),
     ),
     (
+        "pages/redeem.html",
+        include_str!("../templates/pages/redeem.html"),
+    ),
+    (
+        "pages/redeem_consent.html",
+        include_str!("../templates/pages/redeem_consent.html"),
+    ),
+    (
+        "pages/redeem_block.html",
+        include_str!("../templates/pages/redeem_block.html"),
+    ),
+    (
         "pages/apps.html",
         include_str!("../templates/pages/apps.html"),
     ),

@@ -40,6 +40,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
         )
+        .route("/invite/{ticket}", web::get().to(redeem::show))
+        .route("/invite/{ticket}/signin", web::post().to(redeem::sign_in))
+        .route(
+            "/invite/{ticket}/register",
+            web::post().to(redeem::register),
+        )
+        .route(
+            "/invite/{ticket}/continue",
+            web::post().to(redeem::continue_as),
+        )
+        .route(
+            "/invite/{ticket}/consent",
+            web::get().to(redeem::consent_page),
+        )
+        .route(
+            "/invite/{ticket}/consent",
+            web::post().to(redeem::consent_submit),
+        )
+        .route("/invite/{ticket}/block", web::get().to(redeem::block_page))
+        .route(
+            "/invite/{ticket}/block",
+            web::post().to(redeem::block_submit),
+        )
         .service(
             web::scope("/t/{slug}")
                 .route(

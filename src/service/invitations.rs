@@ -34,6 +34,10 @@ pub mod events {
     pub const ADD_TO_GROUP: &str = "Add external user to group";
     pub const ASSIGN_APP: &str = "Assign external user to application";
     pub const UNSUBSCRIBED: &str = "Email not sent, user unsubscribed";
+    pub const VIRAL_TENANT: &str = "Viral tenant creation";
+    pub const VIRAL_USER: &str = "Viral user creation";
+    /// The recipient used the email's "block future invitations" link.
+    pub const BLOCKED: &str = "Invitations blocked by recipient";
 }
 
 /// Who is inviting: a user object of the tenant, or the operator at the command line.
@@ -218,14 +222,15 @@ pub async fn invite(
             let actor = &actor_c;
             let email_lower = p.email.lower();
             if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
-                return Ok(InviteOutcome::Exists { user_id: existing.id });
+                return Ok(Ok(InviteOutcome::Exists { user_id: existing.id }));
             }
             if queries::invitations::is_blocked(c, &email_lower)? {
+                // The refusal is audited, so this write commits and the error is returned after it.
                 audit(c, tenant, events::UNSUBSCRIBED, actor, &email_lower, serde_json::json!({}))?;
-                return Err(Error::Forbidden(format!(
+                return Ok(Err(Error::Forbidden(format!(
                     "{} asked not to receive invitations; no invitation was sent",
                     p.email.as_str()
-                )));
+                ))));
             }
             // Resolve every named app and group in this tenant before writing anything.
             let mut apps = Vec::new();
@@ -351,15 +356,15 @@ pub async fn invite(
                 &user_id_c,
                 serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": invitation_id_c }),
             )?;
-            Ok(InviteOutcome::Created {
+            Ok(Ok(InviteOutcome::Created {
                 invitation_id: invitation_id_c,
                 user_id: user_id_c,
                 user_principal_name: upn_c,
                 redeem_url: redeem_c,
                 status: "PendingAcceptance",
-            })
+            }))
         })
-        .await
+        .await?
 }
 
 /// The result of a CSV upload: one line per row, and the counts.

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod directory;
 pub mod invitations;
 pub mod logout;
+pub mod redemption;
 pub mod signin;
 pub mod tenants;
 pub mod tokens;

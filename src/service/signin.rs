@@ -52,13 +52,15 @@ pub fn subject_in_tenant(
     )
 }
 
-pub async fn sign_in(
+/// Checks an email and password against the server's accounts (whatever their home tenant). Failures
+/// are audited in `audit_tenant_id` and all look the same.
+pub async fn verify_account(
     svc: &Services,
-    tenant: &Tenant,
+    audit_tenant_id: &str,
     email: &str,
     password: &str,
     client_ip: &str,
-) -> Result<SignInOutcome> {
+) -> Result<UserRow> {
     let email_lower = EmailAddress::parse(email)
         .map(|e| e.lower())
         .unwrap_or_default();
@@ -74,27 +76,34 @@ pub async fn sign_in(
     let ok = !password.is_empty()
         && password.len() <= 1024
         && svc.passwords.verify(password.to_string(), stored).await?;
-    let tenant_id = tenant.id.clone();
-    let ip = client_ip.to_string();
-    let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) else {
-        let target = email_lower.clone();
-        svc.store
-            .write(move |c| {
-                audit::record(
-                    c,
-                    AuditEvent {
-                        tenant_id: &tenant_id,
-                        event_name: events::SIGN_IN_FAILURE,
-                        actor: &target,
-                        target: &target,
-                        outcome: "failure",
-                        details: serde_json::json!({ "reason": "bad credentials", "ip": ip }),
-                    },
-                )
-            })
-            .await?;
-        return Err(Error::invalid("credentials", BAD_CREDENTIALS));
-    };
+    if let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) {
+        return Ok(home);
+    }
+    let (tenant_id, ip, target) = (
+        audit_tenant_id.to_string(),
+        client_ip.to_string(),
+        email_lower,
+    );
+    svc.store
+        .write(move |c| {
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::SIGN_IN_FAILURE,
+                    actor: &target,
+                    target: &target,
+                    outcome: "failure",
+                    details: serde_json::json!({ "reason": "bad credentials", "ip": ip }),
+                },
+            )
+        })
+        .await?;
+    Err(Error::invalid("credentials", BAD_CREDENTIALS))
+}
+
+/// A new session for `home`, authenticated now by password; the cookie gets the returned secret.
+pub fn new_session(svc: &Services, home: &UserRow) -> (String, SessionRow) {
     let now = svc.now();
     let secret = random_token();
     let session = SessionRow {
@@ -106,6 +115,20 @@ pub async fn sign_in(
         created_at: now,
         expires_at: now + svc.config.session_ttl,
     };
+    (secret, session)
+}
+
+pub async fn sign_in(
+    svc: &Services,
+    tenant: &Tenant,
+    email: &str,
+    password: &str,
+    client_ip: &str,
+) -> Result<SignInOutcome> {
+    let home = verify_account(svc, &tenant.id, email, password, client_ip).await?;
+    let ip = client_ip.to_string();
+    let now = svc.now();
+    let (secret, session) = new_session(svc, &home);
     let tenant_c = tenant.clone();
     let (home_c, session_c) = (home.clone(), session.clone());
     let admitted = svc

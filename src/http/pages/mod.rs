@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod assets;
 pub mod consent;
+pub mod redeem;
 pub mod setup;
 pub mod signin;
 pub mod signup;

@@ -1,0 +1,347 @@
+//! Redeeming an invitation (spec §3.4): the person proves who they are (signing in with an account they
+//! have anywhere on this server, or registering one for the invited address), consents once, and the
+//! guest object becomes `Accepted`, bound to that home identity. A redeemed link only signs in again.
+
+use super::Services;
+use super::audit::{self, AuditEvent};
+use super::directory::{CreatedUser, NewMember, insert_member, member_row};
+use super::invitations::events;
+use super::signin::{self, SignedIn};
+use super::tenants::Tenant;
+use crate::crypto::hash_secret;
+use crate::domain::email::EmailAddress;
+use crate::domain::tenant::issuer;
+use crate::domain::user::{CreationType, ExternalUserState, check_new_password};
+use crate::error::{Error, Result};
+use crate::store::connection::AnyConnection;
+use crate::store::models::{InvitationRecord, TenantRow, UserRow};
+use crate::store::queries;
+use serde::Serialize;
+
+/// An invitation as its link shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenInvitation {
+    pub invitation: InvitationRecordView,
+    pub tenant: Tenant,
+    pub inviter_name: String,
+    pub redeemed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationRecordView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub has_cc: bool,
+    pub redirect_url: Option<String>,
+    #[serde(skip)]
+    record: InvitationRecord,
+}
+
+/// The one answer for unknown, expired and replaced links, so a link reveals nothing by its failure.
+pub fn not_valid() -> Error {
+    Error::NotFound(
+        "This invitation link is not valid: it may have expired or been replaced by a newer invitation. Ask the person who invited you to send it again."
+            .into(),
+    )
+}
+
+/// Finds the invitation of a link. Every failure is the same `not_valid`.
+pub async fn open(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
+    if ticket.len() != 43 {
+        return Err(not_valid());
+    }
+    let hash = hash_secret(ticket);
+    let now = svc.now();
+    let found = svc
+        .store
+        .read(move |c| {
+            let Some(inv) = queries::invitations::by_ticket_hash(c, &hash)? else {
+                return Ok(None);
+            };
+            let tenant = queries::tenants::by_id(c, &inv.tenant_id)?;
+            let inviter = queries::users::by_id(c, &inv.invited_by)?.map(|u| u.display_name);
+            Ok(Some((inv, tenant, inviter)))
+        })
+        .await?;
+    let Some((inv, Some(tenant_row), inviter)) = found else {
+        return Err(not_valid());
+    };
+    let redeemed = inv.redeemed_at.is_some();
+    if inv.voided_at.is_some() || (!redeemed && inv.ticket_expires_at <= now) {
+        return Err(not_valid());
+    }
+    Ok(OpenInvitation {
+        tenant: Tenant::from_row(tenant_row, &svc.config.public_url),
+        inviter_name: inviter.unwrap_or_else(|| "An administrator".into()),
+        redeemed,
+        invitation: InvitationRecordView {
+            id: inv.id.clone(),
+            email: inv.email.clone(),
+            display_name: inv.display_name.clone(),
+            has_cc: inv.cc.is_some(),
+            redirect_url: inv.redirect_url.clone(),
+            record: inv,
+        },
+    })
+}
+
+/// Where the person lands after redeeming (or using a redeemed link again).
+pub fn landing(open: &OpenInvitation) -> String {
+    open.invitation
+        .redirect_url
+        .clone()
+        .unwrap_or_else(|| format!("/t/{}/apps", open.tenant.slug))
+}
+
+/// Refuses an account whose email is not the invited one, unless the tenant allows it.
+fn check_email(open: &OpenInvitation, home: &UserRow) -> Result<()> {
+    if home.mail_lower == open.invitation.record.email_lower
+        || open.tenant.settings.allow_mismatched_email_redemption
+    {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "This invitation was sent to {}. Sign in with that address, or ask {} to invite the address you use.",
+        open.invitation.email, open.tenant.display_name
+    )))
+}
+
+/// Signs in with an existing account (any tenant) to redeem; returns the session secret.
+pub async fn sign_in(
+    svc: &Services,
+    open: &OpenInvitation,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<String> {
+    let home = signin::verify_account(svc, &open.tenant.id, email, password, ip).await?;
+    check_email(open, &home)?;
+    let (secret, session) = signin::new_session(svc, &home);
+    svc.store
+        .write(move |c| queries::sessions::insert(c, &session))
+        .await?;
+    Ok(secret)
+}
+
+/// The URL name of the unmanaged directory of an email domain (`fabrikam.example` → `ext-fabrikam-example`).
+fn unmanaged_slug(domain: &str) -> String {
+    let mut slug: String = format!("ext-{}", domain.replace('.', "-"))
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
+/// The unmanaged tenant of `domain`, created on first use (no admins), with its audit event.
+fn unmanaged_tenant(
+    c: &mut AnyConnection,
+    domain: &str,
+    public_url: &str,
+    now: i64,
+) -> Result<Tenant> {
+    let slug = unmanaged_slug(domain);
+    if let Some(row) = queries::tenants::by_slug(c, &slug)? {
+        return Ok(Tenant::from_row(row, public_url));
+    }
+    let row = TenantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        slug: slug.clone(),
+        display_name: domain.to_string(),
+        primary_domain: domain.to_string(),
+        unmanaged: true,
+        self_service_signup: false,
+        settings: "{}".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    queries::tenants::insert(c, &row)?;
+    audit::record(
+        c,
+        AuditEvent {
+            tenant_id: &row.id,
+            event_name: events::VIRAL_TENANT,
+            actor: "redemption",
+            target: &slug,
+            outcome: "success",
+            details: serde_json::json!({ "domain": domain }),
+        },
+    )?;
+    Ok(Tenant::from_row(row, public_url))
+}
+
+pub struct Registration {
+    pub display_name: String,
+    pub password: String,
+    pub confirm_password: String,
+}
+
+/// Creates an account for the invited address itself (following the link proved it), as a member of
+/// the unmanaged directory of its domain; returns the session secret. Not offered when the invitation
+/// had a CC address, since the link may have been read by someone else.
+pub async fn register(
+    svc: &Services,
+    open: &OpenInvitation,
+    input: Registration,
+) -> Result<(String, CreatedUser)> {
+    if open.invitation.has_cc {
+        return Err(Error::Forbidden(
+            "This invitation was copied to another address, so it cannot create a new account. Sign in with an existing account.".into(),
+        ));
+    }
+    check_new_password(&input.password, &input.confirm_password)?;
+    let email = EmailAddress::parse(&open.invitation.email)?;
+    let hash = svc.passwords.hash(input.password).await?;
+    let now = svc.now();
+    let public_url = svc.config.public_url.clone();
+    let display_name = input.display_name;
+    let home = svc
+        .store
+        .write(move |c| {
+            if queries::users::account_by_email(c, &email.lower())?.is_some() {
+                return Err(Error::invalid(
+                    "email",
+                    "An account with this email exists already: sign in instead.",
+                ));
+            }
+            let home_tenant = unmanaged_tenant(c, email.domain(), &public_url, now)?;
+            let member = NewMember {
+                email: email.as_str().into(),
+                display_name,
+                password: None,
+                roles: vec![],
+                creation_type: Some(CreationType::SelfServiceSignUp),
+                email_verified: true,
+                profile: Default::default(),
+            };
+            let row = member_row(&home_tenant, &member, now)?;
+            insert_member(c, &row, Some(&hash), "redemption", events::VIRAL_USER)?;
+            Ok((row, home_tenant.slug))
+        })
+        .await?;
+    let (row, slug) = home;
+    let (secret, session) = signin::new_session(svc, &row);
+    svc.store
+        .write(move |c| queries::sessions::insert(c, &session))
+        .await?;
+    Ok((secret, CreatedUser::from_row(row, &slug)))
+}
+
+/// An opaque, stable identifier of a home identity (the `altsecid` claim).
+fn alt_sec_id(home_issuer: &str, home_user_id: &str) -> String {
+    format!(
+        "1:{}",
+        &hash_secret(&format!("{home_issuer}|{home_user_id}"))[..40]
+    )
+}
+
+/// Accepts the invitation for the signed-in person: `Accepted`, bound to their home identity, audited.
+pub async fn accept(svc: &Services, open: &OpenInvitation, signed_in: &SignedIn) -> Result<String> {
+    let home = signed_in.home_user.clone();
+    check_email(open, &home)?;
+    let email = EmailAddress::parse(&home.mail)?;
+    open.tenant
+        .settings
+        .domain_list
+        .check(email.domain())
+        .map_err(|e| Error::Forbidden(e.message))?;
+    let now = svc.now();
+    let record = open.invitation.record.clone();
+    let (tenant, public_url) = (open.tenant.clone(), svc.config.public_url.clone());
+    svc.store
+        .write(move |c| {
+            let Some(mut guest) = queries::users::by_id(c, &record.user_id)? else { return Err(not_valid()) };
+            if guest.home_user_id.is_some() {
+                // Redeemed before: never rebind, only admit the identity it is bound to.
+                return if guest.home_user_id.as_deref() == Some(home.id.as_str()) { Ok(()) } else { Err(Error::Forbidden("This invitation has been accepted by another account.".into())) };
+            }
+            if home.tenant_id == tenant.id {
+                return Err(Error::Forbidden("You are already a member of this organisation; sign in to it directly.".into()));
+            }
+            if queries::users::guest_for_home(c, &tenant.id, &home.id)?.is_some() {
+                return Err(Error::Conflict("This account is already a guest of this organisation.".into()));
+            }
+            let home_tenant = queries::tenants::by_id(c, &home.tenant_id)?.ok_or_else(|| Error::internal("home tenant missing"))?;
+            let home_issuer = issuer(&public_url, &home_tenant.slug);
+            guest.external_user_state = Some(ExternalUserState::Accepted.as_str().into());
+            guest.external_user_state_changed_at = Some(now);
+            guest.sign_in_name = Some(home.mail.clone());
+            guest.alt_sec_id = Some(alt_sec_id(&home_issuer, &home.id));
+            guest.home_user_id = Some(home.id.clone());
+            guest.home_issuer = Some(home_issuer.clone());
+            guest.email_verified = true;
+            guest.updated_at = now;
+            queries::users::update(c, &guest)?;
+            let mut inv = record.clone();
+            inv.status = "Completed".into();
+            inv.redeemed_at = Some(now);
+            queries::invitations::update(c, &inv)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant.id,
+                    event_name: events::REDEEM,
+                    actor: &home.id,
+                    target: &guest.id,
+                    outcome: "success",
+                    details: serde_json::json!({ "invitationId": inv.id, "homeIssuer": home_issuer, "signInName": home.mail }),
+                },
+            )
+        })
+        .await?;
+    Ok(landing(open))
+}
+
+/// "Block future invitations": no invitation reaches this address again (audited).
+pub async fn block(svc: &Services, open: &OpenInvitation) -> Result<()> {
+    let (email, tenant_id, now) = (
+        open.invitation.record.email_lower.clone(),
+        open.tenant.id.clone(),
+        svc.now(),
+    );
+    svc.store
+        .write(move |c| {
+            queries::invitations::block(c, &email, now)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::BLOCKED,
+                    actor: &email,
+                    target: &email,
+                    outcome: "success",
+                    details: serde_json::json!({}),
+                },
+            )
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmanaged_slugs_are_valid_tenant_slugs() {
+        assert_eq!(unmanaged_slug("fabrikam.example"), "ext-fabrikam-example");
+        assert!(crate::domain::tenant::TenantSlug::parse(&unmanaged_slug("회사.한국")).is_ok());
+        assert!(unmanaged_slug(&"a.".repeat(80)).len() <= 63);
+    }
+
+    #[test]
+    fn alt_sec_ids_are_stable_and_distinct() {
+        assert_eq!(alt_sec_id("i", "u"), alt_sec_id("i", "u"));
+        assert_ne!(alt_sec_id("i", "u"), alt_sec_id("i", "v"));
+        assert!(alt_sec_id("i", "u").is_ascii());
+    }
+}

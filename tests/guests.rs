@@ -1,0 +1,469 @@
+//! Guests end to end: an invitation, redemption by registering or with an existing account from
+//! another tenant, and the relying app (`openidconnect`) receiving the guest token claims of spec §4.
+
+mod common;
+
+use common::*;
+use guestlist::domain::claims::OptionalClaim;
+use guestlist::domain::language::Language;
+use guestlist::domain::user::UserType;
+use guestlist::service::directory::{self, NewTenant};
+use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use guestlist::store::queries;
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, RedirectUrl,
+    TokenResponse,
+};
+
+fn request(email: &str, cc: Option<&str>) -> InviteRequest {
+    InviteRequest {
+        email: email.into(),
+        display_name: Some("Guest".into()),
+        user_type: UserType::Guest,
+        redirect_url: None,
+        language: Language::En,
+        cc: cc.map(str::to_string),
+        custom_text: None,
+        app_ids: vec![],
+        group_ids: vec![],
+        contact_url: None,
+        invite_app_id: None,
+        send_email: true,
+    }
+}
+
+async fn invite(server: &TestServer, email: &str, cc: Option<&str>) -> (String, String) {
+    match invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        request(email, cc),
+        None,
+    )
+    .await
+    .unwrap()
+    {
+        InviteOutcome::Created {
+            redeem_url,
+            user_id,
+            ..
+        } => (redeem_url, user_id),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Follows the redemption: open the link, post one of its forms, accept on the consent page.
+async fn redeem(
+    browser: &Browser,
+    url: &str,
+    form: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = browser.get(url).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf").expect("a form");
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    let resp = browser.post_form(&format!("{url}/{form}"), &all).await;
+    if resp.status() != 303 {
+        return resp;
+    }
+    let consent = browser
+        .get(resp.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(consent.contains("Join Contoso as a guest?"), "{consent}");
+    browser
+        .post_form(
+            &format!("{url}/consent"),
+            &[
+                ("csrf", &hidden(&consent, "csrf").unwrap()),
+                ("decision", "accept"),
+            ],
+        )
+        .await
+}
+
+/// A code flow at contoso in `browser` (already signed in), returning the verified ID token's raw claims.
+async fn guest_token(
+    server: &TestServer,
+    browser: &Browser,
+    client_id: &str,
+    secret: &str,
+) -> serde_json::Value {
+    let http = server.rp_http();
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(client_id.into()),
+        Some(ClientSecret::new(secret.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (url, _, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .url();
+    let resp = browser.get(url.as_str()).await;
+    let cb = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        cb.starts_with(REDIRECT),
+        "the guest is signed in silently: {cb}"
+    );
+    let code = query_of(&cb)["code"].clone();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = token.id_token().unwrap();
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    id_token
+        .claims(&verifier, &nonce)
+        .expect("the guest ID token verifies");
+    jwt_claims(&id_token.to_string())
+}
+
+#[actix_web::test]
+async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
+    let server = TestServer::start().await;
+    let app = server
+        .app(|a| {
+            a.first_party = true;
+            a.optional_claims = vec![OptionalClaim::IncludeExternallyAuthenticatedUpn];
+        })
+        .await;
+    let (url, guest_id) = invite(&server, "bob@fabrikam.example", None).await;
+    let browser = server.browser();
+    let page = browser.get(&url).await.text().await.unwrap();
+    assert!(
+        page.contains("You are invited to Contoso") && page.contains("Create account"),
+        "{page}"
+    );
+    let done = redeem(
+        &browser,
+        &url,
+        "register",
+        &[
+            ("display_name", "Bob"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(
+        done.headers()["location"],
+        "/t/contoso/apps",
+        "no redirect URL: the app panel"
+    );
+
+    let id = guest_id.clone();
+    let guest = server
+        .svc
+        .store
+        .read(move |c| queries::users::by_id(c, &id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(guest.external_user_state.as_deref(), Some("Accepted"));
+    assert!(guest.external_user_state_changed_at.is_some());
+    assert_eq!(guest.sign_in_name.as_deref(), Some("bob@fabrikam.example"));
+    let home_issuer = server.url("/t/ext-fabrikam-example");
+    assert_eq!(
+        guest.home_issuer.as_deref(),
+        Some(home_issuer.as_str()),
+        "registered in the unmanaged directory of fabrikam.example"
+    );
+
+    let claims = guest_token(
+        &server,
+        &browser,
+        &app.client_id,
+        app.client_secret.as_deref().unwrap(),
+    )
+    .await;
+    assert_eq!(claims["iss"], server.issuer());
+    assert_eq!(claims["tid"], server.tenant.id);
+    assert_eq!(claims["oid"], guest_id);
+    assert_eq!(claims["sub"], guest_id);
+    assert_eq!(claims["acct"], 1);
+    assert_eq!(claims["idp"], home_issuer);
+    assert_eq!(claims["email"], "bob@fabrikam.example");
+    assert!(claims["altsecid"].as_str().is_some_and(|a| !a.is_empty()));
+    assert_eq!(claims["upn"], "bob_fabrikam.example#EXT#@contoso.example");
+
+    // The redeemed link only signs in again and forwards; it never rebinds.
+    let again = server.browser();
+    let page = again.get(&url).await.text().await.unwrap();
+    assert!(
+        page.contains("Sign in to Contoso") && !page.contains("Create account"),
+        "{page}"
+    );
+    let resp = redeem_signin_only(&again, &url, "bob@fabrikam.example").await;
+    assert_eq!(resp, "/t/contoso/apps");
+}
+
+async fn redeem_signin_only(browser: &Browser, url: &str, email: &str) -> String {
+    let page = browser.get(url).await.text().await.unwrap();
+    let resp = browser
+        .post_form(
+            &format!("{url}/signin"),
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
+    let resp = browser
+        .get(resp.headers()["location"].to_str().unwrap())
+        .await;
+    assert_eq!(resp.status(), 303);
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn member_of_another_tenant_redeems_with_an_existing_account() {
+    let server = TestServer::start().await;
+    let fabrikam = directory::create_tenant(
+        &server.svc,
+        "test",
+        NewTenant {
+            slug: "fabrikam".into(),
+            display_name: "Fabrikam".into(),
+            primary_domain: "fabrikam.example".into(),
+            self_service_signup: false,
+        },
+    )
+    .await
+    .unwrap();
+    server
+        .member_in(&fabrikam, "carol@fabrikam.example", vec![])
+        .await;
+    let app = server.app(|a| a.first_party = true).await;
+    let (url, guest_id) = invite(&server, "carol@fabrikam.example", None).await;
+    let browser = server.browser();
+    let done = redeem(
+        &browser,
+        &url,
+        "signin",
+        &[("email", "carol@fabrikam.example"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(done.status(), 303);
+    let claims = guest_token(
+        &server,
+        &browser,
+        &app.client_id,
+        app.client_secret.as_deref().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        claims["idp"], fabrikam.issuer,
+        "idp is the home tenant's issuer"
+    );
+    assert_eq!(claims["oid"], guest_id);
+    assert!(claims.get("upn").is_none(), "no upn unless the app opts in");
+
+    // Signing in at contoso's own sign-in page with the home account admits the guest.
+    let fresh = server.browser();
+    let page = fresh.get("/t/contoso/signin").await.text().await.unwrap();
+    let resp = fresh
+        .post_form(
+            "/t/contoso/signin",
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                ("email", "carol@fabrikam.example"),
+                ("password", PASSWORD),
+                ("request", ""),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+}
+
+#[actix_web::test]
+async fn bad_links_get_one_clear_page() {
+    let server = TestServer::start().await;
+    let (url, guest_id) = invite(&server, "late@fabrikam.example", None).await;
+    let browser = server.browser();
+    let unknown = browser
+        .get(&server.url("/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+        .await;
+    let short = browser.get(&server.url("/invite/short")).await;
+    let id = guest_id.clone();
+    server
+        .svc
+        .store
+        .write(move |c| {
+            let mut inv = queries::invitations::latest_for_user(c, &id)?.unwrap();
+            inv.ticket_expires_at = 1;
+            queries::invitations::update(c, &inv)
+        })
+        .await
+        .unwrap();
+    let expired = browser.get(&url).await;
+    let mut bodies = Vec::new();
+    for resp in [unknown, short, expired] {
+        assert_eq!(resp.status(), 404);
+        let body = resp.text().await.unwrap();
+        bodies.push(body[body.find("<h1>").unwrap()..].to_string());
+    }
+    assert!(
+        bodies.iter().all(|b| b == &bodies[0]),
+        "the same page whatever the cause"
+    );
+    assert!(bodies[0].contains("not valid"));
+}
+
+#[actix_web::test]
+async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
+    let server = TestServer::start().await;
+    let (url, _) = invite(
+        &server,
+        "dan@fabrikam.example",
+        Some("boss@fabrikam.example"),
+    )
+    .await;
+    let browser = server.browser();
+    let page = browser.get(&url).await.text().await.unwrap();
+    assert!(
+        !page.contains("Create account"),
+        "no registration offered with a CC"
+    );
+    let resp = browser
+        .post_form(
+            &format!("{url}/register"),
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                ("display_name", "D"),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("cannot create a new account")
+    );
+
+    server.member("eve@contoso.example").await;
+    let other = TestServer::start().await;
+    drop(other);
+    let (url, _) = invite(&server, "frank@fabrikam.example", None).await;
+    let fabrikam = directory::create_tenant(
+        &server.svc,
+        "test",
+        NewTenant {
+            slug: "fabrikam".into(),
+            display_name: "Fabrikam".into(),
+            primary_domain: "fabrikam.example".into(),
+            self_service_signup: false,
+        },
+    )
+    .await
+    .unwrap();
+    server
+        .member_in(&fabrikam, "mallory@fabrikam.example", vec![])
+        .await;
+    let resp = redeem(
+        &browser,
+        &url,
+        "signin",
+        &[
+            ("email", "mallory@fabrikam.example"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("This invitation was sent to frank@fabrikam.example")
+    );
+}
+
+#[actix_web::test]
+async fn the_block_link_stops_later_invitations() {
+    let server = TestServer::start().await;
+    let (url, _) = invite(&server, "nomore@fabrikam.example", None).await;
+    let browser = server.browser();
+    let page = browser
+        .get(&format!("{url}/block"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let resp = browser
+        .post_form(
+            &format!("{url}/block"),
+            &[("csrf", &hidden(&page, "csrf").unwrap())],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // Delete the pending guest so the address is free, then invite again: refused and audited.
+    let err = invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        request("NoMore@fabrikam.example", None),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(err, Ok(InviteOutcome::Exists { .. })),
+        "the object still exists: {err:?}"
+    );
+    let tenant2 = directory::create_tenant(
+        &server.svc,
+        "test",
+        NewTenant {
+            slug: "northwind".into(),
+            display_name: "Northwind".into(),
+            primary_domain: "northwind.example".into(),
+            self_service_signup: false,
+        },
+    )
+    .await
+    .unwrap();
+    let refused = invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &tenant2,
+        request("nomore@fabrikam.example", None),
+        None,
+    )
+    .await;
+    assert!(refused.is_err(), "blocked for every tenant");
+    let tid = tenant2.id.clone();
+    let events = server
+        .svc
+        .store
+        .read(move |c| queries::audit::recent(c, &tid, 10))
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_name == "Email not sent, user unsubscribed")
+    );
+}
