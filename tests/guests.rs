@@ -467,3 +467,214 @@ async fn the_block_link_stops_later_invitations() {
             .any(|e| e.event_name == "Email not sent, user unsubscribed")
     );
 }
+
+#[actix_web::test]
+async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_object() {
+    let server = TestServer::start().await;
+    let group = directory::create_group(&server.svc, "test", &server.tenant, "Partners")
+        .await
+        .unwrap();
+    let mut req = request("gina@fabrikam.example", None);
+    req.group_ids = vec![group.id.clone()];
+    let (first, guest_id) =
+        match invitations::invite(&server.svc, &Actor::operator(), &server.tenant, req, None)
+            .await
+            .unwrap()
+        {
+            InviteOutcome::Created {
+                redeem_url,
+                user_id,
+                ..
+            } => (redeem_url, user_id),
+            other => panic!("{other:?}"),
+        };
+    let resent = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id)
+        .await
+        .unwrap();
+    assert_ne!(resent.redeem_url, first);
+    let browser = server.browser();
+    assert_eq!(
+        browser.get(&first).await.status(),
+        404,
+        "the old link is void"
+    );
+    let done = redeem(
+        &browser,
+        &resent.redeem_url,
+        "register",
+        &[
+            ("display_name", "Gina"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(done.status(), 303);
+    let err = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id).await;
+    assert!(err.is_err(), "a redeemed invitation is not resent");
+
+    // Reset to a new address: same object id, UPN and group; unbound and pending again.
+    let id = guest_id.clone();
+    let before = server
+        .svc
+        .store
+        .read(move |c| queries::users::by_id(c, &id))
+        .await
+        .unwrap()
+        .unwrap();
+    let reset = invitations::reset_redemption(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &guest_id,
+        Some("gina@northwind.example"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reset.user_id, guest_id);
+    let id = guest_id.clone();
+    let after = server
+        .svc
+        .store
+        .read(move |c| queries::users::by_id(c, &id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.user_principal_name, before.user_principal_name,
+        "the UPN is kept"
+    );
+    assert_eq!(
+        after.external_user_state.as_deref(),
+        Some("PendingAcceptance")
+    );
+    assert!(after.home_user_id.is_none() && after.alt_sec_id.is_none());
+    assert_eq!(after.mail, "gina@northwind.example");
+    let id = guest_id.clone();
+    let groups = server
+        .svc
+        .store
+        .read(move |c| queries::groups::group_ids_of(c, &id))
+        .await
+        .unwrap();
+    assert_eq!(groups, vec![group.id.clone()], "groups are kept");
+    // The old account is no longer admitted; the new address redeems and binds anew.
+    let page = server.browser();
+    let signin = page.get("/t/contoso/signin").await.text().await.unwrap();
+    let resp = page
+        .post_form(
+            "/t/contoso/signin",
+            &[
+                ("csrf", &hidden(&signin, "csrf").unwrap()),
+                ("email", "gina@fabrikam.example"),
+                ("password", PASSWORD),
+                ("request", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        403,
+        "the unbound home account has no access any more"
+    );
+    let fresh = server.browser();
+    let done = redeem(
+        &fresh,
+        &reset.redeem_url,
+        "register",
+        &[
+            ("display_name", "Gina N"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(done.status(), 303);
+    let id = guest_id.clone();
+    let rebound = server
+        .svc
+        .store
+        .read(move |c| queries::users::by_id(c, &id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rebound.sign_in_name.as_deref(),
+        Some("gina@northwind.example")
+    );
+    assert_ne!(rebound.home_user_id, before.home_user_id);
+}
+
+#[actix_web::test]
+async fn a_disabled_guest_loses_sign_in_and_refresh() {
+    let server = TestServer::start().await;
+    let app = server.app(|a| a.first_party = true).await;
+    let (url, guest_id) = invite(&server, "hal@fabrikam.example", None).await;
+    let browser = server.browser();
+    redeem(
+        &browser,
+        &url,
+        "register",
+        &[
+            ("display_name", "Hal"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    let auth = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
+        server.issuer(),
+        app.client_id
+    );
+    let cb = browser.get(&auth).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let tokens: serde_json::Value = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = guest_id.clone();
+    server
+        .svc
+        .store
+        .write(move |c| {
+            let mut g = queries::users::by_id(c, &id)?.unwrap();
+            g.enabled = false;
+            queries::users::update(c, &g)
+        })
+        .await
+        .unwrap();
+    let refresh = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), 400);
+    let again = browser.get(&auth).await;
+    assert!(
+        again.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin"),
+        "the guest must sign in again, and cannot"
+    );
+}

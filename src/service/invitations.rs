@@ -38,6 +38,7 @@ pub mod events {
     pub const VIRAL_USER: &str = "Viral user creation";
     /// The recipient used the email's "block future invitations" link.
     pub const BLOCKED: &str = "Invitations blocked by recipient";
+    pub const RESET_REDEMPTION: &str = "Reset redemption of external user";
 }
 
 /// Who is inviting: a user object of the tenant, or the operator at the command line.
@@ -200,22 +201,12 @@ pub async fn invite(
 ) -> Result<InviteOutcome> {
     let p = prepare(tenant, actor, &req)?;
     let now = svc.now();
-    let ticket = random_token();
-    let redeem_url = format!("{}/invite/{ticket}", svc.config.public_url);
-    let expires = now + tenant.settings.ticket_lifetime_days.clamp(1, 365) * 86_400;
     let user_id = uuid::Uuid::new_v4().to_string();
-    let invitation_id = uuid::Uuid::new_v4().to_string();
     let upn = Upn::guest(&p.email, &tenant.primary_domain);
-    let mail_from = crate::mail::sender(&svc.config.mail_from)?;
-    let host = url::Url::parse(&svc.config.public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "localhost".into());
-    let public_url = svc.config.public_url.clone();
+    let env = MailEnv::of(svc)?;
     let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
     let upn_c = upn.as_str().to_string();
-    let (user_id_c, invitation_id_c, redeem_c) =
-        (user_id.clone(), invitation_id.clone(), redeem_url.clone());
+    let user_id_c = user_id.clone();
     svc.store
         .write(move |c| {
             let tenant = &tenant_c;
@@ -295,76 +286,333 @@ pub async fn invite(
                 )?;
                 audit(c, tenant, events::ASSIGN_APP, actor, &user_id_c, serde_json::json!({ "appId": app.id }))?;
             }
-            let outbox_id = if req.send_email {
-                let rendered = render(&InvitationEmail {
-                    language: req.language,
-                    tenant_name: &tenant.display_name,
-                    brand_name: &brand,
-                    logo_url: tenant.settings.logo_url.as_deref(),
-                    primary_color: &tenant.settings.primary_color,
-                    background_color: &tenant.settings.background_color,
-                    inviter_name: &actor.display_name,
-                    invitee_name: &p.display_name,
-                    invitee_email: p.email.as_str(),
-                    custom_text: req.custom_text.as_deref(),
-                    accept_url: &redeem_c,
-                    contact_url: req.contact_url.as_deref(),
-                    privacy_url: tenant.settings.privacy_url.as_deref(),
-                    block_url: &format!("{public_url}/invite/{}/block", ticket),
-                    expires_on: &date_of(expires),
-                })?;
-                let to = format!("{} <{}>", p.display_name.replace(['<', '>', '"'], ""), p.email.as_str());
-                let id = crate::mail::outbox::enqueue(c, &mail_from, &host, &tenant.id, "invitation", &rendered.to_outgoing(&to), now)?;
-                if let Some(cc) = &p.cc {
-                    crate::mail::outbox::enqueue(c, &mail_from, &host, &tenant.id, "invitation-cc", &rendered.to_outgoing(cc.as_str()), now)?;
-                }
-                Some(id)
-            } else {
-                None
-            };
-            queries::invitations::insert(
-                c,
-                &InvitationRecord {
-                    id: invitation_id_c.clone(),
-                    tenant_id: tenant.id.clone(),
-                    user_id: user_id_c.clone(),
-                    email: p.email.as_str().into(),
-                    email_lower,
-                    display_name: p.display_name.clone(),
-                    invited_by: actor.id.clone(),
-                    redirect_url: req.redirect_url.clone(),
-                    language: req.language.as_str().into(),
-                    cc: p.cc.as_ref().map(|c| c.as_str().to_string()),
-                    custom_text: req.custom_text.clone(),
-                    contact_url: req.contact_url.clone(),
-                    invite_app_id: req.invite_app_id.clone(),
-                    ticket_hash: hash_secret(&ticket),
-                    ticket_expires_at: expires,
-                    status: ExternalUserState::PendingAcceptance.as_str().into(),
-                    batch_id,
-                    outbox_id,
-                    created_at: now,
-                    redeemed_at: None,
-                    voided_at: None,
-                },
-            )?;
+            let brand = Brand { name: &brand };
+            let issued = issue(c, &env, tenant, actor, &user_id_c, &p, &req, brand, batch_id, now)?;
             audit(
                 c,
                 tenant,
                 events::INVITE,
                 actor,
                 &user_id_c,
-                serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": invitation_id_c }),
+                serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": issued.invitation_id }),
             )?;
             Ok(Ok(InviteOutcome::Created {
-                invitation_id: invitation_id_c,
+                invitation_id: issued.invitation_id,
                 user_id: user_id_c,
                 user_principal_name: upn_c,
-                redeem_url: redeem_c,
+                redeem_url: issued.redeem_url,
                 status: "PendingAcceptance",
             }))
         })
         .await?
+}
+
+/// What sending an invitation email needs from the configuration.
+struct MailEnv {
+    from: lettre::message::Mailbox,
+    host: String,
+    public_url: String,
+}
+
+impl MailEnv {
+    fn of(svc: &Services) -> Result<MailEnv> {
+        Ok(MailEnv {
+            from: crate::mail::sender(&svc.config.mail_from)?,
+            host: url::Url::parse(&svc.config.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "localhost".into()),
+            public_url: svc.config.public_url.clone(),
+        })
+    }
+}
+
+/// Whose name and logo the email carries: the tenant's, or the `InviteAppID` app's.
+struct Brand<'a> {
+    name: &'a str,
+}
+
+struct Issued {
+    invitation_id: String,
+    redeem_url: String,
+}
+
+/// Issues an invitation for an existing guest object: a fresh ticket (stored as its hash), the record,
+/// and the email (plus its CC copy) in the outbox — in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+fn issue(
+    c: &mut AnyConnection,
+    env: &MailEnv,
+    tenant: &Tenant,
+    actor: &Actor,
+    user_id: &str,
+    p: &Prepared,
+    req: &InviteRequest,
+    brand: Brand<'_>,
+    batch_id: Option<String>,
+    now: i64,
+) -> Result<Issued> {
+    let ticket = random_token();
+    let redeem_url = format!("{}/invite/{ticket}", env.public_url);
+    let expires = now + tenant.settings.ticket_lifetime_days.clamp(1, 365) * 86_400;
+    let invitation_id = uuid::Uuid::new_v4().to_string();
+    let outbox_id = if req.send_email {
+        let rendered = render(&InvitationEmail {
+            language: req.language,
+            tenant_name: &tenant.display_name,
+            brand_name: brand.name,
+            logo_url: tenant.settings.logo_url.as_deref(),
+            primary_color: &tenant.settings.primary_color,
+            background_color: &tenant.settings.background_color,
+            inviter_name: &actor.display_name,
+            invitee_name: &p.display_name,
+            invitee_email: p.email.as_str(),
+            custom_text: req.custom_text.as_deref(),
+            accept_url: &redeem_url,
+            contact_url: req.contact_url.as_deref(),
+            privacy_url: tenant.settings.privacy_url.as_deref(),
+            block_url: &format!("{redeem_url}/block"),
+            expires_on: &date_of(expires),
+        })?;
+        let to = format!(
+            "{} <{}>",
+            p.display_name.replace(['<', '>', '"'], ""),
+            p.email.as_str()
+        );
+        let id = crate::mail::outbox::enqueue(
+            c,
+            &env.from,
+            &env.host,
+            &tenant.id,
+            "invitation",
+            &rendered.to_outgoing(&to),
+            now,
+        )?;
+        if let Some(cc) = &p.cc {
+            crate::mail::outbox::enqueue(
+                c,
+                &env.from,
+                &env.host,
+                &tenant.id,
+                "invitation-cc",
+                &rendered.to_outgoing(cc.as_str()),
+                now,
+            )?;
+        }
+        Some(id)
+    } else {
+        None
+    };
+    queries::invitations::insert(
+        c,
+        &InvitationRecord {
+            id: invitation_id.clone(),
+            tenant_id: tenant.id.clone(),
+            user_id: user_id.to_string(),
+            email: p.email.as_str().into(),
+            email_lower: p.email.lower(),
+            display_name: p.display_name.clone(),
+            invited_by: actor.id.clone(),
+            redirect_url: req.redirect_url.clone(),
+            language: req.language.as_str().into(),
+            cc: p.cc.as_ref().map(|c| c.as_str().to_string()),
+            custom_text: req.custom_text.clone(),
+            contact_url: req.contact_url.clone(),
+            invite_app_id: req.invite_app_id.clone(),
+            ticket_hash: hash_secret(&ticket),
+            ticket_expires_at: expires,
+            status: ExternalUserState::PendingAcceptance.as_str().into(),
+            batch_id,
+            outbox_id,
+            created_at: now,
+            redeemed_at: None,
+            voided_at: None,
+        },
+    )?;
+    Ok(Issued {
+        invitation_id,
+        redeem_url,
+    })
+}
+
+/// Voids every open invitation of a guest object (a resend or reset replaces them).
+fn void_open(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
+    while let Some(mut inv) = queries::invitations::latest_open_for_user(c, user_id)? {
+        inv.voided_at = Some(now);
+        inv.status = "Voided".into();
+        queries::invitations::update(c, &inv)?;
+    }
+    Ok(())
+}
+
+/// The latest invitation of a guest object of this tenant, with the guest.
+fn guest_and_invitation(
+    c: &mut AnyConnection,
+    tenant: &Tenant,
+    user_id: &str,
+) -> Result<(UserRow, InvitationRecord)> {
+    let guest = queries::users::by_id(c, user_id)?
+        .filter(|u| {
+            u.tenant_id == tenant.id
+                && u.creation_type.as_deref() == Some(CreationType::Invitation.as_str())
+        })
+        .ok_or_else(|| {
+            Error::NotFound(format!("no invited user {user_id} in this organisation"))
+        })?;
+    let inv = queries::invitations::latest_for_user(c, user_id)?
+        .ok_or_else(|| Error::NotFound(format!("no invitation for user {user_id}")))?;
+    Ok((guest, inv))
+}
+
+fn request_of(inv: &InvitationRecord, user_type: UserType) -> InviteRequest {
+    InviteRequest {
+        email: inv.email.clone(),
+        display_name: Some(inv.display_name.clone()),
+        user_type,
+        redirect_url: inv.redirect_url.clone(),
+        language: Language::parse(&inv.language).unwrap_or_default(),
+        cc: inv.cc.clone(),
+        custom_text: inv.custom_text.clone(),
+        app_ids: vec![],
+        group_ids: vec![],
+        contact_url: inv.contact_url.clone(),
+        invite_app_id: inv.invite_app_id.clone(),
+        send_email: true,
+    }
+}
+
+/// The answer of a resend or reset: the new link (the only copy of its ticket).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reissued {
+    pub invitation_id: String,
+    pub user_id: String,
+    pub redeem_url: String,
+    pub status: &'static str,
+}
+
+/// Sends a pending invitation again with a new ticket; the old link stops working.
+pub async fn resend(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    user_id: &str,
+) -> Result<Reissued> {
+    let env = MailEnv::of(svc)?;
+    let (tenant_c, actor_c, user_id, now) = (
+        tenant.clone(),
+        actor.clone(),
+        user_id.to_string(),
+        svc.now(),
+    );
+    svc.store
+        .write(move |c| {
+            let (guest, inv) = guest_and_invitation(c, &tenant_c, &user_id)?;
+            if guest.external_user_state.as_deref()
+                != Some(ExternalUserState::PendingAcceptance.as_str())
+            {
+                return Err(Error::Conflict(
+                    "this invitation has been redeemed; reset the redemption to invite again"
+                        .into(),
+                ));
+            }
+            let req = request_of(&inv, UserType::parse(&guest.user_type)?);
+            let p = prepare(&tenant_c, &actor_c, &req)?;
+            if queries::invitations::is_blocked(c, &p.email.lower())? {
+                return Err(Error::Forbidden(format!(
+                    "{} asked not to receive invitations",
+                    p.email.as_str()
+                )));
+            }
+            void_open(c, &guest.id, now)?;
+            let issued = issue(
+                c,
+                &env,
+                &tenant_c,
+                &actor_c,
+                &guest.id,
+                &p,
+                &req,
+                Brand {
+                    name: &tenant_c.display_name,
+                },
+                None,
+                now,
+            )?;
+            audit(
+                c,
+                &tenant_c,
+                events::INVITE,
+                &actor_c,
+                &guest.id,
+                serde_json::json!({ "resend": true, "invitationId": issued.invitation_id }),
+            )?;
+            Ok(Reissued {
+                invitation_id: issued.invitation_id,
+                user_id: guest.id,
+                redeem_url: issued.redeem_url,
+                status: "PendingAcceptance",
+            })
+        })
+        .await
+}
+
+/// Reset redemption (spec §3.4): keeps the object id, UPN, groups and assignments; clears the binding
+/// to the home identity, returns to `PendingAcceptance` and sends a new ticket, optionally to a new
+/// address.
+pub async fn reset_redemption(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    user_id: &str,
+    new_email: Option<&str>,
+) -> Result<Reissued> {
+    let env = MailEnv::of(svc)?;
+    let new_email = new_email.map(EmailAddress::parse).transpose()?;
+    let (tenant_c, actor_c, user_id, now) = (
+        tenant.clone(),
+        actor.clone(),
+        user_id.to_string(),
+        svc.now(),
+    );
+    svc.store
+        .write(move |c| {
+            let (mut guest, inv) = guest_and_invitation(c, &tenant_c, &user_id)?;
+            let mut req = request_of(&inv, UserType::parse(&guest.user_type)?);
+            if let Some(e) = &new_email {
+                if let Some(other) = queries::users::by_tenant_and_mail(c, &tenant_c.id, &e.lower())?
+                    && other.id != guest.id
+                {
+                    return Err(Error::Conflict(format!("{} already has a user object here", e.as_str())));
+                }
+                req.email = e.as_str().to_string();
+                guest.mail = e.as_str().to_string();
+                guest.mail_lower = e.lower();
+            }
+            let p = prepare(&tenant_c, &actor_c, &req)?;
+            if queries::invitations::is_blocked(c, &p.email.lower())? {
+                return Err(Error::Forbidden(format!("{} asked not to receive invitations", p.email.as_str())));
+            }
+            guest.external_user_state = Some(ExternalUserState::PendingAcceptance.as_str().into());
+            guest.external_user_state_changed_at = Some(now);
+            guest.home_user_id = None;
+            guest.home_issuer = None;
+            guest.alt_sec_id = None;
+            guest.sign_in_name = None;
+            guest.updated_at = now;
+            queries::users::update(c, &guest)?;
+            void_open(c, &guest.id, now)?;
+            let issued = issue(c, &env, &tenant_c, &actor_c, &guest.id, &p, &req, Brand { name: &tenant_c.display_name }, None, now)?;
+            audit(
+                c,
+                &tenant_c,
+                events::RESET_REDEMPTION,
+                &actor_c,
+                &guest.id,
+                serde_json::json!({ "invitationId": issued.invitation_id, "email": p.email.as_str() }),
+            )?;
+            Ok(Reissued { invitation_id: issued.invitation_id, user_id: guest.id, redeem_url: issued.redeem_url, status: "PendingAcceptance" })
+        })
+        .await
 }
 
 /// The result of a CSV upload: one line per row, and the counts.

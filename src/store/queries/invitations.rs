@@ -46,6 +46,24 @@ pub fn latest_for_user(c: &mut AnyConnection, user_id: &str) -> Result<Option<In
         .optional()?)
 }
 
+/// An invitation of a guest that is neither redeemed nor voided.
+pub fn latest_open_for_user(
+    c: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Option<InvitationRecord>> {
+    Ok(i::invitations
+        .filter(
+            i::user_id
+                .eq(user_id)
+                .and(i::voided_at.is_null())
+                .and(i::redeemed_at.is_null()),
+        )
+        .order(i::created_at.desc())
+        .select(InvitationRecord::as_select())
+        .first(c)
+        .optional()?)
+}
+
 /// A page of a tenant's invitations, newest first.
 pub fn list(
     c: &mut AnyConnection,
