@@ -216,3 +216,78 @@ impl ResponseError for PageError {
         )
     }
 }
+
+/// Errors of the JSON admin API: problem details (RFC 9457).
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+fn api_status(e: &Error) -> (StatusCode, &'static str, String) {
+    match e {
+        Error::OAuth { code, description } => {
+            let status = if *code == OAuthErrorCode::InvalidToken {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (status, "Not authorised", description.clone())
+        }
+        Error::Invalid { field, message } => (
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            format!("{field}: {message}"),
+        ),
+        Error::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
+        Error::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m.clone()),
+        Error::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "Not authenticated",
+            "a bearer access token is required".into(),
+        ),
+        Error::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m.clone()),
+        Error::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload too large",
+            "the request body is too large".into(),
+        ),
+        Error::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Unavailable",
+            "try again later".into(),
+        ),
+        Error::Config(_) | Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "an unexpected error occurred".into(),
+        ),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        api_status(&self.0).0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log(&self.0);
+        let (status, title, detail) = api_status(&self.0);
+        let mut resp = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+        }
+        resp.content_type("application/problem+json").body(
+            json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail }).to_string(),
+        )
+    }
+}

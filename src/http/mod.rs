@@ -1,5 +1,6 @@
 //! HTTP: thin handlers that parse, call one service function and render. Routes are listed here.
 
+pub mod api;
 pub mod cookies;
 pub mod errors;
 pub mod health;
@@ -39,6 +40,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
+        )
+        .route(
+            "/api/v1/tenants/{slug}/invitations",
+            web::post().to(api::invitations::create),
+        )
+        .route(
+            "/api/v1/tenants/{slug}/invitations",
+            web::get().to(api::invitations::list),
+        )
+        .route(
+            "/api/v1/tenants/{slug}/invitations/{id}/resend",
+            web::post().to(api::invitations::resend),
         )
         .route("/invite/{ticket}", web::get().to(redeem::show))
         .route("/invite/{ticket}/signin", web::post().to(redeem::sign_in))

@@ -1,0 +1,229 @@
+//! The invitation API of spec §6, called with a `client_credentials` token from the tenant's own
+//! token endpoint.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn token(server: &TestServer, client_id: &str, secret: &str, scope: &str) -> String {
+    let resp: Value = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{resp}"))
+        .to_string()
+}
+
+async fn post(
+    server: &TestServer,
+    bearer: Option<&str>,
+    path: &str,
+    body: Value,
+) -> (u16, Value, String) {
+    let mut req = server.rp_http().post(server.url(path)).json(&body);
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, resp.json().await.unwrap_or(Value::Null), ct)
+}
+
+#[actix_web::test]
+async fn automation_invites_lists_resends_and_resets_through_the_api() {
+    let server = TestServer::start().await;
+    let daemon = server
+        .app(|a| a.allowed_scopes = vec!["guestlist.invite".into(), "api.read".into()])
+        .await;
+    let secret = daemon.client_secret.as_deref().unwrap();
+    let t = token(&server, &daemon.client_id, secret, "guestlist.invite").await;
+    let path = "/api/v1/tenants/contoso/invitations";
+
+    let (status, body, _) = post(
+        &server,
+        Some(&t),
+        path,
+        json!({
+            "invitedUserEmailAddress": "ivy@fabrikam.example",
+            "inviteRedirectUrl": "https://moodle.example/",
+            "invitedUserDisplayName": "Ivy",
+            "sendInvitationMessage": true,
+            "invitedUserMessageInfo": { "customizedMessageBody": "Welcome", "messageLanguage": "ko" }
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "PendingAcceptance");
+    assert_eq!(body["invitedUserEmailAddress"], "ivy@fabrikam.example");
+    let user_id = body["invitedUser"]["id"].as_str().unwrap().to_string();
+    let redeem = body["inviteRedeemUrl"].as_str().unwrap().to_string();
+    assert!(redeem.starts_with(&server.url("/invite/")));
+    let page = server.browser().get(&redeem).await;
+    assert_eq!(page.status(), 200, "the redeem URL opens the invitation");
+    let outbox = server
+        .svc
+        .store
+        .read(|c| guestlist::store::queries::outbox::depth(c))
+        .await
+        .unwrap();
+    assert!(outbox >= 1, "sendInvitationMessage queued an email");
+
+    // The list shows it with its state.
+    let list: Value = server
+        .rp_http()
+        .get(server.url(path))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["invitedUser"]["id"] == user_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "PendingAcceptance");
+
+    // Resend: a new link, the old one void.
+    let inv_id = body["id"].as_str().unwrap();
+    let (status, again, _) = post(
+        &server,
+        Some(&t),
+        &format!("{path}/{inv_id}/resend"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["inviteRedeemUrl"], body["inviteRedeemUrl"]);
+    assert_eq!(server.browser().get(&redeem).await.status(), 404);
+
+    // Reset redemption keeps the object id.
+    let (status, reset, _) = post(
+        &server,
+        Some(&t),
+        path,
+        json!({
+            "invitedUserEmailAddress": "ivy@northwind.example",
+            "inviteRedirectUrl": "https://moodle.example/",
+            "resetRedemption": true,
+            "invitedUser": { "id": user_id }
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{reset}");
+    assert_eq!(reset["invitedUser"]["id"], user_id.as_str());
+
+    // Inviting an address that already has an object is a conflict, not a duplicate.
+    let (status, dup, ct) = post(
+        &server,
+        Some(&t),
+        path,
+        json!({ "invitedUserEmailAddress": "ivy@northwind.example", "inviteRedirectUrl": "https://moodle.example/" }),
+    )
+    .await;
+    assert_eq!(status, 409, "{dup}");
+    assert_eq!(ct, "application/problem+json");
+}
+
+#[actix_web::test]
+async fn the_api_refuses_missing_tokens_missing_scopes_and_bad_fields() {
+    let server = TestServer::start().await;
+    let daemon = server
+        .app(|a| a.allowed_scopes = vec!["guestlist.invite".into(), "api.read".into()])
+        .await;
+    let secret = daemon.client_secret.as_deref().unwrap();
+    let path = "/api/v1/tenants/contoso/invitations";
+    let valid = json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://a.example/" });
+
+    let (status, body, ct) = post(&server, None, path, valid.clone()).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (401, "application/problem+json"),
+        "{body}"
+    );
+    let (status, _, _) = post(&server, Some("garbage"), path, valid.clone()).await;
+    assert_eq!(status, 401);
+    let weak = token(&server, &daemon.client_id, secret, "api.read").await;
+    let (status, body, _) = post(&server, Some(&weak), path, valid.clone()).await;
+    assert_eq!(status, 403, "{body}");
+
+    let t = token(&server, &daemon.client_id, secret, "guestlist.invite").await;
+    let cases = [
+        (
+            json!({ "inviteRedirectUrl": "https://a.example/" }),
+            "invitedUserEmailAddress",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "x@fabrikam.example" }),
+            "inviteRedirectUrl",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "not-an-email", "inviteRedirectUrl": "https://a.example/" }),
+            "email",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "ftp://a.example/" }),
+            "inviteRedirectUrl",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://a.example/",
+                    "invitedUserMessageInfo": { "ccRecipients": [
+                        { "emailAddress": { "address": "a@b.example" } }, { "emailAddress": { "address": "c@d.example" } } ] } }),
+            "ccRecipients",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://a.example/", "invitedUserMessageInfo": { "messageLanguage": "xx" } }),
+            "messageLanguage",
+        ),
+        (
+            json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://a.example/", "bogus": 1 }),
+            "bogus",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer, _) = post(&server, Some(&t), path, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+        assert!(
+            answer["detail"].as_str().unwrap().contains(field),
+            "{field} named in {answer}"
+        );
+    }
+    let garbage = server
+        .rp_http()
+        .post(server.url(path))
+        .bearer_auth(&t)
+        .body("{{{")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    // Nothing was created by any of the refused requests.
+    let tenant_id = server.tenant.id.clone();
+    let n = server
+        .svc
+        .store
+        .read(move |c| guestlist::store::queries::invitations::list(c, &tenant_id, 10, 0))
+        .await
+        .unwrap();
+    assert!(n.is_empty());
+}
