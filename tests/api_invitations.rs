@@ -78,7 +78,7 @@ async fn automation_invites_lists_resends_and_resets_through_the_api() {
     let outbox = server
         .svc
         .store
-        .read(|c| guestlist::store::queries::outbox::depth(c))
+        .read(guestlist::store::queries::outbox::depth)
         .await
         .unwrap();
     assert!(outbox >= 1, "sendInvitationMessage queued an email");
