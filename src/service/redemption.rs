@@ -34,6 +34,8 @@ pub struct InvitationRecordView {
     pub display_name: String,
     pub has_cc: bool,
     pub redirect_url: Option<String>,
+    /// The invitation's language: the redemption pages use it.
+    pub language: crate::domain::language::Language,
     #[serde(skip)]
     record: InvitationRecord,
 }
@@ -81,6 +83,7 @@ pub async fn open(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
             display_name: inv.display_name.clone(),
             has_cc: inv.cc.is_some(),
             redirect_url: inv.redirect_url.clone(),
+            language: crate::domain::language::Language::parse(&inv.language).unwrap_or_default(),
             record: inv,
         },
     })
