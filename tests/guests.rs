@@ -678,3 +678,21 @@ async fn a_disabled_guest_loses_sign_in_and_refresh() {
         "the guest must sign in again, and cannot"
     );
 }
+
+#[actix_web::test]
+async fn display_names_with_commas_and_quotes_are_invited() {
+    let server = TestServer::start().await;
+    for (i, name) in ["Lee, Jay", "\"Quoted\" Name", "김민수, 파트너"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut req = request(&format!("p{i}@fabrikam.example"), None);
+        req.display_name = Some(name.into());
+        let outcome =
+            invitations::invite(&server.svc, &Actor::operator(), &server.tenant, req, None).await;
+        assert!(
+            matches!(outcome, Ok(InviteOutcome::Created { .. })),
+            "{name}: {outcome:?}"
+        );
+    }
+}

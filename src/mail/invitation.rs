@@ -2,13 +2,15 @@
 //! branded with the tenant (or the `InviteAppID` app).
 //!
 //! The sentences live in `locales/{code}.toml`, one file per language with the same keys, compiled into the
-//! binary. Their `{name}` placeholders are filled here, in one pass (a value that itself contains `{tenant}` is
+//! binary and loaded by [`crate::locale`] (which the redemption pages share; their keys start with `page_`).
+//! Their `{name}` placeholders are filled here, in one pass (a value that itself contains `{tenant}` is
 //! not expanded again), and the filled sentences are handed to the tera templates `email/invitation.html`
 //! (autoescaped) and `email/invitation.txt` (plain text, not escaped) as ordinary values.
 
 use super::OutgoingEmail;
 use crate::domain::language::Language;
 use crate::error::{Error, Result};
+use crate::locale::{fill, html_lang};
 use crate::templates::Templates;
 use std::collections::BTreeMap;
 
@@ -65,7 +67,10 @@ impl RenderedEmail {
 pub const DEFAULT_PRIMARY_COLOR: &str = "#1f4fa3";
 pub const DEFAULT_BACKGROUND_COLOR: &str = "#f6f7f9";
 
-/// The keys every locale file has, in the order they appear in the email.
+/// The keys of the redemption pages share the locale files; the email leaves them out.
+const PAGE_PREFIX: &str = "page_";
+
+/// The email's keys (every locale file has them), in the order they appear in the email.
 const KEYS: [&str; 15] = [
     "subject",
     "notice",
@@ -84,64 +89,13 @@ const KEYS: [&str; 15] = [
     "footer",
 ];
 
-fn locale_source(language: Language) -> &'static str {
-    match language {
-        Language::En => include_str!("../../locales/en.toml"),
-        Language::De => include_str!("../../locales/de.toml"),
-        Language::Es => include_str!("../../locales/es.toml"),
-        Language::Fr => include_str!("../../locales/fr.toml"),
-        Language::It => include_str!("../../locales/it.toml"),
-        Language::Ja => include_str!("../../locales/ja.toml"),
-        Language::Ko => include_str!("../../locales/ko.toml"),
-        Language::PtBr => include_str!("../../locales/pt-BR.toml"),
-        Language::Ru => include_str!("../../locales/ru.toml"),
-        Language::ZhHans => include_str!("../../locales/zh-HANS.toml"),
-        Language::ZhHant => include_str!("../../locales/zh-HANT.toml"),
-    }
-}
-
-/// One language's strings, key → sentence with placeholders.
+/// The email's strings in one language: the locale file without the redemption pages' `page_…` keys.
 fn locale(language: Language) -> Result<BTreeMap<String, String>> {
-    toml::from_str(locale_source(language))
-        .map_err(|e| Error::Internal(format!("locale {}: {e}", language.as_str())))
-}
-
-/// The BCP 47 tag for the `lang` attribute (`zh-Hans` rather than the stored `zh-HANS`).
-fn html_lang(language: Language) -> &'static str {
-    match language {
-        Language::ZhHans => "zh-Hans",
-        Language::ZhHant => "zh-Hant",
-        other => other.as_str(),
-    }
-}
-
-/// Replaces `{name}` for the names in `vars`, scanning once: substituted values are never re-scanned, and an
-/// unknown `{…}` is left as it is (the locale tests make sure none exist).
-fn fill(template: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let value = after.find('}').and_then(|close| {
-            let name = &after[..close];
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v, close))
-        });
-        match value {
-            Some((v, close)) => {
-                out.push_str(v);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    Ok(crate::locale::table(language)?
+        .iter()
+        .filter(|(key, _)| !key.starts_with(PAGE_PREFIX))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect())
 }
 
 /// `#rrggbb` (either case) or the fallback.

@@ -374,11 +374,14 @@ fn issue(
             block_url: &format!("{redeem_url}/block"),
             expires_on: &date_of(expires),
         })?;
-        let to = format!(
-            "{} <{}>",
-            p.display_name.replace(['<', '>', '"'], ""),
-            p.email.as_str()
-        );
+        // lettre quotes the name as RFC 5322 needs (commas, quotes, non-ASCII).
+        let address = p.email.as_str().parse().map_err(|e| {
+            Error::invalid(
+                "email",
+                format!("{} is not a deliverable address: {e}", p.email.as_str()),
+            )
+        })?;
+        let to = lettre::message::Mailbox::new(Some(p.display_name.clone()), address).to_string();
         let id = crate::mail::outbox::enqueue(
             c,
             &env.from,

@@ -1,15 +1,135 @@
 //! `/invite/{ticket}`: the branded redemption pages (spec §3.4) and the "block future invitations" link.
+//!
+//! The pages speak the invitation's language: their sentences are the `page_…` keys of `locales/{code}.toml`
+//! (see [`crate::locale`]), filled here and handed to the templates as `t.<key without page_>`, so tera escapes
+//! them. A sentence with an emphasised value (an address, a name) is cut there into `t.<key>_before` and
+//! `t.<key>_after`, and the template puts the value between them.
 
 use super::{set_cookie, with_csrf};
-use crate::error::Error;
+use crate::domain::language::Language;
+use crate::error::{Error, Result};
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
 use crate::http::{branded, render_page, see_other};
+use crate::locale::Locale;
 use crate::service::Services;
 use crate::service::redemption::{self, OpenInvitation, Registration};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::collections::BTreeMap;
+
+/// The language the pages of an invitation are shown in: the invitation's own.
+fn language_of(open: &OpenInvitation) -> Language {
+    open.invitation.language
+}
+
+/// The filled sentences of one page, keyed without the `page_` prefix.
+struct Texts {
+    locale: Locale,
+    map: BTreeMap<String, String>,
+}
+
+impl Texts {
+    fn new(language: Language) -> Result<Self> {
+        Ok(Texts {
+            locale: Locale::new(language)?,
+            map: BTreeMap::new(),
+        })
+    }
+
+    fn name(key: &str) -> String {
+        key.strip_prefix("page_").unwrap_or(key).to_string()
+    }
+
+    /// `t.<key>`: the sentence with `vars` filled in.
+    fn text(mut self, key: &str, vars: &[(&str, &str)]) -> Result<Self> {
+        let filled = self.locale.text(key, vars)?;
+        self.map.insert(Self::name(key), filled);
+        Ok(self)
+    }
+
+    /// `t.<key>_before` and `t.<key>_after`: the sentence cut at `marker`, each side filled with `vars`.
+    fn around(mut self, key: &str, marker: &str, vars: &[(&str, &str)]) -> Result<Self> {
+        let (before, after) = self.locale.around(key, marker, vars)?;
+        let name = Self::name(key);
+        self.map.insert(format!("{name}_before"), before);
+        self.map.insert(format!("{name}_after"), after);
+        Ok(self)
+    }
+
+    fn into_map(self) -> BTreeMap<String, String> {
+        self.map
+    }
+}
+
+/// The sentences of `pages/redeem.html`. `current_email` is the signed-in account's address, if any.
+fn redeem_texts(
+    language: Language,
+    tenant: &str,
+    inviter: &str,
+    invitee_email: &str,
+    current_email: Option<&str>,
+) -> Result<BTreeMap<String, String>> {
+    let current = current_email.unwrap_or_default();
+    let tenant_vars = [("tenant", tenant)];
+    Ok(Texts::new(language)?
+        .text("page_invitation_title", &tenant_vars)?
+        .text("page_invited_heading", &tenant_vars)?
+        .text("page_signin_to_heading", &tenant_vars)?
+        .around(
+            "page_invited_intro",
+            "{email}",
+            &[("tenant", tenant), ("inviter", inviter)],
+        )?
+        .around("page_signed_in_as", "{email}", &[])?
+        .text("page_continue_as", &[("email", current)])?
+        .text("page_other_account_heading", &[])?
+        .text("page_signin_heading", &[])?
+        .text("page_email_label", &[])?
+        .text("page_password_label", &[])?
+        .text("page_signin_button", &[])?
+        .text("page_register_heading", &[])?
+        .around("page_register_intro", "{email}", &[])?
+        .text("page_display_name_label", &[])?
+        .text("page_confirm_password_label", &[])?
+        .text("page_create_button", &[])?
+        .text("page_block_link", &[("email", invitee_email)])?
+        .into_map())
+}
+
+/// The sentences of `pages/redeem_consent.html`.
+fn consent_texts(
+    language: Language,
+    tenant: &str,
+    user_email: &str,
+) -> Result<BTreeMap<String, String>> {
+    let tenant_vars = [("tenant", tenant)];
+    Ok(Texts::new(language)?
+        .text("page_consent_title", &tenant_vars)?
+        .text("page_consent_heading", &tenant_vars)?
+        .around(
+            "page_consent_signed_in_as",
+            "{name}",
+            &[("email", user_email)],
+        )?
+        .text("page_consent_body", &tenant_vars)?
+        .around("page_privacy_sentence", "{link}", &[])?
+        .text("page_privacy_link", &tenant_vars)?
+        .text("page_accept_button", &[])?
+        .text("page_cancel_button", &[])?
+        .into_map())
+}
+
+/// The sentences of `pages/redeem_block.html`.
+fn block_texts(language: Language, tenant: &str) -> Result<BTreeMap<String, String>> {
+    Ok(Texts::new(language)?
+        .text("page_block_title", &[("tenant", tenant)])?
+        .text("page_block_heading", &[])?
+        .around("page_block_body", "{email}", &[])?
+        .text("page_block_button", &[])?
+        .into_map())
+}
 
 async fn opened(svc: &Services, ticket: &str) -> Result<OpenInvitation, PageError> {
     redemption::open(svc, ticket).await.map_err(PageError::from)
@@ -25,14 +145,24 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let current = cookies::signed_in(svc, req)
         .await
-        .map_err(branded(&open.tenant))?;
+        .map_err(branded(&open.tenant))?
+        .map(|s| s.home_user.mail);
+    let texts = redeem_texts(
+        language_of(open),
+        &open.tenant.display_name,
+        &open.inviter_name,
+        &open.invitation.email,
+        current.as_deref(),
+    )
+    .map_err(branded(&open.tenant))?;
     let mut ctx = tera::Context::new();
+    ctx.insert("t", &texts);
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("ticket", ticket);
     ctx.insert("redeemed", &open.redeemed);
     ctx.insert("inviter_name", &open.inviter_name);
     ctx.insert("invitee_email", &open.invitation.email);
-    ctx.insert("current_email", &current.map(|s| s.home_user.mail));
+    ctx.insert("current_email", &current);
     ctx.insert("email", input::field(p, "email"));
     let name = input::field(p, "display_name");
     ctx.insert(
@@ -170,7 +300,14 @@ pub async fn consent_page(
             .map_err(branded(&open.tenant))?;
         return Ok(see_other(&to));
     }
+    let texts = consent_texts(
+        language_of(&open),
+        &open.tenant.display_name,
+        &signed_in.home_user.mail,
+    )
+    .map_err(branded(&open.tenant))?;
     let mut ctx = tera::Context::new();
+    ctx.insert("t", &texts);
     let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("ticket", &ticket);
     ctx.insert("user_name", &signed_in.home_user.display_name);
@@ -211,7 +348,10 @@ pub async fn block_page(
 ) -> Result<HttpResponse, PageError> {
     let ticket = ticket_of(&req);
     let open = opened(&svc, &ticket).await?;
+    let texts = block_texts(language_of(&open), &open.tenant.display_name)
+        .map_err(branded(&open.tenant))?;
     let mut ctx = tera::Context::new();
+    ctx.insert("t", &texts);
     let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("ticket", &ticket);
     ctx.insert("invitee_email", &open.invitation.email);
@@ -233,16 +373,169 @@ pub async fn block_submit(
     redemption::block(&svc, &open)
         .await
         .map_err(branded(&open.tenant))?;
+    let locale = Locale::new(language_of(&open)).map_err(branded(&open.tenant))?;
+    let title = locale
+        .text("page_blocked_title", &[])
+        .map_err(branded(&open.tenant))?;
+    let message = locale
+        .text("page_blocked_message", &[("email", &open.invitation.email)])
+        .map_err(branded(&open.tenant))?;
     let mut ctx = tera::Context::new();
-    ctx.insert("title", "Invitations blocked");
-    ctx.insert(
-        "message",
-        &format!(
-            "No more invitations will be sent to {}.",
-            open.invitation.email
-        ),
-    );
+    ctx.insert("title", &title);
+    ctx.insert("message", &message);
     ctx.insert("link_href", &None::<String>);
     ctx.insert("link_text", "");
     render_page(&open.tenant, "pages/message.html", ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::templates::Templates;
+
+    fn render(name: &str, texts: BTreeMap<String, String>) -> String {
+        let mut ctx = tera::Context::new();
+        ctx.insert("t", &texts);
+        ctx.insert("csrf", "csrf-token");
+        ctx.insert("ticket", "abc");
+        ctx.insert("redeemed", &false);
+        ctx.insert("inviter_name", "Ada Admin");
+        ctx.insert("invitee_email", "minsu@fabrikam.example");
+        ctx.insert("current_email", &Some("minsu@home.example"));
+        ctx.insert("email", "");
+        ctx.insert("display_name", "Minsu Kim");
+        ctx.insert("may_register", &true);
+        ctx.insert("error_message", &None::<String>);
+        ctx.insert("user_name", "Minsu Kim");
+        ctx.insert("user_email", "minsu@home.example");
+        ctx.insert("tenant_name", "Contoso");
+        ctx.insert("privacy_url", &Some("https://contoso.example/privacy"));
+        ctx.insert("slug", "contoso");
+        Templates::global().render(name, &ctx).unwrap()
+    }
+
+    fn pages(language: Language) -> [String; 3] {
+        let current = Some("minsu@home.example");
+        [
+            render(
+                "pages/redeem.html",
+                redeem_texts(
+                    language,
+                    "Contoso",
+                    "Ada Admin",
+                    "minsu@fabrikam.example",
+                    current,
+                )
+                .unwrap(),
+            ),
+            render(
+                "pages/redeem_consent.html",
+                consent_texts(language, "Contoso", "minsu@home.example").unwrap(),
+            ),
+            render(
+                "pages/redeem_block.html",
+                block_texts(language, "Contoso").unwrap(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_korean_invitation_renders_korean_labels() {
+        let [redeem, consent, block] = pages(Language::Ko);
+        for text in [
+            "<title>초대 · Contoso</title>",
+            "<h1>Contoso에 초대되었습니다</h1>",
+            "Contoso의 Ada Admin님이 <strong>minsu@fabrikam.example</strong> 주소를 게스트로 초대했습니다.",
+            "<strong>minsu@home.example</strong> 계정으로 로그인되어 있습니다.",
+            ">minsu@home.example(으)로 계속</button>",
+            "<label for=\"email\">이메일</label>",
+            "<label for=\"password\">비밀번호</label>",
+            ">로그인</button>",
+            "<h2>아직 계정이 없으신가요?</h2>",
+            "<label for=\"display_name\">표시 이름</label>",
+            "<label for=\"confirm_password\">비밀번호 확인</label>",
+            ">계정 만들기</button>",
+            "minsu@fabrikam.example(으)로 오는 향후 초대 차단</a>",
+        ] {
+            assert!(redeem.contains(text), "missing {text} in {redeem}");
+        }
+        for text in [
+            "<h1>Contoso에 게스트로 참여하시겠습니까?</h1>",
+            "<strong>Minsu Kim</strong>(minsu@home.example) 계정으로 로그인되어 있습니다.",
+            "<a href=\"https://contoso.example/privacy\">Contoso 개인정보처리방침</a>을(를) 확인하세요.",
+            "value=\"accept\">수락</button>",
+            "value=\"cancel\" class=\"secondary\">취소</button>",
+        ] {
+            assert!(consent.contains(text), "missing {text} in {consent}");
+        }
+        for text in [
+            "<h1>향후 초대를 차단하시겠습니까?</h1>",
+            "<strong>minsu@fabrikam.example</strong>(으)로 초대를 보낼 수 없게 됩니다.",
+            ">초대 차단</button>",
+        ] {
+            assert!(block.contains(text), "missing {text} in {block}");
+        }
+        for page in [&redeem, &consent, &block] {
+            assert!(!page.contains("Create account") && !page.contains("Sign in"));
+            // Field names and form targets do not change with the language.
+            assert!(page.contains("name=\"csrf\" value=\"csrf-token\""));
+        }
+        assert!(redeem.contains("action=\"/invite/abc/register\""));
+        assert!(redeem.contains("name=\"confirm_password\""));
+    }
+
+    #[test]
+    fn an_english_invitation_keeps_the_english_wording() {
+        let [redeem, consent, block] = pages(Language::En);
+        for text in [
+            "<h1>You are invited to Contoso</h1>",
+            "Ada Admin at Contoso invited <strong>minsu@fabrikam.example</strong> as a guest.",
+            "You are signed in as <strong>minsu@home.example</strong>.",
+            ">Continue as minsu@home.example</button>",
+            "<h2>Or sign in with another account</h2>",
+            "<h2>No account yet?</h2>",
+            "Create one for <strong>minsu@fabrikam.example</strong>.",
+            ">Create account</button>",
+            "Block future invitations to minsu@fabrikam.example</a>",
+        ] {
+            assert!(redeem.contains(text), "missing {text} in {redeem}");
+        }
+        for text in [
+            "<h1>Join Contoso as a guest?</h1>",
+            "You are signed in as <strong>Minsu Kim</strong> (minsu@home.example).",
+            "Read the <a href=\"https://contoso.example/privacy\">privacy statement of Contoso</a>.",
+        ] {
+            assert!(consent.contains(text), "missing {text} in {consent}");
+        }
+        assert!(block.contains("<h1>Block future invitations?</h1>"));
+        assert!(block.contains(">Block invitations</button>"));
+    }
+
+    #[test]
+    fn names_in_sentences_are_escaped_and_not_expanded() {
+        let texts =
+            redeem_texts(Language::En, "A&B <Co>", "{email}", "x@example.com", None).unwrap();
+        assert_eq!(
+            texts["invited_intro_before"],
+            "{email} at A&B <Co> invited "
+        );
+        let page = render("pages/redeem.html", texts);
+        assert!(
+            page.contains("You are invited to A&amp;B &lt;Co&gt;"),
+            "{page}"
+        );
+        assert!(!page.contains("<Co>"));
+    }
+
+    #[test]
+    fn every_language_fills_every_page_sentence() {
+        for language in Language::ALL {
+            for page in pages(language) {
+                assert!(
+                    !page.contains('{') && !page.contains('}'),
+                    "{language}: a leftover placeholder in {page}"
+                );
+            }
+        }
+    }
 }
