@@ -10,6 +10,7 @@ use crate::store::Store;
 use crate::store::connection::AnyConnection;
 use crate::store::models::OutboxRow;
 use crate::store::queries::outbox as q;
+use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,12 @@ pub fn enqueue(
     )?;
     Ok(id)
 }
+
+/// Due messages read per round.
+const PAGE: i64 = 100;
+
+/// Deliveries in flight at once.
+const SENDERS: usize = 8;
 
 /// How the worker retries.
 #[derive(Debug, Clone, Copy)]
@@ -90,49 +97,71 @@ pub struct OutboxWorker {
 }
 
 impl OutboxWorker {
-    /// Delivers every message due now; returns how many were delivered.
+    /// Delivers the messages due now (one page of them); returns how many were delivered.
     pub async fn run_once(&self) -> Result<usize> {
+        Ok(self.deliver_page().await?.0)
+    }
+
+    /// Like `run_once`, returning how many due messages the page held.
+    async fn run_once_page(&self) -> Result<usize> {
+        Ok(self.deliver_page().await?.1)
+    }
+
+    /// (delivered, seen) for one page of due messages.
+    async fn deliver_page(&self) -> Result<(usize, usize)> {
         let now = crate::clock::now();
-        let due = self.store.read(move |c| q::due(c, now, 100)).await?;
+        let due = self.store.read(move |c| q::due(c, now, PAGE)).await?;
+        let seen = due.len();
+        // Deliveries wait on the mail server, not on us: several at once (each under its own claim).
+        let results: Vec<Result<bool>> = futures_util::stream::iter(due)
+            .map(|id| self.deliver_one(id, now))
+            .buffer_unordered(SENDERS)
+            .collect()
+            .await;
         let mut delivered = 0;
-        for id in due {
-            let (claim, lease) = (self.claim.clone(), now + self.policy.lease_secs);
-            let msg_id = id.clone();
-            let Some(msg) = self
-                .store
-                .write(move |c| q::claim(c, &msg_id, &claim, now, lease))
-                .await?
-            else {
-                continue; // another worker has it
-            };
-            let result = self
-                .transport
-                .deliver(&msg.id, &self.from, &msg.recipient, &msg.message)
-                .await;
-            let claim = self.claim.clone();
-            let attempts = msg.attempts + 1;
-            let policy = self.policy;
-            match result {
-                Ok(()) => {
-                    delivered += 1;
-                    self.store
-                        .write(move |c| q::mark_sent(c, &msg.id, &claim, crate::clock::now()))
-                        .await?;
-                }
-                Err(e) => {
-                    let give_up = attempts >= policy.max_attempts;
-                    tracing::warn!(outbox_id = %msg.id, attempts, give_up, error = %e, "email delivery failed");
-                    let next = crate::clock::now() + policy.delay_after(attempts);
-                    let error = e.to_string();
-                    self.store
-                        .write(move |c| {
-                            q::mark_attempt_failed(c, &msg.id, &claim, &error, next, give_up)
-                        })
-                        .await?;
-                }
+        for r in results {
+            delivered += usize::from(r?);
+        }
+        Ok((delivered, seen))
+    }
+
+    /// Claims, delivers and records one message; true when it was delivered.
+    async fn deliver_one(&self, id: String, now: i64) -> Result<bool> {
+        let (claim, lease) = (self.claim.clone(), now + self.policy.lease_secs);
+        let Some(msg) = self
+            .store
+            .write(move |c| q::claim(c, &id, &claim, now, lease))
+            .await?
+        else {
+            return Ok(false); // another worker has it
+        };
+        let result = self
+            .transport
+            .deliver(&msg.id, &self.from, &msg.recipient, &msg.message)
+            .await;
+        let claim = self.claim.clone();
+        let attempts = msg.attempts + 1;
+        let policy = self.policy;
+        match result {
+            Ok(()) => {
+                self.store
+                    .write(move |c| q::mark_sent(c, &msg.id, &claim, crate::clock::now()))
+                    .await?;
+                Ok(true)
+            }
+            Err(e) => {
+                let give_up = attempts >= policy.max_attempts;
+                tracing::warn!(outbox_id = %msg.id, attempts, give_up, error = %e, "email delivery failed");
+                let next = crate::clock::now() + policy.delay_after(attempts);
+                let error = e.to_string();
+                self.store
+                    .write(move |c| {
+                        q::mark_attempt_failed(c, &msg.id, &claim, &error, next, give_up)
+                    })
+                    .await?;
+                Ok(false)
             }
         }
-        Ok(delivered)
     }
 
     /// Runs the worker every `interval` until the process ends.
@@ -141,8 +170,16 @@ impl OutboxWorker {
             let mut tick = tokio::time::interval(interval);
             loop {
                 tick.tick().await;
-                if let Err(e) = self.run_once().await {
-                    tracing::warn!(error = %e, "the outbox worker could not run");
+                // Drain: keep going while a whole page of messages was due, then wait for the tick.
+                loop {
+                    match self.run_once_page().await {
+                        Ok(seen) if seen == PAGE as usize => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the outbox worker could not run");
+                            break;
+                        }
+                    }
                 }
             }
         });
