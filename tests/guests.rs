@@ -696,3 +696,47 @@ async fn display_names_with_commas_and_quotes_are_invited() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_domain_deny_list_is_checked_again_at_redemption() {
+    let server = TestServer::start().await;
+    let (url, _) = invite(&server, "late@fabrikam.example", None).await;
+    // The organisation blocks the domain after the invitation went out.
+    let mut settings = server.tenant.settings.clone();
+    settings.domain_list = serde_json::from_value(
+        serde_json::json!({ "mode": "deny", "domains": ["fabrikam.example"] }),
+    )
+    .unwrap();
+    let (tenant_id, json) = (
+        server.tenant.id.clone(),
+        serde_json::to_string(&settings).unwrap(),
+    );
+    server
+        .svc
+        .store
+        .write(move |c| {
+            use diesel::prelude::*;
+            use guestlist::store::schema::tenants::dsl as t;
+            diesel::update(t::tenants.find(&tenant_id))
+                .set(t::settings.eq(json))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let browser = server.browser();
+    let resp = redeem(
+        &browser,
+        &url,
+        "register",
+        &[
+            ("display_name", "Late"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 403, "accepting is refused");
+    let body = resp.text().await.unwrap();
+    assert!(body.to_lowercase().contains("blocked"), "{body}");
+}

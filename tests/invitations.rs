@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{PASSWORD, REDIRECT, TestServer, hidden, jwt_claims, query_of};
 use diesel::prelude::*;
 use guestlist::crypto::hash_secret;
 use guestlist::domain::language::Language;
@@ -1251,4 +1251,91 @@ async fn blocked_address_records_the_unsubscribed_audit_event() {
         "{:?}",
         events.iter().map(|e| &e.event_name).collect::<Vec<_>>()
     );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The whole chain: CSV upload → delivered email → the link in it → register → consent → guest token.
+
+#[actix_web::test]
+async fn the_link_in_a_delivered_email_leads_to_a_guest_token() {
+    let server = TestServer::start().await;
+    let app = server.app(|a| a.first_party = true).await;
+    let csv = "\u{feff}Email,DisplayName,Language\r\nzoe@fabrikam.example,\"Zoe, Partner\",ko\r\n";
+    let report = upload(&server, &server.tenant, csv.as_bytes(), 10, false)
+        .await
+        .unwrap();
+    assert_eq!(report.created, 1);
+    let ids: Vec<String> = outbox_to(&server, "zoe@fabrikam.example")
+        .await
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let raw = deliver(&server, &ids).await.remove(0);
+    let body = decoded_bodies(&raw);
+    let start = body
+        .find(&server.url("/invite/"))
+        .expect("an accept link in the email");
+    let link: String = body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-".contains(*c))
+        .collect();
+    let browser = server.browser();
+    let page = browser.get(&link).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf").expect("the redemption page");
+    let resp = browser
+        .post_form(
+            &format!("{link}/register"),
+            &[
+                ("csrf", &csrf),
+                ("display_name", "Zoe"),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let consent = browser
+        .get(resp.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let resp = browser
+        .post_form(
+            &format!("{link}/consent"),
+            &[
+                ("csrf", &hidden(&consent, "csrf").unwrap()),
+                ("decision", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let auth = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
+        server.issuer(),
+        app.client_id
+    );
+    let cb = browser.get(&auth).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let tokens: serde_json::Value = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["acct"], 1);
+    assert_eq!(claims["email"], "zoe@fabrikam.example");
+    assert_eq!(claims["idp"], server.url("/t/ext-fabrikam-example"));
 }
