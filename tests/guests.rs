@@ -740,3 +740,88 @@ async fn the_domain_deny_list_is_checked_again_at_redemption() {
     let body = resp.text().await.unwrap();
     assert!(body.to_lowercase().contains("blocked"), "{body}");
 }
+
+#[actix_web::test]
+async fn a_deleted_guest_loses_sign_in_and_refresh() {
+    let server = TestServer::start().await;
+    let app = server.app(|a| a.first_party = true).await;
+    let (url, guest_id) = invite(&server, "ian@fabrikam.example", None).await;
+    let browser = server.browser();
+    redeem(
+        &browser,
+        &url,
+        "register",
+        &[
+            ("display_name", "Ian"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    let auth = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
+        server.issuer(),
+        app.client_id
+    );
+    let cb = browser.get(&auth).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let tokens: serde_json::Value = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = guest_id.clone();
+    server
+        .svc
+        .store
+        .write(move |c| {
+            use diesel::prelude::*;
+            diesel::delete(guestlist::store::schema::users::table.find(&id)).execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let refresh = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refresh.status(),
+        400,
+        "the refresh token died with the guest"
+    );
+    let ui = server
+        .rp_http()
+        .get(format!("{}/userinfo", server.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), 401);
+    let again = browser.get(&auth).await;
+    assert!(
+        again.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin")
+    );
+}
