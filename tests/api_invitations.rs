@@ -227,3 +227,56 @@ async fn the_api_refuses_missing_tokens_missing_scopes_and_bad_fields() {
         .unwrap();
     assert!(n.is_empty());
 }
+
+/// A user's access token for `app`, through the sign-in form.
+async fn user_token(
+    server: &TestServer,
+    app: &guestlist::service::directory::CreatedApp,
+    email: &str,
+) -> String {
+    let browser = server.browser();
+    let url = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
+        server.issuer(),
+        app.client_id
+    );
+    let cb = browser.callback(&url, email).await;
+    let resp: Value = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["access_token"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn an_admins_own_token_works_only_from_a_first_party_app() {
+    let server = TestServer::start().await;
+    server
+        .member_in(
+            &server.tenant,
+            "admin@contoso.example",
+            vec![guestlist::domain::user::Role::Admin],
+        )
+        .await;
+    let console = server.app(|a| a.first_party = true).await;
+    let third_party = server.app(|_| {}).await;
+    let path = "/api/v1/tenants/contoso/invitations";
+    let body = json!({ "invitedUserEmailAddress": "kim@fabrikam.example", "inviteRedirectUrl": "https://a.example/" });
+    let foreign = user_token(&server, &third_party, "admin@contoso.example").await;
+    let (status, answer, _) = post(&server, Some(&foreign), path, body.clone()).await;
+    assert_eq!(status, 403, "{answer}");
+    let own = user_token(&server, &console, "admin@contoso.example").await;
+    let (status, answer, _) = post(&server, Some(&own), path, body).await;
+    assert_eq!(status, 201, "{answer}");
+}

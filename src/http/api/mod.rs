@@ -1,6 +1,6 @@
 //! The JSON admin API (`/api/v1`). Callers present a bearer access token from the tenant's own token
 //! endpoint: an app's `client_credentials` token carrying the `guestlist.invite` scope, or a user's
-//! token (the user's roles and the tenant's invite policy decide).
+//! token held by a first-party app of the tenant (the user's roles and the invite policy decide).
 
 pub mod invitations;
 
@@ -41,7 +41,21 @@ pub async fn actor(svc: &Services, tenant: &Tenant, req: &HttpRequest) -> Result
                 "the access token is not valid for this organisation",
             )
         })?;
-    if let Some(user) = active.user {
+    if let Some(user) = active.user.clone() {
+        // A user's token acts for them only when a first-party app of the tenant holds it (the console,
+        // the operator's own tools), never when a third-party app passes a token along.
+        let client_id = active.str_claim("client_id").unwrap_or_default();
+        let first_party = svc
+            .apps
+            .find(&tenant.id, client_id)
+            .await?
+            .is_some_and(|a| a.first_party);
+        if !first_party {
+            return Err(Error::Forbidden(
+                "only tokens of the organisation's own apps may use the admin API".into(),
+            )
+            .into());
+        }
         return Ok(Actor {
             inviter: crate::domain::policy::Inviter {
                 user_type: crate::domain::user::UserType::parse(&user.user_type)
