@@ -241,21 +241,19 @@ async fn user_token(
         app.client_id
     );
     let cb = browser.callback(&url, email).await;
-    let resp: Value = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let resp: Value = token_request(
+        server,
+        app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", query_of(&cb)["code"].as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     resp["access_token"].as_str().unwrap().to_string()
 }
 

@@ -631,21 +631,19 @@ async fn a_disabled_guest_loses_sign_in_and_refresh() {
         .to_str()
         .unwrap()
         .to_string();
-    let tokens: serde_json::Value = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let tokens: serde_json::Value = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", query_of(&cb)["code"].as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = guest_id.clone();
     server
         .svc
@@ -657,17 +655,15 @@ async fn a_disabled_guest_loses_sign_in_and_refresh() {
         })
         .await
         .unwrap();
-    let refresh = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let refresh = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(refresh.status(), 400);
     let again = browser.get(&auth).await;
     assert!(
@@ -767,21 +763,19 @@ async fn a_deleted_guest_loses_sign_in_and_refresh() {
         .to_str()
         .unwrap()
         .to_string();
-    let tokens: serde_json::Value = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let tokens: serde_json::Value = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", query_of(&cb)["code"].as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = guest_id.clone();
     server
         .svc
@@ -793,17 +787,15 @@ async fn a_deleted_guest_loses_sign_in_and_refresh() {
         })
         .await
         .unwrap();
-    let refresh = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let refresh = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(
         refresh.status(),
         400,

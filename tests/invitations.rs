@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PASSWORD, REDIRECT, TestServer, hidden, jwt_claims, query_of};
+use common::{PASSWORD, REDIRECT, TestServer, hidden, jwt_claims, query_of, token_request};
 use diesel::prelude::*;
 use guestlist::crypto::hash_secret;
 use guestlist::domain::language::Language;
@@ -1319,21 +1319,19 @@ async fn the_link_in_a_delivered_email_leads_to_a_guest_token() {
         .to_str()
         .unwrap()
         .to_string();
-    let tokens: serde_json::Value = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let tokens: serde_json::Value = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", query_of(&cb)["code"].as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(claims["acct"], 1);
     assert_eq!(claims["email"], "zoe@fabrikam.example");

@@ -359,18 +359,16 @@ async fn disabled_or_deleted_users_lose_sign_in_and_tokens() {
         app.client_id
     );
     let cb = browser.callback(&url, "gone@contoso.example").await;
-    let resp = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let resp = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", query_of(&cb)["code"].as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let tokens: serde_json::Value = resp.json().await.unwrap();
     // Disable the user object directly in storage (the admin surfaces come later).
     let id = user.id.clone();
@@ -384,17 +382,15 @@ async fn disabled_or_deleted_users_lose_sign_in_and_tokens() {
         })
         .await
         .unwrap();
-    let resp = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[
+    let resp = token_request(
+        &server,
+        &app,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 400, "refresh stops at once");
     let ui = server
         .rp_http()

@@ -365,3 +365,19 @@ pub fn jwt_header(jwt: &str) -> serde_json::Value {
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// A token-endpoint request by `app` with client_secret_basic.
+pub async fn token_request(
+    server: &TestServer,
+    app: &CreatedApp,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}

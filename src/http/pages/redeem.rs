@@ -182,6 +182,19 @@ async fn page(
     Ok(set_cookie(resp, cookie))
 }
 
+/// A form posted to a redemption page: its ticket, the open invitation, and the checked fields.
+async fn posted(
+    svc: &Services,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(String, OpenInvitation, Params), PageError> {
+    let ticket = ticket_of(req);
+    let open = opened(svc, &ticket).await?;
+    let p = input::form(req, body).map_err(branded(&open.tenant))?;
+    cookies::check_csrf(req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    Ok((ticket, open, p))
+}
+
 fn ticket_of(req: &HttpRequest) -> String {
     req.match_info()
         .get("ticket")
@@ -211,10 +224,7 @@ pub async fn sign_in(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let p = input::form(&req, &body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
     let ip = req
         .connection_info()
         .realip_remote_addr()
@@ -246,10 +256,7 @@ pub async fn register(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let p = input::form(&req, &body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
     let reg = Registration {
         display_name: input::field(&p, "display_name").to_string(),
         password: input::field(&p, "password").to_string(),
@@ -274,10 +281,7 @@ pub async fn continue_as(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let p = input::form(&req, &body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let (ticket, _, _) = posted(&svc, &req, &body).await?;
     Ok(see_other(&format!("/invite/{ticket}/consent")))
 }
 
@@ -323,10 +327,7 @@ pub async fn consent_submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let p = input::form(&req, &body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
     let signed_in = cookies::signed_in(&svc, &req)
         .await
         .map_err(branded(&open.tenant))?
@@ -366,10 +367,7 @@ pub async fn block_submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let p = input::form(&req, &body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let (_, open, _) = posted(&svc, &req, &body).await?;
     redemption::block(&svc, &open)
         .await
         .map_err(branded(&open.tenant))?;
