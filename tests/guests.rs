@@ -609,41 +609,12 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
 async fn a_disabled_guest_loses_sign_in_and_refresh() {
     let server = TestServer::start().await;
     let app = server.app(|a| a.first_party = true).await;
-    let (url, guest_id) = invite(&server, "hal@fabrikam.example", None).await;
-    let browser = server.browser();
-    redeem(
-        &browser,
-        &url,
-        "register",
-        &[
-            ("display_name", "Hal"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
-    let auth = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
-        server.issuer(),
-        app.client_id
-    );
-    let cb = browser.get(&auth).await.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let tokens: serde_json::Value = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let SignedInGuest {
+        guest_id,
+        browser,
+        auth,
+        tokens,
+    } = signed_in_guest(&server, &app, "hal@fabrikam.example").await;
     let id = guest_id.clone();
     server
         .svc
@@ -741,41 +712,12 @@ async fn the_domain_deny_list_is_checked_again_at_redemption() {
 async fn a_deleted_guest_loses_sign_in_and_refresh() {
     let server = TestServer::start().await;
     let app = server.app(|a| a.first_party = true).await;
-    let (url, guest_id) = invite(&server, "ian@fabrikam.example", None).await;
-    let browser = server.browser();
-    redeem(
-        &browser,
-        &url,
-        "register",
-        &[
-            ("display_name", "Ian"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
-    let auth = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
-        server.issuer(),
-        app.client_id
-    );
-    let cb = browser.get(&auth).await.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let tokens: serde_json::Value = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let SignedInGuest {
+        guest_id,
+        browser,
+        auth,
+        tokens,
+    } = signed_in_guest(&server, &app, "ian@fabrikam.example").await;
     let id = guest_id.clone();
     server
         .svc
@@ -816,4 +758,61 @@ async fn a_deleted_guest_loses_sign_in_and_refresh() {
             .unwrap()
             .contains("/signin")
     );
+}
+
+/// A redeemed guest signed in at contoso through `app`, with its authorization URL and its tokens
+/// (access and refresh).
+struct SignedInGuest {
+    guest_id: String,
+    browser: Browser,
+    auth: String,
+    tokens: serde_json::Value,
+}
+
+async fn signed_in_guest(
+    server: &TestServer,
+    app: &guestlist::service::directory::CreatedApp,
+    email: &str,
+) -> SignedInGuest {
+    let (url, guest_id) = invite(server, email, None).await;
+    let browser = server.browser();
+    redeem(
+        &browser,
+        &url,
+        "register",
+        &[
+            ("display_name", "Guest"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    )
+    .await;
+    let auth = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
+        server.issuer(),
+        app.client_id
+    );
+    let cb = browser.get(&auth).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let tokens = token_request(
+        server,
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    SignedInGuest {
+        guest_id,
+        browser,
+        auth,
+        tokens,
+    }
 }
