@@ -70,6 +70,12 @@ pub enum Error {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The object changed since the caller read it (`If-Match` did not match).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// An update came without `If-Match`.
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
     #[error("not signed in")]
     Unauthenticated,
     #[error("forbidden: {0}")]

@@ -71,6 +71,12 @@ const EMAILS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The admin console (`http::admin`), in its own frame.
+const ADMIN: &[(&str, &str)] = &[(
+    "admin/base.html",
+    include_str!("../templates/admin/base.html"),
+)];
+
 pub struct Templates {
     tera: tera::Tera,
 }
@@ -78,7 +84,7 @@ pub struct Templates {
 impl Templates {
     pub fn load() -> Result<Templates> {
         let mut tera = tera::Tera::new();
-        tera.add_raw_templates(PAGES.iter().chain(EMAILS).copied())
+        tera.add_raw_templates(PAGES.iter().chain(EMAILS).chain(ADMIN).copied())
             .map_err(|e| Error::Internal(format!("templates: {e}")))?;
         Ok(Templates { tera })
     }

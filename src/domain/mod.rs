@@ -4,6 +4,7 @@ pub mod claims;
 pub mod email;
 pub mod invitation_csv;
 pub mod language;
+pub mod logo;
 pub mod pkce;
 pub mod policy;
 pub mod redirect;

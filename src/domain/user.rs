@@ -50,8 +50,9 @@ string_enum!(
 );
 
 string_enum!(
-    /// Roles a user object can hold in its tenant besides being a plain member or guest.
-    Role { Admin => "Admin", GuestInviter => "GuestInviter" }
+    /// Roles a user object can hold in its tenant besides being a plain member or guest. `Operator` is
+    /// server-wide: it may create tenants.
+    Role { Admin => "Admin", GuestInviter => "GuestInviter", Operator => "Operator" }
 );
 
 /// Roles are stored space-separated; unknown words are dropped rather than trusted.

@@ -19,6 +19,19 @@ pub struct AppSettings {
     /// Where the app panel sends people who open the app.
     #[serde(default)]
     pub home_url: Option<String>,
+    /// Roles the app defines; assignments may name one, and the `roles` claim carries them.
+    #[serde(default)]
+    pub app_roles: Vec<AppRole>,
+}
+
+/// A role an app defines (its `value` is what the `roles` claim carries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRole {
+    pub value: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +161,14 @@ impl AppCache {
             map.insert(key, (Instant::now(), app.clone()));
         }
         Ok(app)
+    }
+
+    /// Drops the cached entry so a change made by this process shows at once (others see it within
+    /// the cache's lifetime).
+    pub fn forget(&self, tenant_id: &str, client_id: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(&(tenant_id.to_string(), client_id.to_string()));
+        }
     }
 
     /// Authenticates a client. Confidential clients must present their secret (basic or post);

@@ -19,6 +19,22 @@ pub mod events {
     pub const CONSENT: &str = "Consent to application";
     pub const FIRST_ADMIN_SETUP: &str = "First administrator set up";
     pub const TOKEN_REUSE: &str = "Token reuse detected";
+    pub const UPDATE_USER: &str = "Update user";
+    pub const CONVERT_USER: &str = "Convert user type";
+    pub const DISABLE_USER: &str = "Disable user";
+    pub const DELETE_USER: &str = "Delete user";
+    pub const RESET_PASSWORD: &str = "Reset user password";
+    pub const UPDATE_GROUP: &str = "Update group";
+    pub const DELETE_GROUP: &str = "Delete group";
+    pub const REMOVE_GROUP_MEMBER: &str = "Remove member from group";
+    pub const UPDATE_APP: &str = "Update application";
+    pub const DELETE_APP: &str = "Delete application";
+    pub const ROTATE_APP_SECRET: &str = "Rotate application secret";
+    pub const ASSIGN_APP: &str = "Add app role assignment";
+    pub const UNASSIGN_APP: &str = "Remove app role assignment";
+    pub const UPDATE_BRANDING: &str = "Update company branding";
+    pub const UPDATE_POLICY: &str = "Update policy";
+    pub const REVOKE_INVITATION: &str = "Revoke invitation";
 }
 
 pub struct AuditEvent<'a> {
@@ -44,4 +60,132 @@ pub fn record(c: &mut AnyConnection, e: AuditEvent<'_>) -> Result<()> {
             details: e.details.to_string(),
         },
     )
+}
+
+/// An audit event as admins read it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditView {
+    pub id: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub event_name: String,
+    pub actor: String,
+    pub target: String,
+    pub outcome: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub event_name: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    pub value: Vec<AuditView>,
+    pub next_cursor: Option<String>,
+}
+
+fn filter_of(q: &AuditQuery) -> crate::error::Result<queries::audit::AuditFilter> {
+    let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let before = match nonempty(&q.cursor) {
+        None => None,
+        Some(c) => Some(
+            c.split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| crate::error::Error::invalid("cursor", "not a cursor this server gave out"))?,
+        ),
+    };
+    Ok(queries::audit::AuditFilter {
+        event_name: nonempty(&q.event_name),
+        actor: nonempty(&q.actor),
+        target: nonempty(&q.target),
+        from: q.from,
+        until: q.until,
+        before,
+    })
+}
+
+fn view(r: AuditEventRow) -> AuditView {
+    AuditView {
+        details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        id: r.id,
+        at: r.at,
+        event_name: r.event_name,
+        actor: r.actor,
+        target: r.target,
+        outcome: r.outcome,
+    }
+}
+
+/// A page of the tenant's audit log, newest first.
+pub async fn list(
+    svc: &super::Services,
+    actor: &super::invitations::Actor,
+    tenant: &super::tenants::Tenant,
+    q: AuditQuery,
+) -> crate::error::Result<AuditPage> {
+    super::admin::require_admin(actor)?;
+    let filter = filter_of(&q)?;
+    let limit = super::admin::page_limit(q.limit);
+    let tenant_id = tenant.id.clone();
+    let mut rows = svc
+        .store
+        .read(move |c| queries::audit::list(c, &tenant_id, &filter, limit + 1))
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| format!("{}.{}", r.at, r.id)))
+        .flatten();
+    Ok(AuditPage {
+        value: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// Every matching event (up to 100,000) as CSV, for export.
+pub async fn export_csv(
+    svc: &super::Services,
+    actor: &super::invitations::Actor,
+    tenant: &super::tenants::Tenant,
+    q: AuditQuery,
+) -> crate::error::Result<String> {
+    super::admin::require_admin(actor)?;
+    let filter = filter_of(&q)?;
+    let tenant_id = tenant.id.clone();
+    let rows = svc
+        .store
+        .read(move |c| queries::audit::list(c, &tenant_id, &filter, 100_000))
+        .await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| crate::error::Error::internal(e);
+    w.write_record(["at", "eventName", "actor", "target", "outcome", "details"]).map_err(io)?;
+    for r in rows {
+        let at = r.at.to_string();
+        w.write_record([at.as_str(), &r.event_name, &r.actor, &r.target, &r.outcome, &r.details]).map_err(io)?;
+    }
+    String::from_utf8(w.into_inner().map_err(crate::error::Error::internal)?).map_err(crate::error::Error::internal)
+}
+
+/// The event names present in the tenant's log (the console's filter).
+pub async fn event_names(
+    svc: &super::Services,
+    tenant: &super::tenants::Tenant,
+) -> crate::error::Result<Vec<String>> {
+    let tenant_id = tenant.id.clone();
+    svc.store.read(move |c| queries::audit::event_names(c, &tenant_id)).await
 }

@@ -103,7 +103,12 @@ pub async fn complete_setup(
         email: input.email,
         display_name: input.display_name,
         password: None,
-        roles: vec![Role::Admin],
+        // The first administrator of the server's first tenant runs the server, too.
+        roles: if tenant.slug == "default" {
+            vec![Role::Admin, Role::Operator]
+        } else {
+            vec![Role::Admin]
+        },
         creation_type: None,
         email_verified: true,
         profile: Default::default(),

@@ -373,6 +373,7 @@ pub async fn create_app(
     let settings = super::apps::AppSettings {
         optional_claims: input.optional_claims.clone(),
         home_url: None,
+        app_roles: vec![],
     };
     let row = AppRow {
         id: uuid::Uuid::new_v4().to_string(),

@@ -58,7 +58,7 @@ impl Actor {
             display_name: "Administrator".into(),
             inviter: Inviter {
                 user_type: UserType::Member,
-                roles: vec![Role::Admin],
+                roles: vec![Role::Admin, Role::Operator],
             },
         }
     }
@@ -620,7 +620,7 @@ pub async fn reset_redemption(
 }
 
 /// The result of a CSV upload: one line per row, and the counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BatchReport {
     pub batch_id: Option<String>,
     pub validate_only: bool,
@@ -631,7 +631,7 @@ pub struct BatchReport {
     pub rows: Vec<BatchRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BatchRow {
     pub row: usize,
     pub email: String,

@@ -1,17 +1,23 @@
 //! Use cases. Each public function is one use case; writes happen in one transaction together with
 //! their audit events. Nothing here knows about HTTP.
 
+pub mod admin;
+pub mod app_admin;
 pub mod apps;
 pub mod audit;
 pub mod authorize;
 pub mod bootstrap;
 pub mod directory;
+pub mod groups;
+pub mod invitation_admin;
 pub mod invitations;
 pub mod logout;
 pub mod redemption;
+pub mod settings;
 pub mod signin;
 pub mod tenants;
 pub mod tokens;
+pub mod users;
 
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;

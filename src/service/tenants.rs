@@ -2,6 +2,7 @@
 //! read the tenant row on every request. Entries live a few seconds: a change made by another process
 //! shows within that time.
 
+use crate::domain::language::Language;
 use crate::domain::policy::{DomainList, InvitePolicy};
 use crate::domain::tenant::issuer;
 use crate::error::{Error, Result};
@@ -38,6 +39,15 @@ pub struct TenantSettings {
     pub primary_color: String,
     #[serde(default = "default_background")]
     pub background_color: String,
+    /// Where people can ask the tenant for help (pages and emails).
+    #[serde(default)]
+    pub contact_url: Option<String>,
+    /// A short text the tenant shows on its sign-in page.
+    #[serde(default)]
+    pub signin_text: Option<String>,
+    /// The language of pages and emails when neither the invitation, the user nor the browser names one.
+    #[serde(default)]
+    pub default_language: Language,
 }
 
 fn default_ticket_days() -> i64 {
@@ -63,6 +73,9 @@ impl Default for TenantSettings {
             logo_url: None,
             primary_color: default_primary(),
             background_color: default_background(),
+            contact_url: None,
+            signin_text: None,
+            default_language: Language::En,
         }
     }
 }
@@ -112,6 +125,13 @@ impl TenantCache {
             store,
             public_url: public_url.into(),
             entries: Arc::default(),
+        }
+    }
+
+    /// Drops the cached entry so a change made by this process shows at once.
+    pub fn forget(&self, slug: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(slug);
         }
     }
 

@@ -53,7 +53,7 @@ pub struct CredentialRow {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenant_groups)]
 pub struct GroupRow {
     pub id: String,
@@ -266,4 +266,25 @@ pub struct InvitationBatchRow {
     pub rows_failed: i64,
     pub results: String,
     pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tenant_logos)]
+pub struct TenantLogoRow {
+    pub tenant_id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = csv_uploads)]
+pub struct CsvUploadRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub uploaded_by: String,
+    pub file_name: String,
+    pub content: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }

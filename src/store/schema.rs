@@ -301,3 +301,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_blocks,
     invitation_batches,
 );
+
+diesel::table! {
+    tenant_logos (tenant_id) {
+        tenant_id -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    csv_uploads (id) {
+        id -> Text,
+        tenant_id -> Text,
+        uploaded_by -> Text,
+        file_name -> Text,
+        content -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

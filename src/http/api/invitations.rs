@@ -11,8 +11,12 @@ use crate::store::queries;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use super::openapi::Problem;
+use crate::service::invitation_admin::{self, InvitationPage, InvitationView};
+use crate::service::invitations::BatchReport;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvitationBody {
     invited_user_email_address: String,
@@ -31,7 +35,7 @@ pub struct InvitationBody {
     invited_user: Option<InvitedUser>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageInfo {
     #[serde(default)]
@@ -42,18 +46,18 @@ pub struct MessageInfo {
     message_language: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Recipient {
     email_address: EmailAddressField,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailAddressField {
     address: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct InvitedUser {
     id: String,
 }
@@ -63,6 +67,22 @@ fn parse_body(body: &[u8]) -> Result<InvitationBody, Error> {
         .map_err(|e| Error::invalid("body", format!("not an invitation: {e}")))
 }
 
+/// The answer to a created invitation (spec §6).
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedInvitation {
+    pub id: String,
+    pub invite_redeem_url: String,
+    pub invited_user_email_address: String,
+    pub invited_user: invitation_admin::InvitedUserRef,
+    pub status: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations", tag = "invitations",
+    params(("slug" = String, Path)), request_body = InvitationBody,
+    responses((status = 201, body = CreatedInvitation), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn create(
     svc: web::Data<Services>,
     req: HttpRequest,
@@ -162,60 +182,86 @@ pub async fn create(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Page {
-    #[serde(default)]
-    limit: Option<i64>,
-    #[serde(default)]
-    offset: Option<i64>,
-}
-
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations", tag = "invitations",
+    params(("slug" = String, Path), super::Paging),
+    responses((status = 200, body = InvitationPage), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn list(
     svc: web::Data<Services>,
     req: HttpRequest,
-    page: web::Query<Page>,
+    page: web::Query<super::Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = tenant(&svc, &req).await?;
-    actor(&svc, &tenant, &req).await?;
-    let (limit, offset) = (
-        page.limit.unwrap_or(100).clamp(1, 1000),
-        page.offset.unwrap_or(0).max(0),
-    );
-    let tenant_id = tenant.id.clone();
-    let rows = svc
-        .store
-        .read(move |c| queries::invitations::list(c, &tenant_id, limit, offset))
-        .await?;
-    let now = svc.now();
-    let value: Vec<_> = rows
-        .into_iter()
-        .map(|r| {
-            let state = if r.redeemed_at.is_some() {
-                "Completed"
-            } else if r.voided_at.is_some() {
-                "Voided"
-            } else if r.ticket_expires_at <= now {
-                "Expired"
-            } else {
-                "PendingAcceptance"
-            };
-            json!({
-                "id": r.id,
-                "invitedUserEmailAddress": r.email,
-                "invitedUserDisplayName": r.display_name,
-                "invitedUser": { "id": r.user_id },
-                "inviteRedirectUrl": r.redirect_url,
-                "status": state,
-                "createdAt": r.created_at,
-                "expiresAt": r.ticket_expires_at,
-                "redeemedAt": r.redeemed_at,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "value": value, "limit": limit, "offset": offset })))
+    let actor = actor(&svc, &tenant, &req).await?;
+    let page = invitation_admin::list(&svc, &actor, &tenant, page.limit, page.offset).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations/{id}", tag = "invitations",
+    params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = InvitationView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = super::context(&svc, &req).await?;
+    let v = invitation_admin::get(&svc, &actor, &tenant, &super::path_param(&req, "id")).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/revoke", tag = "invitations",
+    params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = InvitationView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn revoke(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = super::context(&svc, &req).await?;
+    let v = invitation_admin::revoke(&svc, &actor, &tenant, &super::path_param(&req, "id")).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CsvParams {
+    /// Check every row and create nothing.
+    #[serde(default)]
+    validate_only: bool,
+    /// The file's name, for the audit log and the batch list.
+    #[serde(default)]
+    file_name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/csv", tag = "invitations",
+    params(("slug" = String, Path), CsvParams),
+    request_body(content = String, description = "the CSV file (spec §3.2)", content_type = "text/csv"),
+    responses((status = 200, body = BatchReport), (status = 400, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn upload_csv(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<CsvParams>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = super::context(&svc, &req).await?;
+    let report = invitations::invite_from_csv(
+        &svc,
+        &actor,
+        &tenant,
+        invitations::CsvUpload {
+            file_name: q.file_name.as_deref().unwrap_or("upload.csv"),
+            bytes: &body,
+            max_rows: crate::domain::invitation_csv::DEFAULT_MAX_ROWS,
+            validate_only: q.validate_only,
+        },
+        &|_, _| {},
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// `POST …/invitations/{id}/resend`: a new ticket for a pending invitation's guest.
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/resend", tag = "invitations",
+    params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 201, body = super::users::ReissuedBody), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn resend(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let tenant = tenant(&svc, &req).await?;
     let actor = actor(&svc, &tenant, &req).await?;

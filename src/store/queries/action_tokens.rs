@@ -55,3 +55,23 @@ pub fn void_unused(c: &mut AnyConnection, tenant_id: &str, purpose: &str, now: i
     .execute(c)?;
     Ok(())
 }
+
+/// Voids every unused token of `purpose` for one user (a new reset link replaces the old one).
+pub fn void_unused_for_user(
+    c: &mut AnyConnection,
+    user_id: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<()> {
+    diesel::update(
+        at::action_tokens.filter(
+            at::user_id
+                .eq(user_id)
+                .and(at::purpose.eq(purpose))
+                .and(at::used_at.is_null()),
+        ),
+    )
+    .set(at::used_at.eq(Some(now)))
+    .execute(c)?;
+    Ok(())
+}

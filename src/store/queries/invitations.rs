@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
-use crate::store::models::{InvitationBatchRow, InvitationRecord};
+use crate::store::models::{CsvUploadRow, InvitationBatchRow, InvitationRecord};
 use crate::store::schema::invitation_batches::dsl as b;
 use crate::store::schema::invitation_blocks::dsl as bl;
 use crate::store::schema::invitations::dsl as i;
@@ -115,4 +115,55 @@ pub fn batch(
         .select(InvitationBatchRow::as_select())
         .first(c)
         .optional()?)
+}
+
+/// Delivery state of the invitation emails among `outbox_ids`: (id, state, attempts, last error, sent at).
+pub fn delivery_states(
+    c: &mut AnyConnection,
+    outbox_ids: &[String],
+) -> Result<Vec<(String, String, i64, Option<String>, Option<i64>)>> {
+    use crate::store::schema::outbox_messages::dsl as o;
+    Ok(o::outbox_messages
+        .filter(o::id.eq_any(outbox_ids))
+        .select((o::id, o::state, o::attempts, o::last_error, o::sent_at))
+        .load(c)?)
+}
+
+pub fn insert_upload(c: &mut AnyConnection, row: &CsvUploadRow) -> Result<()> {
+    use crate::store::schema::csv_uploads::dsl as cu;
+    diesel::insert_into(cu::csv_uploads)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+pub fn upload(c: &mut AnyConnection, tenant_id: &str, id: &str, now: i64) -> Result<Option<CsvUploadRow>> {
+    use crate::store::schema::csv_uploads::dsl as cu;
+    Ok(cu::csv_uploads
+        .filter(
+            cu::id
+                .eq(id)
+                .and(cu::tenant_id.eq(tenant_id))
+                .and(cu::expires_at.gt(now)),
+        )
+        .select(CsvUploadRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Deletes the upload `id` (used) and every stale one.
+pub fn delete_upload(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    use crate::store::schema::csv_uploads::dsl as cu;
+    diesel::delete(cu::csv_uploads.filter(cu::id.eq(id).or(cu::expires_at.le(now)))).execute(c)?;
+    Ok(())
+}
+
+/// The tenant's most recent CSV batches, newest first.
+pub fn batches(c: &mut AnyConnection, tenant_id: &str, limit: i64) -> Result<Vec<InvitationBatchRow>> {
+    Ok(b::invitation_batches
+        .filter(b::tenant_id.eq(tenant_id))
+        .order(b::created_at.desc())
+        .limit(limit)
+        .select(InvitationBatchRow::as_select())
+        .load(c)?)
 }

@@ -1,6 +1,6 @@
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
-use crate::store::models::TenantRow;
+use crate::store::models::{TenantLogoRow, TenantRow};
 use crate::store::schema::tenants::dsl as t;
 use diesel::prelude::*;
 
@@ -30,4 +30,32 @@ pub fn list(c: &mut AnyConnection) -> Result<Vec<TenantRow>> {
         .order(t::slug.asc())
         .select(TenantRow::as_select())
         .load(c)?)
+}
+
+pub fn update(c: &mut AnyConnection, row: &TenantRow) -> Result<()> {
+    diesel::update(t::tenants.find(&row.id)).set(row).execute(c)?;
+    Ok(())
+}
+
+pub fn logo(c: &mut AnyConnection, tenant_id: &str) -> Result<Option<TenantLogoRow>> {
+    use crate::store::schema::tenant_logos::dsl as l;
+    Ok(l::tenant_logos
+        .find(tenant_id)
+        .select(TenantLogoRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Stores `row` as the tenant's logo, replacing any earlier one.
+pub fn set_logo(c: &mut AnyConnection, row: &TenantLogoRow) -> Result<()> {
+    use crate::store::schema::tenant_logos::dsl as l;
+    diesel::delete(l::tenant_logos.find(&row.tenant_id)).execute(c)?;
+    diesel::insert_into(l::tenant_logos).values(row).execute(c)?;
+    Ok(())
+}
+
+pub fn delete_logo(c: &mut AnyConnection, tenant_id: &str) -> Result<()> {
+    use crate::store::schema::tenant_logos::dsl as l;
+    diesel::delete(l::tenant_logos.find(tenant_id)).execute(c)?;
+    Ok(())
 }

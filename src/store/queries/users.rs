@@ -96,3 +96,87 @@ pub fn account_by_email(
         .first(c)
         .optional()?)
 }
+
+/// Filters of the admin user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserListFilter {
+    pub user_type: Option<String>,
+    pub external_user_state: Option<String>,
+    /// Matched as a prefix of the address or the display name, or anywhere in the UPN.
+    pub search: Option<String>,
+    /// Keyset cursor: the (mail_lower, id) of the last row of the previous page.
+    pub after: Option<(String, String)>,
+}
+
+/// One page of a tenant's users in address order, keyset-paged so page 2,000 costs what page 1 does.
+pub fn list(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    filter: &UserListFilter,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
+    let mut q = u::users
+        .filter(u::tenant_id.eq(tenant_id))
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(t) = &filter.user_type {
+        q = q.filter(u::user_type.eq(t.clone()));
+    }
+    if let Some(s) = &filter.external_user_state {
+        q = q.filter(u::external_user_state.eq(s.clone()));
+    }
+    if let Some(term) = filter.search.as_deref().filter(|t| !t.is_empty()) {
+        let escaped = like_escape(&term.to_lowercase());
+        let prefix = format!("{escaped}%");
+        let anywhere = format!("%{escaped}%");
+        q = q.filter(
+            u::mail_lower
+                .like(prefix.clone())
+                .escape('\\')
+                .or(u::display_name.like(prefix).escape('\\'))
+                .or(u::user_principal_name.like(anywhere).escape('\\')),
+        );
+    }
+    if let Some((mail, id)) = &filter.after {
+        q = q.filter(
+            u::mail_lower
+                .gt(mail.clone())
+                .or(u::mail_lower.eq(mail.clone()).and(u::id.gt(id.clone()))),
+        );
+    }
+    Ok(q.order((u::mail_lower.asc(), u::id.asc()))
+        .limit(limit)
+        .load(c)?)
+}
+
+/// `%`, `_` and `\` stand for themselves in a search term.
+fn like_escape(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for ch in term.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
+    diesel::delete(u::users.find(id)).execute(c)?;
+    Ok(())
+}
+
+pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
+    Ok(cr::credentials
+        .find(user_id)
+        .count()
+        .get_result::<i64>(c)?
+        > 0)
+}
+
+/// Ends every session of the user (disabling or deleting them signs them out everywhere).
+pub fn end_sessions(c: &mut AnyConnection, user_id: &str) -> Result<()> {
+    use crate::store::schema::sessions::dsl as s;
+    diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).execute(c)?;
+    Ok(())
+}

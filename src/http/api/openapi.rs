@@ -1,0 +1,64 @@
+//! The OpenAPI 3 document of the admin API, generated from the handlers' annotations and served at
+//! `/api/v1/openapi.json`.
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// A problem details answer (RFC 9457), the shape of every error of this API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from the tenant's token endpoint: client credentials with the guestlist.admin (or guestlist.invite) scope, or an admin's token held by a first-party app.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, branding, policies and audit of a guestlist server."),
+    modifiers(&BearerAuth),
+    paths(
+        super::directory::list, super::directory::create,
+        super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
+        super::users::password_reset, super::users::resend_invitation, super::users::reset_redemption,
+        super::groups::list, super::groups::create, super::groups::get, super::groups::update, super::groups::delete,
+        super::groups::add_member, super::groups::remove_member,
+        super::apps::list, super::apps::create, super::apps::get, super::apps::update, super::apps::delete,
+        super::apps::rotate_secret, super::apps::assign, super::apps::unassign,
+        super::invitations::create, super::invitations::list, super::invitations::get, super::invitations::revoke,
+        super::invitations::resend, super::invitations::upload_csv,
+        super::settings::branding, super::settings::update_branding, super::settings::put_logo, super::settings::delete_logo,
+        super::settings::policies, super::settings::update_policies,
+        super::audit::list, super::audit::export,
+    ),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,403 @@
+//! A tenant's branding and policies, and the server's list of tenants (operators).
+
+use super::Services;
+use super::admin::{check_if_match, etag_of, require_admin, require_operator};
+use super::audit::{self, AuditEvent, events};
+use super::directory::{self, NewTenant};
+use super::invitations::Actor;
+use super::tenants::{Tenant, TenantSettings};
+use crate::domain::language::Language;
+use crate::domain::logo::{check_logo, parse_color};
+use crate::domain::policy::{DomainList, Domains, InvitePolicy};
+use crate::domain::user::parse_display_name;
+use crate::error::{Error, Result};
+use crate::store::connection::AnyConnection;
+use crate::store::models::{TenantLogoRow, TenantRow};
+use crate::store::queries;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BrandingView {
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub primary_color: String,
+    pub background_color: String,
+    pub privacy_url: Option<String>,
+    pub contact_url: Option<String>,
+    pub signin_text: Option<String>,
+    /// The language of pages and emails when nothing else decides.
+    pub default_language: String,
+    #[serde(skip)]
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BrandingPatch {
+    pub display_name: Option<String>,
+    /// `#rgb` or `#rrggbb`.
+    pub primary_color: Option<String>,
+    pub background_color: Option<String>,
+    /// An absolute https URL, or empty for none.
+    pub privacy_url: Option<String>,
+    pub contact_url: Option<String>,
+    /// Up to 500 characters shown on the sign-in page; empty for none.
+    pub signin_text: Option<String>,
+    pub default_language: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PoliciesView {
+    /// `everyone`, `members_and_guest_inviters`, `admins_and_guest_inviters` or `nobody`.
+    pub invite_policy: String,
+    /// `none`, `allow` or `deny`.
+    pub domain_list_mode: String,
+    pub domains: Vec<String>,
+    pub self_service_sign_up: bool,
+    pub allow_mismatched_email_redemption: bool,
+    pub ticket_lifetime_days: i64,
+    #[serde(skip)]
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PoliciesPatch {
+    pub invite_policy: Option<String>,
+    pub domain_list_mode: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub self_service_sign_up: Option<bool>,
+    pub allow_mismatched_email_redemption: Option<bool>,
+    pub ticket_lifetime_days: Option<i64>,
+}
+
+fn tenant_row(c: &mut AnyConnection, tenant: &Tenant) -> Result<(TenantRow, TenantSettings)> {
+    let row = queries::tenants::by_id(c, &tenant.id)?
+        .ok_or_else(|| Error::NotFound(format!("tenant {}", tenant.slug)))?;
+    let settings = serde_json::from_str(&row.settings).unwrap_or_default();
+    Ok((row, settings))
+}
+
+fn branding_of(row: &TenantRow, s: &TenantSettings) -> BrandingView {
+    let mut v = BrandingView {
+        display_name: row.display_name.clone(),
+        logo_url: s.logo_url.clone(),
+        primary_color: s.primary_color.clone(),
+        background_color: s.background_color.clone(),
+        privacy_url: s.privacy_url.clone(),
+        contact_url: s.contact_url.clone(),
+        signin_text: s.signin_text.clone(),
+        default_language: s.default_language.as_str().to_string(),
+        etag: String::new(),
+    };
+    v.etag = etag_of(&v);
+    v
+}
+
+fn policies_of(row: &TenantRow, s: &TenantSettings) -> PoliciesView {
+    let (mode, domains) = match &s.domain_list {
+        DomainList::None => ("none", vec![]),
+        DomainList::Allow(d) => ("allow", d.as_slice().to_vec()),
+        DomainList::Deny(d) => ("deny", d.as_slice().to_vec()),
+    };
+    let mut v = PoliciesView {
+        invite_policy: s.invite_policy.as_str().to_string(),
+        domain_list_mode: mode.into(),
+        domains,
+        self_service_sign_up: row.self_service_signup,
+        allow_mismatched_email_redemption: s.allow_mismatched_email_redemption,
+        ticket_lifetime_days: s.ticket_lifetime_days,
+        etag: String::new(),
+    };
+    v.etag = etag_of(&v);
+    v
+}
+
+/// An optional absolute http(s) URL: `Some("")` clears it.
+fn optional_url(field: &str, raw: Option<String>) -> Result<Option<Option<String>>> {
+    match raw.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(u) => url::Url::parse(u)
+            .ok()
+            .filter(|p| matches!(p.scheme(), "https" | "http") && p.host_str().is_some())
+            .map(|p| Some(Some(p.to_string())))
+            .ok_or_else(|| Error::invalid(field, "must be an absolute http(s) URL")),
+    }
+}
+
+pub async fn branding(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
+    require_admin(actor)?;
+    let tenant = tenant.clone();
+    svc.store
+        .read(move |c| {
+            let (row, s) = tenant_row(c, &tenant)?;
+            Ok(branding_of(&row, &s))
+        })
+        .await
+}
+
+/// Writes a settings change in one transaction with its audit event, after the `If-Match` check.
+async fn change_settings<V, F>(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    event: &'static str,
+    if_match: Option<String>,
+    view: fn(&TenantRow, &TenantSettings) -> V,
+    change: F,
+) -> Result<V>
+where
+    V: Serialize + Send + 'static,
+    F: FnOnce(&mut TenantRow, &mut TenantSettings) -> Result<()> + Send + 'static,
+{
+    let (tenant_c, actor, now) = (tenant.clone(), actor.clone(), svc.now());
+    let out = svc
+        .store
+        .write(move |c| {
+            let (mut row, mut s) = tenant_row(c, &tenant_c)?;
+            let before = view(&row, &s);
+            check_if_match(&etag_of(&before), if_match.as_deref())?;
+            change(&mut row, &mut s)?;
+            row.settings = serde_json::to_string(&s).map_err(Error::internal)?;
+            row.updated_at = now;
+            queries::tenants::update(c, &row)?;
+            let after = view(&row, &s);
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &row.id,
+                    event_name: event,
+                    actor: &actor.id,
+                    target: &row.slug,
+                    outcome: "success",
+                    details: serde_json::json!({ "before": before, "after": after }),
+                },
+            )?;
+            Ok(after)
+        })
+        .await?;
+    svc.tenants.forget(&tenant.slug);
+    Ok(out)
+}
+
+pub async fn update_branding(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    patch: BrandingPatch,
+    if_match: Option<String>,
+) -> Result<BrandingView> {
+    require_admin(actor)?;
+    let name = patch.display_name.as_deref().map(parse_display_name).transpose().map_err(|e| Error::invalid("displayName", e.message))?;
+    let primary = patch.primary_color.as_deref().map(parse_color).transpose().map_err(|e| Error::invalid("primaryColor", e.message))?;
+    let background = patch.background_color.as_deref().map(parse_color).transpose().map_err(|e| Error::invalid("backgroundColor", e.message))?;
+    let privacy = optional_url("privacyUrl", patch.privacy_url)?;
+    let contact = optional_url("contactUrl", patch.contact_url)?;
+    let signin_text = patch.signin_text.map(|t| t.trim().to_string());
+    if signin_text.as_ref().is_some_and(|t| t.chars().count() > 500) {
+        return Err(Error::invalid("signinText", "at most 500 characters"));
+    }
+    let language = patch
+        .default_language
+        .as_deref()
+        .map(Language::parse)
+        .transpose()
+        .map_err(|e| Error::invalid("defaultLanguage", e.message))?;
+    let view = change_settings(svc, actor, tenant, events::UPDATE_BRANDING, if_match, branding_of, move |row, s| {
+        if let Some(n) = name {
+            row.display_name = n;
+        }
+        if let Some(p) = primary {
+            s.primary_color = p;
+        }
+        if let Some(b) = background {
+            s.background_color = b;
+        }
+        if let Some(p) = privacy {
+            s.privacy_url = p;
+        }
+        if let Some(c) = contact {
+            s.contact_url = c;
+        }
+        if let Some(t) = signin_text {
+            s.signin_text = (!t.is_empty()).then_some(t);
+        }
+        if let Some(l) = language {
+            s.default_language = l;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(view)
+}
+
+/// Stores a checked logo (PNG, JPEG or script-free SVG) and points the branding at it.
+pub async fn set_logo(svc: &Services, actor: &Actor, tenant: &Tenant, bytes: Vec<u8>) -> Result<BrandingView> {
+    require_admin(actor)?;
+    let kind = check_logo(&bytes)?;
+    let version: String = Sha256::digest(&bytes)[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let url = format!("{}/logo?v={version}", tenant.issuer);
+    let row = TenantLogoRow {
+        tenant_id: tenant.id.clone(),
+        content_type: kind.content_type().into(),
+        bytes,
+        updated_at: svc.now(),
+    };
+    svc.store.write(move |c| queries::tenants::set_logo(c, &row)).await?;
+    change_settings(svc, actor, tenant, events::UPDATE_BRANDING, None, branding_of, move |_, s| {
+        s.logo_url = Some(url);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
+    require_admin(actor)?;
+    let id = tenant.id.clone();
+    svc.store.write(move |c| queries::tenants::delete_logo(c, &id)).await?;
+    change_settings(svc, actor, tenant, events::UPDATE_BRANDING, None, branding_of, |_, s| {
+        s.logo_url = None;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn policies(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<PoliciesView> {
+    require_admin(actor)?;
+    let tenant = tenant.clone();
+    svc.store
+        .read(move |c| {
+            let (row, s) = tenant_row(c, &tenant)?;
+            Ok(policies_of(&row, &s))
+        })
+        .await
+}
+
+pub async fn update_policies(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    patch: PoliciesPatch,
+    if_match: Option<String>,
+) -> Result<PoliciesView> {
+    require_admin(actor)?;
+    let invite_policy = patch
+        .invite_policy
+        .as_deref()
+        .map(InvitePolicy::parse)
+        .transpose()
+        .map_err(|e| Error::invalid("invitePolicy", e.message))?;
+    if patch.ticket_lifetime_days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(Error::invalid("ticketLifetimeDays", "between 1 and 365 days"));
+    }
+    let mode = patch.domain_list_mode.clone();
+    let domains = patch.domains.clone();
+    if let Some(m) = mode.as_deref()
+        && !matches!(m, "none" | "allow" | "deny")
+    {
+        return Err(Error::invalid("domainListMode", "use none, allow or deny"));
+    }
+    change_settings(svc, actor, tenant, events::UPDATE_POLICY, if_match, policies_of, move |row, s| {
+        if let Some(p) = invite_policy {
+            s.invite_policy = p;
+        }
+        if mode.is_some() || domains.is_some() {
+            let current_mode = match &s.domain_list {
+                DomainList::None => "none",
+                DomainList::Allow(_) => "allow",
+                DomainList::Deny(_) => "deny",
+            }
+            .to_string();
+            let list = domains.unwrap_or_else(|| s.domain_list.domains().to_vec());
+            s.domain_list = match mode.as_deref().unwrap_or(&current_mode) {
+                "allow" => DomainList::Allow(Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?),
+                "deny" => DomainList::Deny(Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?),
+                _ => DomainList::None,
+            };
+        }
+        if let Some(v) = patch.self_service_sign_up {
+            row.self_service_signup = v;
+        }
+        if let Some(v) = patch.allow_mismatched_email_redemption {
+            s.allow_mismatched_email_redemption = v;
+        }
+        if let Some(d) = patch.ticket_lifetime_days {
+            s.ticket_lifetime_days = d;
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    pub id: String,
+    pub slug: String,
+    pub display_name: String,
+    pub primary_domain: String,
+    pub issuer: String,
+    /// A directory created for people who registered while redeeming (no admins).
+    pub unmanaged: bool,
+}
+
+impl TenantView {
+    pub fn of(t: &Tenant) -> TenantView {
+        TenantView {
+            id: t.id.clone(),
+            slug: t.slug.clone(),
+            display_name: t.display_name.clone(),
+            primary_domain: t.primary_domain.clone(),
+            issuer: t.issuer.clone(),
+            unmanaged: t.unmanaged,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantInput {
+    pub slug: String,
+    pub display_name: String,
+    pub primary_domain: String,
+    #[serde(default)]
+    pub self_service_sign_up: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedTenant {
+    pub tenant: TenantView,
+    /// A one-time link (24 h) with which the new tenant's first administrator sets a password.
+    pub first_admin_link: Option<String>,
+}
+
+pub async fn list_tenants(svc: &Services, actor: &Actor) -> Result<Vec<TenantView>> {
+    require_operator(actor)?;
+    Ok(directory::list_tenants(svc).await?.iter().map(TenantView::of).collect())
+}
+
+pub async fn create_tenant(svc: &Services, actor: &Actor, input: TenantInput) -> Result<CreatedTenant> {
+    require_operator(actor)?;
+    let t = directory::create_tenant(
+        svc,
+        &actor.id,
+        NewTenant {
+            slug: input.slug,
+            display_name: input.display_name,
+            primary_domain: input.primary_domain,
+            self_service_signup: input.self_service_sign_up,
+        },
+    )
+    .await?;
+    let link = super::bootstrap::first_admin_link(svc, &t).await?;
+    Ok(CreatedTenant {
+        tenant: TenantView::of(&t),
+        first_admin_link: link,
+    })
+}
