@@ -72,10 +72,88 @@ const EMAILS: &[(&str, &str)] = &[
 ];
 
 /// The admin console (`http::admin`), in its own frame.
-const ADMIN: &[(&str, &str)] = &[(
-    "admin/base.html",
-    include_str!("../templates/admin/base.html"),
-)];
+const ADMIN: &[(&str, &str)] = &[
+    (
+        "admin/app.html",
+        include_str!("../templates/admin/app.html"),
+    ),
+    (
+        "admin/app_created.html",
+        include_str!("../templates/admin/app_created.html"),
+    ),
+    (
+        "admin/app_fields.html",
+        include_str!("../templates/admin/app_fields.html"),
+    ),
+    (
+        "admin/app_new.html",
+        include_str!("../templates/admin/app_new.html"),
+    ),
+    (
+        "admin/apps.html",
+        include_str!("../templates/admin/apps.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../templates/admin/audit.html"),
+    ),
+    (
+        "admin/base.html",
+        include_str!("../templates/admin/base.html"),
+    ),
+    (
+        "admin/batch.html",
+        include_str!("../templates/admin/batch.html"),
+    ),
+    (
+        "admin/branding.html",
+        include_str!("../templates/admin/branding.html"),
+    ),
+    (
+        "admin/group.html",
+        include_str!("../templates/admin/group.html"),
+    ),
+    (
+        "admin/groups.html",
+        include_str!("../templates/admin/groups.html"),
+    ),
+    (
+        "admin/invitations.html",
+        include_str!("../templates/admin/invitations.html"),
+    ),
+    (
+        "admin/invite.html",
+        include_str!("../templates/admin/invite.html"),
+    ),
+    (
+        "admin/policies.html",
+        include_str!("../templates/admin/policies.html"),
+    ),
+    (
+        "admin/rows.html",
+        include_str!("../templates/admin/rows.html"),
+    ),
+    (
+        "admin/upload.html",
+        include_str!("../templates/admin/upload.html"),
+    ),
+    (
+        "admin/upload_check.html",
+        include_str!("../templates/admin/upload_check.html"),
+    ),
+    (
+        "admin/user.html",
+        include_str!("../templates/admin/user.html"),
+    ),
+    (
+        "admin/user_new.html",
+        include_str!("../templates/admin/user_new.html"),
+    ),
+    (
+        "admin/users.html",
+        include_str!("../templates/admin/users.html"),
+    ),
+];
 
 pub struct Templates {
     tera: tera::Tera,

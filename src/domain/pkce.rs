@@ -37,6 +37,11 @@ pub fn parse_challenge(challenge: &str, method: Option<&str>) -> Result<String, 
     Ok(challenge.to_string())
 }
 
+/// The S256 challenge of `verifier` (what a client sends with its authorization request).
+pub fn s256_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// True when `verifier` (43–128 unreserved characters) hashes to `challenge`.
 pub fn verify(verifier: &str, challenge: &str) -> bool {
     if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(is_unreserved) {

@@ -116,7 +116,7 @@ pub enum InviteOutcome {
 }
 
 /// `YYYY-MM-DD` of a Unix time (UTC), from the civil-from-days algorithm.
-fn date_of(t: i64) -> String {
+pub fn date_of(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

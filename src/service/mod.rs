@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod authorize;
 pub mod bootstrap;
+pub mod console;
 pub mod directory;
 pub mod groups;
 pub mod invitation_admin;

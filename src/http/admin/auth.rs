@@ -1,0 +1,133 @@
+//! Signing in to the console: an authorization code flow with PKCE against the tenant's own
+//! authorization endpoint, the code exchanged in-process at the callback.
+
+use super::{ConsoleResult, TOKEN_COOKIE};
+use crate::crypto::random_token;
+use crate::domain::pkce::s256_challenge;
+use crate::error::Error;
+use crate::http::{branded, cookies, see_other, tenant_for_page};
+use crate::service::Services;
+use crate::service::console::{callback_url, ensure_console_app};
+use crate::service::tokens::{self, CodeExchange};
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+/// The state of a sign-in in flight: `state.verifier.next`.
+const LOGIN_COOKIE: &str = "gl_console_login";
+
+fn scoped(name: &'static str, value: String, slug: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(format!("/admin/t/{slug}/"))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Starts the sign-in: remembers state and verifier in a short-lived cookie and sends the browser to
+/// the tenant's authorization endpoint.
+pub async fn login(svc: web::Data<Services>, req: HttpRequest, q: web::Query<LoginQuery>) -> ConsoleResult {
+    let tenant = tenant_for_page(&svc, &req).await?;
+    let app = ensure_console_app(&svc, &tenant).await.map_err(branded(&tenant))?;
+    let base = format!("/admin/t/{}/", tenant.slug);
+    // Only paths of this tenant's console: never an open redirect.
+    let next = q
+        .next
+        .as_deref()
+        .filter(|n| n.starts_with(&base) && !n.contains("//") && !n.contains('\\'))
+        .unwrap_or(&base)
+        .to_string();
+    let (state, verifier) = (random_token(), random_token());
+    let secure = svc.config.public_url.starts_with("https://");
+    let mut cookie = scoped(LOGIN_COOKIE, format!("{state}.{verifier}.{next}"), &tenant.slug, secure);
+    cookie.set_max_age(Duration::minutes(15));
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &app.client_id)
+        .append_pair("redirect_uri", &callback_url(&svc, &tenant))
+        .append_pair("scope", "openid")
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &s256_challenge(&verifier))
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let mut resp = see_other(&format!("/t/{}/authorize?{query}", tenant.slug));
+    resp.add_cookie(&cookie).map_err(|e| branded(&tenant)(Error::internal(e)))?;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub async fn callback(svc: web::Data<Services>, req: HttpRequest, q: web::Query<CallbackQuery>) -> ConsoleResult {
+    let tenant = tenant_for_page(&svc, &req).await?;
+    let fail = branded(&tenant);
+    if let Some(error) = &q.error {
+        return Err(fail(Error::Forbidden(format!(
+            "Signing in to the console did not complete: {}",
+            q.error_description.as_deref().unwrap_or(error)
+        )))
+        .into());
+    }
+    let saved = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let mut parts = saved.splitn(3, '.');
+    let (state, verifier, next) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let matches = !state.is_empty()
+        && q.state.as_deref().is_some_and(|s| crate::crypto::constant_time_eq(s, state));
+    if !matches {
+        return Err(fail(Error::invalid(
+            "state",
+            "This sign-in has expired or was started elsewhere. Open the console again.",
+        ))
+        .into());
+    }
+    let app = ensure_console_app(&svc, &tenant).await.map_err(&fail)?;
+    let answer = tokens::exchange_code(
+        &svc,
+        &tenant,
+        &app,
+        CodeExchange {
+            code: q.code.clone().unwrap_or_default(),
+            redirect_uri: Some(callback_url(&svc, &tenant)),
+            code_verifier: Some(verifier.to_string()),
+        },
+    )
+    .await
+    .map_err(&fail)?;
+    let secure = svc.config.public_url.starts_with("https://");
+    let mut token = scoped(TOKEN_COOKIE, answer.access_token, &tenant.slug, secure);
+    token.set_max_age(Duration::seconds(answer.expires_in));
+    let mut done = scoped(LOGIN_COOKIE, String::new(), &tenant.slug, secure);
+    done.make_removal();
+    let mut resp = see_other(next);
+    resp.add_cookie(&token).map_err(|e| fail(Error::internal(e)))?;
+    resp.add_cookie(&done).map_err(|e| fail(Error::internal(e)))?;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+/// Forgets the console's token and signs out at the provider (which ends the browser session).
+pub async fn signout(svc: web::Data<Services>, req: HttpRequest, form: web::Form<SignOutForm>) -> ConsoleResult {
+    let tenant = tenant_for_page(&svc, &req).await?;
+    cookies::check_csrf(&req, &form.csrf).map_err(branded(&tenant))?;
+    let secure = svc.config.public_url.starts_with("https://");
+    let mut gone = scoped(TOKEN_COOKIE, String::new(), &tenant.slug, secure);
+    gone.make_removal();
+    let mut resp: HttpResponse = see_other(&format!("/t/{}/logout", tenant.slug));
+    resp.add_cookie(&gone).map_err(|e| branded(&tenant)(Error::internal(e)))?;
+    Ok(resp)
+}

@@ -1,0 +1,97 @@
+//! Console: groups and their members.
+
+use super::users::notice;
+use super::{ConsoleResult, console, field};
+use crate::error::Error;
+use crate::service::Services;
+use crate::service::groups::{self, GroupPatch};
+use actix_web::{HttpRequest, web};
+use std::collections::HashMap;
+
+type Form = web::Form<HashMap<String, String>>;
+
+pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let all = groups::list(&svc, &c.actor, &c.tenant, Some(500), None).await.map_err(|e| c.page_error(e))?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("groups", &all);
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/groups.html", "groups", ctx)
+}
+
+pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let d = groups::create(
+        &svc,
+        &c.actor,
+        &c.tenant,
+        &field(&form, "display_name").unwrap_or_default(),
+        field(&form, "description").as_deref(),
+    )
+    .await
+    .map_err(|e| c.page_error(e))?;
+    Ok(c.done(&format!("/groups/{}", d.group.id), "Group created."))
+}
+
+pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let d = groups::get(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("d", &d);
+    ctx.insert("etag", &d.etag);
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/group.html", "groups", ctx)
+}
+
+pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let err = |e: Error| c.page_error(e);
+    let etag = form.get("etag").cloned();
+    let back = format!("/groups/{id}");
+    match form.get("action").map(String::as_str) {
+        Some("save") => {
+            let patch = GroupPatch {
+                display_name: field(&form, "display_name"),
+                description: Some(form.get("description").cloned().unwrap_or_default()),
+            };
+            groups::update(&svc, &c.actor, &c.tenant, &id, patch, etag).await.map_err(err)?;
+            Ok(c.done(&back, "Saved."))
+        }
+        Some("add_member") => {
+            let who = field(&form, "user").unwrap_or_default();
+            // Admins type an address or paste an id; an address is looked up in this tenant.
+            let user_id = if who.contains('@') {
+                let q = crate::service::users::UserQuery { search: Some(who.clone()), limit: Some(5), ..Default::default() };
+                crate::service::users::list(&svc, &c.actor, &c.tenant, q)
+                    .await
+                    .map_err(err)?
+                    .value
+                    .into_iter()
+                    .find(|u| u.mail.eq_ignore_ascii_case(&who))
+                    .map(|u| u.id)
+                    .ok_or_else(|| err(Error::NotFound(format!("No user with the address {who} in this organisation."))))?
+            } else {
+                who
+            };
+            groups::add_member(&svc, &c.actor, &c.tenant, &id, &user_id).await.map_err(err)?;
+            Ok(c.done(&back, "Member added."))
+        }
+        Some("remove_member") => {
+            let user_id = field(&form, "user_id").unwrap_or_default();
+            groups::remove_member(&svc, &c.actor, &c.tenant, &id, &user_id).await.map_err(err)?;
+            Ok(c.done(&back, "Member removed."))
+        }
+        Some("delete") => {
+            if !form.contains_key("confirm") {
+                return Err(err(Error::invalid("confirm", "Tick the confirmation box to delete this group.")));
+            }
+            groups::delete(&svc, &c.actor, &c.tenant, &id, etag).await.map_err(err)?;
+            Ok(c.done("/groups", "The group was deleted."))
+        }
+        _ => Err(err(Error::invalid("action", "unknown action"))),
+    }
+}

@@ -1,0 +1,179 @@
+//! Console: invite one person, upload a CSV (validate, then create), results, the invitation list.
+
+use super::users::notice;
+use super::{ConsoleResult, console, field, multipart, when};
+use crate::domain::language::Language;
+use crate::domain::user::UserType;
+use crate::error::Error;
+use crate::service::invitations::{self, InviteOutcome, InviteRequest};
+use crate::service::{Services, app_admin, groups, invitation_admin};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::collections::HashMap;
+
+#[derive(serde::Deserialize)]
+pub struct Paging {
+    offset: Option<i64>,
+}
+
+pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Paging>) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let page = invitation_admin::list(&svc, &c.actor, &c.tenant, Some(50), Some(offset))
+        .await
+        .map_err(|e| c.page_error(e))?;
+    let rows: Vec<_> = page
+        .value
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "i": i,
+                "created": when(i.created_at),
+                "expires": when(i.expires_at),
+                "sent": i.sent_at.map(when),
+            })
+        })
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("rows", &rows);
+    ctx.insert("next_offset", &((page.value.len() as i64 == 50).then_some(offset + 50)));
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/invitations.html", "invitations", ctx)
+}
+
+pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let groups = groups::list(&svc, &c.actor, &c.tenant, Some(500), None).await.map_err(|e| c.page_error(e))?;
+    let apps = app_admin::list(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("groups", &groups);
+    ctx.insert("apps", &apps.iter().filter(|a| a.client_id != crate::service::console::CONSOLE_CLIENT_ID).collect::<Vec<_>>());
+    ctx.insert("languages", &Language::ALL.map(Language::as_str));
+    c.render("admin/invite.html", "invitations", ctx)
+}
+
+/// `application/x-www-form-urlencoded` with repeated keys (checkbox groups).
+fn pairs(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let all = pairs(&body);
+    let form: HashMap<String, String> = all.iter().cloned().collect();
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let err = |e: Error| c.page_error(e);
+    let picked = |name: &str| all.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let language = match field(&form, "language") {
+        Some(l) => Language::parse(&l).map_err(|e| err(e.into()))?,
+        None => Language::En,
+    };
+    let user_type = match field(&form, "user_type") {
+        Some(t) => UserType::parse(&t).map_err(|e| err(e.into()))?,
+        None => UserType::Guest,
+    };
+    let request = InviteRequest {
+        email: field(&form, "email").unwrap_or_default(),
+        display_name: field(&form, "display_name"),
+        user_type,
+        redirect_url: field(&form, "redirect_url"),
+        language,
+        cc: field(&form, "cc"),
+        custom_text: field(&form, "message"),
+        app_ids: picked("app"),
+        group_ids: picked("group"),
+        contact_url: None,
+        invite_app_id: None,
+        send_email: form.contains_key("send_email"),
+    };
+    match invitations::invite(&svc, &c.actor, &c.tenant, request, None).await.map_err(err)? {
+        InviteOutcome::Created { user_id, redeem_url, .. } => Ok(c.done(
+            &format!("/users/{user_id}"),
+            &format!("Invitation created. Redemption link: {redeem_url}"),
+        )),
+        InviteOutcome::Exists { user_id } => Ok(c.done(
+            &format!("/users/{user_id}"),
+            "This address already has a user object here; nothing was created.",
+        )),
+    }
+}
+
+pub async fn upload_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.render("admin/upload.html", "invitations", tera::Context::new())
+}
+
+/// Step one: checks every row and shows the results; nothing is created yet.
+pub async fn upload(svc: web::Data<Services>, req: HttpRequest, payload: actix_multipart::Multipart) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let (fields, file) = multipart(payload, 4 * 1024 * 1024).await.map_err(|e| c.page_error(e))?;
+    c.check(&req, fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| c.page_error(Error::invalid("file", "Choose a CSV file to upload.")))?;
+    let (upload_id, report) = invitation_admin::stage_upload(&svc, &c.actor, &c.tenant, &name, &bytes)
+        .await
+        .map_err(|e| c.page_error(e))?;
+    let valid = report.rows.iter().filter(|r| r.outcome == "valid").count();
+    let mut ctx = tera::Context::new();
+    ctx.insert("report", &report);
+    ctx.insert("file_name", &name);
+    ctx.insert("upload_id", &upload_id);
+    ctx.insert("valid", &valid);
+    c.render("admin/upload_check.html", "invitations", ctx)
+}
+
+/// Step two: creates the invitations of the checked file, then shows the batch's results.
+pub async fn commit(svc: web::Data<Services>, req: HttpRequest, form: web::Form<HashMap<String, String>>) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let report = invitation_admin::commit_upload(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
+    match report.batch_id {
+        Some(b) => Ok(c.done(&format!("/invitations/batches/{b}"), "The upload has been processed.")),
+        None => Err(c.page_error(Error::internal("a processed upload has a batch"))),
+    }
+}
+
+pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("report", &report);
+    ctx.insert("batch_id", &id);
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/batch.html", "invitations", ctx)
+}
+
+pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"invitation-results-{id}.csv\"")))
+        .body(report.results_csv()))
+}
+
+/// Resend or revoke one invitation from the list.
+pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: web::Form<HashMap<String, String>>) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let err = |e: Error| c.page_error(e);
+    match form.get("action").map(String::as_str) {
+        Some("revoke") => {
+            invitation_admin::revoke(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            Ok(c.done("/invitations", "The invitation link no longer works."))
+        }
+        Some("resend") => {
+            let inv = invitation_admin::get(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            invitations::resend(&svc, &c.actor, &c.tenant, &inv.invited_user.id).await.map_err(err)?;
+            Ok(c.done("/invitations", "A new invitation email is on its way."))
+        }
+        _ => Err(err(Error::invalid("action", "unknown action"))),
+    }
+}

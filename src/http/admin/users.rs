@@ -1,0 +1,169 @@
+//! Console: members and guests.
+
+use super::{ConsoleResult, console, field, when};
+use crate::error::Error;
+use crate::service::Services;
+use crate::service::directory::{self, NewMember};
+use crate::service::invitations;
+use crate::service::users::{self, UserPatch, UserQuery};
+use actix_web::{HttpRequest, web};
+use std::collections::HashMap;
+
+type Form = web::Form<HashMap<String, String>>;
+
+pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<UserQuery>) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let q = q.into_inner();
+    let page = users::list(&svc, &c.actor, &c.tenant, q.clone()).await.map_err(|e| c.page_error(e))?;
+    let rows: Vec<_> = page
+        .value
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "user": u,
+                "last_sign_in": u.last_sign_in_at.map(when),
+                "state_changed": u.external_user_state_changed_at.map(when),
+            })
+        })
+        .collect();
+    let next = page.next_cursor.map(|cursor| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("userType", q.user_type.as_deref().unwrap_or(""))
+            .append_pair("externalUserState", q.external_user_state.as_deref().unwrap_or(""))
+            .append_pair("search", q.search.as_deref().unwrap_or(""))
+            .append_pair("cursor", &cursor)
+            .finish()
+    });
+    let mut ctx = tera::Context::new();
+    ctx.insert("rows", &rows);
+    ctx.insert("q", &serde_json::json!({
+        "user_type": q.user_type.unwrap_or_default(),
+        "state": q.external_user_state.unwrap_or_default(),
+        "search": q.search.unwrap_or_default(),
+    }));
+    ctx.insert("next", &next);
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/users.html", "users", ctx)
+}
+
+/// The `notice` of a redirect after a successful form, shown once at the top of the page.
+pub fn notice(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "notice")
+        .map(|(_, v)| v.chars().take(300).collect())
+}
+
+pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.render("admin/user_new.html", "users", tera::Context::new())
+}
+
+pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let roles = if form.contains_key("admin") { vec![crate::domain::user::Role::Admin] } else { vec![] };
+    let created = directory::create_member(
+        &svc,
+        &c.actor.id,
+        &c.tenant,
+        NewMember {
+            email: field(&form, "email").unwrap_or_default(),
+            display_name: field(&form, "display_name").unwrap_or_default(),
+            password: None,
+            roles,
+            creation_type: None,
+            email_verified: true,
+            profile: Default::default(),
+        },
+    )
+    .await
+    .map_err(|e| c.page_error(e))?;
+    let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &created.id)
+        .await
+        .map_err(|e| c.page_error(e))?;
+    Ok(c.done(&format!("/users/{}", created.id), &format!("Created. Send this one-time link so they can set a password: {link}")))
+}
+
+pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let d = users::get(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("d", &d);
+    ctx.insert("etag", &d.etag);
+    ctx.insert("times", &serde_json::json!({
+        "created": when(d.user.created_at),
+        "updated": when(d.user.updated_at),
+        "last_sign_in": d.user.last_sign_in_at.map(when),
+        "state_changed": d.user.external_user_state_changed_at.map(when),
+        "invitation_expires": d.invitation.as_ref().map(|i| when(i.expires_at)),
+        "invitation_sent": d.invitation.as_ref().and_then(|i| i.sent_at).map(when),
+    }));
+    ctx.insert("is_admin", &d.user.roles.iter().any(|r| r == "Admin"));
+    ctx.insert("is_guest_inviter", &d.user.roles.iter().any(|r| r == "GuestInviter"));
+    ctx.insert("notice", &notice(&req));
+    c.render("admin/user.html", "users", ctx)
+}
+
+/// One form per action on the user's page; `action` says which.
+pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+    let c = console(&svc, &req).await?;
+    c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
+    let etag = form.get("etag").cloned();
+    let back = format!("/users/{id}");
+    let err = |e: Error| c.page_error(e);
+    let action = form.get("action").map(String::as_str).unwrap_or("");
+    let patch = |p: UserPatch| users::update(&svc, &c.actor, &c.tenant, &id, p, etag.clone());
+    let notice = match action {
+        "save" => {
+            let mut roles = Vec::new();
+            if form.contains_key("role_admin") {
+                roles.push("Admin".to_string());
+            }
+            if form.contains_key("role_guest_inviter") {
+                roles.push("GuestInviter".to_string());
+            }
+            patch(UserPatch {
+                display_name: field(&form, "display_name"),
+                roles: Some(roles),
+                preferred_language: Some(form.get("preferred_language").cloned().unwrap_or_default()),
+                ..Default::default()
+            })
+            .await
+            .map_err(err)?;
+            "Saved.".to_string()
+        }
+        "disable" | "enable" => {
+            patch(UserPatch { account_enabled: Some(action == "enable"), ..Default::default() }).await.map_err(err)?;
+            if action == "enable" { "Sign-in enabled.".into() } else { "Sign-in disabled; their sessions have ended.".into() }
+        }
+        "convert" => {
+            let to = field(&form, "user_type").unwrap_or_default();
+            patch(UserPatch { user_type: Some(to.clone()), ..Default::default() }).await.map_err(err)?;
+            format!("Converted to {to}.")
+        }
+        "delete" => {
+            if !form.contains_key("confirm") {
+                return Err(err(Error::invalid("confirm", "Tick the confirmation box to delete this user.")));
+            }
+            users::delete(&svc, &c.actor, &c.tenant, &id, etag.clone()).await.map_err(err)?;
+            return Ok(c.done("/users", "The user was deleted."));
+        }
+        "reset_password" => {
+            let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            format!("One-time password link (24 hours): {link}")
+        }
+        "resend" => {
+            invitations::resend(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            "A new invitation email is on its way; the old link no longer works.".into()
+        }
+        "reset_redemption" => {
+            let email = field(&form, "email");
+            invitations::reset_redemption(&svc, &c.actor, &c.tenant, &id, email.as_deref()).await.map_err(err)?;
+            "Redemption reset; a new invitation email is on its way.".into()
+        }
+        _ => return Err(err(Error::invalid("action", "unknown action"))),
+    };
+    Ok(c.done(&back, &notice))
+}
