@@ -1,6 +1,11 @@
-//! The invitation's sentences in its language: `locales/{code}.toml`, one flat file per language with the same
-//! keys, compiled into the binary. The invitation email (`mail::invitation`) uses the unprefixed keys, the
-//! redemption pages (`http::pages::redeem`) the `page_…` keys.
+//! The sentences of emails and people's pages in each language: `locales/{code}.toml`, one flat file per
+//! language, compiled into the binary. The invitation email (`mail::invitation`) uses the unprefixed keys,
+//! the redemption pages (`http::pages::redeem`) the `page_…` keys, and the other pages of a tenant and their
+//! frame the keys named after the page (`signin_…`, `error_…`, `base_…`, …).
+//!
+//! English and Korean have every key. The other languages have at least the email and redemption keys; a
+//! key a language lacks is looked up in English ([`table`] merges English under the language), so a page is
+//! never half empty, only partly English.
 //!
 //! A sentence has `{name}` placeholders, filled by [`fill`] in one pass (a value that itself contains
 //! `{tenant}` is not expanded again). The filled sentences go to the tera templates as ordinary values, so tera
@@ -8,7 +13,7 @@
 
 use crate::domain::language::Language;
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 /// One language's strings, key → sentence with placeholders.
@@ -35,15 +40,43 @@ fn parse(language: Language) -> std::result::Result<Table, String> {
     toml::from_str(source(language)).map_err(|e| format!("locale {}: {e}", language.as_str()))
 }
 
-/// `language`'s strings, parsed once.
-pub fn table(language: Language) -> Result<&'static Table> {
-    static TABLES: OnceLock<Vec<std::result::Result<Table, String>>> = OnceLock::new();
-    let tables = TABLES.get_or_init(|| Language::ALL.into_iter().map(parse).collect());
-    let index = Language::ALL
+fn index(language: Language) -> usize {
+    Language::ALL
         .iter()
         .position(|l| *l == language)
-        .unwrap_or(0);
-    tables[index]
+        .unwrap_or(0)
+}
+
+/// The keys of `language`'s own file, parsed once, without the English fallback.
+fn own(language: Language) -> Result<&'static Table> {
+    static TABLES: OnceLock<Vec<std::result::Result<Table, String>>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| Language::ALL.into_iter().map(parse).collect());
+    tables[index(language)]
+        .as_ref()
+        .map_err(|e| Error::Internal(e.clone()))
+}
+
+/// `own` over `english`: every English key, in `own`'s wording where it has one.
+fn merge(own: &Table, english: &Table) -> Table {
+    let mut merged = english.clone();
+    merged.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged
+}
+
+/// `language`'s strings with English under them for any key it lacks, built once.
+pub fn table(language: Language) -> Result<&'static Table> {
+    static MERGED: OnceLock<Vec<std::result::Result<Table, String>>> = OnceLock::new();
+    let tables = MERGED.get_or_init(|| {
+        Language::ALL
+            .into_iter()
+            .map(|l| {
+                let english = own(Language::En).map_err(|e| e.to_string())?;
+                let mine = own(l).map_err(|e| e.to_string())?;
+                Ok(merge(mine, english))
+            })
+            .collect()
+    });
+    tables[index(language)]
         .as_ref()
         .map_err(|e| Error::Internal(e.clone()))
 }
@@ -86,27 +119,18 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
-/// The key in `own`, else in `english`.
-fn pick<'a>(own: &'a Table, english: &'a Table, key: &str) -> Option<&'a str> {
-    own.get(key)
-        .or_else(|| english.get(key))
-        .map(String::as_str)
-}
-
-/// The strings of one language, falling back to English for a key it lacks.
+/// The strings of one language, English where it has no wording of its own.
 #[derive(Debug, Clone, Copy)]
 pub struct Locale {
     language: Language,
-    own: &'static Table,
-    english: &'static Table,
+    strings: &'static Table,
 }
 
 impl Locale {
     pub fn new(language: Language) -> Result<Self> {
         Ok(Locale {
             language,
-            own: table(language)?,
-            english: table(Language::En)?,
+            strings: table(language)?,
         })
     }
 
@@ -114,9 +138,14 @@ impl Locale {
         self.language
     }
 
+    /// Every key with its sentence (English under the language).
+    pub fn strings(&self) -> &'static Table {
+        self.strings
+    }
+
     /// The sentence with its placeholders; an error only when not even English has the key.
     pub fn raw(&self, key: &str) -> Result<&'static str> {
-        pick(self.own, self.english, key).ok_or_else(|| {
+        self.strings.get(key).map(String::as_str).ok_or_else(|| {
             Error::Internal(format!("locale {} has no {key:?}", self.language.as_str()))
         })
     }
@@ -141,53 +170,181 @@ impl Locale {
     }
 }
 
+/// The names of the `{…}` placeholders in `sentence`.
+pub fn placeholders(sentence: &str) -> BTreeSet<&str> {
+    let mut found = BTreeSet::new();
+    let mut rest = sentence;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                found.insert(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => {
+                found.insert(after);
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The sentences a page template gets as `t`, keyed as in the locale file.
+///
+/// It starts with every sentence whose only placeholder is `{tenant}`, filled with the tenant's name; a
+/// sentence with other placeholders is left out until the handler fills it ([`Texts::fill`],
+/// [`Texts::around`]), so a template that shows it unfilled fails to render (and the page tests notice)
+/// instead of showing `{email}` to a person.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    locale: Locale,
+    tenant: String,
+    map: BTreeMap<String, String>,
+}
+
+impl Texts {
+    pub fn new(locale: Locale, tenant: &str) -> Self {
+        let vars = [("tenant", tenant)];
+        let map = locale
+            .strings()
+            .iter()
+            .filter(|(_, v)| placeholders(v).iter().all(|p| *p == "tenant"))
+            .map(|(k, v)| (k.clone(), fill(v, &vars)))
+            .collect();
+        Texts {
+            locale,
+            tenant: tenant.to_string(),
+            map,
+        }
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// `t.<key>`: the sentence with `vars` (and the tenant's name) filled in.
+    pub fn fill(mut self, key: &str, vars: &[(&str, &str)]) -> Result<Self> {
+        let filled = fill(self.locale.raw(key)?, &self.with_tenant(vars));
+        self.map.insert(key.to_string(), filled);
+        Ok(self)
+    }
+
+    /// `t.<key>_before` and `t.<key>_after`: the sentence cut at `marker`, each side filled with `vars` (and
+    /// the tenant's name), for a template that emphasises the marked value between them.
+    pub fn around(mut self, key: &str, marker: &str, vars: &[(&str, &str)]) -> Result<Self> {
+        let (before, after) = self.locale.around(key, marker, &self.with_tenant(vars))?;
+        self.map.insert(format!("{key}_before"), before);
+        self.map.insert(format!("{key}_after"), after);
+        Ok(self)
+    }
+
+    /// The filled sentence of `key` (to use outside a template, say as an error message).
+    pub fn get(&self, key: &str) -> Result<String> {
+        match self.map.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => Ok(fill(
+                self.locale.raw(key)?,
+                &[("tenant", self.tenant.as_str())],
+            )),
+        }
+    }
+
+    pub fn map(&self) -> &BTreeMap<String, String> {
+        &self.map
+    }
+
+    fn with_tenant<'v>(&'v self, vars: &[(&'v str, &'v str)]) -> Vec<(&'v str, &'v str)> {
+        let mut all = vars.to_vec();
+        all.push(("tenant", self.tenant.as_str()));
+        all
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use crate::mail::invitation::KEYS as EMAIL_KEYS;
 
-    fn placeholders(s: &str) -> BTreeSet<String> {
-        let mut found = BTreeSet::new();
-        let mut rest = s;
-        while let Some(open) = rest.find('{') {
-            let after = &rest[open + 1..];
-            match after.find('}') {
-                Some(close) => {
-                    found.insert(after[..close].to_string());
-                    rest = &after[close + 1..];
-                }
-                None => {
-                    found.insert(after.to_string());
-                    break;
-                }
-            }
-        }
-        found
+    /// The keys the redemption pages use; every language has them (and the email's).
+    fn redemption_keys(en: &Table) -> Vec<&String> {
+        en.keys().filter(|k| k.starts_with("page_")).collect()
     }
 
     #[test]
-    fn every_locale_has_every_english_key_with_the_same_placeholders() {
-        let en = table(Language::En).unwrap();
-        assert!(en.keys().any(|k| k.starts_with("page_")));
+    fn english_and_korean_have_exactly_the_same_keys() {
+        let en = own(Language::En).unwrap();
+        let ko = own(Language::Ko).unwrap();
+        assert_eq!(
+            ko.keys().collect::<Vec<_>>(),
+            en.keys().collect::<Vec<_>>(),
+            "ko has every key of en and no other"
+        );
+        // The pages' keys are there, not only the email's and the redemption pages'.
+        for key in ["signin_heading", "base_secured_by", "error_not_found_title"] {
+            assert!(en.contains_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_language_has_the_email_and_redemption_keys_and_nothing_english_lacks() {
+        let en = own(Language::En).unwrap();
+        let required: Vec<&String> = redemption_keys(en);
+        assert!(
+            required.len() > 20,
+            "the redemption keys are found by prefix"
+        );
         for language in Language::ALL {
-            let strings = table(language).unwrap_or_else(|e| panic!("{language}: {e}"));
-            assert_eq!(
-                strings.keys().collect::<Vec<_>>(),
-                en.keys().collect::<Vec<_>>(),
-                "{language} has the same keys as en"
-            );
-            for (key, value) in strings {
+            let strings = own(language).unwrap_or_else(|e| panic!("{language}: {e}"));
+            for key in EMAIL_KEYS {
+                assert!(
+                    strings.contains_key(key),
+                    "{language} lacks the email key {key}"
+                );
+            }
+            for key in &required {
+                assert!(strings.contains_key(*key), "{language} lacks {key}");
+            }
+            for key in strings.keys() {
+                assert!(en.contains_key(key), "{language} has {key}, which en lacks");
+            }
+        }
+    }
+
+    #[test]
+    fn translations_use_the_english_placeholders_and_are_not_empty() {
+        let en = own(Language::En).unwrap();
+        for language in Language::ALL {
+            for (key, value) in own(language).unwrap() {
                 assert!(!value.trim().is_empty(), "{language}.{key} is empty");
+                let Some(english) = en.get(key) else { continue };
                 assert_eq!(
                     placeholders(value),
-                    placeholders(&en[key]),
+                    placeholders(english),
                     "{language}.{key} uses the same placeholders as en"
                 );
                 if language != Language::En && key.starts_with("page_") && key.ends_with("_heading")
                 {
-                    assert_ne!(value, &en[key], "{language}.{key} is translated");
+                    assert_ne!(value, english, "{language}.{key} is translated");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_spec_wording_of_labels_and_buttons_stays() {
+        let en = own(Language::En).unwrap();
+        for (key, text) in [
+            ("page_email_label", "Email"),
+            ("page_password_label", "Password"),
+            ("page_display_name_label", "Display name"),
+            ("page_confirm_password_label", "Confirm password"),
+            ("page_signin_button", "Sign in"),
+            ("page_create_button", "Create account"),
+            ("page_accept_button", "Accept"),
+            ("page_cancel_button", "Cancel"),
+        ] {
+            assert_eq!(en[key], text);
         }
     }
 
@@ -199,6 +356,7 @@ mod tests {
         assert_eq!(en.raw("page_create_button").unwrap(), "Create account");
         assert_eq!(ko.raw("page_create_button").unwrap(), "계정 만들기");
         assert_eq!(ko.raw("accept").unwrap(), "초대 수락");
+        assert_eq!(ko.raw("base_secured_by").unwrap(), "guestlist 보안 적용");
         assert!(en.raw("no_such_key").is_err());
         assert!(ko.raw("no_such_key").is_err());
     }
@@ -208,10 +366,26 @@ mod tests {
         let english: Table = [("a", "A"), ("b", "B")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into();
-        let own: Table = [("a".to_string(), "가".to_string())].into();
-        assert_eq!(pick(&own, &english, "a"), Some("가"));
-        assert_eq!(pick(&own, &english, "b"), Some("B"));
-        assert_eq!(pick(&own, &english, "c"), None);
+        let mine: Table = [("a".to_string(), "가".to_string())].into();
+        let merged = merge(&mine, &english);
+        assert_eq!(merged["a"], "가");
+        assert_eq!(merged["b"], "B");
+        assert_eq!(merged.len(), 2);
+
+        // German has no words of its own for the sign-in page's heading yet: English shows, its own
+        // wording stays where it has one.
+        let de_own = own(Language::De).unwrap();
+        let de = Locale::new(Language::De).unwrap();
+        for key in own(Language::En).unwrap().keys() {
+            assert!(de.raw(key).is_ok(), "de finds {key}");
+        }
+        assert_eq!(
+            de.raw("page_email_label").unwrap(),
+            de_own["page_email_label"]
+        );
+        if !de_own.contains_key("signin_heading") {
+            assert_eq!(de.raw("signin_heading").unwrap(), "Sign in");
+        }
     }
 
     #[test]
@@ -243,6 +417,35 @@ mod tests {
         assert_eq!(
             en.around("page_register_heading", "{email}", &[]).unwrap(),
             ("No account yet?".to_string(), String::new())
+        );
+    }
+
+    #[test]
+    fn page_texts_fill_the_tenant_and_hold_back_other_placeholders() {
+        let en = Locale::new(Language::En).unwrap();
+        let texts = Texts::new(en, "A&B {email}");
+        assert_eq!(texts.map()["signin_title"], "Sign in · A&B {email}");
+        assert_eq!(texts.map()["page_email_label"], "Email");
+        assert!(
+            !texts.map().contains_key("page_continue_as"),
+            "a sentence with {{email}} waits for the handler"
+        );
+        let texts = texts
+            .fill("page_continue_as", &[("email", "x@example.com")])
+            .unwrap()
+            .around("apps_signed_in_as", "{name}", &[("email", "x@example.com")])
+            .unwrap();
+        assert_eq!(texts.map()["page_continue_as"], "Continue as x@example.com");
+        assert_eq!(texts.map()["apps_signed_in_as_before"], "Signed in as ");
+        assert_eq!(texts.map()["apps_signed_in_as_after"], " (x@example.com).");
+        assert_eq!(
+            texts.get("signup_closed").unwrap(),
+            "A&B {email} does not offer sign-up. Ask an administrator for an invitation."
+        );
+        assert!(texts.get("no_such_key").is_err());
+        assert_eq!(
+            placeholders("{a} and {b} and {a"),
+            BTreeSet::from(["a", "b"])
         );
     }
 

@@ -1,8 +1,12 @@
 //! The one place where `Error` becomes an HTTP response, for each kind of caller:
 //! OAuth error JSON on protocol endpoints, a readable page for people, problem JSON for the API.
 
-use crate::error::{Error, OAuthErrorCode};
+use crate::domain::language::Language;
+use crate::error::{Error, OAuthErrorCode, Result};
+use crate::http::frame_context;
+use crate::locale::Locale;
 use crate::service::authorize::safe_description;
+use crate::service::tenants::Tenant;
 use crate::templates::Templates;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -127,20 +131,42 @@ impl ResponseError for OAuthJson {
     }
 }
 
-/// Errors shown to people: a page in the tenant's colours with a plain explanation.
+/// Errors shown to people: a page in the tenant's frame and the person's language, with a plain explanation.
 #[derive(Debug)]
 pub struct PageError {
     pub error: Error,
-    pub tenant_name: String,
-    pub privacy_url: Option<String>,
+    /// The tenant whose page failed; its branding frames the error. `None` before a tenant is known.
+    pub tenant: Option<Box<Tenant>>,
+    /// The page's language; `None` for the tenant's default (English outside any tenant).
+    pub language: Option<Language>,
+}
+
+impl PageError {
+    /// An error page outside any tenant, in `language`.
+    pub fn plain(error: Error, language: Language) -> Self {
+        PageError {
+            error,
+            tenant: None,
+            language: Some(language),
+        }
+    }
+
+    fn language(&self) -> Language {
+        self.language.unwrap_or_else(|| {
+            self.tenant
+                .as_ref()
+                .map(|t| t.settings.default_language)
+                .unwrap_or_default()
+        })
+    }
 }
 
 impl From<Error> for PageError {
     fn from(error: Error) -> Self {
         PageError {
             error,
-            tenant_name: "guestlist".into(),
-            privacy_url: None,
+            tenant: None,
+            language: None,
         }
     }
 }
@@ -151,48 +177,69 @@ impl fmt::Display for PageError {
     }
 }
 
-fn page_text(e: &Error) -> (StatusCode, &'static str, String) {
+fn page_status(e: &Error) -> StatusCode {
     match e {
-        Error::OAuth { code, description } => (
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be completed",
-            format!("{description} ({code})"),
-        ),
-        Error::Invalid { message, .. } => (StatusCode::BAD_REQUEST, "Something in the request is not right", message.clone()),
-        Error::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
-        Error::Conflict(m) => (StatusCode::CONFLICT, "That already exists", m.clone()),
-        Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "Please sign in", "You need to sign in to see this page.".into()),
-        Error::Forbidden(m) => (StatusCode::FORBIDDEN, "No access", m.clone()),
-        Error::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Too much data", "The form sent more data than this page accepts.".into()),
-        Error::Unavailable(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "The service cannot answer right now. Please try again in a moment.".into(),
-        ),
-        Error::Config(_) | Error::Internal(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "An unexpected error occurred. Please try again; if it keeps happening, tell the administrator.".into(),
-        ),
+        Error::OAuth { .. } | Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+        Error::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-/// Renders a page from parts; used by `PageError` and by handlers for non-error messages.
+/// The title and explanation of an error page, in `locale`. A message the error carries (from a service or
+/// a handler) is shown as it came; the fixed ones, and the CSRF refusal every form may meet, are localised.
+fn page_text(e: &Error, locale: &Locale) -> Result<(String, String)> {
+    let s = |key: &str| locale.raw(key).map(str::to_string);
+    Ok(match e {
+        Error::OAuth { code, description } => {
+            (s("error_request_title")?, format!("{description} ({code})"))
+        }
+        Error::Invalid { field, .. } if field == "csrf" => {
+            (s("error_invalid_title")?, s("error_csrf_message")?)
+        }
+        Error::Invalid { message, .. } => (s("error_invalid_title")?, message.clone()),
+        Error::NotFound(m) => (s("error_not_found_title")?, m.clone()),
+        Error::Conflict(m) => (s("error_conflict_title")?, m.clone()),
+        Error::PreconditionFailed(m) | Error::PreconditionRequired(m) => {
+            (s("error_changed_title")?, m.clone())
+        }
+        Error::Unauthenticated => (s("error_sign_in_title")?, s("error_sign_in_message")?),
+        Error::Forbidden(m) => (s("error_forbidden_title")?, m.clone()),
+        Error::PayloadTooLarge => (s("error_too_large_title")?, s("error_too_large_message")?),
+        Error::Unavailable(_) => (
+            s("error_unavailable_title")?,
+            s("error_unavailable_message")?,
+        ),
+        Error::Config(_) | Error::Internal(_) => {
+            (s("error_internal_title")?, s("error_internal_message")?)
+        }
+    })
+}
+
+/// Renders a message page in a tenant's frame (or the plain one); used by `PageError` and by handlers for
+/// messages that are not errors.
 pub fn message_page(
     status: StatusCode,
-    tenant_name: &str,
-    privacy_url: Option<&str>,
+    tenant: Option<&Tenant>,
+    language: Language,
     title: &str,
     message: &str,
 ) -> HttpResponse {
-    let mut ctx = tera::Context::new();
-    ctx.insert("tenant_name", tenant_name);
-    ctx.insert("privacy_url", &privacy_url);
-    ctx.insert("title", title);
-    ctx.insert("message", message);
-    let body = Templates::global()
-        .render("pages/error.html", &ctx)
-        .unwrap_or_else(|_| format!("<!doctype html><title>{status}</title><h1>{status}</h1>"));
+    let body = frame_context(tenant, language).and_then(|mut ctx| {
+        ctx.insert("title", title);
+        ctx.insert("message", message);
+        Templates::global().render("pages/error.html", &ctx)
+    });
+    let body = body.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering an error page");
+        format!("<!doctype html><title>{status}</title><h1>{status}</h1>")
+    });
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8")
@@ -201,19 +248,19 @@ pub fn message_page(
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
-        page_text(&self.error).0
+        page_status(&self.error)
     }
 
     fn error_response(&self) -> HttpResponse {
         log(&self.error);
-        let (status, title, message) = page_text(&self.error);
-        message_page(
-            status,
-            &self.tenant_name,
-            self.privacy_url.as_deref(),
-            title,
-            &message,
-        )
+        let status = page_status(&self.error);
+        let language = self.language();
+        let text = Locale::new(language).and_then(|l| page_text(&self.error, &l));
+        let (title, message) = text.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "locale of an error page");
+            (status.to_string(), String::new())
+        });
+        message_page(status, self.tenant.as_deref(), language, &title, &message)
     }
 }
 

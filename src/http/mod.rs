@@ -8,12 +8,16 @@ pub mod input;
 pub mod oidc;
 pub mod pages;
 
+use crate::domain::language::{self, Language, LanguageHints};
+use crate::locale::{Locale, Texts, html_lang};
 use crate::service::Services;
 use crate::service::tenants::Tenant;
+use crate::store::models::UserRow;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, web};
 use errors::PageError;
+use pages::brand::Brand;
 use std::sync::Arc;
 
 /// Largest request body any endpoint reads (forms and token requests are far smaller).
@@ -101,47 +105,159 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(consent::consent_submit))
                 .route("/setup/{token}", web::get().to(setup::setup_page))
                 .route("/setup/{token}", web::post().to(setup::setup_submit))
-                .route("/apps", web::get().to(apps::app_panel)),
+                .route("/apps", web::get().to(apps::app_panel))
+                .route("/brand.css", web::get().to(brand::brand_css))
+                .route("/logo", web::get().to(brand::logo)),
         )
         .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, PageError> {
-    Err(crate::error::Error::NotFound("There is no page at this address.".into()).into())
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let language = accepted_or_english(&req);
+    Err(PageError::plain(
+        crate::error::Error::NotFound(sentence(language, "error_no_page")),
+        language,
+    ))
 }
 
-/// The tenant named in the path, or a "not found" page.
+/// The request's `Accept-Language` header, when it is readable text.
+fn accept_language(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The language of a page that belongs to no tenant (an unknown address or link): the browser's, else
+/// English.
+pub fn accepted_or_english(req: &HttpRequest) -> Language {
+    language::choose(
+        LanguageHints {
+            accept_language: accept_language(req),
+            ..LanguageHints::default()
+        },
+        Language::En,
+    )
+}
+
+/// The language of a tenant's page when nobody is signed in, or it does not matter who is: the browser's,
+/// else the tenant's default.
+pub fn browser_language(req: &HttpRequest, tenant: &Tenant) -> Language {
+    language_for(req, tenant, None)
+}
+
+/// The language of a tenant's page for `user` (the signed-in person, if the handler knows): their stored
+/// preference, else the browser's, else the tenant's default. Redemption pages use the invitation's instead.
+pub fn language_for(req: &HttpRequest, tenant: &Tenant, user: Option<&UserRow>) -> Language {
+    language::choose(
+        LanguageHints {
+            invitation: None,
+            preferred: user.and_then(|u| u.preferred_language.as_deref()),
+            accept_language: accept_language(req),
+        },
+        tenant.settings.default_language,
+    )
+}
+
+/// [`language_for`] with whoever is signed in. A failed session lookup only costs the preference: the page
+/// (often an error page) still shows, in the browser's language.
+pub async fn page_language(svc: &Services, req: &HttpRequest, tenant: &Tenant) -> Language {
+    let user = cookies::signed_in(svc, req).await.ok().flatten();
+    language_for(req, tenant, user.as_ref().map(|s| &s.home_user))
+}
+
+/// One sentence without placeholders other than `{tenant}` (left as is), for messages built before a page
+/// exists. Should the locale be unreadable (the unit tests make sure it is not), the key itself shows rather
+/// than a second error.
+pub fn sentence(language: Language, key: &str) -> String {
+    Locale::new(language)
+        .and_then(|l| l.raw(key).map(str::to_string))
+        .unwrap_or_else(|_| key.to_string())
+}
+
+/// The tenant named in the path, or a "not found" page in the browser's language.
 pub async fn tenant_for_page(svc: &Services, req: &HttpRequest) -> Result<Arc<Tenant>, PageError> {
     let slug = req.match_info().get("slug").unwrap_or_default();
-    svc.tenants.by_slug(slug).await.map_err(|e| match e {
-        crate::error::Error::NotFound(_) => PageError::from(crate::error::Error::NotFound(
-            "There is no organisation at this address.".into(),
-        )),
-        other => other.into(),
+    svc.tenants.by_slug(slug).await.map_err(|e| {
+        let language = accepted_or_english(req);
+        match e {
+            crate::error::Error::NotFound(_) => PageError::plain(
+                crate::error::Error::NotFound(sentence(language, "error_no_tenant")),
+                language,
+            ),
+            other => PageError::plain(other, language),
+        }
     })
 }
 
-/// A page error in the tenant's colours.
-pub fn branded(tenant: &Tenant) -> impl Fn(crate::error::Error) -> PageError + '_ {
+/// A page error in the tenant's frame and `language`.
+pub fn branded_in(
+    tenant: &Tenant,
+    language: Language,
+) -> impl Fn(crate::error::Error) -> PageError + '_ {
     move |error| PageError {
         error,
-        tenant_name: tenant.display_name.clone(),
-        privacy_url: tenant.settings.privacy_url.clone(),
+        tenant: Some(Box::new(tenant.clone())),
+        language: Some(language),
     }
 }
 
-/// An HTML page in the tenant's frame.
+/// A page error in the tenant's frame and default language, for handlers that have not chosen a language
+/// (prefer [`branded_in`] where the request is at hand).
+pub fn branded(tenant: &Tenant) -> impl Fn(crate::error::Error) -> PageError + '_ {
+    move |error| PageError {
+        error,
+        tenant: Some(Box::new(tenant.clone())),
+        language: None,
+    }
+}
+
+/// The page strings of `tenant` in `language` (the templates' `t`), with the tenant's name filled in.
+pub fn texts(tenant: &Tenant, language: Language) -> Result<Texts, PageError> {
+    Locale::new(language)
+        .map(|l| Texts::new(l, &tenant.display_name))
+        .map_err(branded_in(tenant, language))
+}
+
+/// The context every people page starts from: the frame's branding (`brand`, and the older `tenant_name`,
+/// `privacy_url`, `slug`), its sentences (`chrome`) and `lang`. `tenant` is `None` for pages outside any
+/// tenant.
+pub fn frame_context(
+    tenant: Option<&Tenant>,
+    language: Language,
+) -> crate::error::Result<tera::Context> {
+    let brand = tenant.map(Brand::of).unwrap_or_else(Brand::plain);
+    let texts = Texts::new(Locale::new(language)?, &brand.name);
+    let chrome: std::collections::BTreeMap<&str, &str> = texts
+        .map()
+        .iter()
+        .filter(|(k, _)| k.starts_with("base_"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("chrome", &chrome);
+    ctx.insert("lang", html_lang(language));
+    ctx.insert("tenant_name", &brand.name);
+    ctx.insert("privacy_url", &brand.privacy_url);
+    if let Some(t) = tenant {
+        ctx.insert("slug", &t.slug);
+    }
+    ctx.insert("brand", &brand);
+    Ok(ctx)
+}
+
+/// An HTML page in the tenant's frame and `language`.
 pub fn render_page(
     tenant: &Tenant,
+    language: Language,
     name: &str,
-    mut ctx: tera::Context,
+    ctx: tera::Context,
 ) -> Result<HttpResponse, PageError> {
-    ctx.insert("tenant_name", &tenant.display_name);
-    ctx.insert("privacy_url", &tenant.settings.privacy_url);
-    ctx.insert("slug", &tenant.slug);
+    let fail = branded_in(tenant, language);
+    let mut full = frame_context(Some(tenant), language).map_err(&fail)?;
+    full.extend(ctx);
     let body = crate::templates::Templates::global()
-        .render(name, &ctx)
-        .map_err(branded(tenant))?;
+        .render(name, &full)
+        .map_err(&fail)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8")

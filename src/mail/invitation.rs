@@ -67,11 +67,8 @@ impl RenderedEmail {
 pub const DEFAULT_PRIMARY_COLOR: &str = "#1f4fa3";
 pub const DEFAULT_BACKGROUND_COLOR: &str = "#f6f7f9";
 
-/// The keys of the redemption pages share the locale files; the email leaves them out.
-const PAGE_PREFIX: &str = "page_";
-
 /// The email's keys (every locale file has them), in the order they appear in the email.
-const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 15] = [
     "subject",
     "notice",
     "heading",
@@ -89,21 +86,41 @@ const KEYS: [&str; 15] = [
     "footer",
 ];
 
-/// The email's strings in one language: the locale file without the redemption pages' `page_…` keys.
+/// The email's strings in one language: its [`KEYS`] out of the locale file the pages share.
 fn locale(language: Language) -> Result<BTreeMap<String, String>> {
-    Ok(crate::locale::table(language)?
+    let strings = crate::locale::table(language)?;
+    Ok(KEYS
         .iter()
-        .filter(|(key, _)| !key.starts_with(PAGE_PREFIX))
+        .filter_map(|key| strings.get_key_value(*key))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect())
 }
 
-/// `#rrggbb` (either case) or the fallback.
-fn color_or<'a>(raw: &'a str, fallback: &'a str) -> &'a str {
+/// `#rrggbb` (either case) as given, `#rgb` spelled out as `#rrggbb` (some mail clients only know the long
+/// form), anything else the fallback: the value goes into inline styles, so nothing but hex digits passes.
+fn color_or(raw: &str, fallback: &str) -> String {
     let raw = raw.trim();
-    let valid =
-        raw.len() == 7 && raw.starts_with('#') && raw[1..].chars().all(|c| c.is_ascii_hexdigit());
-    if valid { raw } else { fallback }
+    let hex = raw.strip_prefix('#').unwrap_or_default();
+    if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return fallback.to_string();
+    }
+    match hex.len() {
+        6 => raw.to_string(),
+        3 => hex.chars().fold(String::from("#"), |mut long, c| {
+            long.push(c);
+            long.push(c);
+            long
+        }),
+        _ => fallback.to_string(),
+    }
+}
+
+/// The contact link of an invitation email: the invitation's own when it is a usable http(s) URL, else the
+/// tenant's `settings.contact_url` (when that is one).
+pub fn contact_link<'a>(invitation: Option<&'a str>, tenant: Option<&'a str>) -> Option<&'a str> {
+    [invitation, tenant]
+        .into_iter()
+        .find_map(|url| given(url).filter(|u| has_scheme(u, &["https://", "http://"])))
 }
 
 /// WCAG relative luminance of a valid `#rrggbb`.
@@ -167,10 +184,10 @@ pub fn render(email: &InvitationEmail<'_>) -> Result<RenderedEmail> {
     let primary = color_or(email.primary_color, DEFAULT_PRIMARY_COLOR);
     let background = color_or(email.background_color, DEFAULT_BACKGROUND_COLOR);
     // Text on the button must stay readable on a light brand colour; links on white need a dark one.
-    let dark_primary = luminance(primary) <= 0.18;
+    let dark_primary = luminance(&primary) <= 0.18;
     let button_text = if dark_primary { "#ffffff" } else { "#111111" };
     let link_color = if dark_primary {
-        primary
+        primary.as_str()
     } else {
         DEFAULT_PRIMARY_COLOR
     };
@@ -188,18 +205,20 @@ pub fn render(email: &InvitationEmail<'_>) -> Result<RenderedEmail> {
 
     ctx.insert("lang", html_lang(email.language));
     ctx.insert("brand_name", email.brand_name);
+    // The logo the admin console uploads is served from the public URL, which is http on a test or
+    // intranet install; other schemes (javascript:, data:, cid:) never reach the image tag.
     ctx.insert(
         "logo_url",
-        &given(email.logo_url).filter(|u| has_scheme(u, &["https://"])),
+        &given(email.logo_url).filter(|u| has_scheme(u, &["https://", "http://"])),
     );
-    ctx.insert("primary_color", primary);
-    ctx.insert("background_color", background);
+    ctx.insert("primary_color", &primary);
+    ctx.insert("background_color", &background);
     ctx.insert("button_text_color", button_text);
     ctx.insert("link_color", link_color);
     ctx.insert("custom_text", &custom_text);
     ctx.insert("custom_lines", &custom_lines);
     ctx.insert("accept_url", email.accept_url);
-    ctx.insert("contact_url", &web_link(email.contact_url));
+    ctx.insert("contact_url", &contact_link(email.contact_url, None));
     ctx.insert("privacy_url", &web_link(email.privacy_url));
     ctx.insert("block_url", email.block_url);
 
@@ -457,14 +476,42 @@ mod tests {
         assert!(!r.html.contains("<img"));
         assert!(r.html.contains("Contoso Portal"), "readable without a logo");
 
-        // Links that are not http(s), and a logo that is not https, are left out too.
+        // Links and logos that are not http(s) are left out too.
         e.contact_url = Some("javascript:alert(1)");
         e.privacy_url = Some("data:text/html,x");
-        e.logo_url = Some("http://cdn.contoso.example/logo.png");
+        e.logo_url = Some("data:image/svg+xml,<svg onload=alert(1)>");
         let r = render(&e).unwrap();
         assert!(!r.html.contains("javascript:") && !r.html.contains("data:"));
         assert!(!r.html.contains("<img"));
         assert!(!r.text.contains("Questions? Contact"));
+
+        // The logo the admin console stores is served from the public URL, http on an intranet install.
+        e.logo_url = Some("http://id.intranet/t/contoso/logo?v=3");
+        let r = render(&e).unwrap();
+        assert!(
+            r.html.contains(
+                "<img src=\"http://id.intranet/t/contoso/logo?v=3\" alt=\"Contoso Portal\""
+            ),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn the_contact_link_is_the_invitations_else_the_tenants() {
+        let tenant = Some("https://contoso.example/help");
+        assert_eq!(
+            contact_link(Some("https://contoso.example/bob"), tenant),
+            Some("https://contoso.example/bob")
+        );
+        assert_eq!(contact_link(None, tenant), tenant);
+        assert_eq!(contact_link(Some("  "), tenant), tenant);
+        assert_eq!(contact_link(Some("javascript:alert(1)"), tenant), tenant);
+        assert_eq!(
+            contact_link(None, Some("mailto:help@contoso.example")),
+            None
+        );
+        assert_eq!(contact_link(None, None), None);
     }
 
     #[test]
@@ -485,8 +532,22 @@ mod tests {
         // A light brand colour gets dark button text and keeps links readable.
         assert!(r.html.contains("color:#111111"));
 
+        e.primary_color = "#0a8";
+        let r = render(&e).unwrap();
+        assert!(r.html.contains("background-color:#00aa88"), "{}", r.html);
+
         assert_eq!(color_or("#1F4FA3", "x"), "#1F4FA3");
-        for bad in ["", "#fff", "1f4fa3", "#1f4fa33", "#ggggg1", "#1f4fa３"] {
+        assert_eq!(color_or(" #AbC ", "x"), "#AAbbCC");
+        for bad in [
+            "",
+            "#ff",
+            "1f4fa3",
+            "#1f4fa33",
+            "#ggggg1",
+            "#1f4fa３",
+            "#ab",
+            "red",
+        ] {
             assert_eq!(color_or(bad, "fallback"), "fallback", "{bad:?}");
         }
     }

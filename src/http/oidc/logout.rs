@@ -1,10 +1,11 @@
 //! `/logout` (RP-initiated logout 1.0): GET or POST; confirmation unless a valid `id_token_hint` came.
 
+use crate::domain::language::Language;
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
-use crate::http::{branded, render_page, see_other, tenant_for_page};
+use crate::http::{branded_in, page_language, render_page, see_other, tenant_for_page, texts};
 use crate::service::Services;
 use crate::service::logout::{LogoutRequest, plan};
 use crate::service::signin;
@@ -26,7 +27,8 @@ pub async fn logout_get(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
-    handle(&svc, &req, &tenant, input::query(&req)).await
+    let language = page_language(&svc, &req, &tenant).await;
+    handle(&svc, &req, (&tenant, language), input::query(&req)).await
 }
 
 pub async fn logout_post(
@@ -35,32 +37,37 @@ pub async fn logout_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
-    let params = input::form(&req, &body).map_err(branded(&tenant))?;
+    let language = page_language(&svc, &req, &tenant).await;
+    let fail = branded_in(&tenant, language);
+    let params = input::form(&req, &body).map_err(&fail)?;
     if input::field(&params, "confirm") == "yes" {
-        cookies::check_csrf(&req, input::field(&params, "csrf")).map_err(branded(&tenant))?;
-        let request = request_of(&params).map_err(branded(&tenant))?;
-        let plan = plan(&svc, &tenant, &request)
-            .await
-            .map_err(branded(&tenant))?;
-        return finish(&svc, &req, &tenant, plan.redirect_to).await;
+        cookies::check_csrf(&req, input::field(&params, "csrf")).map_err(&fail)?;
+        let request = request_of(&params).map_err(&fail)?;
+        let plan = plan(&svc, &tenant, &request).await.map_err(&fail)?;
+        return finish(&svc, &req, (&tenant, language), plan.redirect_to).await;
     }
-    handle(&svc, &req, &tenant, params).await
+    handle(&svc, &req, (&tenant, language), params).await
 }
+
+/// A logout page's tenant and the language it is shown in.
+type Frame<'a> = (&'a Tenant, Language);
 
 async fn handle(
     svc: &Services,
     req: &HttpRequest,
-    tenant: &Tenant,
+    (tenant, language): Frame<'_>,
     params: Params,
 ) -> Result<HttpResponse, PageError> {
-    let request = request_of(&params).map_err(branded(tenant))?;
-    let plan = plan(svc, tenant, &request).await.map_err(branded(tenant))?;
+    let fail = branded_in(tenant, language);
+    let request = request_of(&params).map_err(&fail)?;
+    let plan = plan(svc, tenant, &request).await.map_err(&fail)?;
     if plan.hinted {
-        return finish(svc, req, tenant, plan.redirect_to).await;
+        return finish(svc, req, (tenant, language), plan.redirect_to).await;
     }
     let secure = svc.config.secure_cookies();
     let (csrf, set_cookie) = cookies::csrf(req, secure);
     let mut ctx = tera::Context::new();
+    ctx.insert("t", texts(tenant, language)?.map());
     ctx.insert("csrf", &csrf);
     ctx.insert(
         "client_id",
@@ -74,7 +81,7 @@ async fn handle(
             .unwrap_or_default(),
     );
     ctx.insert("state", request.state.as_deref().unwrap_or_default());
-    let mut resp = render_page(tenant, "pages/logout.html", ctx)?;
+    let mut resp = render_page(tenant, language, "pages/logout.html", ctx)?;
     if let Some(c) = set_cookie {
         resp.add_cookie(&c).ok();
     }
@@ -85,32 +92,23 @@ async fn handle(
 async fn finish(
     svc: &Services,
     req: &HttpRequest,
-    tenant: &Tenant,
+    (tenant, language): Frame<'_>,
     redirect_to: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(s) = cookies::signed_in(svc, req)
-        .await
-        .map_err(branded(tenant))?
-    {
-        signin::sign_out(svc, &tenant.id, &s)
-            .await
-            .map_err(branded(tenant))?;
+    let fail = branded_in(tenant, language);
+    if let Some(s) = cookies::signed_in(svc, req).await.map_err(&fail)? {
+        signin::sign_out(svc, &tenant.id, &s).await.map_err(&fail)?;
     }
     let mut resp = match redirect_to {
         Some(to) => see_other(&to),
         None => {
+            let t = texts(tenant, language)?;
             let mut ctx = tera::Context::new();
-            ctx.insert("title", "You are signed out");
-            ctx.insert(
-                "message",
-                &format!(
-                    "You have signed out of {}. You can close this window.",
-                    tenant.display_name
-                ),
-            );
+            ctx.insert("title", &t.get("logout_done_title").map_err(&fail)?);
+            ctx.insert("message", &t.get("logout_done_message").map_err(&fail)?);
             ctx.insert("link_href", &format!("/t/{}/signin", tenant.slug));
-            ctx.insert("link_text", "Sign in again");
-            render_page(tenant, "pages/message.html", ctx)?
+            ctx.insert("link_text", &t.get("logout_signin_again").map_err(&fail)?);
+            render_page(tenant, language, "pages/message.html", ctx)?
         }
     };
     resp.add_cookie(&cookies::clear_session(svc.config.secure_cookies()))

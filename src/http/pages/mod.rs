@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod assets;
+pub mod brand;
 pub mod consent;
 pub mod redeem;
 pub mod setup;

@@ -11,10 +11,11 @@ use crate::error::{Error, Result};
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
-use crate::http::{branded, render_page, see_other};
+use crate::http::{accepted_or_english, branded_in, render_page, see_other};
 use crate::locale::Locale;
 use crate::service::Services;
 use crate::service::redemption::{self, OpenInvitation, Registration};
+use crate::service::tenants::Tenant;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
@@ -22,6 +23,21 @@ use std::collections::BTreeMap;
 /// The language the pages of an invitation are shown in: the invitation's own.
 fn language_of(open: &OpenInvitation) -> Language {
     open.invitation.language
+}
+
+/// An error on an invitation's page, in its tenant's frame and its language.
+fn branded(open: &OpenInvitation) -> impl Fn(Error) -> PageError + '_ {
+    branded_in(&open.tenant, language_of(open))
+}
+
+/// An invitation's page in its tenant's frame and its language.
+fn render(
+    open: &OpenInvitation,
+    name: &str,
+    ctx: tera::Context,
+) -> Result<HttpResponse, PageError> {
+    let tenant: &Tenant = &open.tenant;
+    render_page(tenant, language_of(open), name, ctx)
 }
 
 /// The filled sentences of one page, keyed without the `page_` prefix.
@@ -131,8 +147,16 @@ fn block_texts(language: Language, tenant: &str) -> Result<BTreeMap<String, Stri
         .into_map())
 }
 
-async fn opened(svc: &Services, ticket: &str) -> Result<OpenInvitation, PageError> {
-    redemption::open(svc, ticket).await.map_err(PageError::from)
+/// The invitation of `ticket`. A link that leads nowhere belongs to no tenant yet: its page is in the
+/// browser's language.
+async fn opened(
+    svc: &Services,
+    req: &HttpRequest,
+    ticket: &str,
+) -> Result<OpenInvitation, PageError> {
+    redemption::open(svc, ticket)
+        .await
+        .map_err(|e| PageError::plain(e, accepted_or_english(req)))
 }
 
 async fn page(
@@ -145,7 +169,7 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let current = cookies::signed_in(svc, req)
         .await
-        .map_err(branded(&open.tenant))?
+        .map_err(branded(open))?
         .map(|s| s.home_user.mail);
     let texts = redeem_texts(
         language_of(open),
@@ -154,7 +178,7 @@ async fn page(
         &open.invitation.email,
         current.as_deref(),
     )
-    .map_err(branded(&open.tenant))?;
+    .map_err(branded(open))?;
     let mut ctx = tera::Context::new();
     ctx.insert("t", &texts);
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
@@ -175,7 +199,7 @@ async fn page(
     );
     ctx.insert("may_register", &(!open.redeemed && !open.invitation.has_cc));
     ctx.insert("error_message", &error);
-    let mut resp = render_page(&open.tenant, "pages/redeem.html", ctx)?;
+    let mut resp = render(open, "pages/redeem.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -189,9 +213,9 @@ async fn posted(
     body: &[u8],
 ) -> Result<(String, OpenInvitation, Params), PageError> {
     let ticket = ticket_of(req);
-    let open = opened(svc, &ticket).await?;
-    let p = input::form(req, body).map_err(branded(&open.tenant))?;
-    cookies::check_csrf(req, input::field(&p, "csrf")).map_err(branded(&open.tenant))?;
+    let open = opened(svc, req, &ticket).await?;
+    let p = input::form(req, body).map_err(branded(&open))?;
+    cookies::check_csrf(req, input::field(&p, "csrf")).map_err(branded(&open))?;
     Ok((ticket, open, p))
 }
 
@@ -204,7 +228,7 @@ fn ticket_of(req: &HttpRequest) -> String {
 
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
+    let open = opened(&svc, &req, &ticket).await?;
     page(&svc, &req, &ticket, &open, &Params::new(), None).await
 }
 
@@ -247,7 +271,7 @@ pub async fn sign_in(
         Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
             page(&svc, &req, &ticket, &open, &p, Some(&message)).await
         }
-        Err(e) => Err(branded(&open.tenant)(e)),
+        Err(e) => Err(branded(&open)(e)),
     }
 }
 
@@ -271,7 +295,7 @@ pub async fn register(
         Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
             page(&svc, &req, &ticket, &open, &p, Some(&message)).await
         }
-        Err(e) => Err(branded(&open.tenant)(e)),
+        Err(e) => Err(branded(&open)(e)),
     }
 }
 
@@ -290,10 +314,10 @@ pub async fn consent_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
+    let open = opened(&svc, &req, &ticket).await?;
     let Some(signed_in) = cookies::signed_in(&svc, &req)
         .await
-        .map_err(branded(&open.tenant))?
+        .map_err(branded(&open))?
     else {
         return Ok(see_other(&format!("/invite/{ticket}")));
     };
@@ -301,7 +325,7 @@ pub async fn consent_page(
         // A redeemed link signs in and forwards; `accept` admits only the bound identity.
         let to = redemption::accept(&svc, &open, &signed_in)
             .await
-            .map_err(branded(&open.tenant))?;
+            .map_err(branded(&open))?;
         return Ok(see_other(&to));
     }
     let texts = consent_texts(
@@ -309,7 +333,7 @@ pub async fn consent_page(
         &open.tenant.display_name,
         &signed_in.home_user.mail,
     )
-    .map_err(branded(&open.tenant))?;
+    .map_err(branded(&open))?;
     let mut ctx = tera::Context::new();
     ctx.insert("t", &texts);
     let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
@@ -317,7 +341,7 @@ pub async fn consent_page(
     ctx.insert("user_name", &signed_in.home_user.display_name);
     ctx.insert("user_email", &signed_in.home_user.mail);
     Ok(set_cookie(
-        render_page(&open.tenant, "pages/redeem_consent.html", ctx)?,
+        render(&open, "pages/redeem_consent.html", ctx)?,
         cookie,
     ))
 }
@@ -330,13 +354,13 @@ pub async fn consent_submit(
     let (ticket, open, p) = posted(&svc, &req, &body).await?;
     let signed_in = cookies::signed_in(&svc, &req)
         .await
-        .map_err(branded(&open.tenant))?
-        .ok_or_else(|| branded(&open.tenant)(Error::Unauthenticated))?;
+        .map_err(branded(&open))?
+        .ok_or_else(|| branded(&open)(Error::Unauthenticated))?;
     match input::field(&p, "decision") {
         "accept" => {
             let to = redemption::accept(&svc, &open, &signed_in)
                 .await
-                .map_err(branded(&open.tenant))?;
+                .map_err(branded(&open))?;
             Ok(see_other(&to))
         }
         _ => Ok(see_other(&format!("/invite/{ticket}"))),
@@ -348,16 +372,16 @@ pub async fn block_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let ticket = ticket_of(&req);
-    let open = opened(&svc, &ticket).await?;
-    let texts = block_texts(language_of(&open), &open.tenant.display_name)
-        .map_err(branded(&open.tenant))?;
+    let open = opened(&svc, &req, &ticket).await?;
+    let texts =
+        block_texts(language_of(&open), &open.tenant.display_name).map_err(branded(&open))?;
     let mut ctx = tera::Context::new();
     ctx.insert("t", &texts);
     let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("ticket", &ticket);
     ctx.insert("invitee_email", &open.invitation.email);
     Ok(set_cookie(
-        render_page(&open.tenant, "pages/redeem_block.html", ctx)?,
+        render(&open, "pages/redeem_block.html", ctx)?,
         cookie,
     ))
 }
@@ -370,20 +394,20 @@ pub async fn block_submit(
     let (_, open, _) = posted(&svc, &req, &body).await?;
     redemption::block(&svc, &open)
         .await
-        .map_err(branded(&open.tenant))?;
-    let locale = Locale::new(language_of(&open)).map_err(branded(&open.tenant))?;
+        .map_err(branded(&open))?;
+    let locale = Locale::new(language_of(&open)).map_err(branded(&open))?;
     let title = locale
         .text("page_blocked_title", &[])
-        .map_err(branded(&open.tenant))?;
+        .map_err(branded(&open))?;
     let message = locale
         .text("page_blocked_message", &[("email", &open.invitation.email)])
-        .map_err(branded(&open.tenant))?;
+        .map_err(branded(&open))?;
     let mut ctx = tera::Context::new();
     ctx.insert("title", &title);
     ctx.insert("message", &message);
     ctx.insert("link_href", &None::<String>);
     ctx.insert("link_text", "");
-    render_page(&open.tenant, "pages/message.html", ctx)
+    render(&open, "pages/message.html", ctx)
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! `/t/{slug}/signin`.
 
 use super::{set_cookie, with_csrf};
+use crate::domain::language::Language;
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::{PageError, message_page};
 use crate::http::input;
-use crate::http::{branded, render_page, see_other, tenant_for_page};
+use crate::http::{branded_in, page_language, render_page, see_other, tenant_for_page, texts};
 use crate::service::Services;
 use crate::service::authorize::load_pending;
 use crate::service::signin::{self, SignInOutcome};
@@ -13,34 +14,53 @@ use crate::service::tenants::Tenant;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+/// The tenant's own words on its sign-in page, line by line (the template escapes each line).
+fn signin_lines(tenant: &Tenant) -> Vec<String> {
+    tenant
+        .settings
+        .signin_text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.lines().map(|l| l.trim_end().to_string()).collect())
+        .unwrap_or_default()
+}
+
 async fn form(
     svc: &Services,
     req: &HttpRequest,
     tenant: &Tenant,
+    language: Language,
     request: &str,
     email: &str,
     error: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
+    let fail = branded_in(tenant, language);
     let app_name = if request.is_empty() {
         None
     } else {
         Some(
             load_pending(svc, tenant, request)
                 .await
-                .map_err(branded(tenant))?
+                .map_err(&fail)?
                 .app
                 .name
                 .clone(),
         )
     };
+    let t = texts(tenant, language)?
+        .around("signin_to_app", "{app}", &[])
+        .map_err(&fail)?;
     let mut ctx = tera::Context::new();
+    ctx.insert("t", t.map());
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("request", request);
     ctx.insert("email", email);
     ctx.insert("app_name", &app_name);
     ctx.insert("error_message", &error);
     ctx.insert("signup_open", &tenant.self_service_signup);
-    let mut resp = render_page(tenant, "pages/signin.html", ctx)?;
+    ctx.insert("signin_lines", &signin_lines(tenant));
+    let mut resp = render_page(tenant, language, "pages/signin.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::UNAUTHORIZED;
     }
@@ -52,11 +72,13 @@ pub async fn signin_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
+    let language = page_language(&svc, &req, &tenant).await;
     let q = input::query(&req);
     form(
         &svc,
         &req,
         &tenant,
+        language,
         input::field(&q, "request"),
         input::field(&q, "login_hint"),
         None,
@@ -79,8 +101,10 @@ pub async fn signin_submit(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
-    let p = input::form(&req, &body).map_err(branded(&tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&tenant))?;
+    let language = page_language(&svc, &req, &tenant).await;
+    let fail = branded_in(&tenant, language);
+    let p = input::form(&req, &body).map_err(&fail)?;
+    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(&fail)?;
     let (email, password, request) = (
         input::field(&p, "email"),
         input::field(&p, "password"),
@@ -102,19 +126,44 @@ pub async fn signin_submit(
             .ok();
             Ok(resp)
         }
-        Ok(SignInOutcome::NoAccess) => Ok(message_page(
-            StatusCode::FORBIDDEN,
-            &tenant.display_name,
-            tenant.settings.privacy_url.as_deref(),
-            "No access here",
-            &format!(
-                "Your account is valid, but it has no access to {}. Ask someone at {} to invite you, then follow the link in the invitation.",
-                tenant.display_name, tenant.display_name
-            ),
-        )),
-        Err(Error::Invalid { field, message }) if field == "credentials" || field == "email" => {
-            form(&svc, &req, &tenant, request, email, Some(&message)).await
+        Ok(SignInOutcome::NoAccess) => {
+            let t = texts(&tenant, language)?;
+            Ok(message_page(
+                StatusCode::FORBIDDEN,
+                Some(&tenant),
+                language,
+                &t.get("signin_no_access_title").map_err(&fail)?,
+                &t.get("signin_no_access_message").map_err(&fail)?,
+            ))
         }
-        Err(e) => Err(branded(&tenant)(e)),
+        // One sentence for an unknown address and a wrong password alike, in the page's language.
+        Err(Error::Invalid { field, .. }) if field == "credentials" => {
+            let message = texts(&tenant, language)?
+                .get("signin_error_credentials")
+                .map_err(&fail)?;
+            form(
+                &svc,
+                &req,
+                &tenant,
+                language,
+                request,
+                email,
+                Some(&message),
+            )
+            .await
+        }
+        Err(Error::Invalid { field, message }) if field == "email" => {
+            form(
+                &svc,
+                &req,
+                &tenant,
+                language,
+                request,
+                email,
+                Some(&message),
+            )
+            .await
+        }
+        Err(e) => Err(fail(e)),
     }
 }

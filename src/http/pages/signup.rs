@@ -2,39 +2,44 @@
 
 use super::signin::after_sign_in;
 use super::{set_cookie, with_csrf};
+use crate::domain::language::Language;
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
-use crate::http::{branded, render_page, see_other, tenant_for_page};
+use crate::http::{branded_in, page_language, render_page, see_other, tenant_for_page, texts};
 use crate::service::Services;
 use crate::service::signin::{self, SignInOutcome, SignUp};
 use crate::service::tenants::Tenant;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-fn closed(tenant: &Tenant) -> PageError {
-    branded(tenant)(Error::NotFound(format!(
-        "{} does not offer sign-up. Ask an administrator for an invitation.",
-        tenant.display_name
-    )))
+fn closed(tenant: &Tenant, language: Language) -> PageError {
+    let fail = branded_in(tenant, language);
+    match texts(tenant, language).and_then(|t| t.get("signup_closed").map_err(&fail)) {
+        Ok(message) => fail(Error::NotFound(message)),
+        Err(e) => e,
+    }
 }
 
 fn page(
     svc: &Services,
     req: &HttpRequest,
     tenant: &Tenant,
+    language: Language,
     p: &Params,
     error: Option<(&str, &str)>,
 ) -> Result<HttpResponse, PageError> {
+    let t = texts(tenant, language)?;
     let mut ctx = tera::Context::new();
+    ctx.insert("t", t.map());
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("request", input::field(p, "request"));
     ctx.insert("email", input::field(p, "email"));
     ctx.insert("display_name", input::field(p, "display_name"));
     ctx.insert("error_field", error.map(|e| e.0).unwrap_or_default());
     ctx.insert("error_message", error.map(|e| e.1).unwrap_or_default());
-    let mut resp = render_page(tenant, "pages/signup.html", ctx)?;
+    let mut resp = render_page(tenant, language, "pages/signup.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -46,10 +51,11 @@ pub async fn signup_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
+    let language = page_language(&svc, &req, &tenant).await;
     if !tenant.self_service_signup {
-        return Err(closed(&tenant));
+        return Err(closed(&tenant, language));
     }
-    page(&svc, &req, &tenant, &input::query(&req), None)
+    page(&svc, &req, &tenant, language, &input::query(&req), None)
 }
 
 pub async fn signup_submit(
@@ -58,11 +64,13 @@ pub async fn signup_submit(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
+    let language = page_language(&svc, &req, &tenant).await;
     if !tenant.self_service_signup {
-        return Err(closed(&tenant));
+        return Err(closed(&tenant, language));
     }
-    let p = input::form(&req, &body).map_err(branded(&tenant))?;
-    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(branded(&tenant))?;
+    let fail = branded_in(&tenant, language);
+    let p = input::form(&req, &body).map_err(&fail)?;
+    cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(&fail)?;
     let password = input::field(&p, "password").to_string();
     let input_data = SignUp {
         email: input::field(&p, "email").to_string(),
@@ -79,11 +87,9 @@ pub async fn signup_submit(
                 .to_string();
             let outcome = signin::sign_in(&svc, &tenant, &created.mail, &password, &ip)
                 .await
-                .map_err(branded(&tenant))?;
+                .map_err(&fail)?;
             let SignInOutcome::Success { secret, .. } = outcome else {
-                return Err(branded(&tenant)(Error::internal(
-                    "a new account could not sign in",
-                )));
+                return Err(fail(Error::internal("a new account could not sign in")));
             };
             let mut resp = see_other(&after_sign_in(&tenant, input::field(&p, "request")));
             resp.add_cookie(&cookies::session(
@@ -99,8 +105,8 @@ pub async fn signup_submit(
                 "email" | "display_name" | "password" | "confirm_password" => field,
                 _ => "form".to_string(),
             };
-            page(&svc, &req, &tenant, &p, Some((&field, &message)))
+            page(&svc, &req, &tenant, language, &p, Some((&field, &message)))
         }
-        Err(e) => Err(branded(&tenant)(e)),
+        Err(e) => Err(fail(e)),
     }
 }
