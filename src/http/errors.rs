@@ -85,7 +85,7 @@ fn oauth_code_and_status(e: &Error) -> (OAuthErrorCode, StatusCode, String) {
             StatusCode::FORBIDDEN,
             "access denied".into(),
         ),
-        Error::Conflict(m) => (
+        Error::Conflict(m) | Error::PreconditionFailed(m) | Error::PreconditionRequired(m) => (
             OAuthErrorCode::InvalidRequest,
             StatusCode::CONFLICT,
             m.clone(),
@@ -297,6 +297,16 @@ fn api_status(e: &Error) -> (StatusCode, &'static str, String) {
         ),
         Error::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
         Error::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m.clone()),
+        Error::PreconditionFailed(m) => (
+            StatusCode::PRECONDITION_FAILED,
+            "Precondition failed",
+            m.clone(),
+        ),
+        Error::PreconditionRequired(m) => (
+            StatusCode::PRECONDITION_REQUIRED,
+            "Precondition required",
+            m.clone(),
+        ),
         Error::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
             "Not authenticated",

@@ -1,5 +1,6 @@
 //! HTTP: thin handlers that parse, call one service function and render. Routes are listed here.
 
+pub mod admin;
 pub mod api;
 pub mod cookies;
 pub mod errors;
@@ -45,18 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
         )
-        .route(
-            "/api/v1/tenants/{slug}/invitations",
-            web::post().to(api::invitations::create),
-        )
-        .route(
-            "/api/v1/tenants/{slug}/invitations",
-            web::get().to(api::invitations::list),
-        )
-        .route(
-            "/api/v1/tenants/{slug}/invitations/{id}/resend",
-            web::post().to(api::invitations::resend),
-        )
+        .configure(api_routes)
+        .configure(admin::routes)
+        .route("/static/admin.css", web::get().to(admin::stylesheet))
         .route("/invite/{ticket}", web::get().to(redeem::show))
         .route("/invite/{ticket}/signin", web::post().to(redeem::sign_in))
         .route(
@@ -110,6 +102,95 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/logo", web::get().to(brand::logo)),
         )
         .default_service(web::to(not_found));
+}
+
+/// Uploads (CSV files, logos) may be larger than forms.
+const MAX_UPLOAD: usize = 4 * 1024 * 1024;
+
+fn api_routes(cfg: &mut web::ServiceConfig) {
+    use api::*;
+    cfg.route("/api/v1/openapi.json", web::get().to(openapi::document))
+        .route("/api/v1/tenants", web::get().to(directory::list))
+        .route("/api/v1/tenants", web::post().to(directory::create))
+        .service(
+            web::scope("/api/v1/tenants/{slug}")
+                .route("/users", web::get().to(users::list))
+                .route("/users", web::post().to(users::create))
+                .route("/users/{id}", web::get().to(users::get))
+                .route("/users/{id}", web::patch().to(users::update))
+                .route("/users/{id}", web::delete().to(users::delete))
+                .route(
+                    "/users/{id}/password-reset",
+                    web::post().to(users::password_reset),
+                )
+                .route(
+                    "/users/{id}/resend-invitation",
+                    web::post().to(users::resend_invitation),
+                )
+                .route(
+                    "/users/{id}/reset-redemption",
+                    web::post().to(users::reset_redemption),
+                )
+                .route("/groups", web::get().to(groups::list))
+                .route("/groups", web::post().to(groups::create))
+                .route("/groups/{id}", web::get().to(groups::get))
+                .route("/groups/{id}", web::patch().to(groups::update))
+                .route("/groups/{id}", web::delete().to(groups::delete))
+                .route(
+                    "/groups/{id}/members/{userId}",
+                    web::put().to(groups::add_member),
+                )
+                .route(
+                    "/groups/{id}/members/{userId}",
+                    web::delete().to(groups::remove_member),
+                )
+                .route("/apps", web::get().to(apps::list))
+                .route("/apps", web::post().to(apps::create))
+                .route("/apps/{id}", web::get().to(apps::get))
+                .route("/apps/{id}", web::patch().to(apps::update))
+                .route("/apps/{id}", web::delete().to(apps::delete))
+                .route("/apps/{id}/secret", web::post().to(apps::rotate_secret))
+                .route("/apps/{id}/assignments", web::post().to(apps::assign))
+                .route(
+                    "/apps/{id}/assignments/{principalType}/{principalId}",
+                    web::delete().to(apps::unassign),
+                )
+                .route("/invitations", web::post().to(invitations::create))
+                .route("/invitations", web::get().to(invitations::list))
+                .service(
+                    web::resource("/invitations/csv")
+                        .app_data(web::PayloadConfig::new(MAX_UPLOAD))
+                        .route(web::post().to(invitations::upload_csv)),
+                )
+                .route("/invitations/{id}", web::get().to(invitations::get))
+                .route(
+                    "/invitations/{id}/resend",
+                    web::post().to(invitations::resend),
+                )
+                .route(
+                    "/invitations/{id}/revoke",
+                    web::post().to(invitations::revoke),
+                )
+                .route("/branding", web::get().to(settings::branding))
+                .route("/branding", web::patch().to(settings::update_branding))
+                .service(
+                    web::resource("/branding/logo")
+                        .app_data(web::PayloadConfig::new(MAX_UPLOAD))
+                        .route(web::put().to(settings::put_logo))
+                        .route(web::delete().to(settings::delete_logo)),
+                )
+                .route("/policies", web::get().to(settings::policies))
+                .route("/policies", web::patch().to(settings::update_policies))
+                .route("/audit", web::get().to(audit::list))
+                .route("/audit/export", web::get().to(audit::export))
+                .default_service(web::to(api_not_found)),
+        )
+        .route("/api/{rest:.*}", web::to(api_not_found));
+}
+
+/// Unknown API paths answer in the API's own error format.
+async fn api_not_found() -> Result<HttpResponse, errors::ApiError> {
+    Err(crate::error::Error::NotFound("there is no such API resource".into()).into())
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, PageError> {

@@ -58,13 +58,15 @@ pub fn status_of(r: &InvitationRecord, now: i64) -> &'static str {
 
 fn view(
     r: InvitationRecord,
-    delivery: Option<&(String, String, i64, Option<String>, Option<i64>)>,
+    delivery: Option<&queries::invitations::DeliveryState>,
     now: i64,
 ) -> InvitationView {
     InvitationView {
         status: status_of(&r, now).into(),
+        // The outbox says `pending` for a message not sent yet; admins read `queued`, as documented.
         delivery: match delivery {
             None => "not sent".into(),
+            Some((_, state, ..)) if state == queries::outbox::PENDING => "queued".into(),
             Some((_, state, ..)) => state.clone(),
         },
         delivery_attempts: delivery.map(|d| d.2).unwrap_or(0),
@@ -83,7 +85,11 @@ fn view(
     }
 }
 
-pub(crate) fn view_on(c: &mut AnyConnection, r: InvitationRecord, now: i64) -> Result<InvitationView> {
+pub(crate) fn view_on(
+    c: &mut AnyConnection,
+    r: InvitationRecord,
+    now: i64,
+) -> Result<InvitationView> {
     let states = match &r.outbox_id {
         Some(id) => queries::invitations::delivery_states(c, std::slice::from_ref(id))?,
         None => vec![],
@@ -136,8 +142,16 @@ pub async fn list(
     })
 }
 
-pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<InvitationView> {
-    require_admin(actor)?;
+pub async fn get(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<InvitationView> {
+    // As the list: guest inviters follow up on what they sent.
+    if !actor.inviter.is_guest_inviter() {
+        require_admin(actor)?;
+    }
     let (tenant_id, id, now) = (tenant.id.clone(), id.to_string(), svc.now());
     svc.store
         .read(move |c| {
@@ -149,7 +163,12 @@ pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Re
 }
 
 /// Voids a pending invitation's link. The guest object stays (delete it to remove the person).
-pub async fn revoke(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<InvitationView> {
+pub async fn revoke(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<InvitationView> {
     require_admin(actor)?;
     let (tenant_id, id, actor, now) = (tenant.id.clone(), id.to_string(), actor.clone(), svc.now());
     svc.store
@@ -159,7 +178,8 @@ pub async fn revoke(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) ->
             match status_of(&r, now) {
                 "Completed" => {
                     return Err(Error::Conflict(
-                        "this invitation has been redeemed; disable or delete the user instead".into(),
+                        "this invitation has been redeemed; disable or delete the user instead"
+                            .into(),
                     ));
                 }
                 "Voided" => return view_on(c, r, now),
@@ -240,7 +260,9 @@ pub async fn commit_upload(
         .await?
         .filter(|u| u.uploaded_by == actor.id)
         .ok_or_else(|| {
-            Error::NotFound("this upload has expired or was used already; upload the file again".into())
+            Error::NotFound(
+                "this upload has expired or was used already; upload the file again".into(),
+            )
         })?;
     let (id, now) = (upload.id.clone(), svc.now());
     // Forget the file first: a second click must not create the rows twice.
@@ -263,7 +285,12 @@ pub async fn commit_upload(
 }
 
 /// A finished batch's report (the results page and its CSV download).
-pub async fn batch(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<BatchReport> {
+pub async fn batch(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<BatchReport> {
     require_admin(actor)?;
     let (tenant_id, id) = (tenant.id.clone(), id.to_string());
     let row = svc

@@ -370,7 +370,10 @@ fn issue(
             invitee_email: p.email.as_str(),
             custom_text: req.custom_text.as_deref(),
             accept_url: &redeem_url,
-            contact_url: req.contact_url.as_deref(),
+            contact_url: crate::mail::invitation::contact_link(
+                req.contact_url.as_deref(),
+                tenant.settings.contact_url.as_deref(),
+            ),
             privacy_url: tenant.settings.privacy_url.as_deref(),
             block_url: &format!("{redeem_url}/block"),
             expires_on: &date_of(expires),

@@ -4,8 +4,8 @@
 //! `/admin/t/{slug}/`, so a session in one tenant's console is never sent to another's.
 
 pub mod apps;
-pub mod auth;
 pub mod audit;
+pub mod auth;
 pub mod groups;
 pub mod invitations;
 pub mod settings;
@@ -44,15 +44,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/invitations", web::get().to(invitations::list))
                 .route("/invitations/new", web::get().to(invitations::new_form))
                 .route("/invitations/new", web::post().to(invitations::create))
-                .route("/invitations/upload", web::get().to(invitations::upload_form))
+                .route(
+                    "/invitations/upload",
+                    web::get().to(invitations::upload_form),
+                )
                 .service(
                     web::resource("/invitations/upload")
                         .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
                         .route(web::post().to(invitations::upload)),
                 )
-                .route("/invitations/upload/{id}", web::post().to(invitations::commit))
-                .route("/invitations/batches/{id}", web::get().to(invitations::batch))
-                .route("/invitations/batches/{id}/results.csv", web::get().to(invitations::batch_csv))
+                .route(
+                    "/invitations/upload/{id}",
+                    web::post().to(invitations::commit),
+                )
+                .route(
+                    "/invitations/batches/{id}",
+                    web::get().to(invitations::batch),
+                )
+                .route(
+                    "/invitations/batches/{id}/results.csv",
+                    web::get().to(invitations::batch_csv),
+                )
                 .route("/invitations/{id}", web::post().to(invitations::act))
                 .route("/groups", web::get().to(groups::list))
                 .route("/groups", web::post().to(groups::create))
@@ -71,7 +83,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(settings::upload_logo)),
                 )
                 .route("/branding/preview", web::get().to(settings::preview_signin))
-                .route("/branding/preview-email", web::get().to(settings::preview_email))
+                .route(
+                    "/branding/preview-email",
+                    web::get().to(settings::preview_email),
+                )
                 .route("/policies", web::get().to(settings::policies))
                 .route("/policies", web::post().to(settings::save_policies))
                 .route("/audit", web::get().to(audit::list))
@@ -270,7 +285,13 @@ pub fn lines(form: &std::collections::HashMap<String, String>, name: &str) -> Ve
 pub async fn multipart(
     mut payload: actix_multipart::Multipart,
     limit: usize,
-) -> Result<(std::collections::HashMap<String, String>, Option<(String, Vec<u8>)>), Error> {
+) -> Result<
+    (
+        std::collections::HashMap<String, String>,
+        Option<(String, Vec<u8>)>,
+    ),
+    Error,
+> {
     use futures_util::StreamExt;
     let mut fields = std::collections::HashMap::new();
     let mut file = None;
@@ -316,7 +337,7 @@ mod tests {
     #[test]
     fn dates_render_in_utc() {
         assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::when(1_795_740_000), "2026-11-26 00:40 UTC");
+        assert_eq!(super::when(1_795_740_000), "2026-11-27 00:40 UTC");
         assert_eq!(super::when(951_782_400), "2000-02-29 00:00 UTC");
     }
 }

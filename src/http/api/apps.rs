@@ -1,7 +1,7 @@
 //! `/api/v1/tenants/{slug}/apps`: OIDC clients, their secrets and assignments.
 
 use super::openapi::Problem;
-use super::{context, if_match, json_body, path_param, with_etag};
+use super::{admin_context, if_match, json_body, path_param, with_etag};
 use crate::domain::claims::OptionalClaim;
 use crate::http::errors::ApiError;
 use crate::service::Services;
@@ -53,23 +53,31 @@ pub struct SecretBody {
     pub client_secret: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/apps", tag = "apps",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/apps", operation_id = "listApps", tag = "apps",
     params(("slug" = String, Path)),
     responses((status = 200, body = Vec<AppView>), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     Ok(HttpResponse::Ok().json(app_admin::list(&svc, &actor, &tenant).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps", tag = "apps",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps", operation_id = "createApp", tag = "apps",
     params(("slug" = String, Path)), request_body = NewAppBody,
     responses((status = 201, body = CreatedAppBody), (status = 400, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let b: NewAppBody = json_body(&body)?;
-    let optional_claims = b.optional_claims.iter().map(|c| parse_claim(c)).collect::<Result<Vec<OptionalClaim>, _>>()?;
+    let optional_claims = b
+        .optional_claims
+        .iter()
+        .map(|c| parse_claim(c))
+        .collect::<Result<Vec<OptionalClaim>, _>>()?;
     let created = app_admin::create(
         &svc,
         &actor,
@@ -95,47 +103,62 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/apps/{id}", tag = "apps",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/apps/{id}", operation_id = "getApp", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = AppDetail, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let d = app_admin::get(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
     Ok(with_etag(StatusCode::OK, &d, &d.etag))
 }
 
-#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/apps/{id}", tag = "apps",
+#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/apps/{id}", operation_id = "updateApp", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header)),
     request_body = AppPatch,
     responses((status = 200, body = AppDetail), (status = 400, body = Problem), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
-pub async fn update(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn update(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let tag = if_match(&req)?;
     let patch: AppPatch = json_body(&body)?;
-    let d = app_admin::update(&svc, &actor, &tenant, &path_param(&req, "id"), patch, Some(tag)).await?;
+    let d = app_admin::update(
+        &svc,
+        &actor,
+        &tenant,
+        &path_param(&req, "id"),
+        patch,
+        Some(tag),
+    )
+    .await?;
     Ok(with_etag(StatusCode::OK, &d, &d.etag))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/apps/{id}", tag = "apps",
+#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/apps/{id}", operation_id = "deleteApp", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn delete(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let tag = if_match(&req)?;
     app_admin::delete(&svc, &actor, &tenant, &path_param(&req, "id"), Some(tag)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps/{id}/secret", tag = "apps",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps/{id}/secret", operation_id = "rotateAppSecret", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 201, body = SecretBody), (status = 400, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn rotate_secret(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn rotate_secret(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let id = path_param(&req, "id");
     let secret = app_admin::rotate_secret(&svc, &actor, &tenant, &id).await?;
     let d = app_admin::get(&svc, &actor, &tenant, &id).await?;
@@ -145,23 +168,30 @@ pub async fn rotate_secret(svc: web::Data<Services>, req: HttpRequest) -> Result
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps/{id}/assignments", tag = "apps",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/apps/{id}/assignments", operation_id = "assignApp", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path)), request_body = AssignmentInput,
     responses((status = 200, body = AppDetail), (status = 400, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn assign(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn assign(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let input: AssignmentInput = json_body(&body)?;
     let d = app_admin::assign(&svc, &actor, &tenant, &path_param(&req, "id"), input).await?;
     Ok(with_etag(StatusCode::OK, &d, &d.etag))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/apps/{id}/assignments/{principalType}/{principalId}", tag = "apps",
+#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/apps/{id}/assignments/{principalType}/{principalId}", operation_id = "unassignApp", tag = "apps",
     params(("slug" = String, Path), ("id" = String, Path), ("principalType" = String, Path), ("principalId" = String, Path)),
     responses((status = 200, body = AppDetail), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn unassign(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn unassign(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let d = app_admin::unassign(
         &svc,
         &actor,

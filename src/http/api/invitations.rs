@@ -1,20 +1,20 @@
 //! `POST /api/v1/tenants/{slug}/invitations` and friends, with the field names of spec §6.
 
+use super::openapi::Problem;
 use super::{actor, tenant};
 use crate::domain::language::Language;
 use crate::domain::user::UserType;
 use crate::error::Error;
 use crate::http::errors::ApiError;
 use crate::service::Services;
+use crate::service::invitation_admin::{self, InvitationPage, InvitationView};
 use crate::service::invitations::{self, InviteOutcome, InviteRequest};
+use crate::service::invitations::{BatchReport, BatchRow};
 use crate::store::queries;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
-use super::openapi::Problem;
-use crate::service::invitation_admin::{self, InvitationPage, InvitationView};
-use crate::service::invitations::BatchReport;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -78,7 +78,7 @@ pub struct CreatedInvitation {
     pub status: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations", operation_id = "createInvitation", tag = "invitations",
     params(("slug" = String, Path)), request_body = InvitationBody,
     responses((status = 201, body = CreatedInvitation), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem)),
@@ -182,7 +182,7 @@ pub async fn create(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations", operation_id = "listInvitations", tag = "invitations",
     params(("slug" = String, Path), super::Paging),
     responses((status = 200, body = InvitationPage), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
@@ -197,7 +197,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations/{id}", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/invitations/{id}", operation_id = "getInvitation", tag = "invitations",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -207,7 +207,7 @@ pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(v))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/revoke", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/revoke", operation_id = "revokeInvitation", tag = "invitations",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
@@ -229,10 +229,40 @@ pub struct CsvParams {
     file_name: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/csv", tag = "invitations",
+/// The outcome of a CSV upload, in the API's camelCase (the console renders [`BatchReport`] itself).
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CsvReportBody {
+    /// The upload's id; absent when `validateOnly` created nothing.
+    batch_id: Option<String>,
+    validate_only: bool,
+    /// Header labels the server does not know (ignored).
+    unknown_columns: Vec<String>,
+    created: usize,
+    existing: usize,
+    failed: usize,
+    /// One line per data row, in file order: `created`, `exists`, `valid` (validate-only) or `failed`.
+    rows: Vec<BatchRow>,
+}
+
+impl From<BatchReport> for CsvReportBody {
+    fn from(r: BatchReport) -> Self {
+        CsvReportBody {
+            batch_id: r.batch_id,
+            validate_only: r.validate_only,
+            unknown_columns: r.unknown_columns,
+            created: r.created,
+            existing: r.existing,
+            failed: r.failed,
+            rows: r.rows,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/csv", operation_id = "uploadInvitationsCsv", tag = "invitations",
     params(("slug" = String, Path), CsvParams),
     request_body(content = String, description = "the CSV file (spec §3.2)", content_type = "text/csv"),
-    responses((status = 200, body = BatchReport), (status = 400, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = CsvReportBody), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn upload_csv(
     svc: web::Data<Services>,
@@ -241,6 +271,33 @@ pub async fn upload_csv(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, actor) = super::context(&svc, &req).await?;
+    // A file of invitations is for admins and guest inviters (those who see the list). Its group and
+    // application columns grant access, which only admins may do.
+    if !actor.inviter.is_admin() {
+        if !actor.inviter.is_guest_inviter() {
+            return Err(Error::Forbidden(
+                "uploading invitations needs the Admin or GuestInviter role".into(),
+            )
+            .into());
+        }
+        let grants_access = crate::domain::invitation_csv::parse(
+            &body,
+            crate::domain::invitation_csv::DEFAULT_MAX_ROWS,
+        )
+        .is_ok_and(|p| {
+            p.rows.iter().any(|r| {
+                r.outcome
+                    .as_ref()
+                    .is_ok_and(|v| !v.app_ids.is_empty() || !v.group_ids.is_empty())
+            })
+        });
+        if grants_access {
+            return Err(Error::Forbidden(
+                "only admins may add invited guests to groups or applications".into(),
+            )
+            .into());
+        }
+    }
     let report = invitations::invite_from_csv(
         &svc,
         &actor,
@@ -254,11 +311,11 @@ pub async fn upload_csv(
         &|_, _| {},
     )
     .await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(CsvReportBody::from(report)))
 }
 
 /// `POST …/invitations/{id}/resend`: a new ticket for a pending invitation's guest.
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/resend", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/resend", operation_id = "resendInvitation", tag = "invitations",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 201, body = super::users::ReissuedBody), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]

@@ -18,8 +18,8 @@ use crate::service::Services;
 use crate::service::invitations::Actor;
 use crate::service::tenants::Tenant;
 use crate::service::tokens;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use std::sync::Arc;
 
 use super::errors::ApiError;
@@ -118,6 +118,17 @@ pub async fn context(svc: &Services, req: &HttpRequest) -> Result<(Arc<Tenant>, 
     Ok((tenant, actor))
 }
 
+/// [`context`] for the routes only admins may use: the caller's role is checked before anything of the
+/// request (body, `If-Match`) is, so whoever may not call the route learns nothing but 403.
+pub async fn admin_context(
+    svc: &Services,
+    req: &HttpRequest,
+) -> Result<(Arc<Tenant>, Actor), ApiError> {
+    let (tenant, actor) = context(svc, req).await?;
+    crate::service::admin::require_admin(&actor)?;
+    Ok((tenant, actor))
+}
+
 /// The `If-Match` of an update; updates without one are refused (428) so no admin overwrites
 /// another's change without seeing it.
 pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
@@ -134,7 +145,11 @@ pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// A JSON answer carrying the object's ETag.
-pub fn with_etag<T: serde::Serialize>(status: actix_web::http::StatusCode, body: &T, etag: &str) -> HttpResponse {
+pub fn with_etag<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    body: &T,
+    etag: &str,
+) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
     if !etag.is_empty() {
         resp.insert_header((header::ETAG, etag.to_string()));

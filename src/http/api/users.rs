@@ -1,6 +1,6 @@
 //! `/api/v1/tenants/{slug}/users`: members and guests.
 
-use super::{context, if_match, json_body, path_param, with_etag};
+use super::{admin_context, if_match, json_body, path_param, with_etag};
 use crate::http::errors::ApiError;
 use crate::service::Services;
 use crate::service::directory::NewMember;
@@ -61,27 +61,34 @@ impl From<invitations::Reissued> for ReissuedBody {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/users", tag = "users",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/users", operation_id = "listUsers", tag = "users",
     params(("slug" = String, Path), UserQuery),
     responses((status = 200, body = UserPage), (status = 400, body = super::openapi::Problem),
         (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<UserQuery>) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn list(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let page = users::list(&svc, &actor, &tenant, q.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users", tag = "users",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users", operation_id = "createUser", tag = "users",
     params(("slug" = String, Path)), request_body = NewUserBody,
     responses((status = 201, body = UserDetail), (status = 400, body = super::openapi::Problem),
         (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem),
         (status = 409, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let b: NewUserBody = json_body(&body)?;
-    crate::service::admin::require_admin(&actor)?;
     let roles = b
         .roles
         .iter()
@@ -109,81 +116,109 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
     Ok(with_etag(StatusCode::CREATED, &detail, &detail.etag))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "getUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = UserDetail, headers(("ETag" = String))), (status = 404, body = super::openapi::Problem),
         (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem)),
     security(("bearer" = [])))]
 pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let d = users::get(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
     Ok(with_etag(StatusCode::OK, &d, &d.etag))
 }
 
-#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/users/{id}", tag = "users",
+#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "updateUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header, description = "the ETag you read")),
     request_body = UserPatch,
     responses((status = 200, body = UserDetail), (status = 400, body = super::openapi::Problem),
         (status = 404, body = super::openapi::Problem), (status = 412, body = super::openapi::Problem),
         (status = 428, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn update(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn update(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let tag = if_match(&req)?;
     let patch: UserPatch = json_body(&body)?;
-    let d = users::update(&svc, &actor, &tenant, &path_param(&req, "id"), patch, Some(tag)).await?;
+    let d = users::update(
+        &svc,
+        &actor,
+        &tenant,
+        &path_param(&req, "id"),
+        patch,
+        Some(tag),
+    )
+    .await?;
     Ok(with_etag(StatusCode::OK, &d, &d.etag))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/users/{id}", tag = "users",
+#[utoipa::path(delete, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "deleteUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 404, body = super::openapi::Problem),
         (status = 412, body = super::openapi::Problem), (status = 428, body = super::openapi::Problem)),
     security(("bearer" = [])))]
 pub async fn delete(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let tag = if_match(&req)?;
     users::delete(&svc, &actor, &tenant, &path_param(&req, "id"), Some(tag)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/password-reset", tag = "users",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/password-reset", operation_id = "createPasswordResetLink", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 201, body = LinkBody), (status = 400, body = super::openapi::Problem),
         (status = 404, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn password_reset(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
+pub async fn password_reset(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let url = users::password_reset_link(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
     Ok(HttpResponse::Created().json(LinkBody { url }))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/resend-invitation", tag = "users",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/resend-invitation", operation_id = "resendUserInvitation", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 201, body = ReissuedBody), (status = 404, body = super::openapi::Problem),
         (status = 409, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn resend_invitation(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
-    crate::service::admin::require_admin(&actor)?;
+pub async fn resend_invitation(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let r = invitations::resend(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
     Ok(HttpResponse::Created().json(ReissuedBody::from(r)))
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/reset-redemption", tag = "users",
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/reset-redemption", operation_id = "resetUserRedemption", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)), request_body = ResetRedemptionBody,
     responses((status = 201, body = ReissuedBody), (status = 400, body = super::openapi::Problem),
         (status = 404, body = super::openapi::Problem)),
     security(("bearer" = [])))]
-pub async fn reset_redemption(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = context(&svc, &req).await?;
-    crate::service::admin::require_admin(&actor)?;
+pub async fn reset_redemption(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, actor) = admin_context(&svc, &req).await?;
     let b: ResetRedemptionBody = if body.is_empty() {
-        ResetRedemptionBody { invited_user_email_address: None }
+        ResetRedemptionBody {
+            invited_user_email_address: None,
+        }
     } else {
         json_body(&body)?
     };
-    let r = invitations::reset_redemption(&svc, &actor, &tenant, &path_param(&req, "id"), b.invited_user_email_address.as_deref()).await?;
+    let r = invitations::reset_redemption(
+        &svc,
+        &actor,
+        &tenant,
+        &path_param(&req, "id"),
+        b.invited_user_email_address.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(ReissuedBody::from(r)))
 }
-

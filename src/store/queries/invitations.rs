@@ -117,11 +117,11 @@ pub fn batch(
         .optional()?)
 }
 
-/// Delivery state of the invitation emails among `outbox_ids`: (id, state, attempts, last error, sent at).
-pub fn delivery_states(
-    c: &mut AnyConnection,
-    outbox_ids: &[String],
-) -> Result<Vec<(String, String, i64, Option<String>, Option<i64>)>> {
+/// An outbox row's delivery facts: (id, state, attempts, last error, sent at).
+pub type DeliveryState = (String, String, i64, Option<String>, Option<i64>);
+
+/// Delivery state of the invitation emails among `outbox_ids`.
+pub fn delivery_states(c: &mut AnyConnection, outbox_ids: &[String]) -> Result<Vec<DeliveryState>> {
     use crate::store::schema::outbox_messages::dsl as o;
     Ok(o::outbox_messages
         .filter(o::id.eq_any(outbox_ids))
@@ -137,7 +137,12 @@ pub fn insert_upload(c: &mut AnyConnection, row: &CsvUploadRow) -> Result<()> {
     Ok(())
 }
 
-pub fn upload(c: &mut AnyConnection, tenant_id: &str, id: &str, now: i64) -> Result<Option<CsvUploadRow>> {
+pub fn upload(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<CsvUploadRow>> {
     use crate::store::schema::csv_uploads::dsl as cu;
     Ok(cu::csv_uploads
         .filter(
@@ -159,7 +164,11 @@ pub fn delete_upload(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
 }
 
 /// The tenant's most recent CSV batches, newest first.
-pub fn batches(c: &mut AnyConnection, tenant_id: &str, limit: i64) -> Result<Vec<InvitationBatchRow>> {
+pub fn batches(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    limit: i64,
+) -> Result<Vec<InvitationBatchRow>> {
     Ok(b::invitation_batches
         .filter(b::tenant_id.eq(tenant_id))
         .order(b::created_at.desc())
