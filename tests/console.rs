@@ -42,7 +42,10 @@ const ROUTES: &[(&str, &str)] = &[
 
 /// Signs `email` in to `slug`'s console and returns the page it lands on.
 async fn sign_in(browser: &common::Browser, slug: &str, email: &str) -> (u16, String) {
-    match browser.run_flow(&format!("/admin/t/{slug}/users"), email, "accept").await {
+    match browser
+        .run_flow(&format!("/admin/t/{slug}/users"), email, "accept")
+        .await
+    {
         Step::Page(s, body) => (s, body),
         Step::Callback(u) => panic!("unexpected callback {u}"),
     }
@@ -52,7 +55,9 @@ async fn call(browser: &common::Browser, method: &str, url: &str) -> u16 {
     let resp = if method == "GET" {
         browser.get(url).await
     } else {
-        browser.post_form(url, &[("csrf", "x"), ("action", "save")]).await
+        browser
+            .post_form(url, &[("csrf", "x"), ("action", "save")])
+            .await
     };
     resp.status().as_u16()
 }
@@ -60,7 +65,9 @@ async fn call(browser: &common::Browser, method: &str, url: &str) -> u16 {
 #[actix_web::test]
 async fn an_admin_signs_in_through_the_provider_and_sees_the_users() {
     let server = TestServer::start().await;
-    server.member_in(&server.tenant, "root@default.localhost", vec![Role::Admin]).await;
+    server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
     server.member("plain@default.localhost").await;
     let browser = server.browser();
     let (status, body) = sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
@@ -68,8 +75,21 @@ async fn an_admin_signs_in_through_the_provider_and_sees_the_users() {
     assert!(body.contains("<h1>Users</h1>"), "{body}");
     assert!(body.contains("plain@default.localhost"));
     // Every page of the console renders for the admin.
-    for path in ["/users/new", "/invitations", "/invitations/new", "/invitations/upload", "/groups", "/apps", "/apps/new", "/branding", "/policies", "/audit"] {
-        let resp = browser.get(&format!("/admin/t/{}{path}", server.tenant.slug)).await;
+    for path in [
+        "/users/new",
+        "/invitations",
+        "/invitations/new",
+        "/invitations/upload",
+        "/groups",
+        "/apps",
+        "/apps/new",
+        "/branding",
+        "/policies",
+        "/audit",
+    ] {
+        let resp = browser
+            .get(&format!("/admin/t/{}{path}", server.tenant.slug))
+            .await;
         assert_eq!(resp.status().as_u16(), 200, "{path}");
     }
 }
@@ -93,12 +113,21 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
     let other = directory::create_tenant(
         &server.svc,
         "test",
-        NewTenant { slug: "fabrikam".into(), display_name: "Fabrikam".into(), primary_domain: "fabrikam.example".into(), self_service_signup: false },
+        NewTenant {
+            slug: "fabrikam".into(),
+            display_name: "Fabrikam".into(),
+            primary_domain: "fabrikam.example".into(),
+            self_service_signup: false,
+        },
     )
     .await
     .unwrap();
-    server.member_in(&other, "boss@fabrikam.example", vec![Role::Admin]).await;
-    server.member_in(&server.tenant, "root@default.localhost", vec![Role::Admin]).await;
+    server
+        .member_in(&other, "boss@fabrikam.example", vec![Role::Admin])
+        .await;
+    server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
     let browser = server.browser();
     let (status, _) = sign_in(&browser, "fabrikam", "boss@fabrikam.example").await;
     assert_eq!(status, 200);
@@ -116,7 +145,10 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
         .await
         .unwrap();
     assert_eq!(token.status().as_u16(), 200);
-    let stolen = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let stolen = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let cookie = browser_cookie(&server, &browser, "fabrikam").await;
     for (method, path) in ROUTES.iter().filter(|(m, _)| *m == "GET") {
         let resp = stolen
@@ -149,7 +181,12 @@ async fn browser_cookie(server: &TestServer, _browser: &common::Browser, slug: &
             let r = b
                 .post_form(
                     url.split('?').next().unwrap(),
-                    &[("csrf", &hidden(&body, "csrf").unwrap()), ("request", &hidden(&body, "request").unwrap_or_default()), ("email", "boss@fabrikam.example"), ("password", common::PASSWORD)],
+                    &[
+                        ("csrf", &hidden(&body, "csrf").unwrap()),
+                        ("request", &hidden(&body, "request").unwrap_or_default()),
+                        ("email", "boss@fabrikam.example"),
+                        ("password", common::PASSWORD),
+                    ],
                 )
                 .await;
             url = b.absolute(r.headers()["location"].to_str().unwrap());
@@ -163,19 +200,40 @@ async fn browser_cookie(server: &TestServer, _browser: &common::Browser, slug: &
 #[actix_web::test]
 async fn forms_need_csrf_and_etags_stop_silent_overwrites() {
     let server = TestServer::start().await;
-    server.member_in(&server.tenant, "root@default.localhost", vec![Role::Admin]).await;
+    server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
     let browser = server.browser();
     sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
     let base = format!("/admin/t/{}", server.tenant.slug);
-    let page = browser.get(&format!("{base}/branding")).await.text().await.unwrap();
-    let (csrf, etag) = (hidden(&page, "csrf").unwrap(), hidden(&page, "etag").unwrap().replace("&quot;", "\""));
-    let no_csrf = browser.post_form(&format!("{base}/branding"), &[("display_name", "X")]).await;
+    let page = browser
+        .get(&format!("{base}/branding"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (csrf, etag) = (
+        hidden(&page, "csrf").unwrap(),
+        hidden(&page, "etag").unwrap().replace("&quot;", "\""),
+    );
+    let no_csrf = browser
+        .post_form(&format!("{base}/branding"), &[("display_name", "X")])
+        .await;
     assert_eq!(no_csrf.status().as_u16(), 400);
     let save = |name: &'static str| {
         let (csrf, etag, browser, base) = (csrf.clone(), etag.clone(), &browser, base.clone());
         async move {
             browser
-                .post_form(&format!("{base}/branding"), &[("csrf", &csrf), ("etag", &etag), ("display_name", name), ("primary_color", "#aa0000"), ("background_color", "#ffffff")])
+                .post_form(
+                    &format!("{base}/branding"),
+                    &[
+                        ("csrf", &csrf),
+                        ("etag", &etag),
+                        ("display_name", name),
+                        ("primary_color", "#aa0000"),
+                        ("background_color", "#ffffff"),
+                    ],
+                )
                 .await
                 .status()
                 .as_u16()
@@ -184,45 +242,104 @@ async fn forms_need_csrf_and_etags_stop_silent_overwrites() {
     assert_eq!(save("Contoso Partners").await, 303);
     // A second admin who read the same version cannot overwrite the first one's change unseen.
     assert_eq!(save("Someone Else").await, 412);
-    let signin = reqwest::get(server.url(&format!("/t/{}/signin", server.tenant.slug))).await.unwrap().text().await.unwrap();
+    let signin = reqwest::get(server.url(&format!("/t/{}/signin", server.tenant.slug)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(signin.contains("Contoso Partners"), "{signin}");
 }
 
 #[actix_web::test]
 async fn a_csv_upload_is_checked_before_anything_is_created() {
     let server = TestServer::start().await;
-    server.member_in(&server.tenant, "root@default.localhost", vec![Role::Admin]).await;
+    server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
     let browser = server.browser();
     sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
     let base = format!("/admin/t/{}", server.tenant.slug);
-    let page = browser.get(&format!("{base}/invitations/upload")).await.text().await.unwrap();
+    let page = browser
+        .get(&format!("{base}/invitations/upload"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
     let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,Ana,https://app.example/\nnot-an-address,Bad,https://app.example/\n";
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
-        .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv"));
-    let check = browser.client.post(server.url(&format!("{base}/invitations/upload"))).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv"),
+        );
+    let check = browser
+        .client
+        .post(server.url(&format!("{base}/invitations/upload")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let status = check.status().as_u16();
     let body = check.text().await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("1 row(s) ready"), "{body}");
     assert!(body.contains("not-an-address"));
-    let users = browser.get(&format!("{base}/users?userType=Guest")).await.text().await.unwrap();
-    assert!(!users.contains("ana@partner.example"), "validation created nothing");
-    let action = body.split("action=\"").find(|s| s.contains("/invitations/upload/")).unwrap().split('"').next().unwrap().to_string();
+    let users = browser
+        .get(&format!("{base}/users?userType=Guest"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !users.contains("ana@partner.example"),
+        "validation created nothing"
+    );
+    let action = body
+        .split("action=\"")
+        .find(|s| s.contains("/invitations/upload/"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let created = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(created.status().as_u16(), 303);
     let results_url = created.headers()["location"].to_str().unwrap().to_string();
     let results = browser.get(&results_url).await.text().await.unwrap();
     assert!(results.contains("<strong>1</strong> created"), "{results}");
     assert!(results.contains("<strong>1</strong> failed"));
-    let csv_link = results.split("href=\"").find(|s| s.starts_with(&format!("{base}/invitations/batches/"))).unwrap().split('"').next().unwrap().to_string();
+    let csv_link = results
+        .split("href=\"")
+        .find(|s| s.starts_with(&format!("{base}/invitations/batches/")))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let download = browser.get(&csv_link).await;
-    assert!(download.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(download.text().await.unwrap().contains("ana@partner.example"));
+    assert!(
+        download.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        download
+            .text()
+            .await
+            .unwrap()
+            .contains("ana@partner.example")
+    );
     // A second click on the same upload creates nothing more.
     let again = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(again.status().as_u16(), 404);
-    let users = browser.get(&format!("{base}/users?userType=Guest")).await.text().await.unwrap();
+    let users = browser
+        .get(&format!("{base}/users?userType=Guest"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(users.contains("ana@partner.example"));
 }

@@ -33,9 +33,29 @@ fn err(message: impl Into<String>) -> DomainError {
 
 /// The elements an SVG logo may contain (drawing, gradients, text, grouping).
 const SVG_ELEMENTS: &[&str] = &[
-    "svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan",
-    "title", "desc", "defs", "lineargradient", "radialgradient", "stop", "clippath", "mask", "symbol",
-    "use", "pattern", "metadata",
+    "svg",
+    "g",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "title",
+    "desc",
+    "defs",
+    "lineargradient",
+    "radialgradient",
+    "stop",
+    "clippath",
+    "mask",
+    "symbol",
+    "use",
+    "pattern",
+    "metadata",
 ];
 
 /// Recognises the image by its content (never by the name or the declared type) and checks it.
@@ -56,8 +76,7 @@ pub fn check_logo(bytes: &[u8]) -> Result<LogoKind, DomainError> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Ok(LogoKind::Jpeg);
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| err("use a PNG, JPEG or SVG image"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| err("use a PNG, JPEG or SVG image"))?;
     check_svg(text)?;
     Ok(LogoKind::Svg)
 }
@@ -73,14 +92,23 @@ fn check_element(e: &BytesStart<'_>) -> Result<(), DomainError> {
         let local = key.rsplit(':').next().unwrap_or(&key).to_string();
         let value = String::from_utf8_lossy(&attr.value).to_ascii_lowercase();
         if local.starts_with("on") {
-            return Err(err(format!("an SVG logo may not have event handlers ({key})")));
+            return Err(err(format!(
+                "an SVG logo may not have event handlers ({key})"
+            )));
         }
         if local == "href" && !value.trim_start().starts_with('#') {
-            return Err(err("an SVG logo may only link to its own parts (href=\"#…\")"));
+            return Err(err(
+                "an SVG logo may only link to its own parts (href=\"#…\")",
+            ));
         }
         let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.contains("javascript:") || compact.contains("url(") && !compact.contains("url(#") || compact.contains("@import") {
-            return Err(err(format!("the attribute {key} refers to something outside the image")));
+        if compact.contains("javascript:")
+            || compact.contains("url(") && !compact.contains("url(#")
+            || compact.contains("@import")
+        {
+            return Err(err(format!(
+                "the attribute {key} refers to something outside the image"
+            )));
         }
     }
     Ok(())
@@ -101,7 +129,9 @@ fn check_svg(text: &str) -> Result<(), DomainError> {
             Ok(Event::DocType(_)) => {
                 return Err(err("an SVG logo may not declare a DOCTYPE or entities"));
             }
-            Ok(Event::PI(_)) => return Err(err("an SVG logo may not contain processing instructions")),
+            Ok(Event::PI(_)) => {
+                return Err(err("an SVG logo may not contain processing instructions"));
+            }
             Ok(Event::Text(t)) => {
                 let raw = String::from_utf8_lossy(t.as_ref()).to_ascii_lowercase();
                 if raw.contains("@import") || raw.contains("javascript:") {
@@ -127,7 +157,10 @@ pub fn parse_color(raw: &str) -> Result<String, DomainError> {
     if matches!(hex.len(), 3 | 6) && hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
         Ok(c.to_ascii_lowercase())
     } else {
-        Err(DomainError::new("color", format!("{c:?} is not a colour like #1f4fa3")))
+        Err(DomainError::new(
+            "color",
+            format!("{c:?} is not a colour like #1f4fa3"),
+        ))
     }
 }
 
@@ -140,7 +173,10 @@ mod tests {
     #[test]
     fn plain_images_pass_by_content() {
         assert_eq!(check_logo(b"\x89PNG\r\n\x1a\nrest").unwrap(), LogoKind::Png);
-        assert_eq!(check_logo(&[0xFF, 0xD8, 0xFF, 0xE0, 0]).unwrap(), LogoKind::Jpeg);
+        assert_eq!(
+            check_logo(&[0xFF, 0xD8, 0xFF, 0xE0, 0]).unwrap(),
+            LogoKind::Jpeg
+        );
         assert_eq!(check_logo(OK_SVG.as_bytes()).unwrap(), LogoKind::Svg);
     }
 

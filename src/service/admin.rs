@@ -44,7 +44,12 @@ pub fn check_if_match(current: &str, given: Option<&str>) -> Result<()> {
     match given {
         None => Ok(()),
         Some(g) if g.trim() == "*" => Ok(()),
-        Some(g) if g.split(',').any(|t| t.trim().trim_start_matches("W/") == current) => Ok(()),
+        Some(g)
+            if g.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == current) =>
+        {
+            Ok(())
+        }
         Some(_) => Err(Error::PreconditionFailed(
             "the object changed since you read it; reload it and apply your change again".into(),
         )),

@@ -89,9 +89,18 @@ impl AppView {
         let app = App::from_row(row);
         AppView {
             public: app.is_public(),
-            optional_claims: app.settings.optional_claims.iter().map(claim_name).collect(),
+            optional_claims: app
+                .settings
+                .optional_claims
+                .iter()
+                .map(claim_name)
+                .collect(),
             app_roles: app.settings.app_roles.clone(),
-            allowed_scopes: app.allowed_scopes.split_whitespace().map(str::to_string).collect(),
+            allowed_scopes: app
+                .allowed_scopes
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             home_url: app.settings.home_url.clone(),
             signing_alg: app.signing_alg.as_str().to_string(),
             id: app.id,
@@ -121,7 +130,8 @@ fn detail_on(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<AppDeta
         let principal_name = if a.principal_type == "group" {
             queries::groups::by_id(c, &tenant.id, &a.principal_id)?.map(|g| g.display_name)
         } else {
-            queries::users::by_id(c, &a.principal_id)?.map(|u| format!("{} <{}>", u.display_name, u.mail))
+            queries::users::by_id(c, &a.principal_id)?
+                .map(|u| format!("{} <{}>", u.display_name, u.mail))
         }
         .unwrap_or_else(|| "(deleted)".into());
         assignments.push(AssignmentView {
@@ -157,7 +167,12 @@ pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Re
     svc.store.read(move |c| detail_on(c, &tenant, &id)).await
 }
 
-pub async fn create(svc: &Services, actor: &Actor, tenant: &Tenant, input: NewApp) -> Result<CreatedApp> {
+pub async fn create(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    input: NewApp,
+) -> Result<CreatedApp> {
     require_admin(actor)?;
     directory::create_app(svc, &actor.id, tenant, input).await
 }
@@ -198,15 +213,24 @@ fn check_roles(roles: &[AppRole]) -> Result<Vec<AppRole>> {
         if !ok {
             return Err(Error::invalid(
                 "appRoles",
-                format!("{value:?}: a role value is 1–120 letters, digits, dots, dashes, colons or underscores"),
+                format!(
+                    "{value:?}: a role value is 1–120 letters, digits, dots, dashes, colons or underscores"
+                ),
             ));
         }
         if out.iter().any(|o| o.value == value) {
-            return Err(Error::invalid("appRoles", format!("{value} is listed twice")));
+            return Err(Error::invalid(
+                "appRoles",
+                format!("{value} is listed twice"),
+            ));
         }
         out.push(AppRole {
-            display_name: parse_display_name(if r.display_name.trim().is_empty() { &value } else { &r.display_name })
-                .map_err(|e| Error::invalid("appRoles", e.message))?,
+            display_name: parse_display_name(if r.display_name.trim().is_empty() {
+                &value
+            } else {
+                &r.display_name
+            })
+            .map_err(|e| Error::invalid("appRoles", e.message))?,
             description: r.description.trim().chars().take(500).collect(),
             value,
         });
@@ -220,10 +244,16 @@ fn check_scopes(scopes: &[String]) -> Result<Vec<String>> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .map(|s| {
-            if s.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\') && s.len() <= 100 {
+            if s.chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+                && s.len() <= 100
+            {
                 Ok(s)
             } else {
-                Err(Error::invalid("allowedScopes", format!("{s:?} is not a scope name")))
+                Err(Error::invalid(
+                    "allowedScopes",
+                    format!("{s:?} is not a scope name"),
+                ))
             }
         })
         .collect()
@@ -238,10 +268,22 @@ pub async fn update(
     if_match: Option<String>,
 ) -> Result<AppDetail> {
     require_admin(actor)?;
-    let name = patch.name.as_deref().map(parse_display_name).transpose().map_err(|e| Error::invalid("name", e.message))?;
-    let redirect_uris = patch.redirect_uris.as_deref().map(|u| parse_uris("redirectUris", u)).transpose()?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(parse_display_name)
+        .transpose()
+        .map_err(|e| Error::invalid("name", e.message))?;
+    let redirect_uris = patch
+        .redirect_uris
+        .as_deref()
+        .map(|u| parse_uris("redirectUris", u))
+        .transpose()?;
     if redirect_uris.as_ref().is_some_and(|u| u.is_empty()) {
-        return Err(Error::invalid("redirectUris", "an app needs at least one redirect URI"));
+        return Err(Error::invalid(
+            "redirectUris",
+            "an app needs at least one redirect URI",
+        ));
     }
     let logout_uris = patch
         .post_logout_redirect_uris
@@ -251,15 +293,26 @@ pub async fn update(
     let alg = patch
         .signing_alg
         .as_deref()
-        .map(|a| SigningAlg::parse(a).ok_or_else(|| Error::invalid("signingAlg", "use RS256, ES256 or EdDSA")))
+        .map(|a| {
+            SigningAlg::parse(a)
+                .ok_or_else(|| Error::invalid("signingAlg", "use RS256, ES256 or EdDSA"))
+        })
         .transpose()?;
     let claims = patch
         .optional_claims
         .as_ref()
-        .map(|cs| cs.iter().map(|c| parse_claim(c)).collect::<Result<Vec<_>>>())
+        .map(|cs| {
+            cs.iter()
+                .map(|c| parse_claim(c))
+                .collect::<Result<Vec<_>>>()
+        })
         .transpose()?;
     let roles = patch.app_roles.as_deref().map(check_roles).transpose()?;
-    let scopes = patch.allowed_scopes.as_deref().map(check_scopes).transpose()?;
+    let scopes = patch
+        .allowed_scopes
+        .as_deref()
+        .map(check_scopes)
+        .transpose()?;
     let home_url = match patch.home_url.as_deref().map(str::trim) {
         None => None,
         Some("") => Some(None),
@@ -286,7 +339,8 @@ pub async fn update(
                 row.redirect_uris = serde_json::to_string(&u).map_err(Error::internal)?;
             }
             if let Some(u) = logout_uris {
-                row.post_logout_redirect_uris = serde_json::to_string(&u).map_err(Error::internal)?;
+                row.post_logout_redirect_uris =
+                    serde_json::to_string(&u).map_err(Error::internal)?;
             }
             if let Some(v) = patch.first_party {
                 row.first_party = v;
@@ -368,10 +422,21 @@ pub async fn delete(
 }
 
 /// A new client secret, shown once; the old one stops working at once.
-pub async fn rotate_secret(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<String> {
+pub async fn rotate_secret(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<String> {
     require_admin(actor)?;
     let secret = random_token();
-    let (tenant_c, id, actor, hash, now) = (tenant.clone(), id.to_string(), actor.clone(), hash_secret(&secret), svc.now());
+    let (tenant_c, id, actor, hash, now) = (
+        tenant.clone(),
+        id.to_string(),
+        actor.clone(),
+        hash_secret(&secret),
+        svc.now(),
+    );
     let client_id = svc
         .store
         .write(move |c| {
@@ -411,12 +476,19 @@ pub struct AssignmentInput {
     pub app_role: String,
 }
 
-pub async fn assign(svc: &Services, actor: &Actor, tenant: &Tenant, app_id: &str, input: AssignmentInput) -> Result<AppDetail> {
+pub async fn assign(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    app_id: &str,
+    input: AssignmentInput,
+) -> Result<AppDetail> {
     require_admin(actor)?;
     if !matches!(input.principal_type.as_str(), "user" | "group") {
         return Err(Error::invalid("principalType", "use user or group"));
     }
-    let (tenant_c, app_id, actor, now) = (tenant.clone(), app_id.to_string(), actor.clone(), svc.now());
+    let (tenant_c, app_id, actor, now) =
+        (tenant.clone(), app_id.to_string(), actor.clone(), svc.now());
     svc.store
         .write(move |c| {
             let app = App::from_row(app_in(c, &tenant_c, &app_id)?);
@@ -463,9 +535,22 @@ pub async fn assign(svc: &Services, actor: &Actor, tenant: &Tenant, app_id: &str
         .await
 }
 
-pub async fn unassign(svc: &Services, actor: &Actor, tenant: &Tenant, app_id: &str, principal_type: &str, principal_id: &str) -> Result<AppDetail> {
+pub async fn unassign(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    app_id: &str,
+    principal_type: &str,
+    principal_id: &str,
+) -> Result<AppDetail> {
     require_admin(actor)?;
-    let (tenant_c, app_id, actor, pt, pid) = (tenant.clone(), app_id.to_string(), actor.clone(), principal_type.to_string(), principal_id.to_string());
+    let (tenant_c, app_id, actor, pt, pid) = (
+        tenant.clone(),
+        app_id.to_string(),
+        actor.clone(),
+        principal_type.to_string(),
+        principal_id.to_string(),
+    );
     svc.store
         .write(move |c| {
             app_in(c, &tenant_c, &app_id)?;

@@ -100,13 +100,19 @@ pub struct AuditPage {
 }
 
 fn filter_of(q: &AuditQuery) -> crate::error::Result<queries::audit::AuditFilter> {
-    let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let nonempty = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let before = match nonempty(&q.cursor) {
         None => None,
         Some(c) => Some(
             c.split_once('.')
                 .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .ok_or_else(|| crate::error::Error::invalid("cursor", "not a cursor this server gave out"))?,
+                .ok_or_else(|| {
+                    crate::error::Error::invalid("cursor", "not a cursor this server gave out")
+                })?,
         ),
     };
     Ok(queries::audit::AuditFilter {
@@ -173,12 +179,22 @@ pub async fn export_csv(
         .await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| crate::error::Error::internal(e);
-    w.write_record(["at", "eventName", "actor", "target", "outcome", "details"]).map_err(io)?;
+    w.write_record(["at", "eventName", "actor", "target", "outcome", "details"])
+        .map_err(io)?;
     for r in rows {
         let at = r.at.to_string();
-        w.write_record([at.as_str(), &r.event_name, &r.actor, &r.target, &r.outcome, &r.details]).map_err(io)?;
+        w.write_record([
+            at.as_str(),
+            &r.event_name,
+            &r.actor,
+            &r.target,
+            &r.outcome,
+            &r.details,
+        ])
+        .map_err(io)?;
     }
-    String::from_utf8(w.into_inner().map_err(crate::error::Error::internal)?).map_err(crate::error::Error::internal)
+    String::from_utf8(w.into_inner().map_err(crate::error::Error::internal)?)
+        .map_err(crate::error::Error::internal)
 }
 
 /// The event names present in the tenant's log (the console's filter).
@@ -187,5 +203,7 @@ pub async fn event_names(
     tenant: &super::tenants::Tenant,
 ) -> crate::error::Result<Vec<String>> {
     let tenant_id = tenant.id.clone();
-    svc.store.read(move |c| queries::audit::event_names(c, &tenant_id)).await
+    svc.store
+        .read(move |c| queries::audit::event_names(c, &tenant_id))
+        .await
 }

@@ -32,8 +32,8 @@ pub async fn ensure_console_app(svc: &Services, tenant: &Tenant) -> Result<Arc<A
     let (tenant_id, now) = (tenant.id.clone(), svc.now());
     let uris = serde_json::to_string(&[&callback]).map_err(Error::internal)?;
     svc.store
-        .write(move |c| {
-            match queries::apps::by_client_id(c, &tenant_id, CONSOLE_CLIENT_ID)? {
+        .write(
+            move |c| match queries::apps::by_client_id(c, &tenant_id, CONSOLE_CLIENT_ID)? {
                 Some(mut row) => {
                     row.redirect_uris = uris;
                     row.updated_at = now;
@@ -60,8 +60,8 @@ pub async fn ensure_console_app(svc: &Services, tenant: &Tenant) -> Result<Arc<A
                         updated_at: now,
                     },
                 ),
-            }
-        })
+            },
+        )
         .await?;
     svc.apps.forget(&tenant.id, CONSOLE_CLIENT_ID);
     svc.apps

@@ -87,7 +87,11 @@ pub async fn list(
     offset: Option<i64>,
 ) -> Result<Vec<GroupView>> {
     require_admin(actor)?;
-    let (tenant_id, limit, offset) = (tenant.id.clone(), page_limit(limit), offset.unwrap_or(0).max(0));
+    let (tenant_id, limit, offset) = (
+        tenant.id.clone(),
+        page_limit(limit),
+        offset.unwrap_or(0).max(0),
+    );
     svc.store
         .read(move |c| {
             queries::groups::list(c, &tenant_id, limit, offset)?
@@ -146,7 +150,10 @@ pub async fn update(
         .transpose()
         .map_err(|e| Error::invalid("displayName", e.message))?;
     let description = patch.description.map(|d| d.trim().to_string());
-    if description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 1000)
+    {
         return Err(Error::invalid("description", "at most 1,000 characters"));
     }
     let (tenant, id, actor) = (tenant.clone(), id.to_string(), actor.clone());
@@ -233,13 +240,19 @@ pub async fn remove_member(
     user_id: &str,
 ) -> Result<()> {
     require_admin(actor)?;
-    let (tenant, group_id, user_id, actor) =
-        (tenant.clone(), group_id.to_string(), user_id.to_string(), actor.clone());
+    let (tenant, group_id, user_id, actor) = (
+        tenant.clone(),
+        group_id.to_string(),
+        user_id.to_string(),
+        actor.clone(),
+    );
     svc.store
         .write(move |c| {
             group_in(c, &tenant, &group_id)?;
             if !queries::groups::remove_member(c, &group_id, &user_id)? {
-                return Err(Error::NotFound(format!("{user_id} is not a member of this group")));
+                return Err(Error::NotFound(format!(
+                    "{user_id} is not a member of this group"
+                )));
             }
             audit::record(
                 c,

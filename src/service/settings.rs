@@ -193,13 +193,31 @@ pub async fn update_branding(
     if_match: Option<String>,
 ) -> Result<BrandingView> {
     require_admin(actor)?;
-    let name = patch.display_name.as_deref().map(parse_display_name).transpose().map_err(|e| Error::invalid("displayName", e.message))?;
-    let primary = patch.primary_color.as_deref().map(parse_color).transpose().map_err(|e| Error::invalid("primaryColor", e.message))?;
-    let background = patch.background_color.as_deref().map(parse_color).transpose().map_err(|e| Error::invalid("backgroundColor", e.message))?;
+    let name = patch
+        .display_name
+        .as_deref()
+        .map(parse_display_name)
+        .transpose()
+        .map_err(|e| Error::invalid("displayName", e.message))?;
+    let primary = patch
+        .primary_color
+        .as_deref()
+        .map(parse_color)
+        .transpose()
+        .map_err(|e| Error::invalid("primaryColor", e.message))?;
+    let background = patch
+        .background_color
+        .as_deref()
+        .map(parse_color)
+        .transpose()
+        .map_err(|e| Error::invalid("backgroundColor", e.message))?;
     let privacy = optional_url("privacyUrl", patch.privacy_url)?;
     let contact = optional_url("contactUrl", patch.contact_url)?;
     let signin_text = patch.signin_text.map(|t| t.trim().to_string());
-    if signin_text.as_ref().is_some_and(|t| t.chars().count() > 500) {
+    if signin_text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > 500)
+    {
         return Err(Error::invalid("signinText", "at most 500 characters"));
     }
     let language = patch
@@ -208,39 +226,55 @@ pub async fn update_branding(
         .map(Language::parse)
         .transpose()
         .map_err(|e| Error::invalid("defaultLanguage", e.message))?;
-    let view = change_settings(svc, actor, tenant, events::UPDATE_BRANDING, if_match, branding_of, move |row, s| {
-        if let Some(n) = name {
-            row.display_name = n;
-        }
-        if let Some(p) = primary {
-            s.primary_color = p;
-        }
-        if let Some(b) = background {
-            s.background_color = b;
-        }
-        if let Some(p) = privacy {
-            s.privacy_url = p;
-        }
-        if let Some(c) = contact {
-            s.contact_url = c;
-        }
-        if let Some(t) = signin_text {
-            s.signin_text = (!t.is_empty()).then_some(t);
-        }
-        if let Some(l) = language {
-            s.default_language = l;
-        }
-        Ok(())
-    })
+    let view = change_settings(
+        svc,
+        actor,
+        tenant,
+        events::UPDATE_BRANDING,
+        if_match,
+        branding_of,
+        move |row, s| {
+            if let Some(n) = name {
+                row.display_name = n;
+            }
+            if let Some(p) = primary {
+                s.primary_color = p;
+            }
+            if let Some(b) = background {
+                s.background_color = b;
+            }
+            if let Some(p) = privacy {
+                s.privacy_url = p;
+            }
+            if let Some(c) = contact {
+                s.contact_url = c;
+            }
+            if let Some(t) = signin_text {
+                s.signin_text = (!t.is_empty()).then_some(t);
+            }
+            if let Some(l) = language {
+                s.default_language = l;
+            }
+            Ok(())
+        },
+    )
     .await?;
     Ok(view)
 }
 
 /// Stores a checked logo (PNG, JPEG or script-free SVG) and points the branding at it.
-pub async fn set_logo(svc: &Services, actor: &Actor, tenant: &Tenant, bytes: Vec<u8>) -> Result<BrandingView> {
+pub async fn set_logo(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    bytes: Vec<u8>,
+) -> Result<BrandingView> {
     require_admin(actor)?;
     let kind = check_logo(&bytes)?;
-    let version: String = Sha256::digest(&bytes)[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let version: String = Sha256::digest(&bytes)[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let url = format!("{}/logo?v={version}", tenant.issuer);
     let row = TenantLogoRow {
         tenant_id: tenant.id.clone(),
@@ -248,22 +282,42 @@ pub async fn set_logo(svc: &Services, actor: &Actor, tenant: &Tenant, bytes: Vec
         bytes,
         updated_at: svc.now(),
     };
-    svc.store.write(move |c| queries::tenants::set_logo(c, &row)).await?;
-    change_settings(svc, actor, tenant, events::UPDATE_BRANDING, None, branding_of, move |_, s| {
-        s.logo_url = Some(url);
-        Ok(())
-    })
+    svc.store
+        .write(move |c| queries::tenants::set_logo(c, &row))
+        .await?;
+    change_settings(
+        svc,
+        actor,
+        tenant,
+        events::UPDATE_BRANDING,
+        None,
+        branding_of,
+        move |_, s| {
+            s.logo_url = Some(url);
+            Ok(())
+        },
+    )
     .await
 }
 
 pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
     require_admin(actor)?;
     let id = tenant.id.clone();
-    svc.store.write(move |c| queries::tenants::delete_logo(c, &id)).await?;
-    change_settings(svc, actor, tenant, events::UPDATE_BRANDING, None, branding_of, |_, s| {
-        s.logo_url = None;
-        Ok(())
-    })
+    svc.store
+        .write(move |c| queries::tenants::delete_logo(c, &id))
+        .await?;
+    change_settings(
+        svc,
+        actor,
+        tenant,
+        events::UPDATE_BRANDING,
+        None,
+        branding_of,
+        |_, s| {
+            s.logo_url = None;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -292,8 +346,14 @@ pub async fn update_policies(
         .map(InvitePolicy::parse)
         .transpose()
         .map_err(|e| Error::invalid("invitePolicy", e.message))?;
-    if patch.ticket_lifetime_days.is_some_and(|d| !(1..=365).contains(&d)) {
-        return Err(Error::invalid("ticketLifetimeDays", "between 1 and 365 days"));
+    if patch
+        .ticket_lifetime_days
+        .is_some_and(|d| !(1..=365).contains(&d))
+    {
+        return Err(Error::invalid(
+            "ticketLifetimeDays",
+            "between 1 and 365 days",
+        ));
     }
     let mode = patch.domain_list_mode.clone();
     let domains = patch.domains.clone();
@@ -302,35 +362,47 @@ pub async fn update_policies(
     {
         return Err(Error::invalid("domainListMode", "use none, allow or deny"));
     }
-    change_settings(svc, actor, tenant, events::UPDATE_POLICY, if_match, policies_of, move |row, s| {
-        if let Some(p) = invite_policy {
-            s.invite_policy = p;
-        }
-        if mode.is_some() || domains.is_some() {
-            let current_mode = match &s.domain_list {
-                DomainList::None => "none",
-                DomainList::Allow(_) => "allow",
-                DomainList::Deny(_) => "deny",
+    change_settings(
+        svc,
+        actor,
+        tenant,
+        events::UPDATE_POLICY,
+        if_match,
+        policies_of,
+        move |row, s| {
+            if let Some(p) = invite_policy {
+                s.invite_policy = p;
             }
-            .to_string();
-            let list = domains.unwrap_or_else(|| s.domain_list.domains().to_vec());
-            s.domain_list = match mode.as_deref().unwrap_or(&current_mode) {
-                "allow" => DomainList::Allow(Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?),
-                "deny" => DomainList::Deny(Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?),
-                _ => DomainList::None,
-            };
-        }
-        if let Some(v) = patch.self_service_sign_up {
-            row.self_service_signup = v;
-        }
-        if let Some(v) = patch.allow_mismatched_email_redemption {
-            s.allow_mismatched_email_redemption = v;
-        }
-        if let Some(d) = patch.ticket_lifetime_days {
-            s.ticket_lifetime_days = d;
-        }
-        Ok(())
-    })
+            if mode.is_some() || domains.is_some() {
+                let current_mode = match &s.domain_list {
+                    DomainList::None => "none",
+                    DomainList::Allow(_) => "allow",
+                    DomainList::Deny(_) => "deny",
+                }
+                .to_string();
+                let list = domains.unwrap_or_else(|| s.domain_list.domains().to_vec());
+                s.domain_list = match mode.as_deref().unwrap_or(&current_mode) {
+                    "allow" => DomainList::Allow(
+                        Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?,
+                    ),
+                    "deny" => DomainList::Deny(
+                        Domains::parse(list).map_err(|e| Error::invalid("domains", e.message))?,
+                    ),
+                    _ => DomainList::None,
+                };
+            }
+            if let Some(v) = patch.self_service_sign_up {
+                row.self_service_signup = v;
+            }
+            if let Some(v) = patch.allow_mismatched_email_redemption {
+                s.allow_mismatched_email_redemption = v;
+            }
+            if let Some(d) = patch.ticket_lifetime_days {
+                s.ticket_lifetime_days = d;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -379,10 +451,18 @@ pub struct CreatedTenant {
 
 pub async fn list_tenants(svc: &Services, actor: &Actor) -> Result<Vec<TenantView>> {
     require_operator(actor)?;
-    Ok(directory::list_tenants(svc).await?.iter().map(TenantView::of).collect())
+    Ok(directory::list_tenants(svc)
+        .await?
+        .iter()
+        .map(TenantView::of)
+        .collect())
 }
 
-pub async fn create_tenant(svc: &Services, actor: &Actor, input: TenantInput) -> Result<CreatedTenant> {
+pub async fn create_tenant(
+    svc: &Services,
+    actor: &Actor,
+    input: TenantInput,
+) -> Result<CreatedTenant> {
     require_operator(actor)?;
     let t = directory::create_tenant(
         svc,

@@ -7,7 +7,9 @@ use super::invitations::Actor;
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::language::Language;
-use crate::domain::user::{ExternalUserState, Role, UserType, format_roles, parse_display_name, parse_roles};
+use crate::domain::user::{
+    ExternalUserState, Role, UserType, format_roles, parse_display_name, parse_roles,
+};
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{ActionTokenRow, UserRow};
@@ -135,11 +137,19 @@ fn decode_cursor(raw: &str) -> Result<(String, String)> {
         .decode(raw.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once('\u{0}').map(|(a, b)| (a.to_string(), b.to_string())))
+        .and_then(|s| {
+            s.split_once('\u{0}')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
         .ok_or_else(|| Error::invalid("cursor", "not a cursor this server gave out"))
 }
 
-pub async fn list(svc: &Services, actor: &Actor, tenant: &Tenant, q: UserQuery) -> Result<UserPage> {
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    q: UserQuery,
+) -> Result<UserPage> {
     require_admin(actor)?;
     let filter = UserListFilter {
         user_type: q
@@ -156,7 +166,10 @@ pub async fn list(svc: &Services, actor: &Actor, tenant: &Tenant, q: UserQuery) 
             .map(|t| ExternalUserState::parse(t).map(|t| t.as_str().to_string()))
             .transpose()
             .map_err(|e| Error::invalid("externalUserState", e.message))?,
-        search: q.search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        search: q
+            .search
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
         after: q
             .cursor
             .as_deref()
@@ -186,7 +199,12 @@ fn user_in(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<UserRow> 
 }
 
 /// The detail of `id`, read on connection `c` (inside a transaction when the caller writes).
-pub(crate) fn detail_on(c: &mut AnyConnection, tenant: &Tenant, id: &str, now: i64) -> Result<UserDetail> {
+pub(crate) fn detail_on(
+    c: &mut AnyConnection,
+    tenant: &Tenant,
+    id: &str,
+    now: i64,
+) -> Result<UserDetail> {
     let row = user_in(c, tenant, id)?;
     let group_ids = queries::groups::group_ids_of(c, &row.id)?;
     let groups = queries::groups::by_ids(c, &group_ids)?;
@@ -232,7 +250,9 @@ pub(crate) fn detail_on(c: &mut AnyConnection, tenant: &Tenant, id: &str, now: i
 pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<UserDetail> {
     require_admin(actor)?;
     let (tenant, id, now) = (tenant.clone(), id.to_string(), svc.now());
-    svc.store.read(move |c| detail_on(c, &tenant, &id, now)).await
+    svc.store
+        .read(move |c| detail_on(c, &tenant, &id, now))
+        .await
 }
 
 /// A change to a user object; absent fields stay as they are.
@@ -301,7 +321,10 @@ pub async fn update(
             let before = UserView::from_row(row.clone());
             let is_self = row.id == actor.id;
             if is_self && patch.account_enabled == Some(false) {
-                return Err(Error::invalid("accountEnabled", "you cannot disable yourself"));
+                return Err(Error::invalid(
+                    "accountEnabled",
+                    "you cannot disable yourself",
+                ));
             }
             if let Some(name) = display_name {
                 row.display_name = name;
@@ -319,10 +342,16 @@ pub async fn update(
                 let was_admin = parse_roles(&row.roles).contains(&Role::Admin);
                 if was_admin && !r.contains(&Role::Admin) {
                     if is_self {
-                        return Err(Error::invalid("roles", "you cannot remove your own Admin role"));
+                        return Err(Error::invalid(
+                            "roles",
+                            "you cannot remove your own Admin role",
+                        ));
                     }
                     if queries::users::count_with_role(c, &tenant.id, Role::Admin.as_str())? <= 1 {
-                        return Err(Error::invalid("roles", "the organisation needs at least one Admin"));
+                        return Err(Error::invalid(
+                            "roles",
+                            "the organisation needs at least one Admin",
+                        ));
                     }
                 }
                 row.roles = format_roles(r);
@@ -374,7 +403,10 @@ pub async fn delete(
             if current.user.roles.iter().any(|r| r == Role::Admin.as_str())
                 && queries::users::count_with_role(c, &tenant.id, Role::Admin.as_str())? <= 1
             {
-                return Err(Error::invalid("id", "the organisation needs at least one Admin"));
+                return Err(Error::invalid(
+                    "id",
+                    "the organisation needs at least one Admin",
+                ));
             }
             queries::users::end_sessions(c, &id)?;
             queries::users::delete(c, &id)?;

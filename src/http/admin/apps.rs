@@ -23,7 +23,9 @@ const CLAIMS: [&str; 5] = [
 
 pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let apps = app_admin::list(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let apps = app_admin::list(&svc, &c.actor, &c.tenant)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("apps", &apps);
     ctx.insert("notice", &notice(&req));
@@ -81,7 +83,9 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let d = app_admin::get(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let d = app_admin::get(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let roles_text: Vec<String> = d
         .app
         .app_roles
@@ -134,12 +138,18 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                 enabled: Some(form.contains_key("enabled")),
                 ..Default::default()
             };
-            app_admin::update(&svc, &c.actor, &c.tenant, &id, patch, etag).await.map_err(err)?;
+            app_admin::update(&svc, &c.actor, &c.tenant, &id, patch, etag)
+                .await
+                .map_err(err)?;
             Ok(c.done(&back, "Saved."))
         }
         Some("rotate_secret") => {
-            let secret = app_admin::rotate_secret(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
-            let d = app_admin::get(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            let secret = app_admin::rotate_secret(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
+            let d = app_admin::get(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
             let mut ctx = tera::Context::new();
             ctx.insert("created", &serde_json::json!({ "id": d.app.id, "name": d.app.name, "client_id": d.app.client_id, "client_secret": secret }));
             ctx.insert("rotated", &true);
@@ -151,7 +161,9 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                 principal_id: field(&form, "principal_id").unwrap_or_default(),
                 app_role: form.get("app_role").cloned().unwrap_or_default(),
             };
-            app_admin::assign(&svc, &c.actor, &c.tenant, &id, input).await.map_err(err)?;
+            app_admin::assign(&svc, &c.actor, &c.tenant, &id, input)
+                .await
+                .map_err(err)?;
             Ok(c.done(&back, "Assigned."))
         }
         Some("unassign") => {
@@ -169,10 +181,18 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
         }
         Some("delete") => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid("confirm", "Tick the confirmation box to delete this app.")));
+                return Err(err(Error::invalid(
+                    "confirm",
+                    "Tick the confirmation box to delete this app.",
+                )));
             }
-            app_admin::delete(&svc, &c.actor, &c.tenant, &id, etag).await.map_err(err)?;
-            Ok(c.done("/apps", "The app was deleted; its tokens no longer refresh."))
+            app_admin::delete(&svc, &c.actor, &c.tenant, &id, etag)
+                .await
+                .map_err(err)?;
+            Ok(c.done(
+                "/apps",
+                "The app was deleted; its tokens no longer refresh.",
+            ))
         }
         _ => Err(err(Error::invalid("action", "unknown action"))),
     }

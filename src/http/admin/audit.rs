@@ -6,11 +6,19 @@ use crate::service::audit::{self, AuditQuery};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<AuditQuery>) -> ConsoleResult {
+pub async fn list(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<AuditQuery>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let q = q.into_inner();
-    let page = audit::list(&svc, &c.actor, &c.tenant, q.clone()).await.map_err(|e| c.page_error(e))?;
-    let names = audit::event_names(&svc, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let page = audit::list(&svc, &c.actor, &c.tenant, q.clone())
+        .await
+        .map_err(|e| c.page_error(e))?;
+    let names = audit::event_names(&svc, &c.tenant)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let rows: Vec<_> = page
         .value
         .iter()
@@ -24,21 +32,33 @@ pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Audi
     let mut ctx = tera::Context::new();
     ctx.insert("rows", &rows);
     ctx.insert("names", &names);
-    ctx.insert("q", &serde_json::json!({
-        "event_name": q.event_name.unwrap_or_default(),
-        "actor": q.actor.unwrap_or_default(),
-        "target": q.target.unwrap_or_default(),
-    }));
+    ctx.insert(
+        "q",
+        &serde_json::json!({
+            "event_name": q.event_name.unwrap_or_default(),
+            "actor": q.actor.unwrap_or_default(),
+            "target": q.target.unwrap_or_default(),
+        }),
+    );
     ctx.insert("filter", &filter);
     ctx.insert("next", &page.next_cursor);
     c.render("admin/audit.html", "audit", ctx)
 }
 
-pub async fn export(svc: web::Data<Services>, req: HttpRequest, q: web::Query<AuditQuery>) -> ConsoleResult {
+pub async fn export(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<AuditQuery>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let body = audit::export_csv(&svc, &c.actor, &c.tenant, q.into_inner()).await.map_err(|e| c.page_error(e))?;
+    let body = audit::export_csv(&svc, &c.actor, &c.tenant, q.into_inner())
+        .await
+        .map_err(|e| c.page_error(e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{}.csv\"", c.tenant.slug)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"audit-{}.csv\"", c.tenant.slug),
+        ))
         .body(body))
 }

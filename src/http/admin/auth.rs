@@ -32,9 +32,15 @@ pub struct LoginQuery {
 
 /// Starts the sign-in: remembers state and verifier in a short-lived cookie and sends the browser to
 /// the tenant's authorization endpoint.
-pub async fn login(svc: web::Data<Services>, req: HttpRequest, q: web::Query<LoginQuery>) -> ConsoleResult {
+pub async fn login(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<LoginQuery>,
+) -> ConsoleResult {
     let tenant = tenant_for_page(&svc, &req).await?;
-    let app = ensure_console_app(&svc, &tenant).await.map_err(branded(&tenant))?;
+    let app = ensure_console_app(&svc, &tenant)
+        .await
+        .map_err(branded(&tenant))?;
     let base = format!("/admin/t/{}/", tenant.slug);
     // Only paths of this tenant's console: never an open redirect.
     let next = q
@@ -45,7 +51,12 @@ pub async fn login(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Log
         .to_string();
     let (state, verifier) = (random_token(), random_token());
     let secure = svc.config.public_url.starts_with("https://");
-    let mut cookie = scoped(LOGIN_COOKIE, format!("{state}.{verifier}.{next}"), &tenant.slug, secure);
+    let mut cookie = scoped(
+        LOGIN_COOKIE,
+        format!("{state}.{verifier}.{next}"),
+        &tenant.slug,
+        secure,
+    );
     cookie.set_max_age(Duration::minutes(15));
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
@@ -57,7 +68,8 @@ pub async fn login(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Log
         .append_pair("code_challenge_method", "S256")
         .finish();
     let mut resp = see_other(&format!("/t/{}/authorize?{query}", tenant.slug));
-    resp.add_cookie(&cookie).map_err(|e| branded(&tenant)(Error::internal(e)))?;
+    resp.add_cookie(&cookie)
+        .map_err(|e| branded(&tenant)(Error::internal(e)))?;
     Ok(resp)
 }
 
@@ -69,7 +81,11 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-pub async fn callback(svc: web::Data<Services>, req: HttpRequest, q: web::Query<CallbackQuery>) -> ConsoleResult {
+pub async fn callback(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<CallbackQuery>,
+) -> ConsoleResult {
     let tenant = tenant_for_page(&svc, &req).await?;
     let fail = branded(&tenant);
     if let Some(error) = &q.error {
@@ -79,11 +95,20 @@ pub async fn callback(svc: web::Data<Services>, req: HttpRequest, q: web::Query<
         )))
         .into());
     }
-    let saved = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let saved = req
+        .cookie(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     let mut parts = saved.splitn(3, '.');
-    let (state, verifier, next) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (state, verifier, next) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
     let matches = !state.is_empty()
-        && q.state.as_deref().is_some_and(|s| crate::crypto::constant_time_eq(s, state));
+        && q.state
+            .as_deref()
+            .is_some_and(|s| crate::crypto::constant_time_eq(s, state));
     if !matches {
         return Err(fail(Error::invalid(
             "state",
@@ -110,8 +135,10 @@ pub async fn callback(svc: web::Data<Services>, req: HttpRequest, q: web::Query<
     let mut done = scoped(LOGIN_COOKIE, String::new(), &tenant.slug, secure);
     done.make_removal();
     let mut resp = see_other(next);
-    resp.add_cookie(&token).map_err(|e| fail(Error::internal(e)))?;
-    resp.add_cookie(&done).map_err(|e| fail(Error::internal(e)))?;
+    resp.add_cookie(&token)
+        .map_err(|e| fail(Error::internal(e)))?;
+    resp.add_cookie(&done)
+        .map_err(|e| fail(Error::internal(e)))?;
     Ok(resp)
 }
 
@@ -121,13 +148,18 @@ pub struct SignOutForm {
 }
 
 /// Forgets the console's token and signs out at the provider (which ends the browser session).
-pub async fn signout(svc: web::Data<Services>, req: HttpRequest, form: web::Form<SignOutForm>) -> ConsoleResult {
+pub async fn signout(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    form: web::Form<SignOutForm>,
+) -> ConsoleResult {
     let tenant = tenant_for_page(&svc, &req).await?;
     cookies::check_csrf(&req, &form.csrf).map_err(branded(&tenant))?;
     let secure = svc.config.public_url.starts_with("https://");
     let mut gone = scoped(TOKEN_COOKIE, String::new(), &tenant.slug, secure);
     gone.make_removal();
     let mut resp: HttpResponse = see_other(&format!("/t/{}/logout", tenant.slug));
-    resp.add_cookie(&gone).map_err(|e| branded(&tenant)(Error::internal(e)))?;
+    resp.add_cookie(&gone)
+        .map_err(|e| branded(&tenant)(Error::internal(e)))?;
     Ok(resp)
 }

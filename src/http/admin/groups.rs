@@ -12,7 +12,9 @@ type Form = web::Form<HashMap<String, String>>;
 
 pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let all = groups::list(&svc, &c.actor, &c.tenant, Some(500), None).await.map_err(|e| c.page_error(e))?;
+    let all = groups::list(&svc, &c.actor, &c.tenant, Some(500), None)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("groups", &all);
     ctx.insert("notice", &notice(&req));
@@ -37,7 +39,9 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let d = groups::get(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let d = groups::get(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("d", &d);
     ctx.insert("etag", &d.etag);
@@ -58,14 +62,20 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                 display_name: field(&form, "display_name"),
                 description: Some(form.get("description").cloned().unwrap_or_default()),
             };
-            groups::update(&svc, &c.actor, &c.tenant, &id, patch, etag).await.map_err(err)?;
+            groups::update(&svc, &c.actor, &c.tenant, &id, patch, etag)
+                .await
+                .map_err(err)?;
             Ok(c.done(&back, "Saved."))
         }
         Some("add_member") => {
             let who = field(&form, "user").unwrap_or_default();
             // Admins type an address or paste an id; an address is looked up in this tenant.
             let user_id = if who.contains('@') {
-                let q = crate::service::users::UserQuery { search: Some(who.clone()), limit: Some(5), ..Default::default() };
+                let q = crate::service::users::UserQuery {
+                    search: Some(who.clone()),
+                    limit: Some(5),
+                    ..Default::default()
+                };
                 crate::service::users::list(&svc, &c.actor, &c.tenant, q)
                     .await
                     .map_err(err)?
@@ -73,23 +83,36 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                     .into_iter()
                     .find(|u| u.mail.eq_ignore_ascii_case(&who))
                     .map(|u| u.id)
-                    .ok_or_else(|| err(Error::NotFound(format!("No user with the address {who} in this organisation."))))?
+                    .ok_or_else(|| {
+                        err(Error::NotFound(format!(
+                            "No user with the address {who} in this organisation."
+                        )))
+                    })?
             } else {
                 who
             };
-            groups::add_member(&svc, &c.actor, &c.tenant, &id, &user_id).await.map_err(err)?;
+            groups::add_member(&svc, &c.actor, &c.tenant, &id, &user_id)
+                .await
+                .map_err(err)?;
             Ok(c.done(&back, "Member added."))
         }
         Some("remove_member") => {
             let user_id = field(&form, "user_id").unwrap_or_default();
-            groups::remove_member(&svc, &c.actor, &c.tenant, &id, &user_id).await.map_err(err)?;
+            groups::remove_member(&svc, &c.actor, &c.tenant, &id, &user_id)
+                .await
+                .map_err(err)?;
             Ok(c.done(&back, "Member removed."))
         }
         Some("delete") => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid("confirm", "Tick the confirmation box to delete this group.")));
+                return Err(err(Error::invalid(
+                    "confirm",
+                    "Tick the confirmation box to delete this group.",
+                )));
             }
-            groups::delete(&svc, &c.actor, &c.tenant, &id, etag).await.map_err(err)?;
+            groups::delete(&svc, &c.actor, &c.tenant, &id, etag)
+                .await
+                .map_err(err)?;
             Ok(c.done("/groups", "The group was deleted."))
         }
         _ => Err(err(Error::invalid("action", "unknown action"))),

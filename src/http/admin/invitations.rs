@@ -16,7 +16,11 @@ pub struct Paging {
     offset: Option<i64>,
 }
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Paging>) -> ConsoleResult {
+pub async fn list(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<Paging>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let offset = q.offset.unwrap_or(0).max(0);
     let page = invitation_admin::list(&svc, &c.actor, &c.tenant, Some(50), Some(offset))
@@ -36,18 +40,31 @@ pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<Pagi
         .collect();
     let mut ctx = tera::Context::new();
     ctx.insert("rows", &rows);
-    ctx.insert("next_offset", &((page.value.len() as i64 == 50).then_some(offset + 50)));
+    ctx.insert(
+        "next_offset",
+        &((page.value.len() as i64 == 50).then_some(offset + 50)),
+    );
     ctx.insert("notice", &notice(&req));
     c.render("admin/invitations.html", "invitations", ctx)
 }
 
 pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let groups = groups::list(&svc, &c.actor, &c.tenant, Some(500), None).await.map_err(|e| c.page_error(e))?;
-    let apps = app_admin::list(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let groups = groups::list(&svc, &c.actor, &c.tenant, Some(500), None)
+        .await
+        .map_err(|e| c.page_error(e))?;
+    let apps = app_admin::list(&svc, &c.actor, &c.tenant)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("groups", &groups);
-    ctx.insert("apps", &apps.iter().filter(|a| a.client_id != crate::service::console::CONSOLE_CLIENT_ID).collect::<Vec<_>>());
+    ctx.insert(
+        "apps",
+        &apps
+            .iter()
+            .filter(|a| a.client_id != crate::service::console::CONSOLE_CLIENT_ID)
+            .collect::<Vec<_>>(),
+    );
     ctx.insert("languages", &Language::ALL.map(Language::as_str));
     c.render("admin/invite.html", "invitations", ctx)
 }
@@ -63,7 +80,12 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
     let form: HashMap<String, String> = all.iter().cloned().collect();
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let err = |e: Error| c.page_error(e);
-    let picked = |name: &str| all.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let picked = |name: &str| {
+        all.iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
     let language = match field(&form, "language") {
         Some(l) => Language::parse(&l).map_err(|e| err(e.into()))?,
         None => Language::En,
@@ -86,8 +108,15 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
         invite_app_id: None,
         send_email: form.contains_key("send_email"),
     };
-    match invitations::invite(&svc, &c.actor, &c.tenant, request, None).await.map_err(err)? {
-        InviteOutcome::Created { user_id, redeem_url, .. } => Ok(c.done(
+    match invitations::invite(&svc, &c.actor, &c.tenant, request, None)
+        .await
+        .map_err(err)?
+    {
+        InviteOutcome::Created {
+            user_id,
+            redeem_url,
+            ..
+        } => Ok(c.done(
             &format!("/users/{user_id}"),
             &format!("Invitation created. Redemption link: {redeem_url}"),
         )),
@@ -104,16 +133,23 @@ pub async fn upload_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleR
 }
 
 /// Step one: checks every row and shows the results; nothing is created yet.
-pub async fn upload(svc: web::Data<Services>, req: HttpRequest, payload: actix_multipart::Multipart) -> ConsoleResult {
+pub async fn upload(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let (fields, file) = multipart(payload, 4 * 1024 * 1024).await.map_err(|e| c.page_error(e))?;
+    let (fields, file) = multipart(payload, 4 * 1024 * 1024)
+        .await
+        .map_err(|e| c.page_error(e))?;
     c.check(&req, fields.get("csrf").map(String::as_str).unwrap_or(""))?;
     let (name, bytes) = file
         .filter(|(_, b)| !b.is_empty())
         .ok_or_else(|| c.page_error(Error::invalid("file", "Choose a CSV file to upload.")))?;
-    let (upload_id, report) = invitation_admin::stage_upload(&svc, &c.actor, &c.tenant, &name, &bytes)
-        .await
-        .map_err(|e| c.page_error(e))?;
+    let (upload_id, report) =
+        invitation_admin::stage_upload(&svc, &c.actor, &c.tenant, &name, &bytes)
+            .await
+            .map_err(|e| c.page_error(e))?;
     let valid = report.rows.iter().filter(|r| r.outcome == "valid").count();
     let mut ctx = tera::Context::new();
     ctx.insert("report", &report);
@@ -124,7 +160,11 @@ pub async fn upload(svc: web::Data<Services>, req: HttpRequest, payload: actix_m
 }
 
 /// Step two: creates the invitations of the checked file, then shows the batch's results.
-pub async fn commit(svc: web::Data<Services>, req: HttpRequest, form: web::Form<HashMap<String, String>>) -> ConsoleResult {
+pub async fn commit(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    form: web::Form<HashMap<String, String>>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
@@ -132,7 +172,10 @@ pub async fn commit(svc: web::Data<Services>, req: HttpRequest, form: web::Form<
         .await
         .map_err(|e| c.page_error(e))?;
     match report.batch_id {
-        Some(b) => Ok(c.done(&format!("/invitations/batches/{b}"), "The upload has been processed.")),
+        Some(b) => Ok(c.done(
+            &format!("/invitations/batches/{b}"),
+            "The upload has been processed.",
+        )),
         None => Err(c.page_error(Error::internal("a processed upload has a batch"))),
     }
 }
@@ -140,7 +183,9 @@ pub async fn commit(svc: web::Data<Services>, req: HttpRequest, form: web::Form<
 pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("report", &report);
     ctx.insert("batch_id", &id);
@@ -151,27 +196,42 @@ pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult 
 pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"invitation-results-{id}.csv\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"invitation-results-{id}.csv\""),
+        ))
         .body(report.results_csv()))
 }
 
 /// Resend or revoke one invitation from the list.
-pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: web::Form<HashMap<String, String>>) -> ConsoleResult {
+pub async fn act(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    form: web::Form<HashMap<String, String>>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let err = |e: Error| c.page_error(e);
     match form.get("action").map(String::as_str) {
         Some("revoke") => {
-            invitation_admin::revoke(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            invitation_admin::revoke(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
             Ok(c.done("/invitations", "The invitation link no longer works."))
         }
         Some("resend") => {
-            let inv = invitation_admin::get(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
-            invitations::resend(&svc, &c.actor, &c.tenant, &inv.invited_user.id).await.map_err(err)?;
+            let inv = invitation_admin::get(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
+            invitations::resend(&svc, &c.actor, &c.tenant, &inv.invited_user.id)
+                .await
+                .map_err(err)?;
             Ok(c.done("/invitations", "A new invitation email is on its way."))
         }
         _ => Err(err(Error::invalid("action", "unknown action"))),

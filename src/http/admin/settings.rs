@@ -15,17 +15,26 @@ type Form = web::Form<HashMap<String, String>>;
 
 pub async fn branding(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let b = settings::branding(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let b = settings::branding(&svc, &c.actor, &c.tenant)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("b", &b);
     ctx.insert("etag", &b.etag);
     ctx.insert("languages", &Language::ALL.map(Language::as_str));
-    ctx.insert("max_logo_kib", &(crate::domain::logo::MAX_LOGO_BYTES / 1024));
+    ctx.insert(
+        "max_logo_kib",
+        &(crate::domain::logo::MAX_LOGO_BYTES / 1024),
+    );
     ctx.insert("notice", &notice(&req));
     c.render("admin/branding.html", "branding", ctx)
 }
 
-pub async fn save_branding(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+pub async fn save_branding(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    form: Form,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let text = |k: &str| Some(form.get(k).cloned().unwrap_or_default());
@@ -44,25 +53,38 @@ pub async fn save_branding(svc: web::Data<Services>, req: HttpRequest, form: For
     Ok(c.done("/branding", "Branding saved."))
 }
 
-pub async fn upload_logo(svc: web::Data<Services>, req: HttpRequest, payload: actix_multipart::Multipart) -> ConsoleResult {
+pub async fn upload_logo(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let (fields, file) = multipart(payload, 1024 * 1024).await.map_err(|e| c.page_error(e))?;
+    let (fields, file) = multipart(payload, 1024 * 1024)
+        .await
+        .map_err(|e| c.page_error(e))?;
     c.check(&req, fields.get("csrf").map(String::as_str).unwrap_or(""))?;
     if fields.contains_key("remove") {
-        settings::remove_logo(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+        settings::remove_logo(&svc, &c.actor, &c.tenant)
+            .await
+            .map_err(|e| c.page_error(e))?;
         return Ok(c.done("/branding", "Logo removed."));
     }
     let (_, bytes) = file
         .filter(|(_, b)| !b.is_empty())
         .ok_or_else(|| c.page_error(Error::invalid("logo", "Choose an image file.")))?;
-    settings::set_logo(&svc, &c.actor, &c.tenant, bytes).await.map_err(|e| c.page_error(e))?;
+    settings::set_logo(&svc, &c.actor, &c.tenant, bytes)
+        .await
+        .map_err(|e| c.page_error(e))?;
     Ok(c.done("/branding", "Logo uploaded."))
 }
 
 /// The tenant's real sign-in page, as people see it now.
 pub async fn preview_signin(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    Ok(crate::http::see_other(&format!("/t/{}/signin", c.tenant.slug)))
+    Ok(crate::http::see_other(&format!(
+        "/t/{}/signin",
+        c.tenant.slug
+    )))
 }
 
 #[derive(serde::Deserialize)]
@@ -72,7 +94,11 @@ pub struct PreviewQuery {
 
 /// The invitation email with the current branding and a sample invitee, as HTML. The email's own
 /// inline styles need a policy of their own (pages elsewhere allow no inline style).
-pub async fn preview_email(svc: web::Data<Services>, req: HttpRequest, q: web::Query<PreviewQuery>) -> ConsoleResult {
+pub async fn preview_email(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<PreviewQuery>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let language = q
         .language
@@ -95,7 +121,9 @@ pub async fn preview_email(svc: web::Data<Services>, req: HttpRequest, q: web::Q
         contact_url: s.contact_url.as_deref(),
         privacy_url: s.privacy_url.as_deref(),
         block_url: "#",
-        expires_on: &crate::service::invitations::date_of(svc.now() + s.ticket_lifetime_days * 86_400),
+        expires_on: &crate::service::invitations::date_of(
+            svc.now() + s.ticket_lifetime_days * 86_400,
+        ),
     };
     let rendered = render(&email).map_err(|e| c.page_error(e))?;
     Ok(HttpResponse::Ok()
@@ -110,7 +138,9 @@ pub async fn preview_email(svc: web::Data<Services>, req: HttpRequest, q: web::Q
 
 pub async fn policies(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    let p = settings::policies(&svc, &c.actor, &c.tenant).await.map_err(|e| c.page_error(e))?;
+    let p = settings::policies(&svc, &c.actor, &c.tenant)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("p", &p);
     ctx.insert("etag", &p.etag);
@@ -119,12 +149,19 @@ pub async fn policies(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
     c.render("admin/policies.html", "policies", ctx)
 }
 
-pub async fn save_policies(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
+pub async fn save_policies(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    form: Form,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let days = match field(&form, "ticket_lifetime_days") {
         Some(d) => Some(d.parse::<i64>().map_err(|_| {
-            c.page_error(Error::invalid("ticketLifetimeDays", "Give a number of days."))
+            c.page_error(Error::invalid(
+                "ticketLifetimeDays",
+                "Give a number of days.",
+            ))
         })?),
         None => None,
     };
@@ -133,7 +170,9 @@ pub async fn save_policies(svc: web::Data<Services>, req: HttpRequest, form: For
         domain_list_mode: field(&form, "domain_list_mode"),
         domains: Some(lines(&form, "domains")),
         self_service_sign_up: Some(form.contains_key("self_service_sign_up")),
-        allow_mismatched_email_redemption: Some(form.contains_key("allow_mismatched_email_redemption")),
+        allow_mismatched_email_redemption: Some(
+            form.contains_key("allow_mismatched_email_redemption"),
+        ),
         ticket_lifetime_days: days,
     };
     settings::update_policies(&svc, &c.actor, &c.tenant, patch, form.get("etag").cloned())

@@ -11,10 +11,16 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<UserQuery>) -> ConsoleResult {
+pub async fn list(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    q: web::Query<UserQuery>,
+) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let q = q.into_inner();
-    let page = users::list(&svc, &c.actor, &c.tenant, q.clone()).await.map_err(|e| c.page_error(e))?;
+    let page = users::list(&svc, &c.actor, &c.tenant, q.clone())
+        .await
+        .map_err(|e| c.page_error(e))?;
     let rows: Vec<_> = page
         .value
         .iter()
@@ -29,18 +35,24 @@ pub async fn list(svc: web::Data<Services>, req: HttpRequest, q: web::Query<User
     let next = page.next_cursor.map(|cursor| {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("userType", q.user_type.as_deref().unwrap_or(""))
-            .append_pair("externalUserState", q.external_user_state.as_deref().unwrap_or(""))
+            .append_pair(
+                "externalUserState",
+                q.external_user_state.as_deref().unwrap_or(""),
+            )
             .append_pair("search", q.search.as_deref().unwrap_or(""))
             .append_pair("cursor", &cursor)
             .finish()
     });
     let mut ctx = tera::Context::new();
     ctx.insert("rows", &rows);
-    ctx.insert("q", &serde_json::json!({
-        "user_type": q.user_type.unwrap_or_default(),
-        "state": q.external_user_state.unwrap_or_default(),
-        "search": q.search.unwrap_or_default(),
-    }));
+    ctx.insert(
+        "q",
+        &serde_json::json!({
+            "user_type": q.user_type.unwrap_or_default(),
+            "state": q.external_user_state.unwrap_or_default(),
+            "search": q.search.unwrap_or_default(),
+        }),
+    );
     ctx.insert("next", &next);
     ctx.insert("notice", &notice(&req));
     c.render("admin/users.html", "users", ctx)
@@ -61,7 +73,11 @@ pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
 pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let roles = if form.contains_key("admin") { vec![crate::domain::user::Role::Admin] } else { vec![] };
+    let roles = if form.contains_key("admin") {
+        vec![crate::domain::user::Role::Admin]
+    } else {
+        vec![]
+    };
     let created = directory::create_member(
         &svc,
         &c.actor.id,
@@ -81,26 +97,37 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &created.id)
         .await
         .map_err(|e| c.page_error(e))?;
-    Ok(c.done(&format!("/users/{}", created.id), &format!("Created. Send this one-time link so they can set a password: {link}")))
+    Ok(c.done(
+        &format!("/users/{}", created.id),
+        &format!("Created. Send this one-time link so they can set a password: {link}"),
+    ))
 }
 
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let d = users::get(&svc, &c.actor, &c.tenant, &id).await.map_err(|e| c.page_error(e))?;
+    let d = users::get(&svc, &c.actor, &c.tenant, &id)
+        .await
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("d", &d);
     ctx.insert("etag", &d.etag);
-    ctx.insert("times", &serde_json::json!({
-        "created": when(d.user.created_at),
-        "updated": when(d.user.updated_at),
-        "last_sign_in": d.user.last_sign_in_at.map(when),
-        "state_changed": d.user.external_user_state_changed_at.map(when),
-        "invitation_expires": d.invitation.as_ref().map(|i| when(i.expires_at)),
-        "invitation_sent": d.invitation.as_ref().and_then(|i| i.sent_at).map(when),
-    }));
+    ctx.insert(
+        "times",
+        &serde_json::json!({
+            "created": when(d.user.created_at),
+            "updated": when(d.user.updated_at),
+            "last_sign_in": d.user.last_sign_in_at.map(when),
+            "state_changed": d.user.external_user_state_changed_at.map(when),
+            "invitation_expires": d.invitation.as_ref().map(|i| when(i.expires_at)),
+            "invitation_sent": d.invitation.as_ref().and_then(|i| i.sent_at).map(when),
+        }),
+    );
     ctx.insert("is_admin", &d.user.roles.iter().any(|r| r == "Admin"));
-    ctx.insert("is_guest_inviter", &d.user.roles.iter().any(|r| r == "GuestInviter"));
+    ctx.insert(
+        "is_guest_inviter",
+        &d.user.roles.iter().any(|r| r == "GuestInviter"),
+    );
     ctx.insert("notice", &notice(&req));
     c.render("admin/user.html", "users", ctx)
 }
@@ -127,7 +154,9 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             patch(UserPatch {
                 display_name: field(&form, "display_name"),
                 roles: Some(roles),
-                preferred_language: Some(form.get("preferred_language").cloned().unwrap_or_default()),
+                preferred_language: Some(
+                    form.get("preferred_language").cloned().unwrap_or_default(),
+                ),
                 ..Default::default()
             })
             .await
@@ -135,32 +164,57 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             "Saved.".to_string()
         }
         "disable" | "enable" => {
-            patch(UserPatch { account_enabled: Some(action == "enable"), ..Default::default() }).await.map_err(err)?;
-            if action == "enable" { "Sign-in enabled.".into() } else { "Sign-in disabled; their sessions have ended.".into() }
+            patch(UserPatch {
+                account_enabled: Some(action == "enable"),
+                ..Default::default()
+            })
+            .await
+            .map_err(err)?;
+            if action == "enable" {
+                "Sign-in enabled.".into()
+            } else {
+                "Sign-in disabled; their sessions have ended.".into()
+            }
         }
         "convert" => {
             let to = field(&form, "user_type").unwrap_or_default();
-            patch(UserPatch { user_type: Some(to.clone()), ..Default::default() }).await.map_err(err)?;
+            patch(UserPatch {
+                user_type: Some(to.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(err)?;
             format!("Converted to {to}.")
         }
         "delete" => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid("confirm", "Tick the confirmation box to delete this user.")));
+                return Err(err(Error::invalid(
+                    "confirm",
+                    "Tick the confirmation box to delete this user.",
+                )));
             }
-            users::delete(&svc, &c.actor, &c.tenant, &id, etag.clone()).await.map_err(err)?;
+            users::delete(&svc, &c.actor, &c.tenant, &id, etag.clone())
+                .await
+                .map_err(err)?;
             return Ok(c.done("/users", "The user was deleted."));
         }
         "reset_password" => {
-            let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
             format!("One-time password link (24 hours): {link}")
         }
         "resend" => {
-            invitations::resend(&svc, &c.actor, &c.tenant, &id).await.map_err(err)?;
+            invitations::resend(&svc, &c.actor, &c.tenant, &id)
+                .await
+                .map_err(err)?;
             "A new invitation email is on its way; the old link no longer works.".into()
         }
         "reset_redemption" => {
             let email = field(&form, "email");
-            invitations::reset_redemption(&svc, &c.actor, &c.tenant, &id, email.as_deref()).await.map_err(err)?;
+            invitations::reset_redemption(&svc, &c.actor, &c.tenant, &id, email.as_deref())
+                .await
+                .map_err(err)?;
             "Redemption reset; a new invitation email is on its way.".into()
         }
         _ => return Err(err(Error::invalid("action", "unknown action"))),

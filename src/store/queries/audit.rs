@@ -61,7 +61,9 @@ pub fn list(
     if let Some((at, id)) = &f.before {
         q = q.filter(ae::at.lt(*at).or(ae::at.eq(*at).and(ae::id.lt(id.clone()))));
     }
-    Ok(q.order((ae::at.desc(), ae::id.desc())).limit(limit).load(c)?)
+    Ok(q.order((ae::at.desc(), ae::id.desc()))
+        .limit(limit)
+        .load(c)?)
 }
 
 /// The event names the tenant's log holds, for the filter's choices.

@@ -55,7 +55,12 @@ pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn list(c: &mut AnyConnection, tenant_id: &str, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+pub fn list(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<GroupRow>> {
     Ok(g::tenant_groups
         .filter(g::tenant_id.eq(tenant_id))
         .select(GroupRow::as_select())
@@ -83,7 +88,11 @@ pub fn remove_member(c: &mut AnyConnection, group_id: &str, user_id: &str) -> Re
 }
 
 /// The group's members, in address order.
-pub fn members(c: &mut AnyConnection, group_id: &str, limit: i64) -> Result<Vec<crate::store::models::UserRow>> {
+pub fn members(
+    c: &mut AnyConnection,
+    group_id: &str,
+    limit: i64,
+) -> Result<Vec<crate::store::models::UserRow>> {
     use crate::store::schema::users::dsl as u;
     Ok(gm::group_members
         .inner_join(u::users.on(u::id.eq(gm::user_id)))

@@ -33,7 +33,9 @@ pub fn list(c: &mut AnyConnection) -> Result<Vec<TenantRow>> {
 }
 
 pub fn update(c: &mut AnyConnection, row: &TenantRow) -> Result<()> {
-    diesel::update(t::tenants.find(&row.id)).set(row).execute(c)?;
+    diesel::update(t::tenants.find(&row.id))
+        .set(row)
+        .execute(c)?;
     Ok(())
 }
 
@@ -50,7 +52,9 @@ pub fn logo(c: &mut AnyConnection, tenant_id: &str) -> Result<Option<TenantLogoR
 pub fn set_logo(c: &mut AnyConnection, row: &TenantLogoRow) -> Result<()> {
     use crate::store::schema::tenant_logos::dsl as l;
     diesel::delete(l::tenant_logos.find(&row.tenant_id)).execute(c)?;
-    diesel::insert_into(l::tenant_logos).values(row).execute(c)?;
+    diesel::insert_into(l::tenant_logos)
+        .values(row)
+        .execute(c)?;
     Ok(())
 }
 

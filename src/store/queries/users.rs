@@ -167,11 +167,7 @@ pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
 }
 
 pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
-    Ok(cr::credentials
-        .find(user_id)
-        .count()
-        .get_result::<i64>(c)?
-        > 0)
+    Ok(cr::credentials.find(user_id).count().get_result::<i64>(c)? > 0)
 }
 
 /// Ends every session of the user (disabling or deleting them signs them out everywhere).
