@@ -1,0 +1,406 @@
+//! The OpenAPI document of the admin API (`/api/v1/openapi.json`): a well-formed OpenAPI 3 document,
+//! every operation secured and answering, and the same routes as the server registers.
+
+mod common;
+
+use common::*;
+use guestlist::domain::language::Language;
+use guestlist::domain::user::{Role, UserType};
+use guestlist::service::directory;
+use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// What the API answers for a path or method it does not have (`api_not_found` in `src/http/mod.rs`).
+const NO_SUCH_RESOURCE: &str = "there is no such API resource";
+
+/// Every route `api_routes` in `src/http/mod.rs` registers, but the document itself. This list must
+/// follow `api_routes`: a route added there without being documented fails
+/// `every_registered_route_is_documented`.
+const REGISTERED: &[(&str, &str)] = &[
+    ("GET", "/api/v1/tenants"),
+    ("POST", "/api/v1/tenants"),
+    ("GET", "/api/v1/tenants/{slug}/users"),
+    ("POST", "/api/v1/tenants/{slug}/users"),
+    ("GET", "/api/v1/tenants/{slug}/users/{id}"),
+    ("PATCH", "/api/v1/tenants/{slug}/users/{id}"),
+    ("DELETE", "/api/v1/tenants/{slug}/users/{id}"),
+    ("POST", "/api/v1/tenants/{slug}/users/{id}/password-reset"),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/users/{id}/resend-invitation",
+    ),
+    ("POST", "/api/v1/tenants/{slug}/users/{id}/reset-redemption"),
+    ("GET", "/api/v1/tenants/{slug}/groups"),
+    ("POST", "/api/v1/tenants/{slug}/groups"),
+    ("GET", "/api/v1/tenants/{slug}/groups/{id}"),
+    ("PATCH", "/api/v1/tenants/{slug}/groups/{id}"),
+    ("DELETE", "/api/v1/tenants/{slug}/groups/{id}"),
+    ("PUT", "/api/v1/tenants/{slug}/groups/{id}/members/{userId}"),
+    (
+        "DELETE",
+        "/api/v1/tenants/{slug}/groups/{id}/members/{userId}",
+    ),
+    ("GET", "/api/v1/tenants/{slug}/apps"),
+    ("POST", "/api/v1/tenants/{slug}/apps"),
+    ("GET", "/api/v1/tenants/{slug}/apps/{id}"),
+    ("PATCH", "/api/v1/tenants/{slug}/apps/{id}"),
+    ("DELETE", "/api/v1/tenants/{slug}/apps/{id}"),
+    ("POST", "/api/v1/tenants/{slug}/apps/{id}/secret"),
+    ("POST", "/api/v1/tenants/{slug}/apps/{id}/assignments"),
+    (
+        "DELETE",
+        "/api/v1/tenants/{slug}/apps/{id}/assignments/{principalType}/{principalId}",
+    ),
+    ("POST", "/api/v1/tenants/{slug}/invitations"),
+    ("GET", "/api/v1/tenants/{slug}/invitations"),
+    ("POST", "/api/v1/tenants/{slug}/invitations/csv"),
+    ("GET", "/api/v1/tenants/{slug}/invitations/{id}"),
+    ("POST", "/api/v1/tenants/{slug}/invitations/{id}/resend"),
+    ("POST", "/api/v1/tenants/{slug}/invitations/{id}/revoke"),
+    ("GET", "/api/v1/tenants/{slug}/branding"),
+    ("PATCH", "/api/v1/tenants/{slug}/branding"),
+    ("PUT", "/api/v1/tenants/{slug}/branding/logo"),
+    ("DELETE", "/api/v1/tenants/{slug}/branding/logo"),
+    ("GET", "/api/v1/tenants/{slug}/policies"),
+    ("PATCH", "/api/v1/tenants/{slug}/policies"),
+    ("GET", "/api/v1/tenants/{slug}/audit"),
+    ("GET", "/api/v1/tenants/{slug}/audit/export"),
+];
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+async fn document(server: &TestServer) -> Value {
+    let resp = server
+        .rp_http()
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    resp.json().await.unwrap()
+}
+
+/// Every (METHOD, path template, operation) of the document.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            if let Some(op) = item.get(m) {
+                out.push((m.to_ascii_uppercase(), path.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Every `$ref` anywhere in `v`.
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("$ref", Value::String(s)) => out.push(s),
+                    _ => refs(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_with_secured_operations_and_resolvable_refs() {
+    let server = TestServer::start().await;
+    let doc = document(&server).await;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "OpenAPI 3.x: {}",
+        doc["openapi"]
+    );
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes");
+    assert_eq!(schemes["bearer"]["type"], "http");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+
+    let ops = operations(&doc);
+    assert!(!ops.is_empty());
+    let mut operation_ids = BTreeSet::new();
+    for (method, path, op) in &ops {
+        let label = format!("{method} {path}");
+        let responses = op["responses"].as_object();
+        assert!(
+            responses.is_some_and(|r| !r.is_empty()),
+            "{label} documents its responses"
+        );
+        for code in responses.unwrap().keys() {
+            assert!(
+                code == "default" || code.parse::<u16>().is_ok_and(|c| (100..600).contains(&c)),
+                "{label}: response {code}"
+            );
+        }
+        let security = op
+            .get("security")
+            .or_else(|| doc.get("security"))
+            .and_then(Value::as_array);
+        assert!(
+            security.is_some_and(|s| !s.is_empty()
+                && s.iter().all(|r| r
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty() && r.keys().all(|k| schemes.contains_key(k))))),
+            "{label} requires a known security scheme: {security:?}"
+        );
+        // Each `{name}` of the path is a declared, required path parameter.
+        let declared: BTreeSet<&str> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path" && p["required"] == true)
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        let placeholders: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        assert_eq!(declared, placeholders, "{label}: path parameters");
+        if let Some(id) = op["operationId"].as_str() {
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{label}: operationId {id} is used twice"
+            );
+        }
+    }
+
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty(), "the document refers to its schemas");
+    for r in all {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} points outside the document"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
+#[actix_web::test]
+async fn every_registered_route_is_documented() {
+    let server = TestServer::start().await;
+    let doc = document(&server).await;
+    let documented: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(m, p, _)| (m, p))
+        .collect();
+    let registered: BTreeSet<(String, String)> = REGISTERED
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let undocumented: Vec<_> = registered.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "registered, not documented: {undocumented:?}"
+    );
+    let unregistered: Vec<_> = documented.difference(&registered).collect();
+    assert!(
+        unregistered.is_empty(),
+        "documented, not in this list (update REGISTERED from api_routes): {unregistered:?}"
+    );
+}
+
+/// Fresh objects of each kind in contoso (`n` tells apart those of several walks), to fill the
+/// placeholders of the document's paths.
+struct Objects {
+    user: String,
+    group: String,
+    app: String,
+    invitation: String,
+}
+
+async fn objects(server: &TestServer, n: usize) -> Objects {
+    let user = server
+        .member(&format!("someone{n}@contoso.example"))
+        .await
+        .id;
+    let group = directory::create_group(&server.svc, "test", &server.tenant, &format!("Staff {n}"))
+        .await
+        .unwrap()
+        .id;
+    let app = server.app(|_| {}).await.id;
+    let outcome = invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        InviteRequest {
+            email: format!("partner{n}@fabrikam.example"),
+            display_name: None,
+            user_type: UserType::Guest,
+            redirect_url: None,
+            language: Language::En,
+            cc: None,
+            custom_text: None,
+            app_ids: vec![],
+            group_ids: vec![],
+            contact_url: None,
+            invite_app_id: None,
+            send_email: false,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let InviteOutcome::Created { invitation_id, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    Objects {
+        user,
+        group,
+        app,
+        invitation: invitation_id,
+    }
+}
+
+fn fill(template: &str, o: &Objects) -> String {
+    let mut previous = "";
+    let mut out = Vec::new();
+    for segment in template.split('/') {
+        out.push(match segment {
+            "{slug}" => "contoso",
+            "{userId}" | "{principalId}" => o.user.as_str(),
+            "{principalType}" => "user",
+            "{id}" => match previous {
+                "users" => o.user.as_str(),
+                "groups" => o.group.as_str(),
+                "apps" => o.app.as_str(),
+                "invitations" => o.invitation.as_str(),
+                other => panic!("no id for {other} in {template}"),
+            },
+            s if s.starts_with('{') => panic!("unknown placeholder {s} in {template}"),
+            s => s,
+        });
+        previous = segment;
+    }
+    out.join("/")
+}
+
+/// An admin who is also an operator, signed in through the tenant's own console: the caller who may
+/// use every operation.
+async fn operator_token(server: &TestServer) -> String {
+    server
+        .member_in(
+            &server.tenant,
+            "ops@contoso.example",
+            vec![Role::Admin, Role::Operator],
+        )
+        .await;
+    let console = server.app(|a| a.first_party = true).await;
+    let url = format!(
+        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
+        server.issuer(),
+        console.client_id
+    );
+    let cb = server.browser().callback(&url, "ops@contoso.example").await;
+    let tokens: Value = token_request(
+        server,
+        &console,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", query_of(&cb)["code"].as_str()),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    tokens["access_token"].as_str().unwrap().to_string()
+}
+
+/// Sends every operation of the document once, as an admin and operator, with `{}` as the body of writes.
+/// With `if_match`, updates and deletes get that `If-Match` (deletes then go last); without, they get none.
+async fn walk(server: &TestServer, doc: &Value, token: &str, if_match: Option<&str>, n: usize) {
+    let o = objects(server, n).await;
+    let mut ops = operations(doc);
+    ops.sort_by_key(|(m, _, _)| m == "DELETE");
+    for (method, template, op) in ops {
+        let path = fill(&template, &o);
+        let mut req = server
+            .rp_http()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                server.url(&path),
+            )
+            .bearer_auth(token)
+            .header("x-guestlist-tenant", "contoso");
+        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            req = req.json(&json!({}));
+        }
+        if let Some(tag) = if_match {
+            req = req.header("if-match", tag);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let text = resp.text().await.unwrap();
+        let label = format!("{method} {path} (If-Match: {if_match:?})");
+        assert!(status < 500, "{label} answered {status}: {text}");
+        if status >= 400 {
+            assert_eq!(
+                content_type, "application/problem+json",
+                "{label}: {status} {text}"
+            );
+            let problem: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(problem["status"], status, "{label}");
+            assert_ne!(
+                problem["detail"], NO_SUCH_RESOURCE,
+                "{label}: the documented route does not exist"
+            );
+        }
+        // What it answered is in the document (any secured operation may refuse a caller).
+        assert!(
+            op["responses"].get(status.to_string()).is_some() || matches!(status, 401 | 403),
+            "{label} answered {status}, which its documentation does not list: {text}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_documented_operation_exists_and_answers_an_empty_request() {
+    let server = TestServer::start().await;
+    let doc = document(&server).await;
+    let token = operator_token(&server).await;
+    walk(&server, &doc, &token, None, 1).await;
+    walk(&server, &doc, &token, Some("*"), 2).await;
+
+    // The generic answer the walk tells apart is what an unknown route gets.
+    for (method, path) in [
+        ("GET", "/api/v1/tenants/contoso/nothing"),
+        ("PUT", "/api/v1/tenants/contoso/users"),
+        ("GET", "/api/v2/anything"),
+    ] {
+        let resp = server
+            .rp_http()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                server.url(path),
+            )
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "{method} {path}");
+        let problem: Value = resp.json().await.unwrap();
+        assert_eq!(problem["detail"], NO_SUCH_RESOURCE, "{method} {path}");
+    }
+}
