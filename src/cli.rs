@@ -1,5 +1,13 @@
 //! The command line (see `shared/spec/interface.md`). Commands that create something print it; with
 //! `--json` they print one JSON object per line for scripts.
+//!
+//! Admin commands are clients of the admin API (`/api/v1`): by default the server's routes run in this
+//! process against the configured database, acting as the operator; with `--server URL --token T` the
+//! same requests go to a running server.
+
+mod admin;
+mod client;
+mod commands;
 
 use crate::config::Config;
 use crate::domain::claims::OptionalClaim;
@@ -13,7 +21,9 @@ use crate::server;
 use crate::service::directory::{self, NewApp, NewMember, NewTenant};
 use crate::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
 use crate::service::{Services, tenants::Tenant};
+use admin::{Plan, View};
 use clap::{Args, Parser, Subcommand};
+use client::{Body, Client, Stop};
 use serde::Serialize;
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,6 +41,12 @@ pub struct Cli {
     /// Print results as JSON, one object per line.
     #[arg(long, global = true)]
     json: bool,
+    /// Send admin commands to this server's API instead of using the local database.
+    #[arg(long, global = true, env = "GUESTLIST_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// Bearer access token for --server (a token with the guestlist.admin scope, or an admin's).
+    #[arg(long, global = true, env = "GUESTLIST_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +74,18 @@ enum Command {
     Keys(KeysCommand),
     /// Invite a guest, or every row of a CSV file (exit code 1 when any row failed).
     Invite(InviteArgs),
+    /// Follow up on invitations.
+    #[command(subcommand)]
+    Invitation(commands::InvitationCommand),
+    /// The tenant's branding: name, colours, links, logo.
+    #[command(subcommand)]
+    Branding(commands::BrandingCommand),
+    /// Who may invite whom, sign-up and redemption rules.
+    #[command(subcommand)]
+    Policy(commands::PolicyCommand),
+    /// The tenant's audit log.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
 }
 
 #[derive(Args)]
@@ -114,9 +142,19 @@ enum TenantCommand {
         /// Let people create member accounts themselves.
         #[arg(long)]
         self_service_signup: bool,
+        #[command(flatten)]
+        home: Home,
     },
     /// List tenants.
-    List,
+    List(Home),
+}
+
+/// The tenant an operator's token belongs to, for tenant commands with --server.
+#[derive(Args)]
+struct Home {
+    /// With --server: the tenant whose token you present.
+    #[arg(long, default_value = "default")]
+    home_tenant: String,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +178,8 @@ enum UserCommand {
         #[arg(long)]
         profile: Option<String>,
     },
+    #[command(flatten)]
+    Manage(commands::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -151,6 +191,8 @@ enum GroupCommand {
         #[arg(long)]
         name: String,
     },
+    #[command(flatten)]
+    Manage(commands::GroupCommand),
 }
 
 #[derive(Args)]
@@ -187,6 +229,8 @@ struct AppCreate {
 enum AppCommand {
     /// Create an app; prints client_id (and client_secret when confidential, shown only once).
     Create(AppCreate),
+    #[command(flatten)]
+    Manage(commands::AppCommand),
 }
 
 #[derive(Subcommand)]
@@ -230,10 +274,15 @@ fn parse_optional_claims(names: &[String]) -> Result<Vec<OptionalClaim>> {
 
 /// Runs a command; the exit code is 1 when an invitation upload had failed rows.
 pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let json = cli.json;
+    let server = cli.server.filter(|s| !s.trim().is_empty());
+    let command = match route(cli.command, server.is_some()) {
+        Route::Api(plan) => return Ok(run_admin(plan, cli.config, server, cli.token, json).await),
+        Route::Direct(command) => *command,
+    };
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(&config.log);
-    let json = cli.json;
-    let done = match cli.command {
+    let done = match command {
         Command::Serve => server::serve(config).await,
         Command::Migrate => {
             let store = crate::store::Store::connect(&config.database_url, 2)?;
@@ -263,6 +312,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     name,
                     domain,
                     self_service_signup,
+                    home: _,
                 } => {
                     let t = directory::create_tenant(
                         &svc,
@@ -279,7 +329,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                         format!("created tenant {} ({}), issuer {}", t.slug, t.id, t.issuer)
                     })
                 }
-                TenantCommand::List => {
+                TenantCommand::List(_) => {
                     for t in directory::list_tenants(&svc).await? {
                         print(json, &t, || {
                             format!("{}\t{}\t{}\t{}", t.slug, t.id, t.display_name, t.issuer)
@@ -303,15 +353,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             };
             let svc = server::prepare(config)?;
             let t = tenant(&svc, &slug).await?;
-            let password = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .map_err(Error::internal)?;
-                Some(s.trim_end_matches(['\r', '\n']).to_string())
-            } else {
-                None
-            };
+            let password = read_password(password_stdin)?;
             let u = directory::create_member(
                 &svc,
                 "cli",
@@ -375,8 +417,143 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 s
             })
         }
+        // `route` sent every other command to the admin API.
+        _ => Err(Error::internal("this command runs through the admin API")),
     };
     done.map(|_| std::process::ExitCode::SUCCESS)
+}
+
+/// One line of standard input as the password, when asked to read it.
+fn read_password(from_stdin: bool) -> Result<Option<String>> {
+    if !from_stdin {
+        return Ok(None);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(Error::internal)?;
+    Ok(Some(s.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// How a command runs.
+enum Route {
+    /// As a call of the admin API (or a usage problem found first).
+    Api(std::result::Result<Plan, Stop>),
+    /// Directly on the local database.
+    Direct(Box<Command>),
+}
+
+/// Admin commands run as admin API calls; with `remote`, so do the ones that create things.
+fn route(command: Command, remote: bool) -> Route {
+    use admin::{APPS, GROUPS, USERS};
+    match command {
+        Command::User(UserCommand::Manage(c)) => Route::Api(c.plan()),
+        Command::Group(GroupCommand::Manage(c)) => Route::Api(c.plan()),
+        Command::App(AppCommand::Manage(c)) => Route::Api(c.plan()),
+        Command::Invitation(c) => Route::Api(c.plan()),
+        Command::Branding(c) => Route::Api(c.plan()),
+        Command::Policy(c) => Route::Api(c.plan()),
+        Command::Audit(c) => Route::Api(c.plan()),
+        local if !remote => Route::Direct(Box::new(local)),
+        Command::Tenant(TenantCommand::List(home)) => Route::Api(Ok(tenants(
+            "GET",
+            home,
+            Body::None,
+            View::Table(admin::TENANTS.columns),
+        ))),
+        Command::Tenant(TenantCommand::Create {
+            slug,
+            name,
+            domain,
+            self_service_signup,
+            home,
+        }) => {
+            let body = serde_json::json!({ "slug": slug, "displayName": name,
+                "primaryDomain": domain, "selfServiceSignUp": self_service_signup });
+            Route::Api(Ok(tenants("POST", home, Body::Json(body), View::Describe)))
+        }
+        Command::User(UserCommand::Create {
+            profile: Some(_), ..
+        }) => Route::Api(Err(Stop::Usage(
+            "--profile works only without --server".into(),
+        ))),
+        Command::User(UserCommand::Create {
+            tenant,
+            email,
+            name,
+            password_stdin,
+            admin,
+            profile: None,
+        }) => Route::Api(read_password(password_stdin).map_err(Stop::from).and_then(
+            |password| {
+                let roles = if admin { vec!["Admin"] } else { vec![] };
+                let body = serde_json::json!({ "mail": email, "displayName": name,
+                    "password": password, "roles": roles });
+                USERS.call("POST", (&tenant, None, ""), Body::Json(body), View::Describe)
+            },
+        )),
+        Command::Group(GroupCommand::Create { tenant, name }) => {
+            let body = Body::Json(serde_json::json!({ "displayName": name }));
+            Route::Api(GROUPS.call("POST", (&tenant, None, ""), body, View::Field("/group/id")))
+        }
+        Command::App(AppCommand::Create(a)) => {
+            let body = serde_json::json!({ "name": a.name, "redirectUris": a.redirect_uris,
+                "postLogoutRedirectUris": a.post_logout_redirect_uris, "public": a.public,
+                "firstParty": a.first_party, "assignmentRequired": a.assignment_required,
+                "signingAlg": a.signing_alg, "optionalClaims": a.optional_claims,
+                "allowedScopes": a.allowed_scopes });
+            Route::Api(APPS.call("POST", (&a.tenant, None, ""), Body::Json(body), View::Describe))
+        }
+        Command::Invite(_) => Route::Api(Err(Stop::Usage(
+            "invite works only without --server (remotely, POST /api/v1/tenants/{slug}/invitations)"
+                .into(),
+        ))),
+        // Serving, migrating and key rotation happen where the server runs.
+        local => Route::Direct(Box::new(local)),
+    }
+}
+
+/// A call of `/api/v1/tenants`, from the operator's home tenant.
+fn tenants(method: &'static str, home: Home, body: Body, view: View) -> Plan {
+    Plan {
+        op: admin::Op::Call {
+            method,
+            path: "/api/v1/tenants".into(),
+            body,
+            headers: vec![("x-guestlist-tenant", home.home_tenant)],
+        },
+        view,
+    }
+}
+
+/// Runs an admin API call in local or remote mode; failures print `error: …` (exit code 1, or 2 for
+/// usage problems).
+async fn run_admin(
+    plan: std::result::Result<Plan, Stop>,
+    config: Option<PathBuf>,
+    server: Option<String>,
+    token: Option<String>,
+    json: bool,
+) -> std::process::ExitCode {
+    let outcome = async {
+        let plan = plan?;
+        let client = match server {
+            Some(url) => {
+                init_tracing("warn");
+                Client::remote(&url, token)?
+            }
+            None => {
+                let config = Config::load(config.as_deref())?;
+                init_tracing(&config.log);
+                Client::local(config).await?
+            }
+        };
+        admin::execute(&client, plan, json).await
+    };
+    match outcome.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(stop) => stop.report(),
+    }
 }
 
 /// The actor behind `--by`: a user object of the tenant, with its type and roles.

@@ -1,0 +1,725 @@
+//! The admin subcommands, and for each resource one mapping from its subcommands to admin API calls.
+
+use super::admin::{
+    APPS, AUDIT, BRANDING, GROUPS, INVITATIONS, Kind, POLICIES, Patch, Plan, Query, USERS, View,
+    query, segment, switch,
+};
+use super::client::{Body, Stop};
+use clap::builder::BoolishValueParser;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct On {
+    /// The tenant's slug.
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+}
+
+#[derive(Args)]
+pub struct Target {
+    #[command(flatten)]
+    on: On,
+    /// The object's id.
+    id: String,
+}
+
+impl Target {
+    /// The tenant, the id and the rest of the path, for [`Kind::call`].
+    fn at<'a>(&'a self, rest: &'a str) -> (&'a str, Option<&'a str>, &'a str) {
+        (&self.on.tenant, Some(&self.id), rest)
+    }
+
+    fn show(&self, kind: &Kind) -> Result<Plan, Stop> {
+        kind.show(&self.on.tenant, Some(&self.id))
+    }
+
+    fn update(&self, kind: &Kind, patch: Patch, tag: IfMatch) -> Result<Plan, Stop> {
+        kind.update(&self.on.tenant, Some(&self.id), patch, tag.if_match)
+    }
+}
+
+#[derive(Args)]
+pub struct IfMatch {
+    /// The ETag of the object as you read it (default: read it now, just before the change).
+    #[arg(long, value_name = "ETAG")]
+    if_match: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Removal {
+    #[command(flatten)]
+    target: Target,
+    /// Confirm: a deletion cannot be undone.
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    tag: IfMatch,
+}
+
+impl Removal {
+    fn plan(self, kind: &Kind) -> Result<Plan, Stop> {
+        let t = self.target;
+        kind.delete(&t.on.tenant, &t.id, self.yes, self.tag.if_match)
+    }
+}
+
+#[derive(Args)]
+pub struct Toggle {
+    /// Enable it.
+    #[arg(long, conflicts_with = "disable")]
+    enable: bool,
+    /// Disable it.
+    #[arg(long)]
+    disable: bool,
+}
+
+#[derive(Args)]
+pub struct Paging {
+    #[command(flatten)]
+    on: On,
+    /// Most items shown.
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Items skipped first.
+    #[arg(long)]
+    offset: Option<i64>,
+}
+
+impl Paging {
+    fn list(self, kind: &Kind) -> Result<Plan, Stop> {
+        let q = query([
+            ("limit", self.limit.map(|n| n.to_string())),
+            ("offset", self.offset.map(|n| n.to_string())),
+        ]);
+        kind.list(&self.on.tenant, q, false)
+    }
+}
+
+#[derive(Args)]
+pub struct Cursor {
+    /// Most items shown.
+    #[arg(long, conflicts_with = "all")]
+    limit: Option<i64>,
+    /// Every page.
+    #[arg(long)]
+    all: bool,
+}
+
+impl Cursor {
+    fn with(&self, mut q: Query) -> Query {
+        q.extend(query([("limit", self.limit.map(|n| n.to_string()))]));
+        q
+    }
+}
+
+// ---- users ----
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// List members and guests.
+    List {
+        #[command(flatten)]
+        on: On,
+        /// Only members or only guests.
+        #[arg(long = "type", value_parser = ["Member", "Guest"])]
+        user_type: Option<String>,
+        /// A guest's invitation state.
+        #[arg(long, value_parser = ["PendingAcceptance", "Accepted"])]
+        state: Option<String>,
+        /// Start of the address or display name, or part of the user principal name.
+        #[arg(long)]
+        search: Option<String>,
+        #[command(flatten)]
+        page: Cursor,
+    },
+    /// Show a user with their groups, apps and latest invitation.
+    Show(Target),
+    /// Change a user.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// The name shown for them.
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        toggle: Toggle,
+        /// Convert between member and guest.
+        #[arg(long = "type", value_parser = ["Member", "Guest"])]
+        user_type: Option<String>,
+        /// The complete set of roles, comma-separated (Admin, GuestInviter); "" for none.
+        #[arg(long, value_delimiter = ',')]
+        roles: Option<Vec<String>>,
+        /// Preferred language (e.g. ko); "" for none.
+        #[arg(long)]
+        language: Option<String>,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Delete a user (needs --yes).
+    Delete(Removal),
+    /// Make a one-time password reset link and print it.
+    ResetPassword(Target),
+    /// Send a guest whose invitation is pending a new one.
+    ResendInvitation(Target),
+    /// Let a guest redeem again, optionally at a new address.
+    ResetRedemption {
+        #[command(flatten)]
+        target: Target,
+        /// Send the new invitation to this address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+impl UserCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &USERS;
+        match self {
+            Self::List {
+                on,
+                user_type,
+                state,
+                search,
+                page,
+            } => {
+                let q = query([
+                    ("userType", user_type),
+                    ("externalUserState", state),
+                    ("search", search),
+                ]);
+                k.list(&on.tenant, page.with(q), page.all)
+            }
+            Self::Show(t) => t.show(k),
+            Self::Update {
+                target,
+                display_name,
+                toggle,
+                user_type,
+                roles,
+                language,
+                tag,
+            } => {
+                let roles = roles.map(|r| {
+                    r.into_iter()
+                        .filter(|s| !s.trim().is_empty())
+                        .collect::<Vec<_>>()
+                });
+                let patch = Patch::default()
+                    .set("displayName", display_name)
+                    .set("accountEnabled", switch(toggle.enable, toggle.disable))
+                    .set("userType", user_type)
+                    .set("roles", roles)
+                    .set("preferredLanguage", language);
+                target.update(k, patch, tag)
+            }
+            Self::Delete(r) => r.plan(k),
+            Self::ResetPassword(t) => k.call(
+                "POST",
+                t.at("/password-reset"),
+                Body::None,
+                View::Field("/url"),
+            ),
+            Self::ResendInvitation(t) => k.call(
+                "POST",
+                t.at("/resend-invitation"),
+                Body::None,
+                View::Describe,
+            ),
+            Self::ResetRedemption { target, email } => {
+                let body = Body::Json(json!({ "invitedUserEmailAddress": email }));
+                k.call("POST", target.at("/reset-redemption"), body, View::Describe)
+            }
+        }
+    }
+}
+
+// ---- groups ----
+
+#[derive(Subcommand)]
+pub enum GroupCommand {
+    /// List groups.
+    List(Paging),
+    /// Show a group with its members and apps.
+    Show(Target),
+    /// Rename a group or change its description.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// The group's new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// What the group is for; "" for nothing.
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Delete a group (needs --yes).
+    Delete(Removal),
+    /// Add a user to a group.
+    AddMember {
+        #[command(flatten)]
+        target: Target,
+        /// The user's id.
+        user_id: String,
+    },
+    /// Remove a user from a group.
+    RemoveMember {
+        #[command(flatten)]
+        target: Target,
+        /// The user's id.
+        user_id: String,
+    },
+}
+
+impl GroupCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &GROUPS;
+        match self {
+            Self::List(p) => p.list(k),
+            Self::Show(t) => t.show(k),
+            Self::Update {
+                target,
+                name,
+                description,
+                tag,
+            } => {
+                let patch = Patch::default()
+                    .set("displayName", name)
+                    .set("description", description);
+                target.update(k, patch, tag)
+            }
+            Self::Delete(r) => r.plan(k),
+            Self::AddMember { target, user_id } => membership(&target, &user_id, "PUT"),
+            Self::RemoveMember { target, user_id } => membership(&target, &user_id, "DELETE"),
+        }
+    }
+}
+
+fn membership(group: &Target, user_id: &str, method: &'static str) -> Result<Plan, Stop> {
+    let rest = format!("/members/{}", segment(user_id)?);
+    let (done, preposition) = if method == "PUT" {
+        ("added", "to")
+    } else {
+        ("removed", "from")
+    };
+    let sentence = format!("{done} user {user_id} {preposition} group {}", group.id);
+    GROUPS.call(method, group.at(&rest), Body::None, View::Done(sentence))
+}
+
+// ---- apps ----
+
+/// Who an assignment is for.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct Principal {
+    /// A user's id.
+    #[arg(long)]
+    user: Option<String>,
+    /// A group's id.
+    #[arg(long)]
+    group: Option<String>,
+}
+
+impl Principal {
+    fn parts(&self) -> (&'static str, &str) {
+        match (&self.user, &self.group) {
+            (Some(u), _) => ("user", u),
+            (_, Some(g)) => ("group", g),
+            _ => ("user", ""),
+        }
+    }
+}
+
+/// `VALUE[:Display name]` as an app role.
+fn app_role(raw: &str) -> Result<serde_json::Value, String> {
+    let (value, display) = raw.split_once(':').unwrap_or((raw, raw));
+    let (value, display) = (value.trim(), display.trim());
+    if value.is_empty() {
+        return Err("an app role needs a value, e.g. Reader:Readers".into());
+    }
+    let display = if display.is_empty() { value } else { display };
+    Ok(json!({ "value": value, "displayName": display }))
+}
+
+#[derive(Subcommand)]
+pub enum AppCommand {
+    /// List apps.
+    List(On),
+    /// Show an app with its assignments.
+    Show(Target),
+    /// Change an app; a list option given once or more replaces the whole list.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// The name people see on the consent page and the app panel.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where sign-ins may return to.
+        #[arg(long = "redirect-uri", value_name = "URL")]
+        redirect_uris: Vec<String>,
+        /// Where sign-outs may return to.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URL")]
+        post_logout_redirect_uris: Vec<String>,
+        /// The tenant's own app (no consent page).
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        first_party: Option<bool>,
+        /// Only assigned users and groups may sign in.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        assignment_required: Option<bool>,
+        /// The algorithm of its ID tokens.
+        #[arg(long, value_parser = ["RS256", "ES256", "EdDSA"])]
+        signing_alg: Option<String>,
+        /// email, groups, roles, include_externally_authenticated_upn,
+        /// include_externally_authenticated_upn_without_hash.
+        #[arg(long = "optional-claim", value_name = "CLAIM")]
+        optional_claims: Vec<String>,
+        /// A role the app defines: its value, and optionally a display name after a colon.
+        #[arg(long = "app-role", value_name = "VALUE[:Display name]", value_parser = app_role)]
+        app_roles: Vec<serde_json::Value>,
+        /// Scopes a client_credentials token of this app may carry (e.g. guestlist.admin).
+        #[arg(long = "allowed-scope", value_name = "SCOPE")]
+        allowed_scopes: Vec<String>,
+        /// Where the app panel sends people; "" for none.
+        #[arg(long, value_name = "URL")]
+        home_url: Option<String>,
+        #[command(flatten)]
+        toggle: Toggle,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Delete an app (needs --yes).
+    Delete(Removal),
+    /// Replace a confidential app's secret; prints the new one (shown only now).
+    RotateSecret(Target),
+    /// Give a user or a group access to an app, optionally in one of its roles.
+    Assign {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        principal: Principal,
+        /// One of the app's role values.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Take a user's or a group's assignment away.
+    Unassign {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        principal: Principal,
+    },
+}
+
+impl AppCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &APPS;
+        match self {
+            Self::List(on) => k.list(&on.tenant, vec![], false),
+            Self::Show(t) => t.show(k),
+            Self::Update {
+                target,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                first_party,
+                assignment_required,
+                signing_alg,
+                optional_claims,
+                app_roles,
+                allowed_scopes,
+                home_url,
+                toggle,
+                tag,
+            } => {
+                let patch = Patch::default()
+                    .set("name", name)
+                    .list("redirectUris", redirect_uris)
+                    .list("postLogoutRedirectUris", post_logout_redirect_uris)
+                    .set("firstParty", first_party)
+                    .set("assignmentRequired", assignment_required)
+                    .set("signingAlg", signing_alg)
+                    .list("optionalClaims", optional_claims)
+                    .list("appRoles", app_roles)
+                    .list("allowedScopes", allowed_scopes)
+                    .set("homeUrl", home_url)
+                    .set("enabled", switch(toggle.enable, toggle.disable));
+                target.update(k, patch, tag)
+            }
+            Self::Delete(r) => r.plan(k),
+            Self::RotateSecret(t) => k.call("POST", t.at("/secret"), Body::None, View::Describe),
+            Self::Assign {
+                target,
+                principal,
+                role,
+            } => {
+                let (kind, id) = principal.parts();
+                let body = Body::Json(json!({
+                    "principalType": kind,
+                    "principalId": id,
+                    "appRole": role.unwrap_or_default(),
+                }));
+                let done = format!("assigned {kind} {id} to app {}", target.id);
+                k.call("POST", target.at("/assignments"), body, View::Done(done))
+            }
+            Self::Unassign { target, principal } => {
+                let (kind, id) = principal.parts();
+                let rest = format!("/assignments/{kind}/{}", segment(id)?);
+                let done = format!("unassigned {kind} {id} from app {}", target.id);
+                k.call("DELETE", target.at(&rest), Body::None, View::Done(done))
+            }
+        }
+    }
+}
+
+// ---- invitations ----
+
+#[derive(Subcommand)]
+pub enum InvitationCommand {
+    /// List invitations, newest first.
+    List(Paging),
+    /// Show an invitation and its email's delivery.
+    Show(Target),
+    /// Void a pending invitation's link.
+    Revoke(Target),
+    /// Send the guest a new invitation link.
+    Resend(Target),
+}
+
+impl InvitationCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &INVITATIONS;
+        match self {
+            Self::List(p) => p.list(k),
+            Self::Show(t) => t.show(k),
+            Self::Revoke(t) => k.call("POST", t.at("/revoke"), Body::None, View::Describe),
+            Self::Resend(t) => k.call("POST", t.at("/resend"), Body::None, View::Describe),
+        }
+    }
+}
+
+// ---- branding and policies ----
+
+#[derive(Subcommand)]
+pub enum BrandingCommand {
+    /// Show the tenant's name, colours, links and sign-in text.
+    Show(On),
+    /// Change the branding.
+    Set {
+        #[command(flatten)]
+        on: On,
+        /// The tenant's display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// `#rgb` or `#rrggbb`.
+        #[arg(long)]
+        primary_color: Option<String>,
+        /// `#rgb` or `#rrggbb`.
+        #[arg(long)]
+        background_color: Option<String>,
+        /// An https URL; "" for none.
+        #[arg(long)]
+        privacy_url: Option<String>,
+        /// Where guests ask for help: an https URL; "" for none.
+        #[arg(long)]
+        contact_url: Option<String>,
+        /// Up to 500 characters on the sign-in page; "" for none.
+        #[arg(long)]
+        signin_text: Option<String>,
+        /// The language of pages and emails when nothing else decides (e.g. en, ko).
+        #[arg(long)]
+        default_language: Option<String>,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Upload a logo (PNG, JPEG or SVG, at most 256 KiB).
+    Logo {
+        #[command(flatten)]
+        on: On,
+        /// The image file.
+        file: PathBuf,
+    },
+    /// Remove the logo.
+    RemoveLogo(On),
+}
+
+impl BrandingCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &BRANDING;
+        match self {
+            Self::Show(on) => k.show(&on.tenant, None),
+            Self::Set {
+                on,
+                name,
+                primary_color,
+                background_color,
+                privacy_url,
+                contact_url,
+                signin_text,
+                default_language,
+                tag,
+            } => {
+                let patch = Patch::default()
+                    .set("displayName", name)
+                    .set("primaryColor", primary_color)
+                    .set("backgroundColor", background_color)
+                    .set("privacyUrl", privacy_url)
+                    .set("contactUrl", contact_url)
+                    .set("signinText", signin_text)
+                    .set("defaultLanguage", default_language);
+                k.update(&on.tenant, None, patch, tag.if_match)
+            }
+            Self::Logo { on, file } => {
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| Stop::Failed(format!("cannot read {}: {e}", file.display())))?;
+                let path = (on.tenant.as_str(), None, "/logo");
+                k.call("PUT", path, Body::Bytes(bytes), View::Describe)
+            }
+            Self::RemoveLogo(on) => k.call(
+                "DELETE",
+                (&on.tenant, None, "/logo"),
+                Body::None,
+                View::Describe,
+            ),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Show who may invite, which domains, sign-up and redemption rules.
+    Show(On),
+    /// Change the policies.
+    Set {
+        #[command(flatten)]
+        on: On,
+        /// Who may invite guests.
+        #[arg(long, value_parser = ["everyone", "members_and_guest_inviters", "admins_and_guest_inviters", "nobody"])]
+        invite_policy: Option<String>,
+        /// Whether --domain lists the only domains allowed, or domains refused.
+        #[arg(long, value_parser = ["none", "allow", "deny"])]
+        domain_list: Option<String>,
+        /// A domain of the list; given once or more, replaces the list.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// Let people create member accounts themselves.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        self_service_sign_up: Option<bool>,
+        /// Let a guest redeem with an account whose address differs from the invited one.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        allow_mismatched_email: Option<bool>,
+        /// Days an invitation link stays valid.
+        #[arg(long, value_name = "N")]
+        ticket_lifetime_days: Option<i64>,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+}
+
+impl PolicyCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &POLICIES;
+        match self {
+            Self::Show(on) => k.show(&on.tenant, None),
+            Self::Set {
+                on,
+                invite_policy,
+                domain_list,
+                domains,
+                self_service_sign_up,
+                allow_mismatched_email,
+                ticket_lifetime_days,
+                tag,
+            } => {
+                let patch = Patch::default()
+                    .set("invitePolicy", invite_policy)
+                    .set("domainListMode", domain_list)
+                    .list("domains", domains)
+                    .set("selfServiceSignUp", self_service_sign_up)
+                    .set("allowMismatchedEmailRedemption", allow_mismatched_email)
+                    .set("ticketLifetimeDays", ticket_lifetime_days);
+                k.update(&on.tenant, None, patch, tag.if_match)
+            }
+        }
+    }
+}
+
+// ---- audit ----
+
+#[derive(Args)]
+pub struct AuditFilter {
+    #[command(flatten)]
+    on: On,
+    /// Only events of this name, e.g. "Update user".
+    #[arg(long)]
+    event: Option<String>,
+    /// Only events by this actor.
+    #[arg(long)]
+    actor: Option<String>,
+    /// Only events about this target.
+    #[arg(long)]
+    target: Option<String>,
+    /// From this time on (Unix seconds, inclusive).
+    #[arg(long, value_name = "UNIX")]
+    since: Option<i64>,
+    /// Before this time (Unix seconds).
+    #[arg(long, value_name = "UNIX")]
+    until: Option<i64>,
+}
+
+impl AuditFilter {
+    fn query(self) -> (String, Query) {
+        let q = query([
+            ("eventName", self.event),
+            ("actor", self.actor),
+            ("target", self.target),
+            ("from", self.since.map(|t| t.to_string())),
+            ("until", self.until.map(|t| t.to_string())),
+        ]);
+        (self.on.tenant, q)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// List events, newest first.
+    List {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[command(flatten)]
+        page: Cursor,
+    },
+    /// Write the matching events as CSV.
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+impl AuditCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = &AUDIT;
+        match self {
+            Self::List { filter, page } => {
+                let (tenant, q) = filter.query();
+                k.list(&tenant, page.with(q), page.all)
+            }
+            Self::Export { filter, output } => {
+                let (tenant, query) = filter.query();
+                Ok(Plan {
+                    op: super::admin::Op::Save {
+                        path: k.path(&tenant, None, "/export")?,
+                        query,
+                        output,
+                    },
+                    view: View::Done(String::new()),
+                })
+            }
+        }
+    }
+}

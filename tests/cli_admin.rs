@@ -1,0 +1,618 @@
+//! Admin commands of the `guestlist` binary: locally (the admin API in-process on the server's
+//! database, as the operator) and against a running server with `--server URL --token T`.
+
+mod common;
+
+use common::*;
+use guestlist::service::audit::events;
+use serde_json::Value;
+use std::process::Command;
+
+/// What a run of the binary gave: exit code, standard output and error.
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Run {
+    /// The output as JSON objects, one per line.
+    fn lines(&self) -> Vec<Value> {
+        assert_eq!(self.code, 0, "failed: {}", self.err);
+        self.out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+            .collect()
+    }
+
+    fn json(&self) -> Value {
+        let mut lines = self.lines();
+        assert_eq!(lines.len(), 1, "one object: {}", self.out);
+        lines.remove(0)
+    }
+}
+
+/// Runs the binary with `env` (everything else about the process environment left out that could
+/// point it elsewhere) without blocking the server's runtime.
+async fn run(env: Vec<(&'static str, String)>, args: &[&str]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_guestlist"));
+    c.args(args).env("GUESTLIST_LOG", "warn");
+    for var in [
+        "GUESTLIST_SERVER",
+        "GUESTLIST_TOKEN",
+        "GUESTLIST_DATABASE_URL",
+    ] {
+        c.env_remove(var);
+    }
+    c.envs(env);
+    let out = tokio::task::spawn_blocking(move || c.output())
+        .await
+        .unwrap()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&out.stdout).into(),
+        err: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+/// The environment of a local run on the test server's database, keys and public URL.
+fn local_env(server: &TestServer) -> Vec<(&'static str, String)> {
+    let dir = server.db.dir.path();
+    vec![
+        ("GUESTLIST_DATABASE_URL", server.db.url()),
+        ("GUESTLIST_DATA_DIR", dir.join("data").display().to_string()),
+        ("GUESTLIST_KEYS_DIR", dir.join("keys").display().to_string()),
+        ("GUESTLIST_PUBLIC_URL", server.base.clone()),
+    ]
+}
+
+/// A local run in tenant `contoso` (the harness's tenant): `args` then `--tenant contoso`.
+async fn local(server: &TestServer, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.extend(["--tenant", "contoso"]);
+    run(local_env(server), &all).await
+}
+
+/// The `client_credentials` token of an app, or the token endpoint's answer when refused.
+async fn client_token(server: &TestServer, id: &str, secret: &str, scope: &str) -> (u16, Value) {
+    let resp = server
+        .rp_http()
+        .post(format!("{}/token", server.issuer()))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn str_of(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
+}
+
+#[actix_web::test]
+async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log() {
+    let server = TestServer::start().await;
+
+    // Users: create, list as JSON, update with the ETag round trip, disable, reset password.
+    let created = local(
+        &server,
+        &[
+            "--json",
+            "user",
+            "create",
+            "--email",
+            "alice@contoso.example",
+            "--name",
+            "Alice",
+        ],
+    )
+    .await
+    .json();
+    let alice = str_of(&created["id"]);
+    let users = local(&server, &["--json", "user", "list"]).await.lines();
+    let listed = users
+        .iter()
+        .find(|u| u["id"] == alice.as_str())
+        .expect("alice listed");
+    assert_eq!(listed["userPrincipalName"], "alice@contoso.example");
+    assert_eq!(listed["accountEnabled"], true);
+    let guests = local(&server, &["--json", "user", "list", "--type", "Guest"]).await;
+    assert!(guests.lines().is_empty(), "no guests: {}", guests.out);
+
+    let shown = local(&server, &["user", "show", &alice]).await;
+    assert_eq!(shown.code, 0, "{}", shown.err);
+    assert!(
+        shown
+            .out
+            .contains("user principal name: alice@contoso.example"),
+        "{}",
+        shown.out
+    );
+    let etag = shown
+        .out
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("show prints the ETag")
+        .to_string();
+    let renamed = local(
+        &server,
+        &[
+            "--json",
+            "user",
+            "update",
+            &alice,
+            "--display-name",
+            "Alice Liddell",
+            "--if-match",
+            &etag,
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(renamed["user"]["displayName"], "Alice Liddell");
+    let stale = local(
+        &server,
+        &[
+            "user",
+            "update",
+            &alice,
+            "--display-name",
+            "Stale",
+            "--if-match",
+            &etag,
+        ],
+    )
+    .await;
+    assert_eq!(stale.code, 1, "a stale ETag is refused");
+    assert!(stale.err.starts_with("error: "), "{}", stale.err);
+    let disabled = local(
+        &server,
+        &[
+            "--json",
+            "user",
+            "update",
+            &alice,
+            "--disable",
+            "--roles",
+            "GuestInviter",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(disabled["user"]["accountEnabled"], false);
+    assert_eq!(
+        disabled["user"]["roles"],
+        serde_json::json!(["GuestInviter"])
+    );
+    assert_eq!(
+        disabled["user"]["displayName"], "Alice Liddell",
+        "other fields stay"
+    );
+    let nothing = local(&server, &["user", "update", &alice]).await;
+    assert_eq!(nothing.code, 2, "an update without fields is a usage error");
+    let link = local(&server, &["user", "reset-password", &alice]).await;
+    assert_eq!(link.code, 0, "{}", link.err);
+    assert!(
+        link.out
+            .trim()
+            .starts_with(&format!("{}/", server.issuer())),
+        "prints the link: {}",
+        link.out
+    );
+
+    // Groups: create, add a member, show.
+    let group = local(&server, &["group", "create", "--name", "Partners"]).await;
+    let group = group.out.trim().to_string();
+    let added = local(&server, &["group", "add-member", &group, &alice]).await;
+    assert_eq!(added.code, 0, "{}", added.err);
+    let g = local(&server, &["--json", "group", "show", &group])
+        .await
+        .json();
+    assert_eq!(g["group"]["memberCount"], 1);
+    assert_eq!(g["members"][0]["id"], alice.as_str());
+    let g = local(
+        &server,
+        &["group", "update", &group, "--description", "Our partners"],
+    )
+    .await;
+    assert!(g.out.contains("description: Our partners"), "{}", g.out);
+
+    // Apps: update, assign, and rotate the secret (the token endpoint takes only the new one).
+    let app = local(
+        &server,
+        &[
+            "--json",
+            "app",
+            "create",
+            "--name",
+            "Moodle",
+            "--redirect-uri",
+            REDIRECT,
+            "--allowed-scope",
+            "api.read",
+        ],
+    )
+    .await
+    .json();
+    let (app_id, client_id) = (str_of(&app["id"]), str_of(&app["client_id"]));
+    let old_secret = str_of(&app["client_secret"]);
+    let updated = local(
+        &server,
+        &[
+            "--json",
+            "app",
+            "update",
+            &app_id,
+            "--name",
+            "Moodle LMS",
+            "--app-role",
+            "Reader:Readers",
+            "--assignment-required",
+            "true",
+            "--redirect-uri",
+            REDIRECT,
+            "--redirect-uri",
+            "http://localhost/cb2",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(updated["app"]["name"], "Moodle LMS");
+    assert_eq!(updated["app"]["assignmentRequired"], true);
+    assert_eq!(updated["app"]["appRoles"][0]["displayName"], "Readers");
+    assert_eq!(
+        updated["app"]["redirectUris"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let assigned = local(
+        &server,
+        &[
+            "app", "assign", &app_id, "--group", &group, "--role", "Reader",
+        ],
+    )
+    .await;
+    assert_eq!(assigned.code, 0, "{}", assigned.err);
+    let shown = local(&server, &["--json", "app", "show", &app_id])
+        .await
+        .json();
+    assert_eq!(shown["assignments"][0]["principalId"], group.as_str());
+    assert_eq!(shown["assignments"][0]["appRole"], "Reader");
+    let rotated = local(&server, &["--json", "app", "rotate-secret", &app_id])
+        .await
+        .json();
+    let new_secret = str_of(&rotated["clientSecret"]);
+    assert_ne!(new_secret, old_secret);
+    let (status, body) = client_token(&server, &client_id, &new_secret, "api.read").await;
+    assert_eq!(status, 200, "the new secret works: {body}");
+    let (status, _) = client_token(&server, &client_id, &old_secret, "api.read").await;
+    assert_eq!(status, 401, "the old secret no longer works");
+
+    // Branding and policies: set, then show.
+    let set = local(
+        &server,
+        &[
+            "branding",
+            "set",
+            "--name",
+            "Contoso Ltd",
+            "--primary-color",
+            "#123456",
+        ],
+    )
+    .await;
+    assert_eq!(set.code, 0, "{}", set.err);
+    let b = local(&server, &["--json", "branding", "show"]).await.json();
+    assert_eq!(
+        (b["displayName"].as_str(), b["primaryColor"].as_str()),
+        (Some("Contoso Ltd"), Some("#123456"))
+    );
+    let bad = local(&server, &["branding", "set", "--primary-color", "red"]).await;
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.err.starts_with("error: primaryColor"),
+        "the API's detail: {}",
+        bad.err
+    );
+    let set = local(
+        &server,
+        &[
+            "policy",
+            "set",
+            "--invite-policy",
+            "admins_and_guest_inviters",
+            "--domain-list",
+            "allow",
+            "--domain",
+            "fabrikam.example",
+            "--ticket-lifetime-days",
+            "10",
+        ],
+    )
+    .await;
+    assert_eq!(set.code, 0, "{}", set.err);
+    let p = local(&server, &["--json", "policy", "show"]).await.json();
+    assert_eq!(p["invitePolicy"], "admins_and_guest_inviters");
+    assert_eq!(p["domainListMode"], "allow");
+    assert_eq!(p["domains"], serde_json::json!(["fabrikam.example"]));
+    assert_eq!(p["ticketLifetimeDays"], 10);
+
+    // Deleting needs --yes; without it nothing happens.
+    let refused = local(&server, &["user", "delete", &alice]).await;
+    assert_eq!(refused.code, 2);
+    assert!(refused.err.contains("--yes"), "{}", refused.err);
+    assert_eq!(
+        local(&server, &["user", "show", &alice]).await.code,
+        0,
+        "still there"
+    );
+    let deleted = local(&server, &["user", "delete", &alice, "--yes"]).await;
+    assert_eq!(deleted.code, 0, "{}", deleted.err);
+    let gone = local(&server, &["user", "show", &alice]).await;
+    assert_eq!(gone.code, 1);
+    assert!(gone.err.starts_with("error: "), "{}", gone.err);
+
+    // The audit log shows each change, by the operator.
+    let log = local(&server, &["--json", "audit", "list", "--all"])
+        .await
+        .lines();
+    for name in [
+        events::UPDATE_USER,
+        events::DISABLE_USER,
+        events::RESET_PASSWORD,
+        events::ADD_GROUP_MEMBER,
+        events::UPDATE_APP,
+        events::ASSIGN_APP,
+        events::ROTATE_APP_SECRET,
+        events::UPDATE_BRANDING,
+        events::UPDATE_POLICY,
+        events::DELETE_USER,
+    ] {
+        let e = log.iter().find(|e| e["eventName"] == name);
+        let e = e.unwrap_or_else(|| panic!("{name} is in the log"));
+        assert_eq!(e["actor"], "operator", "{e}");
+    }
+    let filtered = local(
+        &server,
+        &["--json", "audit", "list", "--event", events::UPDATE_POLICY],
+    )
+    .await;
+    assert!(
+        filtered
+            .lines()
+            .iter()
+            .all(|e| e["eventName"] == events::UPDATE_POLICY)
+    );
+    let csv = server.db.dir.path().join("audit.csv");
+    let csv_arg = csv.display().to_string();
+    let export = local(&server, &["audit", "export", "--output", &csv_arg]).await;
+    assert_eq!(export.code, 0, "{}", export.err);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("at,eventName"), "{text}");
+    assert!(text.contains(events::DELETE_USER));
+
+    // Bad input ends with a message, never a crash.
+    for args in [
+        &["user", "show", ".."][..],
+        &["--json", "group", "show", "no such group"],
+    ] {
+        let r = local(&server, args).await;
+        assert!(matches!(r.code, 1 | 2), "{args:?}: {} {}", r.code, r.err);
+        assert!(
+            r.err.starts_with("error: ") && !r.err.contains("panicked"),
+            "{}",
+            r.err
+        );
+    }
+    let r = run(local_env(&server), &["user", "list", "--tenant", "nowhere"]).await;
+    assert_eq!(r.code, 1, "{}", r.err);
+}
+
+#[actix_web::test]
+async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
+    let server = TestServer::start().await;
+    let carol = server.member("carol@contoso.example").await;
+    // An automation app with the admin scope, made with the CLI.
+    let admin_app = local(
+        &server,
+        &[
+            "--json",
+            "app",
+            "create",
+            "--name",
+            "Automation",
+            "--redirect-uri",
+            REDIRECT,
+            "--allowed-scope",
+            "guestlist.admin",
+        ],
+    )
+    .await
+    .json();
+    let (status, body) = client_token(
+        &server,
+        &str_of(&admin_app["client_id"]),
+        &str_of(&admin_app["client_secret"]),
+        "guestlist.admin",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = str_of(&body["access_token"]);
+    // Nothing local is used: the database setting points nowhere.
+    let remote_env = || {
+        vec![(
+            "GUESTLIST_DATABASE_URL",
+            "sqlite:///nonexistent/dir/x.db".to_string(),
+        )]
+    };
+    let remote = |args: &[&str]| {
+        let mut all = vec!["--server", server.base.as_str(), "--token", token.as_str()];
+        all.extend_from_slice(args);
+        all.extend(["--tenant", "contoso"]);
+        all.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let args = remote(&["--json", "user", "list"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let users = run(remote_env(), &args).await.lines();
+    assert!(
+        users.iter().any(|u| u["id"] == carol.id.as_str()),
+        "{users:?}"
+    );
+
+    let args = remote(&[
+        "--json",
+        "user",
+        "update",
+        &carol.id,
+        "--display-name",
+        "Carol C",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let updated = run(remote_env(), &args).await.json();
+    assert_eq!(updated["user"]["displayName"], "Carol C");
+    let stored = guestlist::service::users::get(
+        &server.svc,
+        &guestlist::service::invitations::Actor::operator(),
+        &server.tenant,
+        &carol.id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stored.user.display_name, "Carol C",
+        "the server's database changed"
+    );
+    let audit = local(
+        &server,
+        &["--json", "audit", "list", "--event", events::UPDATE_USER],
+    )
+    .await
+    .lines();
+    let by = format!("app:{}", str_of(&admin_app["client_id"]));
+    assert!(
+        audit.iter().any(|e| e["actor"] == by.as_str()),
+        "the app is the actor: {audit:?}"
+    );
+
+    // The server and token may come from the environment.
+    let mut env = remote_env();
+    env.push(("GUESTLIST_SERVER", server.base.clone()));
+    env.push(("GUESTLIST_TOKEN", token.clone()));
+    let g = run(
+        env,
+        &[
+            "group",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "Remote partners",
+        ],
+    )
+    .await;
+    assert_eq!(g.code, 0, "{}", g.err);
+    assert!(
+        uuid::Uuid::parse_str(g.out.trim()).is_ok(),
+        "prints the group id: {}",
+        g.out
+    );
+
+    // Tenant commands go through /api/v1/tenants, which only operators may use (locally it lists).
+    let tenants = run(
+        remote_env(),
+        &[
+            "--server",
+            &server.base,
+            "--token",
+            &token,
+            "tenant",
+            "list",
+            "--home-tenant",
+            "contoso",
+        ],
+    )
+    .await;
+    assert_eq!(tenants.code, 1);
+    assert!(tenants.err.contains("Operator"), "{}", tenants.err);
+    let listed = run(local_env(&server), &["--json", "tenant", "list"])
+        .await
+        .lines();
+    assert!(listed.iter().any(|t| t["slug"] == "contoso"));
+
+    // A token without the admin scope gets the API's reason and exit code 1.
+    let reader = server.app(|_| {}).await;
+    let (_, body) = client_token(
+        &server,
+        &reader.client_id,
+        reader.client_secret.as_deref().unwrap(),
+        "api.read",
+    )
+    .await;
+    let weak = str_of(&body["access_token"]);
+    let denied = run(
+        remote_env(),
+        &[
+            "--server",
+            &server.base,
+            "--token",
+            &weak,
+            "user",
+            "list",
+            "--tenant",
+            "contoso",
+        ],
+    )
+    .await;
+    assert_eq!(denied.code, 1);
+    assert!(
+        denied.err.starts_with("error: ") && denied.err.contains("guestlist.admin"),
+        "{}",
+        denied.err
+    );
+    assert!(denied.out.is_empty());
+    let forged = run(
+        remote_env(),
+        &[
+            "--server",
+            &server.base,
+            "--token",
+            "forged",
+            "user",
+            "list",
+            "--tenant",
+            "contoso",
+        ],
+    )
+    .await;
+    assert_eq!(forged.code, 1);
+    assert!(forged.err.contains("not valid"), "{}", forged.err);
+
+    // Usage problems are exit code 2.
+    let no_token = run(remote_env(), &["--server", &server.base, "user", "list"]).await;
+    assert_eq!(no_token.code, 2);
+    assert!(no_token.err.contains("--token"), "{}", no_token.err);
+    let unreachable = run(
+        remote_env(),
+        &[
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+            "user",
+            "list",
+        ],
+    )
+    .await;
+    assert_eq!(unreachable.code, 1);
+    assert!(
+        unreachable.err.contains("cannot reach"),
+        "{}",
+        unreachable.err
+    );
+}
