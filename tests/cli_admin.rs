@@ -343,6 +343,71 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     assert_eq!(p["domains"], serde_json::json!(["fabrikam.example"]));
     assert_eq!(p["ticketLifetimeDays"], 10);
 
+    // Invitations: follow up on one the CLI sent.
+    let invited = local(
+        &server,
+        &[
+            "--json",
+            "invite",
+            "--email",
+            "gus@fabrikam.example",
+            "--name",
+            "Gus",
+        ],
+    )
+    .await
+    .json();
+    let (first, gus) = (
+        str_of(&invited["invitation_id"]),
+        str_of(&invited["user_id"]),
+    );
+    let pending = local(&server, &["--json", "invitation", "list"])
+        .await
+        .lines();
+    assert!(
+        pending
+            .iter()
+            .any(|i| i["id"] == first.as_str() && i["status"] == "PendingAcceptance")
+    );
+    let resent = local(&server, &["--json", "user", "resend-invitation", &gus])
+        .await
+        .json();
+    let second = str_of(&resent["id"]);
+    assert_ne!(second, first, "a new invitation");
+    assert!(str_of(&resent["inviteRedeemUrl"]).starts_with(&server.url("/invite/")));
+    let revoked = local(&server, &["--json", "invitation", "revoke", &second])
+        .await
+        .json();
+    assert_eq!(revoked["status"], "Voided");
+    let shown = local(&server, &["--json", "invitation", "show", &second])
+        .await
+        .json();
+    assert_eq!(shown["status"], "Voided");
+    let reset = local(
+        &server,
+        &[
+            "--json",
+            "user",
+            "reset-redemption",
+            &gus,
+            "--email",
+            "gus@mail.fabrikam.example",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(reset["status"], "PendingAcceptance");
+    let third = local(
+        &server,
+        &["--json", "invitation", "show", &str_of(&reset["id"])],
+    )
+    .await
+    .json();
+    assert_eq!(
+        third["invitedUserEmailAddress"],
+        "gus@mail.fabrikam.example"
+    );
+
     // Deleting needs --yes; without it nothing happens.
     let refused = local(&server, &["user", "delete", &alice]).await;
     assert_eq!(refused.code, 2);
