@@ -25,6 +25,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/setup.html"),
     ),
     (
+        "pages/reset.html",
+        include_str!("../templates/pages/reset.html"),
+    ),
+    (
         "pages/consent.html",
         include_str!("../templates/pages/consent.html"),
     ),

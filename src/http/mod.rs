@@ -97,6 +97,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(consent::consent_submit))
                 .route("/setup/{token}", web::get().to(setup::setup_page))
                 .route("/setup/{token}", web::post().to(setup::setup_submit))
+                .route("/reset/{token}", web::get().to(reset::reset_page))
+                .route("/reset/{token}", web::post().to(reset::reset_submit))
                 .route("/apps", web::get().to(apps::app_panel))
                 .route("/brand.css", web::get().to(brand::brand_css))
                 .route("/logo", web::get().to(brand::logo)),

@@ -50,7 +50,8 @@ pub fn record(c: &mut AnyConnection, e: AuditEvent<'_>) -> Result<()> {
     queries::audit::insert(
         c,
         &AuditEventRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered ids: events of the same second keep their order in "newest first".
+            id: uuid::Uuid::now_v7().to_string(),
             tenant_id: e.tenant_id.to_string(),
             at: crate::clock::now(),
             event_name: e.event_name.to_string(),

@@ -329,6 +329,16 @@ pub async fn update(
             if let Some(name) = display_name {
                 row.display_name = name;
             }
+            // Only enabled admins count: a disabled one cannot administer anything.
+            let admin_now = parse_roles(&row.roles).contains(&Role::Admin) && row.enabled;
+            let enabled_admins =
+                queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin.as_str())?;
+            if admin_now && patch.account_enabled == Some(false) && enabled_admins <= 1 {
+                return Err(Error::invalid(
+                    "accountEnabled",
+                    "the organisation needs at least one Admin who can sign in",
+                ));
+            }
             if let Some(enabled) = patch.account_enabled {
                 row.enabled = enabled;
                 if !enabled {
@@ -347,10 +357,10 @@ pub async fn update(
                             "you cannot remove your own Admin role",
                         ));
                     }
-                    if queries::users::count_with_role(c, &tenant.id, Role::Admin.as_str())? <= 1 {
+                    if admin_now && enabled_admins <= 1 {
                         return Err(Error::invalid(
                             "roles",
-                            "the organisation needs at least one Admin",
+                            "the organisation needs at least one Admin who can sign in",
                         ));
                     }
                 }
@@ -400,8 +410,10 @@ pub async fn delete(
             if current.user.id == actor.id {
                 return Err(Error::invalid("id", "you cannot delete yourself"));
             }
-            if current.user.roles.iter().any(|r| r == Role::Admin.as_str())
-                && queries::users::count_with_role(c, &tenant.id, Role::Admin.as_str())? <= 1
+            if current.user.account_enabled
+                && current.user.roles.iter().any(|r| r == Role::Admin.as_str())
+                && queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin.as_str())?
+                    <= 1
             {
                 return Err(Error::invalid(
                     "id",
@@ -477,4 +489,90 @@ pub async fn password_reset_link(
         })
         .await?;
     Ok(format!("{}/reset/{token}", tenant.issuer))
+}
+
+/// The address of the user a usable password reset link of `tenant` is for, or `None`.
+pub async fn password_reset_for(
+    svc: &Services,
+    tenant: &Tenant,
+    token: &str,
+) -> Result<Option<String>> {
+    let (hash, now, tenant_id) = (hash_secret(token), svc.now(), tenant.id.clone());
+    svc.store
+        .read(move |c| {
+            let Some(t) = queries::action_tokens::usable(c, &hash, PASSWORD_RESET_PURPOSE, now)?
+                .filter(|t| t.tenant_id == tenant_id)
+            else {
+                return Ok(None);
+            };
+            let user = match &t.user_id {
+                Some(id) => queries::users::by_id(c, id)?,
+                None => None,
+            };
+            Ok(user.filter(|u| u.enabled).map(|u| u.mail))
+        })
+        .await
+}
+
+/// Sets the password from a reset link (once); ends the user's sessions, so an old session of whoever
+/// knew the previous password does not survive the reset. Returns the address.
+pub async fn complete_password_reset(
+    svc: &Services,
+    tenant: &Tenant,
+    token: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<String> {
+    crate::domain::user::check_new_password(password, confirm)?;
+    if password_reset_for(svc, tenant, token).await?.is_none() {
+        return Err(Error::NotFound("password reset link".into()));
+    }
+    let hash = svc.passwords.hash(password.to_string()).await?;
+    let (token_hash, now, tenant_id) = (hash_secret(token), svc.now(), tenant.id.clone());
+    svc.store
+        .write(move |c| {
+            let t = queries::action_tokens::usable(c, &token_hash, PASSWORD_RESET_PURPOSE, now)?
+                .filter(|t| t.tenant_id == tenant_id)
+                .ok_or_else(|| Error::NotFound("password reset link".into()))?;
+            let user = queries::users::by_id(c, t.user_id.as_deref().unwrap_or_default())?
+                .filter(|u| u.enabled)
+                .ok_or_else(|| Error::NotFound("password reset link".into()))?;
+            if !queries::action_tokens::mark_used(c, &token_hash, now)? {
+                return Err(Error::NotFound("password reset link".into()));
+            }
+            if queries::users::has_credential(c, &user.id)? {
+                queries::users::set_password(c, &user.id, &hash, now)?;
+            } else {
+                queries::users::insert_credential(
+                    c,
+                    &crate::store::models::CredentialRow {
+                        user_id: user.id.clone(),
+                        email_lower: user.mail_lower.clone(),
+                        password_hash: hash,
+                        updated_at: now,
+                    },
+                )
+                .map_err(|e| match e {
+                    Error::Conflict(_) => Error::Conflict(format!(
+                        "{} already has an account on this server; sign in with it",
+                        user.mail
+                    )),
+                    other => other,
+                })?;
+            }
+            queries::users::end_sessions(c, &user.id)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::RESET_PASSWORD,
+                    actor: &user.id,
+                    target: &user.id,
+                    outcome: "password set",
+                    details: serde_json::json!({}),
+                },
+            )?;
+            Ok(user.mail)
+        })
+        .await
 }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod brand;
 pub mod consent;
 pub mod redeem;
+pub mod reset;
 pub mod setup;
 pub mod signin;
 pub mod signup;

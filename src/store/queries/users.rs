@@ -63,6 +63,19 @@ pub fn count_with_role(c: &mut AnyConnection, tenant_id: &str, role: &str) -> Re
         .get_result(c)?)
 }
 
+/// Enabled users holding `role`: the ones who can still act on it.
+pub fn count_enabled_with_role(c: &mut AnyConnection, tenant_id: &str, role: &str) -> Result<i64> {
+    Ok(u::users
+        .filter(
+            u::tenant_id
+                .eq(tenant_id)
+                .and(u::enabled.eq(true))
+                .and(u::roles.like(format!("%{role}%"))),
+        )
+        .count()
+        .get_result(c)?)
+}
+
 pub fn touch_sign_in(c: &mut AnyConnection, id: &str, at: i64) -> Result<()> {
     diesel::update(u::users.find(id))
         .set(u::last_sign_in_at.eq(Some(at)))
@@ -133,8 +146,8 @@ pub fn list(
             u::mail_lower
                 .like(prefix.clone())
                 .escape('\\')
-                .or(u::display_name.like(prefix).escape('\\'))
-                .or(u::user_principal_name.like(anywhere).escape('\\')),
+                .or(lower(u::display_name).like(prefix).escape('\\'))
+                .or(lower(u::user_principal_name).like(anywhere).escape('\\')),
         );
     }
     if let Some((mail, id)) = &filter.after {
@@ -147,6 +160,11 @@ pub fn list(
     Ok(q.order((u::mail_lower.asc(), u::id.asc()))
         .limit(limit)
         .load(c)?)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on SQLite and PostgreSQL (PostgreSQL's `LIKE` is case-sensitive).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// `%`, `_` and `\` stand for themselves in a search term.
