@@ -343,3 +343,254 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
         .unwrap();
     assert!(users.contains("ana@partner.example"));
 }
+
+/// A console page fetched with `accept_language` as the browser's languages.
+async fn page_in(
+    server: &TestServer,
+    browser: &common::Browser,
+    path: &str,
+    accept_language: &str,
+) -> (u16, String) {
+    let resp = browser
+        .client
+        .get(server.url(path))
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[actix_web::test]
+async fn the_console_speaks_the_admins_language() {
+    let server = TestServer::start().await;
+    let admin = server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
+    let browser = server.browser();
+    let (status, body) = sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<html lang=\"en\">"), "{body}");
+    assert!(body.contains(">Sign out</button>"));
+    let base = format!("/admin/t/{}", server.tenant.slug);
+
+    // A browser that asks for Korean gets the Korean console, on every page.
+    let korean = "ko-KR,ko;q=0.9,en;q=0.5";
+    let (status, users) = page_in(&server, &browser, &format!("{base}/users"), korean).await;
+    assert_eq!(status, 200, "{users}");
+    assert!(users.contains("<html lang=\"ko\">"), "{users}");
+    for text in [
+        "<h1>사용자</h1>",
+        "관리 콘솔",
+        ">로그아웃</button>",
+        ">구성원 추가</a>",
+        ">게스트 초대</a>",
+        ">감사 로그</a>",
+        "<th scope=\"col\">마지막 로그인</th>",
+        "이 디렉터리",
+    ] {
+        assert!(users.contains(text), "{text} in {users}");
+    }
+    for english in [
+        ">Sign out<",
+        ">Users<",
+        ">Add member<",
+        ">Filter<",
+        "This directory",
+    ] {
+        assert!(!users.contains(english), "{english} in {users}");
+    }
+    for (path, heading) in [
+        ("/users/new", "<h1>구성원 추가</h1>"),
+        ("/invitations", "<h1>초대</h1>"),
+        ("/invitations/new", "<h1>게스트 초대</h1>"),
+        ("/invitations/upload", "<h1>CSV 파일로 초대</h1>"),
+        ("/groups", "<h1>그룹</h1>"),
+        ("/apps", "<h1>앱</h1>"),
+        ("/apps/new", "<h1>앱 등록</h1>"),
+        ("/branding", "<h1>브랜딩</h1>"),
+        ("/policies", "<h1>정책</h1>"),
+        ("/audit", "<h1>감사 로그</h1>"),
+        (&format!("/users/{}", admin.id), ">사용자 삭제</button>"),
+    ] {
+        let (status, page) = page_in(&server, &browser, &format!("{base}{path}"), korean).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(page.contains("<html lang=\"ko\">"), "{path}");
+        assert!(page.contains(heading), "{path}: {heading} in {page}");
+        assert!(!page.contains(">Sign out<"), "{path}");
+    }
+
+    // The notice a form leaves is in the same language, and so are the values filled into sentences.
+    let (_, groups) = page_in(&server, &browser, &format!("{base}/groups"), korean).await;
+    let csrf = hidden(&groups, "csrf").unwrap();
+    let created = browser
+        .client
+        .post(server.url(&format!("{base}/groups")))
+        .header("accept-language", korean)
+        .form(&[("csrf", csrf.as_str()), ("display_name", "Partners")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 303);
+    let group_url = created.headers()["location"].to_str().unwrap().to_string();
+    let (_, group) = page_in(&server, &browser, &group_url, korean).await;
+    assert!(group.contains("그룹을 만들었습니다."), "{group}");
+    assert!(group.contains("<h2>구성원(0명)</h2>"), "{group}");
+    let (_, group) = page_in(&server, &browser, &group_url, "en").await;
+    assert!(group.contains("<h2>Members (0)</h2>"), "{group}");
+
+    // Pages whose sentences the handlers fill: a registered app, an invited guest, a CSV upload.
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (browser, server) = (&browser, &server);
+        async move {
+            browser
+                .client
+                .post(server.url(&path))
+                .header("accept-language", korean)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let registered = post(
+        format!("{base}/apps/new"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Portal".into()),
+            ("client_type", "confidential".into()),
+            ("redirect_uris", "https://portal.example/cb".into()),
+        ],
+    )
+    .await;
+    assert_eq!(registered.status().as_u16(), 200);
+    let registered = registered.text().await.unwrap();
+    assert!(
+        registered.contains("<h1>Portal 앱을 등록했습니다</h1>"),
+        "{registered}"
+    );
+    assert!(registered.contains("지금 암호를 복사하세요."));
+    let app_path = registered
+        .split("href=\"")
+        .find(|s| s.starts_with(&format!("{base}/apps/")))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, app) = page_in(&server, &browser, &app_path, korean).await;
+    assert_eq!(status, 200, "{app}");
+    assert!(app.contains("할당된 사용자나 그룹이 없습니다."), "{app}");
+    assert!(app.contains("예, Portal 앱을 삭제합니다."), "{app}");
+    assert!(app.contains("앱 역할(한 줄에 하나씩, <code>value: Display name</code>)"));
+
+    let invited = post(
+        format!("{base}/invitations/new"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("email", "ana@partner.example".into()),
+            ("language", "en".into()),
+        ],
+    )
+    .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let guest_url = invited.headers()["location"].to_str().unwrap().to_string();
+    let (status, guest) = page_in(&server, &browser, &guest_url, korean).await;
+    assert_eq!(status, 200, "{guest}");
+    assert!(
+        guest.contains("초대를 만들었습니다. 초대 수락 링크: "),
+        "{guest}"
+    );
+    assert!(guest.contains(">Member(으)로 전환</button>"), "{guest}");
+    assert!(guest.contains(" 만료</dd>"), "{guest}");
+    assert!(guest.contains(">초대 다시 보내기</button>"));
+    let (_, invitations) = page_in(&server, &browser, &format!("{base}/invitations"), korean).await;
+    assert!(
+        invitations.contains("aria-label=\"ana@partner.example 초대 취소\""),
+        "{invitations}"
+    );
+
+    let csv = "Email,DisplayName,Colour\nbo@partner.example,Bo,blue\nnot-an-address,Bad,red\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv"),
+        );
+    let check = browser
+        .client
+        .post(server.url(&format!("{base}/invitations/upload")))
+        .header("accept-language", korean)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(check.contains("<h1>partners.csv 검사</h1>"), "{check}");
+    assert!(
+        check.contains("준비된 행 1개, 이미 있는 사용자 0명, 문제가 있는 행 1개입니다."),
+        "{check}"
+    );
+    assert!(
+        check.contains("알 수 없는 열은 무시했습니다: Colour."),
+        "{check}"
+    );
+    assert!(check.contains(">초대 1개 만들기</button>"), "{check}");
+    let action = check
+        .split("action=\"")
+        .find(|s| s.contains("/invitations/upload/"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let done = post(action, vec![("csrf", csrf.clone())]).await;
+    assert_eq!(done.status().as_u16(), 303);
+    let results_url = done.headers()["location"].to_str().unwrap().to_string();
+    let (_, results) = page_in(&server, &browser, &results_url, korean).await;
+    assert!(results.contains("<strong>1</strong>건 생성"), "{results}");
+    assert!(results.contains("<strong>1</strong>건 실패"), "{results}");
+    assert!(results.contains("업로드를 처리했습니다."), "{results}");
+
+    // Someone without the administrator role is told so in their language.
+    server.member("plain@default.localhost").await;
+    let plain = server.browser();
+    sign_in(&plain, &server.tenant.slug, "plain@default.localhost").await;
+    let (status, refused) = page_in(&server, &plain, &format!("{base}/users"), korean).await;
+    assert_eq!(status, 403);
+    assert!(refused.contains("관리자 역할이 없습니다."), "{refused}");
+
+    // The admin's preferred language beats the browser's: set it to Korean in the console, in English.
+    let me = format!("{base}/users/{}", admin.id);
+    let (_, page) = page_in(&server, &browser, &me, "en").await;
+    assert!(page.contains("<html lang=\"en\">"));
+    let saved = browser
+        .post_form(
+            &me,
+            &[
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+                (
+                    "etag",
+                    &hidden(&page, "etag").unwrap().replace("&quot;", "\""),
+                ),
+                ("action", "save"),
+                ("display_name", "Root"),
+                ("preferred_language", "ko"),
+                ("role_admin", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let back = saved.headers()["location"].to_str().unwrap().to_string();
+    let (_, page) = page_in(&server, &browser, &back, "en").await;
+    assert!(
+        page.contains("<p class=\"notice\" role=\"status\">저장했습니다.</p>"),
+        "{page}"
+    );
+    let (status, users) = page_in(&server, &browser, &format!("{base}/users"), "en-US,en").await;
+    assert_eq!(status, 200, "{users}");
+    assert!(users.contains("<html lang=\"ko\">"), "{users}");
+    assert!(users.contains("<h1>사용자</h1>"), "{users}");
+}

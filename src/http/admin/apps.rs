@@ -75,9 +75,13 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     )
     .await
     .map_err(err)?;
+    let t = c
+        .texts()
+        .fill("admin_app_registered", &[("app", &created.name)])
+        .map_err(err)?;
     let mut ctx = tera::Context::new();
     ctx.insert("created", &created);
-    c.render("admin/app_created.html", "apps", ctx)
+    c.render_with("admin/app_created.html", "apps", ctx, &t)
 }
 
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
@@ -98,7 +102,14 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     ctx.insert("claims", &CLAIMS);
     ctx.insert("roles_text", &roles_text.join("\n"));
     ctx.insert("notice", &notice(&req));
-    c.render("admin/app.html", "apps", ctx)
+    let t = c
+        .texts()
+        .around("admin_app_roles", "{format}", &[])
+        .and_then(|t| t.fill("admin_app_assignments_caption", &[("app", &d.app.name)]))
+        .and_then(|t| t.around("admin_app_unassign_label", "{name}", &[]))
+        .and_then(|t| t.fill("admin_app_delete_confirm", &[("app", &d.app.name)]))
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/app.html", "apps", ctx, &t)
 }
 
 /// `value: Display name` per line.
@@ -141,7 +152,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             app_admin::update(&svc, &c.actor, &c.tenant, &id, patch, etag)
                 .await
                 .map_err(err)?;
-            Ok(c.done(&back, "Saved."))
+            Ok(c.done(&back, &c.say("admin_notice_saved", &[])))
         }
         Some("rotate_secret") => {
             let secret = app_admin::rotate_secret(&svc, &c.actor, &c.tenant, &id)
@@ -150,10 +161,14 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             let d = app_admin::get(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
+            let t = c
+                .texts()
+                .fill("admin_app_new_secret", &[("app", &d.app.name)])
+                .map_err(err)?;
             let mut ctx = tera::Context::new();
             ctx.insert("created", &serde_json::json!({ "id": d.app.id, "name": d.app.name, "client_id": d.app.client_id, "client_secret": secret }));
             ctx.insert("rotated", &true);
-            c.render("admin/app_created.html", "apps", ctx)
+            c.render_with("admin/app_created.html", "apps", ctx, &t)
         }
         Some("assign") => {
             let input = AssignmentInput {
@@ -164,7 +179,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             app_admin::assign(&svc, &c.actor, &c.tenant, &id, input)
                 .await
                 .map_err(err)?;
-            Ok(c.done(&back, "Assigned."))
+            Ok(c.done(&back, &c.say("admin_notice_assigned", &[])))
         }
         Some("unassign") => {
             app_admin::unassign(
@@ -177,23 +192,17 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             )
             .await
             .map_err(err)?;
-            Ok(c.done(&back, "Assignment removed."))
+            Ok(c.done(&back, &c.say("admin_notice_unassigned", &[])))
         }
         Some("delete") => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid(
-                    "confirm",
-                    "Tick the confirmation box to delete this app.",
-                )));
+                return Err(c.invalid("confirm", "admin_error_confirm_app", &[]));
             }
             app_admin::delete(&svc, &c.actor, &c.tenant, &id, etag)
                 .await
                 .map_err(err)?;
-            Ok(c.done(
-                "/apps",
-                "The app was deleted; its tokens no longer refresh.",
-            ))
+            Ok(c.done("/apps", &c.say("admin_notice_app_deleted", &[])))
         }
-        _ => Err(err(Error::invalid("action", "unknown action"))),
+        _ => Err(c.unknown_action()),
     }
 }

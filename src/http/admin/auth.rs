@@ -5,7 +5,8 @@ use super::{ConsoleResult, TOKEN_COOKIE};
 use crate::crypto::random_token;
 use crate::domain::pkce::s256_challenge;
 use crate::error::Error;
-use crate::http::{branded, cookies, see_other, tenant_for_page};
+use crate::http::{branded, branded_in, browser_language, cookies, see_other, tenant_for_page};
+use crate::locale::Locale;
 use crate::service::Services;
 use crate::service::console::{callback_url, ensure_console_app};
 use crate::service::tokens::{self, CodeExchange};
@@ -87,11 +88,19 @@ pub async fn callback(
     q: web::Query<CallbackQuery>,
 ) -> ConsoleResult {
     let tenant = tenant_for_page(&svc, &req).await?;
-    let fail = branded(&tenant);
+    // Nobody is signed in to the console yet: the browser's language, else the tenant's.
+    let language = browser_language(&req, &tenant);
+    let fail = branded_in(&tenant, language);
+    let say = |key: &str, vars: &[(&str, &str)]| {
+        Locale::new(language)
+            .and_then(|l| l.text(key, vars))
+            .unwrap_or_else(|_| key.to_string())
+    };
     if let Some(error) = &q.error {
-        return Err(fail(Error::Forbidden(format!(
-            "Signing in to the console did not complete: {}",
-            q.error_description.as_deref().unwrap_or(error)
+        let reason = q.error_description.as_deref().unwrap_or(error);
+        return Err(fail(Error::Forbidden(say(
+            "admin_error_sign_in_failed",
+            &[("reason", reason)],
         )))
         .into());
     }
@@ -112,7 +121,7 @@ pub async fn callback(
     if !matches {
         return Err(fail(Error::invalid(
             "state",
-            "This sign-in has expired or was started elsewhere. Open the console again.",
+            say("admin_error_sign_in_expired", &[]),
         ))
         .into());
     }

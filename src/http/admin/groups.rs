@@ -33,7 +33,10 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     )
     .await
     .map_err(|e| c.page_error(e))?;
-    Ok(c.done(&format!("/groups/{}", d.group.id), "Group created."))
+    Ok(c.done(
+        &format!("/groups/{}", d.group.id),
+        &c.say("admin_notice_group_created", &[]),
+    ))
 }
 
 pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
@@ -46,7 +49,15 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     ctx.insert("d", &d);
     ctx.insert("etag", &d.etag);
     ctx.insert("notice", &notice(&req));
-    c.render("admin/group.html", "groups", ctx)
+    let t = c
+        .texts()
+        .fill(
+            "admin_group_members",
+            &[("count", &d.group.member_count.to_string())],
+        )
+        .and_then(|t| t.around("admin_group_remove_label", "{email}", &[]))
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/group.html", "groups", ctx, &t)
 }
 
 pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
@@ -65,7 +76,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             groups::update(&svc, &c.actor, &c.tenant, &id, patch, etag)
                 .await
                 .map_err(err)?;
-            Ok(c.done(&back, "Saved."))
+            Ok(c.done(&back, &c.say("admin_notice_saved", &[])))
         }
         Some("add_member") => {
             let who = field(&form, "user").unwrap_or_default();
@@ -84,9 +95,9 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                     .find(|u| u.mail.eq_ignore_ascii_case(&who))
                     .map(|u| u.id)
                     .ok_or_else(|| {
-                        err(Error::NotFound(format!(
-                            "No user with the address {who} in this organisation."
-                        )))
+                        err(Error::NotFound(
+                            c.say("admin_error_no_such_address", &[("email", &who)]),
+                        ))
                     })?
             } else {
                 who
@@ -94,27 +105,24 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             groups::add_member(&svc, &c.actor, &c.tenant, &id, &user_id)
                 .await
                 .map_err(err)?;
-            Ok(c.done(&back, "Member added."))
+            Ok(c.done(&back, &c.say("admin_notice_member_added", &[])))
         }
         Some("remove_member") => {
             let user_id = field(&form, "user_id").unwrap_or_default();
             groups::remove_member(&svc, &c.actor, &c.tenant, &id, &user_id)
                 .await
                 .map_err(err)?;
-            Ok(c.done(&back, "Member removed."))
+            Ok(c.done(&back, &c.say("admin_notice_member_removed", &[])))
         }
         Some("delete") => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid(
-                    "confirm",
-                    "Tick the confirmation box to delete this group.",
-                )));
+                return Err(c.invalid("confirm", "admin_error_confirm_group", &[]));
             }
             groups::delete(&svc, &c.actor, &c.tenant, &id, etag)
                 .await
                 .map_err(err)?;
-            Ok(c.done("/groups", "The group was deleted."))
+            Ok(c.done("/groups", &c.say("admin_notice_group_deleted", &[])))
         }
-        _ => Err(err(Error::invalid("action", "unknown action"))),
+        _ => Err(c.unknown_action()),
     }
 }

@@ -45,7 +45,11 @@ pub async fn list(
         &((page.value.len() as i64 == 50).then_some(offset + 50)),
     );
     ctx.insert("notice", &notice(&req));
-    c.render("admin/invitations.html", "invitations", ctx)
+    let t = c
+        .texts()
+        .around("admin_invitations_revoke_label", "{email}", &[])
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/invitations.html", "invitations", ctx, &t)
 }
 
 pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
@@ -118,18 +122,24 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
             ..
         } => Ok(c.done(
             &format!("/users/{user_id}"),
-            &format!("Invitation created. Redemption link: {redeem_url}"),
+            &c.say("admin_notice_invited", &[("link", &redeem_url)]),
         )),
         InviteOutcome::Exists { user_id } => Ok(c.done(
             &format!("/users/{user_id}"),
-            "This address already has a user object here; nothing was created.",
+            &c.say("admin_notice_invitee_exists", &[]),
         )),
     }
 }
 
 pub async fn upload_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     let c = console(&svc, &req).await?;
-    c.render("admin/upload.html", "invitations", tera::Context::new())
+    let t = c
+        .texts()
+        .around("admin_upload_required", "{columns}", &[])
+        .and_then(|t| t.around("admin_upload_optional", "{columns}", &[]))
+        .and_then(|t| t.around("admin_upload_older", "{columns}", &[]))
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/upload.html", "invitations", tera::Context::new(), &t)
 }
 
 /// Step one: checks every row and shows the results; nothing is created yet.
@@ -145,18 +155,39 @@ pub async fn upload(
     c.check(&req, fields.get("csrf").map(String::as_str).unwrap_or(""))?;
     let (name, bytes) = file
         .filter(|(_, b)| !b.is_empty())
-        .ok_or_else(|| c.page_error(Error::invalid("file", "Choose a CSV file to upload.")))?;
+        .ok_or_else(|| c.invalid("file", "admin_error_choose_csv", &[]))?;
     let (upload_id, report) =
         invitation_admin::stage_upload(&svc, &c.actor, &c.tenant, &name, &bytes)
             .await
             .map_err(|e| c.page_error(e))?;
     let valid = report.rows.iter().filter(|r| r.outcome == "valid").count();
+    let t = c
+        .texts()
+        .fill("admin_check_heading", &[("file", &name)])
+        .and_then(|t| {
+            t.fill(
+                "admin_check_summary",
+                &[
+                    ("valid", &valid.to_string()),
+                    ("existing", &report.existing.to_string()),
+                    ("failed", &report.failed.to_string()),
+                ],
+            )
+        })
+        .and_then(|t| {
+            t.fill(
+                "admin_check_unknown_columns",
+                &[("columns", &report.unknown_columns.join(", "))],
+            )
+        })
+        .and_then(|t| t.fill("admin_check_create", &[("count", &valid.to_string())]))
+        .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("report", &report);
     ctx.insert("file_name", &name);
     ctx.insert("upload_id", &upload_id);
     ctx.insert("valid", &valid);
-    c.render("admin/upload_check.html", "invitations", ctx)
+    c.render_with("admin/upload_check.html", "invitations", ctx, &t)
 }
 
 /// Step two: creates the invitations of the checked file, then shows the batch's results.
@@ -174,7 +205,7 @@ pub async fn commit(
     match report.batch_id {
         Some(b) => Ok(c.done(
             &format!("/invitations/batches/{b}"),
-            "The upload has been processed.",
+            &c.say("admin_notice_upload_processed", &[]),
         )),
         None => Err(c.page_error(Error::internal("a processed upload has a batch"))),
     }
@@ -190,7 +221,13 @@ pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult 
     ctx.insert("report", &report);
     ctx.insert("batch_id", &id);
     ctx.insert("notice", &notice(&req));
-    c.render("admin/batch.html", "invitations", ctx)
+    let t = c
+        .texts()
+        .around("admin_batch_created", "{count}", &[])
+        .and_then(|t| t.around("admin_batch_existing", "{count}", &[]))
+        .and_then(|t| t.around("admin_batch_failed", "{count}", &[]))
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/batch.html", "invitations", ctx, &t)
 }
 
 pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
@@ -223,7 +260,10 @@ pub async fn act(
             invitation_admin::revoke(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
-            Ok(c.done("/invitations", "The invitation link no longer works."))
+            Ok(c.done(
+                "/invitations",
+                &c.say("admin_notice_invitation_revoked", &[]),
+            ))
         }
         Some("resend") => {
             let inv = invitation_admin::get(&svc, &c.actor, &c.tenant, &id)
@@ -232,8 +272,11 @@ pub async fn act(
             invitations::resend(&svc, &c.actor, &c.tenant, &inv.invited_user.id)
                 .await
                 .map_err(err)?;
-            Ok(c.done("/invitations", "A new invitation email is on its way."))
+            Ok(c.done(
+                "/invitations",
+                &c.say("admin_notice_invitation_resent", &[]),
+            ))
         }
-        _ => Err(err(Error::invalid("action", "unknown action"))),
+        _ => Err(c.unknown_action()),
     }
 }

@@ -11,9 +11,11 @@ pub mod invitations;
 pub mod settings;
 pub mod users;
 
+use crate::domain::language::Language;
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::PageError;
+use crate::locale::{Locale, Texts, html_lang};
 use crate::service::Services;
 use crate::service::invitations::Actor;
 use crate::service::tenants::Tenant;
@@ -146,6 +148,10 @@ pub struct Console {
     pub tenant: Arc<Tenant>,
     pub actor: Actor,
     pub csrf: String,
+    /// The console's language: the admin's preferred one, else the browser's, else the tenant's default.
+    pub language: Language,
+    /// The console's sentences (`admin_…` keys and the rest), the tenant's name filled in.
+    texts: Texts,
     csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
 }
 
@@ -155,8 +161,43 @@ impl Console {
         format!("/admin/t/{}", self.tenant.slug)
     }
 
-    /// Renders `name` in the console frame.
-    pub fn render(&self, name: &str, section: &str, mut ctx: tera::Context) -> ConsoleResult {
+    /// The console's sentences, for a handler to fill the ones with values ([`Texts::fill`],
+    /// [`Texts::around`]) and pass to [`Console::render_with`].
+    pub fn texts(&self) -> Texts {
+        self.texts.clone()
+    }
+
+    /// One sentence with `vars` (and the tenant's name) filled in, for a notice or an error message. A key
+    /// missing even in English shows as itself rather than as a second error (the unit tests below make
+    /// sure every key the console names exists).
+    pub fn say(&self, key: &str, vars: &[(&str, &str)]) -> String {
+        self.say_in(self.language, key, vars)
+    }
+
+    /// [`Console::say`] in `language` rather than the console's.
+    pub fn say_in(&self, language: Language, key: &str, vars: &[(&str, &str)]) -> String {
+        let mut all = vars.to_vec();
+        all.push(("tenant", self.tenant.display_name.as_str()));
+        Locale::new(language)
+            .and_then(|l| l.text(key, &all))
+            .unwrap_or_else(|_| key.to_string())
+    }
+
+    /// Renders `name` in the console frame with the console's sentences as `t`.
+    pub fn render(&self, name: &str, section: &str, ctx: tera::Context) -> ConsoleResult {
+        self.render_with(name, section, ctx, &self.texts)
+    }
+
+    /// Renders `name` in the console frame with `t` as its sentences (the console's, some filled).
+    pub fn render_with(
+        &self,
+        name: &str,
+        section: &str,
+        mut ctx: tera::Context,
+        t: &Texts,
+    ) -> ConsoleResult {
+        ctx.insert("t", t.map());
+        ctx.insert("lang", html_lang(self.language));
         ctx.insert("tenant_name", &self.tenant.display_name);
         ctx.insert("slug", &self.tenant.slug);
         ctx.insert("base", &self.base());
@@ -175,8 +216,19 @@ impl Console {
         Ok(resp.body(body))
     }
 
+    /// An error page in the tenant's frame and the console's language.
     pub fn page_error(&self, e: Error) -> ConsoleError {
-        ConsoleError::Page(crate::http::branded(&self.tenant)(e))
+        ConsoleError::Page(crate::http::branded_in(&self.tenant, self.language)(e))
+    }
+
+    /// A form's field-level refusal, its message in the console's language.
+    pub fn invalid(&self, field: &str, key: &str, vars: &[(&str, &str)]) -> ConsoleError {
+        self.page_error(Error::invalid(field, self.say(key, vars)))
+    }
+
+    /// The refusal of a form whose `action` the handler does not know.
+    pub fn unknown_action(&self) -> ConsoleError {
+        self.invalid("action", "admin_error_unknown_action", &[])
     }
 
     /// Checks the form's CSRF token.
@@ -214,20 +266,26 @@ pub async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, Conso
     if active.str_claim("client_id") != Some(crate::service::console::CONSOLE_CLIENT_ID) {
         return Err(ConsoleError::SignIn(login));
     }
+    let language = crate::http::language_for(req, &tenant, Some(&user));
+    let framed = Arc::clone(&tenant);
+    let fail = crate::http::branded_in(&framed, language);
+    let texts = Locale::new(language)
+        .map(|l| Texts::new(l, &tenant.display_name))
+        .map_err(&fail)?;
     let actor = Actor {
         inviter: crate::domain::policy::Inviter {
             user_type: crate::domain::user::UserType::parse(&user.user_type)
-                .map_err(|e| crate::http::branded(&tenant)(e.into()))?,
+                .map_err(|e| fail(e.into()))?,
             roles: crate::domain::user::parse_roles(&user.roles),
         },
         id: user.id,
         display_name: user.display_name,
     };
     admin::require_admin(&actor).map_err(|_| {
-        crate::http::branded(&tenant)(Error::Forbidden(format!(
-            "Your account has no administrator role in {}.",
-            tenant.display_name
-        )))
+        let message = texts
+            .get("admin_error_not_admin")
+            .unwrap_or_else(|e| e.to_string());
+        fail(Error::Forbidden(message))
     })?;
     let secure = svc.config.public_url.starts_with("https://");
     let (csrf, csrf_cookie) = cookies::csrf(req, secure);
@@ -235,6 +293,8 @@ pub async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, Conso
         tenant,
         actor,
         csrf,
+        language,
+        texts,
         csrf_cookie,
     })
 }
@@ -334,10 +394,166 @@ pub fn when(ts: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::language::Language;
+    use crate::locale::Locale;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
     #[test]
     fn dates_render_in_utc() {
         assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
         assert_eq!(super::when(1_795_740_000), "2026-11-27 00:40 UTC");
         assert_eq!(super::when(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    /// The text of every file in `dir` (relative to the crate) ending in `ext`.
+    fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut found: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                (p.display().to_string(), text)
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Every `admin_…` name right after `prefix` in `text` (`t.admin_users_none`, `"admin_notice_saved"`).
+    fn names_after<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+        text.match_indices(prefix)
+            .map(|(at, _)| {
+                let rest = &text[at + prefix.len() - "admin_".len()..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect()
+    }
+
+    /// The keys the console's templates (`t.admin_…`, a `_before`/`_after` half counting as its sentence) and
+    /// handlers (`"admin_…"` literals other than context names) name.
+    fn used_keys() -> BTreeSet<String> {
+        let en = Locale::new(Language::En).unwrap();
+        let mut used = BTreeSet::new();
+        for (path, text) in files("templates/admin", "html") {
+            for name in names_after(&text, "t.admin_") {
+                let key = ["_before", "_after"]
+                    .iter()
+                    .find_map(|half| name.strip_suffix(half))
+                    .filter(|base| en.raw(base).is_ok())
+                    .unwrap_or(name);
+                assert!(
+                    en.raw(key).is_ok(),
+                    "{path} uses t.{name}, which en.toml lacks"
+                );
+                used.insert(key.to_string());
+            }
+        }
+        for (path, text) in files("src/http/admin", "rs") {
+            for name in names_after(&text, "\"admin_") {
+                if name == "admin_" || text.contains(&format!("insert(\"{name}\"")) {
+                    continue;
+                }
+                assert!(
+                    en.raw(name).is_ok(),
+                    "{path} names {name}, which en.toml lacks"
+                );
+                used.insert(name.to_string());
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn every_console_key_is_in_the_locale_files_and_every_admin_key_is_used() {
+        let used = used_keys();
+        assert!(used.len() > 150, "the scan finds the keys ({})", used.len());
+        let ko = Locale::new(Language::Ko).unwrap();
+        let en = Locale::new(Language::En).unwrap();
+        for key in en.strings().keys().filter(|k| k.starts_with("admin_")) {
+            assert!(
+                used.contains(key),
+                "en.toml has {key}, which the console never uses"
+            );
+            assert_ne!(
+                ko.raw(key).unwrap(),
+                en.raw(key).unwrap(),
+                "ko.{key} is translated"
+            );
+        }
+    }
+
+    /// `text` without its tera tags, expressions and comments.
+    fn without_tera(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = ["{{", "{%", "{#"].iter().filter_map(|o| rest.find(o)).min() {
+            out.push_str(&rest[..open]);
+            let close = match &rest[open..open + 2] {
+                "{{" => "}}",
+                "{%" => "%}",
+                _ => "#}",
+            };
+            let Some(len) = rest[open..].find(close) else {
+                break;
+            };
+            out.push(' ');
+            rest = &rest[open + len + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn the_console_templates_show_no_words_of_their_own() {
+        // Between tags and in the attributes people read, a template has only placeholders, punctuation
+        // and the few data values it shows as they are; every word comes from `t`.
+        let data = [
+            "value: Display name",
+            "https://app.example/",
+            "PendingAcceptance",
+            "GuestInviter",
+            "Accepted",
+            "Member",
+            "Guest",
+            "Admin",
+            "guestlist",
+        ];
+        let words = |path: &str, what: &str, text: &str| {
+            let rest = data
+                .iter()
+                .fold(text.to_string(), |t, value| t.replace(value, " "));
+            assert!(
+                !rest.chars().any(char::is_alphabetic),
+                "{path} has {what} of its own: {:?}",
+                text.trim()
+            );
+        };
+        for (path, template) in files("templates/admin", "html") {
+            let bare = without_tera(&template);
+            for (i, between) in bare.split('<').enumerate() {
+                let (tag, text) = between.split_once('>').unwrap_or(("", between));
+                if i > 0 {
+                    words(&path, "text", text);
+                }
+                for attribute in ["placeholder", "aria-label", "alt", "title"] {
+                    let marker = format!(" {attribute}=\"");
+                    if let Some(at) = tag.find(&marker) {
+                        let value = &tag[at + marker.len()..];
+                        words(&path, attribute, &value[..value.find('"').unwrap_or(0)]);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            without_tera("a{{ t.x }}b{% if y %}c{# d #}"),
+            "a b c ",
+            "tera is stripped"
+        );
     }
 }

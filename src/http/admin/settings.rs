@@ -3,7 +3,6 @@
 use super::users::notice;
 use super::{ConsoleResult, console, field, lines, multipart};
 use crate::domain::language::Language;
-use crate::error::Error;
 use crate::mail::invitation::{InvitationEmail, render};
 use crate::service::Services;
 use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
@@ -27,7 +26,17 @@ pub async fn branding(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
         &(crate::domain::logo::MAX_LOGO_BYTES / 1024),
     );
     ctx.insert("notice", &notice(&req));
-    c.render("admin/branding.html", "branding", ctx)
+    let t = c
+        .texts()
+        .fill(
+            "admin_branding_logo_hint",
+            &[(
+                "size",
+                &(crate::domain::logo::MAX_LOGO_BYTES / 1024).to_string(),
+            )],
+        )
+        .map_err(|e| c.page_error(e))?;
+    c.render_with("admin/branding.html", "branding", ctx, &t)
 }
 
 pub async fn save_branding(
@@ -50,7 +59,7 @@ pub async fn save_branding(
     settings::update_branding(&svc, &c.actor, &c.tenant, patch, form.get("etag").cloned())
         .await
         .map_err(|e| c.page_error(e))?;
-    Ok(c.done("/branding", "Branding saved."))
+    Ok(c.done("/branding", &c.say("admin_notice_branding_saved", &[])))
 }
 
 pub async fn upload_logo(
@@ -67,15 +76,15 @@ pub async fn upload_logo(
         settings::remove_logo(&svc, &c.actor, &c.tenant)
             .await
             .map_err(|e| c.page_error(e))?;
-        return Ok(c.done("/branding", "Logo removed."));
+        return Ok(c.done("/branding", &c.say("admin_notice_logo_removed", &[])));
     }
     let (_, bytes) = file
         .filter(|(_, b)| !b.is_empty())
-        .ok_or_else(|| c.page_error(Error::invalid("logo", "Choose an image file.")))?;
+        .ok_or_else(|| c.invalid("logo", "admin_error_choose_image", &[]))?;
     settings::set_logo(&svc, &c.actor, &c.tenant, bytes)
         .await
         .map_err(|e| c.page_error(e))?;
-    Ok(c.done("/branding", "Logo uploaded."))
+    Ok(c.done("/branding", &c.say("admin_notice_logo_uploaded", &[])))
 }
 
 /// The tenant's real sign-in page, as people see it now.
@@ -157,12 +166,10 @@ pub async fn save_policies(
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let days = match field(&form, "ticket_lifetime_days") {
-        Some(d) => Some(d.parse::<i64>().map_err(|_| {
-            c.page_error(Error::invalid(
-                "ticketLifetimeDays",
-                "Give a number of days.",
-            ))
-        })?),
+        Some(d) => Some(
+            d.parse::<i64>()
+                .map_err(|_| c.invalid("ticketLifetimeDays", "admin_error_days", &[]))?,
+        ),
         None => None,
     };
     let patch = PoliciesPatch {
@@ -178,5 +185,5 @@ pub async fn save_policies(
     settings::update_policies(&svc, &c.actor, &c.tenant, patch, form.get("etag").cloned())
         .await
         .map_err(|e| c.page_error(e))?;
-    Ok(c.done("/policies", "Policies saved."))
+    Ok(c.done("/policies", &c.say("admin_notice_policies_saved", &[])))
 }

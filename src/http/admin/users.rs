@@ -1,6 +1,7 @@
 //! Console: members and guests.
 
 use super::{ConsoleResult, console, field, when};
+use crate::domain::language::Language;
 use crate::error::Error;
 use crate::service::Services;
 use crate::service::directory::{self, NewMember};
@@ -99,7 +100,7 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
         .map_err(|e| c.page_error(e))?;
     Ok(c.done(
         &format!("/users/{}", created.id),
-        &format!("Created. Send this one-time link so they can set a password: {link}"),
+        &c.say("admin_notice_member_created", &[("link", &link)]),
     ))
 }
 
@@ -129,7 +130,33 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
         &d.user.roles.iter().any(|r| r == "GuestInviter"),
     );
     ctx.insert("notice", &notice(&req));
-    c.render("admin/user.html", "users", ctx)
+    // A guest becomes a member and anyone else a guest, as the conversion form says.
+    let convert_to = if d.user.user_type == "Guest" {
+        "Member"
+    } else {
+        "Guest"
+    };
+    let t = c
+        .texts()
+        .fill("admin_user_convert", &[("type", convert_to)])
+        .and_then(|t| t.fill("admin_user_delete_confirm", &[("email", &d.user.mail)]))
+        .and_then(|t| {
+            let since = d.user.external_user_state_changed_at.map(when);
+            t.fill(
+                "admin_user_state_since",
+                &[("date", since.as_deref().unwrap_or(""))],
+            )
+        })
+        .and_then(|t| {
+            let expires = d.invitation.as_ref().map(|i| when(i.expires_at));
+            t.fill(
+                "admin_user_invitation_expires",
+                &[("date", expires.as_deref().unwrap_or(""))],
+            )
+        })
+        .map_err(|e| c.page_error(e))?;
+    ctx.insert("convert_to", convert_to);
+    c.render_with("admin/user.html", "users", ctx, &t)
 }
 
 /// One form per action on the user's page; `action` says which.
@@ -151,17 +178,25 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             if form.contains_key("role_guest_inviter") {
                 roles.push("GuestInviter".to_string());
             }
+            let preferred = form.get("preferred_language").cloned().unwrap_or_default();
             patch(UserPatch {
                 display_name: field(&form, "display_name"),
                 roles: Some(roles),
-                preferred_language: Some(
-                    form.get("preferred_language").cloned().unwrap_or_default(),
-                ),
+                preferred_language: Some(preferred.clone()),
                 ..Default::default()
             })
             .await
             .map_err(err)?;
-            "Saved.".to_string()
+            if id == c.actor.id {
+                // Admins who change their own language see the next page, notice included, in the new one.
+                let language = match Language::parse_optional(&preferred) {
+                    Ok(Some(language)) => language,
+                    _ => crate::http::browser_language(&req, &c.tenant),
+                };
+                c.say_in(language, "admin_notice_saved", &[])
+            } else {
+                c.say("admin_notice_saved", &[])
+            }
         }
         "disable" | "enable" => {
             patch(UserPatch {
@@ -171,9 +206,9 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             .await
             .map_err(err)?;
             if action == "enable" {
-                "Sign-in enabled.".into()
+                c.say("admin_notice_sign_in_enabled", &[])
             } else {
-                "Sign-in disabled; their sessions have ended.".into()
+                c.say("admin_notice_sign_in_disabled", &[])
             }
         }
         "convert" => {
@@ -184,40 +219,37 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             })
             .await
             .map_err(err)?;
-            format!("Converted to {to}.")
+            c.say("admin_notice_converted", &[("type", &to)])
         }
         "delete" => {
             if !form.contains_key("confirm") {
-                return Err(err(Error::invalid(
-                    "confirm",
-                    "Tick the confirmation box to delete this user.",
-                )));
+                return Err(c.invalid("confirm", "admin_error_confirm_user", &[]));
             }
             users::delete(&svc, &c.actor, &c.tenant, &id, etag.clone())
                 .await
                 .map_err(err)?;
-            return Ok(c.done("/users", "The user was deleted."));
+            return Ok(c.done("/users", &c.say("admin_notice_user_deleted", &[])));
         }
         "reset_password" => {
             let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
-            format!("One-time password link (24 hours): {link}")
+            c.say("admin_notice_password_link", &[("link", &link)])
         }
         "resend" => {
             invitations::resend(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
-            "A new invitation email is on its way; the old link no longer works.".into()
+            c.say("admin_notice_invitation_renewed", &[])
         }
         "reset_redemption" => {
             let email = field(&form, "email");
             invitations::reset_redemption(&svc, &c.actor, &c.tenant, &id, email.as_deref())
                 .await
                 .map_err(err)?;
-            "Redemption reset; a new invitation email is on its way.".into()
+            c.say("admin_notice_redemption_reset", &[])
         }
-        _ => return Err(err(Error::invalid("action", "unknown action"))),
+        _ => return Err(c.unknown_action()),
     };
     Ok(c.done(&back, &notice))
 }
