@@ -150,6 +150,29 @@ impl Locale {
         })
     }
 
+    /// A message written in English by the services (a `msg_…` sentence of `en.toml`, values included) in
+    /// this language; messages the locale files do not know stay as they are.
+    pub fn message(&self, english: &str) -> String {
+        if self.language == Language::En {
+            return english.to_string();
+        }
+        let Ok(en) = table(Language::En) else {
+            return english.to_string();
+        };
+        for (key, pattern) in en.iter().filter(|(k, _)| k.starts_with("msg_")) {
+            if let (Some(values), Some(target)) =
+                (match_pattern(pattern, english), self.strings.get(key))
+            {
+                let vars: Vec<(&str, &str)> = values
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                return fill(target, &vars);
+            }
+        }
+        english.to_string()
+    }
+
     /// The sentence with `vars` filled in.
     pub fn text(&self, key: &str, vars: &[(&str, &str)]) -> Result<String> {
         Ok(fill(self.raw(key)?, vars))
@@ -168,6 +191,46 @@ impl Locale {
         let (before, after) = raw.split_once(marker).unwrap_or((raw, ""));
         Ok((fill(before, vars), fill(after, vars)))
     }
+}
+
+/// Reads `text` as an instance of `pattern` (a sentence with `{name}` placeholders): the value of each
+/// placeholder, or `None` when the text does not have the pattern's shape. A placeholder takes the
+/// shortest text up to the next literal part; the last one takes the rest.
+pub fn match_pattern(pattern: &str, text: &str) -> Option<Vec<(String, String)>> {
+    let mut values = Vec::new();
+    let (mut pat, mut rest) = (pattern, text);
+    let literal_end = pat.find('{').unwrap_or(pat.len());
+    rest = rest.strip_prefix(&pat[..literal_end])?;
+    pat = &pat[literal_end..];
+    while let Some(after_open) = pat.strip_prefix('{') {
+        let close = after_open.find('}')?;
+        let name = &after_open[..close];
+        pat = &after_open[close + 1..];
+        let literal_end = pat.find('{').unwrap_or(pat.len());
+        let literal = &pat[..literal_end];
+        let value_end = if literal.is_empty() {
+            if literal_end == pat.len() {
+                rest.len()
+            } else {
+                return None; // two placeholders side by side are ambiguous
+            }
+        } else if literal_end == pat.len() {
+            // The pattern's last words end the text (a value may itself contain them, like the dot
+            // of a domain before the sentence's full stop).
+            rest.len()
+                .checked_sub(literal.len())
+                .filter(|_| rest.ends_with(literal))?
+        } else {
+            rest.find(literal)?
+        };
+        if value_end == 0 {
+            return None;
+        }
+        values.push((name.to_string(), rest[..value_end].to_string()));
+        rest = &rest[value_end + literal.len()..];
+        pat = &pat[literal_end..];
+    }
+    rest.is_empty().then_some(values)
 }
 
 /// The names of the `{…}` placeholders in `sentence`.
@@ -263,6 +326,89 @@ impl Texts {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn patterns_give_back_their_values() {
+        let p = "This invitation was sent to {email}. Sign in with that address, or ask {tenant} to invite you.";
+        let text = "This invitation was sent to a@b.example. Sign in with that address, or ask Contoso Ltd. to invite you.";
+        assert_eq!(
+            match_pattern(p, text).unwrap(),
+            vec![
+                ("email".into(), "a@b.example".into()),
+                ("tenant".into(), "Contoso Ltd.".into())
+            ]
+        );
+        assert!(match_pattern(p, "Something else entirely.").is_none());
+        assert!(match_pattern("Exact.", "Exact. And more").is_none());
+        assert_eq!(
+            match_pattern("{email} has an account", "x@y has an account")
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn service_messages_are_shown_in_the_page_language() {
+        let ko = Locale::new(Language::Ko).unwrap();
+        assert_eq!(
+            ko.message("The two passwords do not match."),
+            "두 비밀번호가 일치하지 않습니다."
+        );
+        assert_eq!(
+            ko.message(
+                "Blocked domain: this organisation does not invite addresses at evil.example."
+            ),
+            "차단된 도메인: 이 조직은 evil.example 주소를 초대하지 않습니다."
+        );
+        // Unknown messages stay as they are; English stays English.
+        assert_eq!(ko.message("Something new."), "Something new.");
+        let en = Locale::new(Language::En).unwrap();
+        assert_eq!(
+            en.message("The two passwords do not match."),
+            "The two passwords do not match."
+        );
+        // Languages without the sentence fall back to English wording, values kept.
+        let de = Locale::new(Language::De).unwrap();
+        assert_eq!(
+            de.message("Your account has no access to Contoso."),
+            "Your account has no access to Contoso."
+        );
+    }
+
+    #[test]
+    fn every_message_the_services_write_is_in_the_catalogue() {
+        // The sentences of the domain rules people see on forms, as the code writes them.
+        let en = table(Language::En).unwrap();
+        for sentence in [
+            crate::service::signin::BAD_CREDENTIALS,
+            "Enter an email address.",
+            "Use at least 10 characters.",
+            "The two passwords do not match.",
+            "Enter a display name.",
+        ] {
+            assert!(
+                en.iter()
+                    .any(|(k, v)| k.starts_with("msg_") && match_pattern(v, sentence).is_some()),
+                "{sentence}"
+            );
+        }
+        for e in [
+            crate::domain::email::EmailAddress::parse("").unwrap_err(),
+            crate::domain::email::EmailAddress::parse("no-at").unwrap_err(),
+            crate::domain::user::check_new_password("short", "short").unwrap_err(),
+            crate::domain::user::check_new_password("long enough password", "other").unwrap_err(),
+            crate::domain::user::parse_display_name(" ").unwrap_err(),
+        ] {
+            assert!(
+                en.iter()
+                    .any(|(k, v)| k.starts_with("msg_") && match_pattern(v, &e.message).is_some()),
+                "{}",
+                e.message
+            );
+        }
+    }
+
     use super::*;
     use crate::mail::invitation::KEYS as EMAIL_KEYS;
 

@@ -605,3 +605,49 @@ async fn the_invitation_email_carries_the_tenants_branding() {
     // The background colour given as #ABC arrives spelled out, as mail clients know it.
     assert!(body.contains("background-color:#AABBCC"), "{body}");
 }
+
+#[actix_web::test]
+async fn rule_messages_of_the_services_appear_in_the_page_language() {
+    let server = TestServer::start().await;
+    let member = server.member("mina@contoso.example").await;
+    let link = guestlist::service::users::password_reset_link(
+        &server.svc,
+        &guestlist::service::invitations::Actor::operator(),
+        &server.tenant,
+        &member.id,
+    )
+    .await
+    .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("accept-language", "ko-KR,ko;q=0.9".parse().unwrap());
+    let korean = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = korean
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("비밀번호 설정"), "{page}");
+    let csrf = common::hidden(&page, "csrf").unwrap();
+    let answer = korean
+        .post(&link)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "long enough password"),
+            ("confirm_password", "something else"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("두 비밀번호가 일치하지 않습니다."), "{body}");
+    assert!(!body.contains("The two passwords do not match."));
+}

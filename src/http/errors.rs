@@ -203,14 +203,14 @@ fn page_text(e: &Error, locale: &Locale) -> Result<(String, String)> {
         Error::Invalid { field, .. } if field == "csrf" => {
             (s("error_invalid_title")?, s("error_csrf_message")?)
         }
-        Error::Invalid { message, .. } => (s("error_invalid_title")?, message.clone()),
-        Error::NotFound(m) => (s("error_not_found_title")?, m.clone()),
-        Error::Conflict(m) => (s("error_conflict_title")?, m.clone()),
+        Error::Invalid { message, .. } => (s("error_invalid_title")?, locale.message(message)),
+        Error::NotFound(m) => (s("error_not_found_title")?, locale.message(m)),
+        Error::Conflict(m) => (s("error_conflict_title")?, locale.message(m)),
         Error::PreconditionFailed(m) | Error::PreconditionRequired(m) => {
-            (s("error_changed_title")?, m.clone())
+            (s("error_changed_title")?, locale.message(m))
         }
         Error::Unauthenticated => (s("error_sign_in_title")?, s("error_sign_in_message")?),
-        Error::Forbidden(m) => (s("error_forbidden_title")?, m.clone()),
+        Error::Forbidden(m) => (s("error_forbidden_title")?, locale.message(m)),
         Error::PayloadTooLarge => (s("error_too_large_title")?, s("error_too_large_message")?),
         Error::Unavailable(_) => (
             s("error_unavailable_title")?,

@@ -198,7 +198,14 @@ async fn page(
         },
     );
     ctx.insert("may_register", &(!open.redeemed && !open.invitation.has_cc));
-    ctx.insert("error_message", &error);
+    ctx.insert(
+        "error_message",
+        &error.map(|e| {
+            crate::locale::Locale::new(language_of(open))
+                .map(|l| l.message(e))
+                .unwrap_or_else(|_| e.to_string())
+        }),
+    );
     let mut resp = render(open, "pages/redeem.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;

@@ -37,7 +37,10 @@ fn page(
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("token", token);
     ctx.insert("error_field", error.map(|e| e.0).unwrap_or_default());
-    ctx.insert("error_message", error.map(|e| e.1).unwrap_or_default());
+    ctx.insert(
+        "error_message",
+        &error.map(|e| t.locale().message(e.1)).unwrap_or_default(),
+    );
     let mut resp = render_page(tenant, language, "pages/reset.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;

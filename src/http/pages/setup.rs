@@ -37,7 +37,10 @@ fn page(
     ctx.insert("email", input::field(p, "email"));
     ctx.insert("display_name", input::field(p, "display_name"));
     ctx.insert("error_field", error.map(|e| e.0).unwrap_or_default());
-    ctx.insert("error_message", error.map(|e| e.1).unwrap_or_default());
+    ctx.insert(
+        "error_message",
+        &error.map(|e| t.locale().message(e.1)).unwrap_or_default(),
+    );
     let mut resp = render_page(tenant, language, "pages/setup.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;

@@ -57,7 +57,14 @@ async fn form(
     ctx.insert("request", request);
     ctx.insert("email", email);
     ctx.insert("app_name", &app_name);
-    ctx.insert("error_message", &error);
+    ctx.insert(
+        "error_message",
+        &error.map(|e| {
+            crate::locale::Locale::new(language)
+                .map(|l| l.message(e))
+                .unwrap_or_else(|_| e.to_string())
+        }),
+    );
     ctx.insert("signup_open", &tenant.self_service_signup);
     ctx.insert("signin_lines", &signin_lines(tenant));
     let mut resp = render_page(tenant, language, "pages/signin.html", ctx)?;
