@@ -11,15 +11,22 @@
 // A console page that answers 404 is reported as SKIPPED (the console is still being built); a 5xx
 // answer, a page error or an uncaught exception in a page fails the run (exit code 1).
 
-import { chromium } from 'playwright-core';
-import { spawn, execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import fs from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  Run,
+  STEP_TIMEOUT_MS,
+  cli,
+  inviteLinkFor,
+  outDir,
+  pathOf,
+  repoRoot,
+  signInForm,
+  startGuestlist,
+  visit,
+} from './harness.mjs';
 
 // The admin console pages to capture, in order. `{guest}` stands for the id of a guest user, found
 // through a link on the users page.
@@ -36,22 +43,7 @@ const CONSOLE_PAGES = [
   { name: 'admin-audit', path: '/admin/t/default/audit' },
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 const TOTAL_TIMEOUT_MS = 5 * 60 * 1000; // the whole run
-const STEP_TIMEOUT_MS = 30 * 1000; // one navigation, click or wait
-const READY_TIMEOUT_MS = 60 * 1000; // server start (migrations, key generation)
-const MAIL_TIMEOUT_MS = 30 * 1000; // outbox delivery
-const CLI_TIMEOUT_MS = 60 * 1000;
 
 const ADMIN = {
   email: 'admin@contoso.example',
@@ -63,227 +55,19 @@ const GUESTS = [
   { key: 'ko', email: 'minjun@fabrikam.example', name: '김민준', language: 'ko' },
 ];
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const outDir = path.join(repoRoot, 'target', 'screenshots');
-const targetDir = process.env.CARGO_TARGET_DIR
-  ? path.resolve(repoRoot, process.env.CARGO_TARGET_DIR)
-  : path.join(repoRoot, 'target');
-const bin = path.resolve(process.env.GUESTLIST_BIN || path.join(targetDir, 'debug', 'guestlist'));
-
 const execFileP = promisify(execFile);
 
-// ---------------------------------------------------------------------------------------------
-// Bookkeeping of results.
-
-const failures = [];
+const run = new Run('screenshots', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
 const skipped = [];
 let shots = 0;
-let step = 'start';
 
 function fail(message) {
-  const line = `[${step}] ${message}`;
-  failures.push(line);
-  console.error(`FAIL: ${line}`);
+  run.fail(message);
 }
 
 function log(message) {
-  console.log(`screenshots: ${message}`);
+  run.log(message);
 }
-
-// ---------------------------------------------------------------------------------------------
-// The server.
-
-const state = {
-  server: null, // child process
-  serverExit: null, // exit code/signal once it ended
-  output: '', // stdout and stderr together
-  tmp: null, // data and keys
-  profile: null, // browser profile
-  context: null,
-};
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function serverEnv(base, dataDir, keysDir) {
-  const env = { ...process.env };
-  // Embedded SQLite and the file outbox, whatever the caller's environment says.
-  for (const k of ['GUESTLIST_DATABASE_URL', 'GUESTLIST_SMTP_URL', 'GUESTLIST_TLS_CERT', 'GUESTLIST_TLS_KEY']) {
-    delete env[k];
-  }
-  return {
-    ...env,
-    GUESTLIST_LISTEN: base.replace(/^http:\/\//, ''),
-    GUESTLIST_PUBLIC_URL: base,
-    GUESTLIST_DATA_DIR: dataDir,
-    GUESTLIST_KEYS_DIR: keysDir,
-    GUESTLIST_LOG: process.env.GUESTLIST_E2E_LOG || 'info',
-  };
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (state.serverExit !== null) {
-      throw new Error(`the server exited (${state.serverExit}) while waiting for ${what}`);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-async function startServer(env, cwd) {
-  const child = spawn(bin, ['serve'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  state.server = child;
-  const collect = (chunk) => {
-    state.output += chunk.toString('utf8');
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  child.on('exit', (code, signal) => {
-    state.serverExit = signal ? `signal ${signal}` : `code ${code}`;
-  });
-  child.on('error', (e) => {
-    state.serverExit = `spawn error: ${e.message}`;
-  });
-  log(`started ${bin} serve (pid ${child.pid})`);
-}
-
-async function stopServer() {
-  const child = state.server;
-  if (!child || state.serverExit !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  try {
-    process.kill(child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = sleep(10_000).then(() => 'timeout');
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    await Promise.race([exited, sleep(5_000)]);
-  }
-}
-
-async function cli(env, cwd, args) {
-  const { stdout } = await execFileP(bin, ['--json', ...args], {
-    env,
-    cwd,
-    timeout: CLI_TIMEOUT_MS,
-    maxBuffer: 1 << 20,
-  });
-  const lines = stdout.split('\n').filter((l) => l.trim().startsWith('{'));
-  if (lines.length === 0) throw new Error(`guestlist ${args.join(' ')} printed no JSON: ${stdout}`);
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Emails in the outbox: `{data_dir}/outbox/*.eml`, bodies quoted-printable or base64.
-
-function decodeQuotedPrintable(text) {
-  const soft = text.replace(/=\r?\n/g, '');
-  const bytes = [];
-  for (let i = 0; i < soft.length; i++) {
-    const c = soft[i];
-    if (c === '=' && /^[0-9A-Fa-f]{2}$/.test(soft.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(soft.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(c, 'utf8'));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-// The decoded text of every leaf part of a MIME message, concatenated.
-function decodedBodies(raw) {
-  const msg = raw.replace(/\r\n/g, '\n');
-  const out = [];
-  const re = /content-transfer-encoding:[ \t]*([^\n]+)/gi;
-  let m;
-  let sawPart = false;
-  while ((m = re.exec(msg)) !== null) {
-    sawPart = true;
-    const encoding = m[1].trim().toLowerCase();
-    const afterHeader = msg.slice(m.index);
-    const bodyStart = afterHeader.indexOf('\n\n');
-    if (bodyStart < 0) break;
-    const bodyAll = afterHeader.slice(bodyStart + 2);
-    const bodyEnd = bodyAll.indexOf('\n--');
-    const body = bodyEnd < 0 ? bodyAll : bodyAll.slice(0, bodyEnd);
-    if (encoding === 'base64') out.push(Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8'));
-    else if (encoding === 'quoted-printable') out.push(decodeQuotedPrintable(body));
-    else out.push(body);
-    re.lastIndex = m.index + bodyStart + 2 + (bodyEnd < 0 ? bodyAll.length : bodyEnd);
-  }
-  if (!sawPart) {
-    const start = msg.indexOf('\n\n');
-    out.push(start < 0 ? msg : msg.slice(start + 2));
-  }
-  return out.join('\n');
-}
-
-// The unfolded value of the first header `name` in the header block of `raw`.
-function header(raw, name) {
-  const head = raw.replace(/\r\n/g, '\n').split('\n\n')[0];
-  const unfolded = head.replace(/\n[ \t]+/g, ' ');
-  const line = unfolded.split('\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line ? line.slice(name.length + 1).trim() : '';
-}
-
-// Polls the outbox for the email to `address` and returns its redemption link.
-async function inviteLinkFor(outbox, address, base) {
-  return waitUntil(`the invitation email to ${address} in ${outbox}`, MAIL_TIMEOUT_MS, async () => {
-    let names;
-    try {
-      names = (await fs.readdir(outbox)).filter((n) => n.endsWith('.eml'));
-    } catch {
-      return null;
-    }
-    // Newest first.
-    const files = await Promise.all(
-      names.map(async (n) => {
-        const p = path.join(outbox, n);
-        return { p, mtime: (await fs.stat(p)).mtimeMs };
-      }),
-    );
-    files.sort((a, b) => b.mtime - a.mtime);
-    for (const { p } of files) {
-      const raw = await fs.readFile(p, 'utf8');
-      if (!header(raw, 'To').toLowerCase().includes(address.toLowerCase())) continue;
-      const text = decodedBodies(raw);
-      const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const links = [...text.matchAll(new RegExp(`${escaped}/invite/[A-Za-z0-9_~.%-]+(?:/[a-z]+)?`, 'g'))].map(
-        (x) => x[0],
-      );
-      const link = links.find((l) => !/\/invite\/[^/]+\/[a-z]+$/.test(l));
-      if (link) return link;
-      throw new Error(`the email ${p} to ${address} holds no /invite/ link`);
-    }
-    return null;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The browser.
 
 async function screenshot(page, name) {
   shots += 1;
@@ -292,66 +76,10 @@ async function screenshot(page, name) {
   log(`saved ${path.relative(repoRoot, file)}`);
 }
 
-function watchPage(page) {
-  page.on('pageerror', (err) => fail(`uncaught exception in ${page.url()}: ${err.message}`));
-  page.on('crash', () => fail(`the page crashed at ${page.url()}`));
-  page.on('response', (res) => {
-    const req = res.request();
-    if (res.status() >= 500) {
-      fail(`${req.method()} ${res.url()} answered ${res.status()}`);
-    } else if (res.status() >= 400 && req.resourceType() !== 'document' && !res.url().endsWith('/favicon.ico')) {
-      // A stylesheet, script or image that a page names but the server does not have.
-      fail(`${req.resourceType()} ${res.url()} answered ${res.status()}`);
-    }
-  });
-  page.on('requestfailed', (req) => {
-    const why = req.failure()?.errorText || 'failed';
-    // A navigation that a newer one replaced is aborted on purpose; off-loopback requests are
-    // reported where they are refused.
-    if (why !== 'net::ERR_ABORTED' && why !== 'net::ERR_BLOCKED_BY_CLIENT') {
-      fail(`${req.method()} ${req.url()} failed: ${why}`);
-    }
-  });
-  page.on('console', (msg) => {
-    // Failed loads are judged by the response watcher above (5xx) and by each step (404 skips).
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
-      console.warn(`screenshots: console error at ${page.url()}: ${msg.text()}`);
-    }
-  });
-}
-
-// Navigates and returns the final response; a 5xx is recorded by the response watcher.
-async function visit(page, url) {
-  const res = await page.goto(url, { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
-  if (!res) throw new Error(`no response for ${url}`);
-  return res;
-}
-
-function pathOf(url) {
-  return new URL(url).pathname;
-}
-
-async function signInForm(page, email, password) {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await Promise.all([
-    page.waitForURL((u) => pathOf(u.toString()) !== '/t/default/signin', { timeout: STEP_TIMEOUT_MS }).catch(() => {}),
-    page.getByRole('button', { name: 'Sign in' }).click({ timeout: STEP_TIMEOUT_MS }),
-  ]);
-  await page.waitForLoadState('load', { timeout: STEP_TIMEOUT_MS });
-  if (pathOf(page.url()) === '/t/default/signin') {
-    const msg = await page.locator('.error').allInnerTexts().catch(() => []);
-    throw new Error(`sign-in as ${email} did not leave the sign-in page ${msg.join(' ')}`);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The run.
 
-async function run() {
-  if (!existsSync(bin)) throw new Error(`no guestlist binary at ${bin} (build it, or set GUESTLIST_BIN)`);
-  if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM} (apt-get install -y chromium)`);
-
+async function main() {
   try {
     const { stdout } = await execFileP('fc-list', [':lang=ko'], { timeout: 10_000 });
     if (!stdout.trim()) log('warning: no Korean font (apt-get install fonts-noto-cjk); Hangul will show as boxes');
@@ -359,62 +87,21 @@ async function run() {
     /* no fontconfig tools: nothing to say */
   }
 
+  // This run's pictures are NN-name.png; the journeys' (journey-*.png) stay.
   await fs.mkdir(outDir, { recursive: true });
   for (const n of await fs.readdir(outDir)) {
-    if (n.endsWith('.png')) await fs.rm(path.join(outDir, n), { force: true });
+    if (n.endsWith('.png') && !n.startsWith('journey-')) await fs.rm(path.join(outDir, n), { force: true });
   }
 
-  state.tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'guestlist-e2e-'));
-  const dataDir = path.join(state.tmp, 'data');
-  const keysDir = path.join(state.tmp, 'keys');
-  await fs.mkdir(dataDir);
-  await fs.mkdir(keysDir);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = serverEnv(base, dataDir, keysDir);
+  run.step = 'serve';
+  const server = await startGuestlist(run);
+  const { base, setupLink } = server;
 
-  step = 'serve';
-  await startServer(env, state.tmp);
-  await waitUntil(`${base}/readyz`, READY_TIMEOUT_MS, async () => {
-    try {
-      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) });
-      return r.status === 200;
-    } catch {
-      return false;
-    }
-  });
-  log(`server ready at ${base}`);
-  const setupRe = new RegExp(`(${base.replace(/[.]/g, '\\.')}/t/default/setup/[^\\s]+)`);
-  const setupLink = await waitUntil('the first-admin setup link on the server output', 10_000, async () => {
-    const m = state.output.match(setupRe);
-    return m ? m[1] : null;
-  });
-
-  step = 'browser';
-  state.profile = await fs.mkdtemp(path.join(os.tmpdir(), 'guestlist-e2e-profile-'));
-  state.context = await chromium.launchPersistentContext(state.profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-    locale: 'en-GB',
-    timeout: STEP_TIMEOUT_MS * 2,
-  });
-  state.context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  state.context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-  // Loopback only: anything else is refused before it leaves the browser.
-  await state.context.route(
-    (u) => !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && /^(https?|wss?):$/.test(u.protocol),
-    (route) => {
-      fail(`refused a request off the loopback: ${route.request().url()}`);
-      return route.abort('blockedbyclient');
-    },
-  );
-  const page = state.context.pages()[0] || (await state.context.newPage());
-  watchPage(page);
+  run.step = 'browser';
+  const { page } = await run.launchBrowser();
 
   // First administrator.
-  step = 'setup';
+  run.step = 'setup';
   let res = await visit(page, setupLink);
   if (res.status() !== 200) throw new Error(`the setup link answered ${res.status()}`);
   await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
@@ -434,16 +121,16 @@ async function run() {
   await screenshot(page, 'setup-done');
 
   // Seed with the CLI against the same data directory.
-  step = 'seed';
-  const group = await cli(env, state.tmp, ['group', 'create', '--tenant', 'default', '--name', 'Fabrikam partners']);
-  const app = await cli(env, state.tmp, [
+  run.step = 'seed';
+  const group = await cli(server, ['group', 'create', '--tenant', 'default', '--name', 'Fabrikam partners']);
+  const app = await cli(server, [
     'app', 'create', '--tenant', 'default', '--name', 'Contoso wiki',
     '--redirect-uri', `${base}/wiki/callback`, '--post-logout-redirect-uri', `${base}/wiki/`, '--first-party',
   ]);
   log(`created group ${group.id} and app ${app.id} (client ${app.client_id})`);
   const invited = {};
   for (const g of GUESTS) {
-    const out = await cli(env, state.tmp, [
+    const out = await cli(server, [
       'invite', '--tenant', 'default', '--email', g.email, '--name', g.name, '--language', g.language,
       '--group', group.id, '--app', app.id, '--by', ADMIN.email,
       '--text', g.language === 'ko' ? '위키에 오신 것을 환영합니다.' : 'Welcome to the wiki.',
@@ -455,8 +142,8 @@ async function run() {
 
   // The links in the delivered emails lead to the branded redemption page.
   for (const g of GUESTS) {
-    step = `invite-${g.key}`;
-    const link = await inviteLinkFor(path.join(dataDir, 'outbox'), g.email, base);
+    run.step = `invite-${g.key}`;
+    const link = await inviteLinkFor(run, server, g.email);
     log(`email to ${g.email} links to ${link.replace(/\/invite\/.*/, '/invite/…')}`);
     res = await visit(page, link);
     if (res.status() !== 200) fail(`the invitation link answered ${res.status()}`);
@@ -472,7 +159,7 @@ async function run() {
   let signedIn = false;
   let guestId = null;
   for (const entry of CONSOLE_PAGES) {
-    step = entry.name;
+    run.step = entry.name;
     let target = entry.path;
     if (target.includes('{guest}')) {
       if (!guestId) {
@@ -524,13 +211,13 @@ async function run() {
 
   // Without a console to send us there, sign in directly to show the sign-in page and the app panel.
   if (!signedIn) {
-    step = 'signin';
+    run.step = 'signin';
     res = await visit(page, `${base}/t/default/signin`);
     if (res.status() !== 200) fail(`the sign-in page answered ${res.status()}`);
     await screenshot(page, 'signin');
     await signInForm(page, ADMIN.email, ADMIN.password);
   }
-  step = 'apps';
+  run.step = 'apps';
   res = await visit(page, `${base}/t/default/apps`);
   if (res.status() !== 200) fail(`the app panel answered ${res.status()}`);
   await screenshot(page, 'apps');
@@ -548,53 +235,8 @@ async function findGuestLink(page, guestIds) {
   return null;
 }
 
-async function cleanup() {
-  if (state.context) {
-    await Promise.race([state.context.close().catch(() => {}), sleep(15_000)]);
-    state.context = null;
-  }
-  await stopServer();
-  for (const dir of [state.profile, state.tmp]) {
-    if (dir) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-  state.profile = null;
-  state.tmp = null;
-}
-
-let finished = false;
-async function finish(code) {
-  if (finished) return;
-  finished = true;
-  await cleanup();
-  process.exit(code);
-}
-
-const watchdog = setTimeout(() => {
-  fail(`the run took longer than ${TOTAL_TIMEOUT_MS / 1000} s`);
-  finish(1);
-}, TOTAL_TIMEOUT_MS);
-watchdog.unref();
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    fail(`interrupted by ${sig}`);
-    finish(130);
-  });
-}
-
-try {
-  await run();
-} catch (e) {
-  fail(e?.stack || String(e));
-}
-if (failures.length > 0 && state.output.trim()) {
-  const lines = state.output.split('\n');
-  const panics = lines.flatMap((l, i) => (l.includes(' panicked at ') ? lines.slice(i, i + 3) : []));
-  if (panics.length > 0) console.error(`--- server panics ---\n${panics.join('\n')}`);
-  console.error('--- server output (last 40 lines) ---');
-  console.error(lines.slice(-40).join('\n'));
-}
-console.log(
-  `screenshots: ${shots} saved to ${path.relative(repoRoot, outDir)}, ${skipped.length} skipped, ${failures.length} failure(s)`,
+await run.main(main, () =>
+  console.log(
+    `screenshots: ${shots} saved to ${path.relative(repoRoot, outDir)}, ${skipped.length} skipped, ${run.failures.length} failure(s)`,
+  ),
 );
-for (const f of failures) console.error(`  FAIL: ${f}`);
-await finish(failures.length > 0 ? 1 : 0);

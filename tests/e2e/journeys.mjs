@@ -1,0 +1,349 @@
+// Journeys through guestlist and the sample relying app (examples/sample_rp.rs) in headless Chromium
+// (Debian's /usr/bin/chromium, driven by playwright-core; no browser is downloaded).
+//
+// Starts `guestlist serve` (fresh data and keys, SQLite, file outbox) and the sample app on free
+// loopback ports, registers the app with the CLI, and follows five people's journeys, each in its own
+// fresh browser profile:
+//
+//   a. the first administrator: the setup link, the console sign-in, a CSV upload (check, then create)
+//      and its results;
+//   b. a partner invited by that CSV: the link in the email, registration, joining as a guest, the
+//      app's consent, and the sample app showing the guest token (acct 1, idp, tid, email);
+//   c. a member of the tenant signing in to the sample app (acct 0, no idp);
+//   d. a member of another tenant invited with the CLI, redeeming with that existing account
+//      (idp is the other tenant's issuer);
+//   e. the same person signing out through the sample app (RP-initiated logout back to the app's
+//      signed-out page); signing in again asks for the password.
+//
+// Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
+// error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
+//
+//   cargo build --bin guestlist --example sample_rp
+//   GUESTLIST_BIN=target/debug/guestlist SAMPLE_RP_BIN=target/debug/examples/sample_rp \
+//       node tests/e2e/journeys.mjs
+
+import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  Run,
+  STEP_TIMEOUT_MS,
+  READY_TIMEOUT_MS,
+  clickAndWait,
+  cli,
+  freePort,
+  inviteLinkFor,
+  outDir,
+  pathOf,
+  repoRoot,
+  signInForm,
+  startGuestlist,
+  targetDir,
+  visit,
+} from './harness.mjs';
+
+const TOTAL_TIMEOUT_MS = 4 * 60 * 1000;
+
+const rpBin = path.resolve(process.env.SAMPLE_RP_BIN || path.join(targetDir, 'debug', 'examples', 'sample_rp'));
+
+const ADMIN = { email: 'admin@contoso.example', name: 'Avery Admin', password: 'correct horse battery staple 42' };
+const PARTNER = { email: 'dana@northwind.example', name: 'Dana Northwind', password: 'Dana walks the north wind 7' };
+const SECOND_PARTNER = { email: 'lee@northwind.example', name: 'Lee Northwind' };
+const MEMBER = { email: 'erin@contoso.example', name: 'Erin Member', password: 'Erin keeps the member list 3' };
+const OTHER_TENANT = { slug: 'fabrikam', name: 'Fabrikam', domain: 'fabrikam.example' };
+const OTHER_GUEST = { email: 'carol@fabrikam.example', name: 'Carol Fabrikam', password: 'Carol crosses tenants 9' };
+const APP_NAME = 'Sample app';
+
+const run = new Run('journeys', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
+let shots = 0;
+
+function check(condition, message) {
+  if (!condition) run.fail(message);
+  return condition;
+}
+
+// A screenshot of the current step: journey-<letter>-NN-<name>.png.
+const counters = {};
+async function screenshot(page, journey, name) {
+  counters[journey] = (counters[journey] || 0) + 1;
+  const file = path.join(outDir, `journey-${journey}-${String(counters[journey]).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT_MS });
+  shots += 1;
+  run.log(`saved ${path.relative(repoRoot, file)}`);
+}
+
+async function heading(page) {
+  return (await page.locator('h1').first().innerText({ timeout: STEP_TIMEOUT_MS })).trim();
+}
+
+function expectPath(page, re, what) {
+  const p = pathOf(page.url());
+  if (!re.test(p)) throw new Error(`expected ${what}, but the browser is at ${page.url()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sample app.
+
+// Starts the sample app on `port` (chosen before registering the app, whose redirect URIs name it).
+async function startSampleRp(port, issuer, app) {
+  const listen = `127.0.0.1:${port}`;
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('SAMPLE_RP_')) delete env[k];
+  // The secret goes in the environment, not on a command line that `ps` shows.
+  env.SAMPLE_RP_CLIENT_SECRET = app.client_secret;
+  run.start('sample_rp', rpBin, ['--issuer', issuer, '--client-id', app.client_id, '--listen', listen], {
+    env,
+    cwd: repoRoot,
+  });
+  const url = `http://${listen}`;
+  await run.waitForHttp(`${url}/`, READY_TIMEOUT_MS);
+  run.log(`sample app ready at ${url}`);
+  return url;
+}
+
+// After the provider's authorization endpoint: the app's consent page (once per person and app),
+// then the sample app's callback with the claims. Returns the verified claims the app shows.
+async function throughToClaims(page, journey, rp) {
+  const consent = page.locator('form[action$="/consent"] button[name="decision"][value="accept"]');
+  if (!page.url().startsWith(`${rp}/`) && (await consent.count()) > 0) {
+    const h = await heading(page);
+    check(h.includes(APP_NAME), `the consent page names the app: "${h}"`);
+    await screenshot(page, journey, 'app-consent');
+    await clickAndWait(page, consent);
+  }
+  return claimsShown(page, journey, rp);
+}
+
+// The claims on the sample app's page, from its raw JSON; the table must list the key claims too.
+async function claimsShown(page, journey, rp) {
+  if (!page.url().startsWith(`${rp}/`)) {
+    const h = await heading(page).catch(() => '');
+    throw new Error(`expected the sample app's claims page, but the browser is at ${page.url()} ("${h}")`);
+  }
+  if ((await page.locator('#raw').count()) === 0) {
+    const msg = await page.locator('.error').allInnerTexts().catch(() => []);
+    throw new Error(`the sample app shows no claims at ${page.url()}: "${await heading(page)}" ${msg.join(' ')}`);
+  }
+  await screenshot(page, journey, 'rp-claims');
+  const claims = JSON.parse(await page.locator('#raw').innerText());
+  const table = Object.fromEntries(
+    await page
+      .locator('#claims tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.dataset.claim, r.querySelector('td')?.textContent ?? ''])),
+  );
+  for (const name of ['iss', 'sub', 'tid', 'oid', 'acct', 'email']) {
+    check(name in table, `the claims table lists ${name}`);
+  }
+  for (const [name, value] of Object.entries(claims)) {
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    check(table[name] === shown, `the table shows ${name} as in the token (${table[name]} vs ${shown})`);
+  }
+  return claims;
+}
+
+// The claims every token of the default tenant carries for `email`.
+function checkTenantClaims(claims, tenant, email) {
+  check(claims.iss === tenant.issuer, `iss is ${tenant.issuer}: ${claims.iss}`);
+  check(claims.tid === tenant.id, `tid is the default tenant's id ${tenant.id}: ${claims.tid}`);
+  check(typeof claims.oid === 'string' && claims.oid === claims.sub, `oid equals sub: ${claims.oid} / ${claims.sub}`);
+  check(claims.email === email, `email is ${email}: ${claims.email}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The journeys.
+
+async function main() {
+  if (!existsSync(rpBin)) {
+    throw new Error(`no sample app at ${rpBin} (cargo build --example sample_rp, or set SAMPLE_RP_BIN)`);
+  }
+  await fs.mkdir(outDir, { recursive: true });
+  for (const n of await fs.readdir(outDir)) {
+    if (n.startsWith('journey-') && n.endsWith('.png')) await fs.rm(path.join(outDir, n), { force: true });
+  }
+
+  run.step = 'serve';
+  const server = await startGuestlist(run);
+  const { base } = server;
+  const tenants = await cli(server, ['tenant', 'list'], { all: true });
+  const tenant = tenants.find((t) => t.slug === 'default');
+  if (!tenant) throw new Error(`guestlist tenant list shows no default tenant: ${JSON.stringify(tenants)}`);
+
+  // The sample app, registered as the README says (redirect and post-logout URIs, email claim).
+  run.step = 'sample app';
+  const rpPort = await freePort();
+  const rpBase = `http://127.0.0.1:${rpPort}`;
+  const app = await cli(server, [
+    'app', 'create', '--tenant', 'default', '--name', APP_NAME,
+    '--redirect-uri', `${rpBase}/callback`, '--post-logout-redirect-uri', `${rpBase}/`, '--optional-claim', 'email',
+  ]);
+  if (!app.client_secret) throw new Error(`app create printed no client secret: ${JSON.stringify(app)}`);
+  const rp = await startSampleRp(rpPort, tenant.issuer, app);
+
+  // a. The administrator: setup, console sign-in, CSV upload.
+  run.step = 'a: setup';
+  let browser = await run.launchBrowser();
+  let page = browser.page;
+  let res = await visit(page, server.setupLink);
+  if (res.status() !== 200) throw new Error(`the setup link answered ${res.status()}`);
+  await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
+  await page.getByLabel('Display name', { exact: true }).fill(ADMIN.name);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByLabel('Confirm password', { exact: true }).fill(ADMIN.password);
+  await screenshot(page, 'a', 'setup');
+  await clickAndWait(page, page.locator('form button[type="submit"]'));
+  const done = await heading(page);
+  if (!/administrator created/i.test(done)) {
+    const msg = await page.locator('.error').allInnerTexts().catch(() => []);
+    throw new Error(`setup did not create the administrator: "${done}" ${msg.join(' ')}`);
+  }
+  await screenshot(page, 'a', 'setup-done');
+
+  run.step = 'a: console sign-in';
+  const uploadPath = '/admin/t/default/invitations/upload';
+  await visit(page, `${base}${uploadPath}`);
+  expectPath(page, /^\/t\/default\/signin$/, 'the console to send a visitor to the sign-in page');
+  await screenshot(page, 'a', 'console-signin');
+  await signInForm(page, ADMIN.email, ADMIN.password);
+  expectPath(page, new RegExp(`^${uploadPath}$`), 'the upload page after signing in');
+  await screenshot(page, 'a', 'upload');
+
+  run.step = 'a: upload';
+  const csv = [
+    'Email,DisplayName,InviteRedirectURL,InvitedToApplications,Language,InvitationText',
+    `${PARTNER.email},${PARTNER.name},${rp}/login,${app.id},en,Welcome to the sample app.`,
+    `${SECOND_PARTNER.email},${SECOND_PARTNER.name},${rp}/login,${app.id},en,`,
+    '',
+  ].join('\n');
+  await page
+    .locator('input[type="file"][name="file"]')
+    .setInputFiles({ name: 'partners.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+  await clickAndWait(page, page.locator(`form[action$="${uploadPath}"] button[type="submit"]`));
+  expectPath(page, new RegExp(`^${uploadPath}$`), 'the check page of the upload');
+  check((await heading(page)).includes('partners.csv'), 'the check page names the file');
+  const checked = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.className));
+  check(
+    checked.length === 2 && checked.every((c) => c === 'valid'),
+    `the check step shows two valid rows: ${JSON.stringify(checked)}`,
+  );
+  await screenshot(page, 'a', 'upload-check');
+  await clickAndWait(page, page.locator(`form[action*="${uploadPath}/"] button[type="submit"]`));
+  expectPath(page, /^\/admin\/t\/default\/invitations\/batches\/[^/]+$/, 'the results page of the upload');
+  const counts = await page.locator('.counts strong').allInnerTexts();
+  check(JSON.stringify(counts) === '["2","0","0"]', `2 created, 0 existing, 0 failed: ${JSON.stringify(counts)}`);
+  const created = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.className));
+  check(created.every((c) => c === 'created'), `every row was created: ${JSON.stringify(created)}`);
+  await screenshot(page, 'a', 'upload-results');
+  await run.closeBrowser(browser.context);
+
+  // b. The partner: the emailed link, registration, joining, the app's consent, the guest token.
+  run.step = 'b: redeem';
+  let link = await inviteLinkFor(run, server, PARTNER.email);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  res = await visit(page, link);
+  if (res.status() !== 200) throw new Error(`the invitation link answered ${res.status()}`);
+  check((await page.locator('body').innerText()).includes(PARTNER.email), 'the redemption page names the invitee');
+  await screenshot(page, 'b', 'invitation');
+  const register = page.locator('form[action$="/register"]');
+  await register.locator('input[name="display_name"]').fill(PARTNER.name);
+  await register.locator('input[name="password"]').fill(PARTNER.password);
+  await register.locator('input[name="confirm_password"]').fill(PARTNER.password);
+  await screenshot(page, 'b', 'register');
+  await clickAndWait(page, register.locator('button[type="submit"]'));
+  expectPath(page, /^\/invite\/[^/]+\/consent$/, 'the invitation consent page after registering');
+  await screenshot(page, 'b', 'join-consent');
+  await clickAndWait(page, page.locator('form[action$="/consent"] button[value="accept"]'));
+
+  run.step = 'b: sample app';
+  let claims = await throughToClaims(page, 'b', rp);
+  checkTenantClaims(claims, tenant, PARTNER.email);
+  check(claims.acct === 1, `a guest's token has acct 1: ${claims.acct}`);
+  check(
+    typeof claims.idp === 'string' && claims.idp.startsWith(`${base}/t/`) && claims.idp !== tenant.issuer,
+    `a guest's token names the home issuer in idp: ${claims.idp}`,
+  );
+  await run.closeBrowser(browser.context);
+
+  // c. A member of the tenant.
+  run.step = 'c: member';
+  await cli(
+    server,
+    ['user', 'create', '--tenant', 'default', '--email', MEMBER.email, '--name', MEMBER.name, '--password-stdin'],
+    { stdin: `${MEMBER.password}\n` },
+  );
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, `${rp}/`);
+  await screenshot(page, 'c', 'rp-start');
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
+  await screenshot(page, 'c', 'signin');
+  await signInForm(page, MEMBER.email, MEMBER.password);
+  claims = await throughToClaims(page, 'c', rp);
+  checkTenantClaims(claims, tenant, MEMBER.email);
+  check(claims.acct === 0, `a member's token has acct 0: ${claims.acct}`);
+  check(!('idp' in claims), `a member's token has no idp: ${claims.idp}`);
+  await run.closeBrowser(browser.context);
+
+  // d. A member of another tenant, invited with the CLI, redeems with that account.
+  run.step = 'd: other tenant';
+  const other = await cli(server, [
+    'tenant', 'create', '--slug', OTHER_TENANT.slug, '--name', OTHER_TENANT.name, '--domain', OTHER_TENANT.domain,
+  ]);
+  await cli(
+    server,
+    ['user', 'create', '--tenant', OTHER_TENANT.slug, '--email', OTHER_GUEST.email, '--name', OTHER_GUEST.name,
+      '--password-stdin'],
+    { stdin: `${OTHER_GUEST.password}\n` },
+  );
+  const invited = await cli(server, [
+    'invite', '--tenant', 'default', '--email', OTHER_GUEST.email, '--name', OTHER_GUEST.name,
+    '--redirect-url', `${rp}/login`, '--app', app.id, '--by', ADMIN.email,
+  ]);
+  if (invited.outcome !== 'created') throw new Error(`inviting ${OTHER_GUEST.email}: ${JSON.stringify(invited)}`);
+  link = await inviteLinkFor(run, server, OTHER_GUEST.email);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  res = await visit(page, link);
+  if (res.status() !== 200) throw new Error(`the invitation link answered ${res.status()}`);
+  await screenshot(page, 'd', 'invitation');
+  const signin = page.locator('form[action$="/signin"]');
+  await signin.locator('input[name="email"]').fill(OTHER_GUEST.email);
+  await signin.locator('input[name="password"]').fill(OTHER_GUEST.password);
+  await clickAndWait(page, signin.locator('button[type="submit"]'));
+  expectPath(page, /^\/invite\/[^/]+\/consent$/, 'the invitation consent page after signing in');
+  await screenshot(page, 'd', 'join-consent');
+  await clickAndWait(page, page.locator('form[action$="/consent"] button[value="accept"]'));
+  claims = await throughToClaims(page, 'd', rp);
+  checkTenantClaims(claims, tenant, OTHER_GUEST.email);
+  check(claims.acct === 1, `a guest's token has acct 1: ${claims.acct}`);
+  check(claims.idp === other.issuer, `idp is the other tenant's issuer ${other.issuer}: ${claims.idp}`);
+  check(claims.oid === invited.user_id, `oid is the invited guest object ${invited.user_id}: ${claims.oid}`);
+  const firstSignIn = claims;
+
+  // e. Sign-out through the sample app, and a new sign-in asks for the password.
+  run.step = 'e: sign out';
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign out' }));
+  if (!page.url().startsWith(`${rp}/`)) throw new Error(`sign-out ended at ${page.url()}, not at the sample app`);
+  check(/signed out/i.test(await heading(page)), `the sample app says you are signed out: "${await heading(page)}"`);
+  await screenshot(page, 'e', 'signed-out');
+  await visit(page, `${rp}/`);
+  check((await page.locator('#claims').count()) === 0, 'the sample app forgot the session');
+
+  run.step = 'e: sign in again';
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, 'the sign-in page (the provider session ended)');
+  check(await page.locator('input[type="password"]').isVisible(), 'the sign-in page asks for the password');
+  await screenshot(page, 'e', 'signin-again');
+  await signInForm(page, OTHER_GUEST.email, OTHER_GUEST.password);
+  claims = await throughToClaims(page, 'e', rp);
+  check(claims.oid === firstSignIn.oid, `the same guest object signs in again: ${claims.oid}`);
+  check(claims.sid !== firstSignIn.sid, 'a new session (sid) after signing in again');
+  check(claims.auth_time >= firstSignIn.auth_time, 'auth_time does not go back');
+  await run.closeBrowser(browser.context);
+}
+
+await run.main(main, () => {
+  const where = path.relative(repoRoot, outDir);
+  console.log(`journeys: ${shots} screenshots in ${where}, ${run.failures.length} failure(s)`);
+});
