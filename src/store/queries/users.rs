@@ -151,11 +151,11 @@ pub fn list(
         );
     }
     if let Some((mail, id)) = &filter.after {
-        q = q.filter(
-            u::mail_lower
-                .gt(mail.clone())
-                .or(u::mail_lower.eq(mail.clone()).and(u::id.gt(id.clone()))),
-        );
+        // `mail_lower >= X` first, so the planner starts a range scan of the index there instead of
+        // reading the tenant's users from the top.
+        q = q
+            .filter(u::mail_lower.ge(mail.clone()))
+            .filter(u::mail_lower.gt(mail.clone()).or(u::id.gt(id.clone())));
     }
     Ok(q.order((u::mail_lower.asc(), u::id.asc()))
         .limit(limit)
