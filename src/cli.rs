@@ -281,7 +281,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Route::Direct(command) => *command,
     };
     let config = Config::load(cli.config.as_deref())?;
-    init_tracing(&config.log);
+    init_tracing(&config.log, config.log_format);
     let done = match command {
         Command::Serve => server::serve(config).await,
         Command::Migrate => {
@@ -539,12 +539,12 @@ async fn run_admin(
         let plan = plan?;
         let client = match server {
             Some(url) => {
-                init_tracing("warn");
+                init_tracing("warn", remote_log_format());
                 Client::remote(&url, token)?
             }
             None => {
                 let config = Config::load(config.as_deref())?;
-                init_tracing(&config.log);
+                init_tracing(&config.log, config.log_format);
                 Client::local(config).await?
             }
         };
@@ -691,16 +691,14 @@ async fn invite(
     }))
 }
 
-fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let json = std::env::var("GUESTLIST_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+fn init_tracing(filter: &str, format: crate::config::LogFormat) {
+    crate::observability::logging::init(filter, format);
+}
+
+/// With --server no configuration is read; the log format still follows the environment.
+fn remote_log_format() -> crate::config::LogFormat {
+    std::env::var("GUESTLIST_LOG_FORMAT")
+        .ok()
+        .and_then(|v| crate::config::LogFormat::parse(&v).ok())
+        .unwrap_or_default()
 }

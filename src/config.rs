@@ -15,6 +15,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub log: String,
+    /// How log lines are written to stderr: human-readable text (default) or one JSON object a line.
+    pub log_format: LogFormat,
+    /// Seconds `serve` waits, after SIGTERM or SIGINT, for in-flight requests and email deliveries.
+    pub shutdown_timeout: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<String>,
     /// Lifetimes, in seconds.
     pub code_ttl: i64,
     pub access_token_ttl: i64,
@@ -30,6 +36,26 @@ pub struct Config {
     /// Serve HTTPS directly with this PEM certificate chain and key (otherwise plain HTTP, for a
     /// TLS-terminating proxy in front).
     pub tls: Option<TlsFiles>,
+}
+
+/// The log line format (`log_format` / `GUESTLIST_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(v: &str) -> Result<LogFormat> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "text" | "" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(Error::Config(format!(
+                "log_format must be text or json, got {v:?}"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +76,9 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     log: Option<String>,
+    log_format: Option<String>,
+    shutdown_timeout: Option<i64>,
+    metrics_token: Option<String>,
     code_ttl: Option<i64>,
     access_token_ttl: Option<i64>,
     id_token_ttl: Option<i64>,
@@ -134,6 +163,10 @@ impl Config {
             mail_from: s("MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
             log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
+            log_format: LogFormat::parse(&s("LOG_FORMAT", file.log_format).unwrap_or_default())?,
+            shutdown_timeout: num("SHUTDOWN_TIMEOUT", file.shutdown_timeout, 30)?.clamp(0, 3600)
+                as u64,
+            metrics_token: s("METRICS_TOKEN", file.metrics_token).filter(|v| !v.is_empty()),
             code_ttl: num("CODE_TTL", file.code_ttl, 60)?,
             access_token_ttl: num("ACCESS_TOKEN_TTL", file.access_token_ttl, 3600)?,
             id_token_ttl: num("ID_TOKEN_TTL", file.id_token_ttl, 3600)?,
@@ -211,6 +244,9 @@ mod tests {
         assert!(c.smtp_url.is_none());
         assert_eq!(c.code_ttl, 60);
         assert!(!c.secure_cookies());
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.shutdown_timeout, 30);
+        assert!(c.metrics_token.is_none());
     }
 
     #[test]
@@ -228,9 +264,33 @@ mod tests {
     }
 
     #[test]
+    fn observability_settings_come_from_file_and_environment() {
+        let c = load(
+            "log_format = \"json\"\nshutdown_timeout = 5\nmetrics_token = \"scrape\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.shutdown_timeout, 5);
+        assert_eq!(c.metrics_token.as_deref(), Some("scrape"));
+        let c = load(
+            "log_format = \"json\"",
+            &[
+                ("GUESTLIST_LOG_FORMAT", "text"),
+                ("GUESTLIST_METRICS_TOKEN", ""),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.metrics_token.is_none(), "an empty token means none");
+    }
+
+    #[test]
     fn bad_values_are_reported() {
         assert!(load("", &[("GUESTLIST_PUBLIC_URL", "not a url")]).is_err());
         assert!(load("", &[("GUESTLIST_CODE_TTL", "soon")]).is_err());
+        assert!(load("", &[("GUESTLIST_LOG_FORMAT", "xml")]).is_err());
+        assert!(load("", &[("GUESTLIST_SHUTDOWN_TIMEOUT", "-")]).is_err());
         assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
         assert!(
             load("", &[("GUESTLIST_TLS_CERT", "/c.pem")]).is_err(),

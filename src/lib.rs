@@ -10,6 +10,7 @@ pub mod http;
 pub mod keys;
 pub mod locale;
 pub mod mail;
+pub mod observability;
 pub mod server;
 pub mod service;
 pub mod store;

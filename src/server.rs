@@ -7,9 +7,12 @@ use crate::keys::{self, KeyStore};
 use crate::mail::{self, outbox::OutboxWorker, outbox::RetryPolicy, transport::Transport};
 use crate::service::{Services, bootstrap};
 use crate::store::Store;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// How often a process checks the keys directory for a rotation made elsewhere. A rotated key is
 /// published by every process within this interval; `keys rotate` activates new keys later than that.
@@ -52,18 +55,26 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig> {
 
 /// The running HTTP server (for `serve` and for tests that drive a real server); HTTPS when the
 /// configuration names a certificate and key.
+///
+/// It does not watch signals itself: `serve` does, and stops it gracefully with
+/// [`actix_web::dev::ServerHandle::stop`]: no new connections, in-flight requests get up to
+/// `shutdown_timeout` seconds to finish.
 pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::dev::Server> {
     let workers = svc.config.http_workers;
+    let shutdown_timeout = svc.config.shutdown_timeout;
     let tls = svc.config.tls.as_ref().map(tls_config).transpose()?;
     let data = web::Data::new(svc);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(http::security_headers())
+            // Outermost: sees every answer, with its final status and headers.
+            .wrap(from_fn(http::metrics::observe))
             .configure(http::routes)
     })
     .workers(workers)
-    .shutdown_timeout(10);
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout);
     let server = match tls {
         Some(cfg) => server.listen_rustls_0_23(listener, cfg),
         None => server.listen(listener),
@@ -78,6 +89,16 @@ pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 /// Background upkeep: key reloads, the mail outbox worker, and removal of expired codes, tokens and
 /// sessions.
 pub fn spawn_background(svc: &Services) -> Result<()> {
+    // The sender is dropped at once: this outbox worker runs until the process ends.
+    spawn_background_until(svc, watch::channel(false).1).map(|_| ())
+}
+
+/// [`spawn_background`] with an outbox worker that stops when `stop` turns true; the returned task
+/// ends once the deliveries it had started are recorded.
+pub fn spawn_background_until(
+    svc: &Services,
+    stop: watch::Receiver<bool>,
+) -> Result<actix_web::rt::task::JoinHandle<()>> {
     keys::spawn_reloader(svc.keys.clone(), KEY_RELOAD_INTERVAL);
     let worker = OutboxWorker {
         store: svc.store.clone(),
@@ -86,7 +107,7 @@ pub fn spawn_background(svc: &Services) -> Result<()> {
         policy: RetryPolicy::default(),
         claim: uuid::Uuid::new_v4().to_string(),
     };
-    std::sync::Arc::new(worker).spawn(OUTBOX_INTERVAL);
+    let outbox = Arc::new(worker).spawn_until(OUTBOX_INTERVAL, stop);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -109,7 +130,49 @@ pub fn spawn_background(svc: &Services) -> Result<()> {
             }
         }
     });
-    Ok(())
+    Ok(outbox)
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), watched from before the server listens.
+struct ShutdownSignals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<ShutdownSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let watch = |kind| {
+                signal(kind).map_err(|e| Error::Config(format!("cannot watch signals: {e}")))
+            };
+            Ok(ShutdownSignals {
+                term: watch(SignalKind::terminate())?,
+                int: watch(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignals {})
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
 }
 
 /// `guestlist serve`.
@@ -140,6 +203,49 @@ pub async fn serve(config: Config) -> Result<()> {
         tenant.slug,
         tenant.issuer
     );
-    spawn_background(&svc)?;
-    http_server(svc, listener)?.await.map_err(Error::internal)
+    let mut signals = ShutdownSignals::install()?;
+    let timeout = Duration::from_secs(svc.config.shutdown_timeout);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    let outbox = spawn_background_until(&svc, stop_rx)?;
+    let server = http_server(svc, listener)?;
+    let handle = server.handle();
+    let signalled: Arc<OnceLock<Instant>> = Arc::default();
+    {
+        let (stop_tx, signalled) = (stop_tx.clone(), signalled.clone());
+        actix_web::rt::spawn(async move {
+            let signal = signals.next().await;
+            let _ = signalled.set(Instant::now());
+            tracing::info!(
+                signal,
+                timeout_secs = timeout.as_secs(),
+                "shutting down: no new connections; finishing in-flight requests and email deliveries"
+            );
+            let _ = stop_tx.send(true);
+            // Graceful: resolves when the workers finished their requests or the timeout passed.
+            let stopping = handle.stop(true);
+            tokio::select! {
+                _ = stopping => {}
+                signal = signals.next() => {
+                    tracing::warn!(signal, "second signal: stopping at once");
+                    std::process::exit(1);
+                }
+            }
+        });
+    }
+    let served = server.await.map_err(Error::internal);
+    // The outbox worker stops claiming now (if no signal said so already) and gets what remains of
+    // the timeout to record the deliveries it started.
+    let _ = stop_tx.send(true);
+    let left = signalled
+        .get()
+        .map(|at| timeout.saturating_sub(at.elapsed()))
+        .unwrap_or(timeout);
+    match tokio::time::timeout(left, outbox).await {
+        Ok(_) => tracing::info!("stopped"),
+        Err(_) => tracing::warn!(
+            "stopped with email deliveries still running; their messages are sent again once their lease expires"
+        ),
+    }
+    served
 }

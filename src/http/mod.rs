@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod errors;
 pub mod health;
 pub mod input;
+pub mod metrics;
 pub mod oidc;
 pub mod pages;
 
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route(
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Queues `email` in the current transaction; returns the outbox id.
 pub fn enqueue(
@@ -99,22 +100,18 @@ pub struct OutboxWorker {
 impl OutboxWorker {
     /// Delivers the messages due now (one page of them); returns how many were delivered.
     pub async fn run_once(&self) -> Result<usize> {
-        Ok(self.deliver_page().await?.0)
+        Ok(self.deliver_page(&watch::channel(false).1).await?.0)
     }
 
-    /// Like `run_once`, returning how many due messages the page held.
-    async fn run_once_page(&self) -> Result<usize> {
-        Ok(self.deliver_page().await?.1)
-    }
-
-    /// (delivered, seen) for one page of due messages.
-    async fn deliver_page(&self) -> Result<(usize, usize)> {
+    /// (delivered, seen) for one page of due messages; once `stop` is true no further message of the
+    /// page is claimed (those already claimed are delivered and recorded).
+    async fn deliver_page(&self, stop: &watch::Receiver<bool>) -> Result<(usize, usize)> {
         let now = crate::clock::now();
         let due = self.store.read(move |c| q::due(c, now, PAGE)).await?;
         let seen = due.len();
         // Deliveries wait on the mail server, not on us: several at once (each under its own claim).
         let results: Vec<Result<bool>> = futures_util::stream::iter(due)
-            .map(|id| self.deliver_one(id, now))
+            .map(|id| self.deliver_one(id, now, stop))
             .buffer_unordered(SENDERS)
             .collect()
             .await;
@@ -126,7 +123,15 @@ impl OutboxWorker {
     }
 
     /// Claims, delivers and records one message; true when it was delivered.
-    async fn deliver_one(&self, id: String, now: i64) -> Result<bool> {
+    async fn deliver_one(
+        &self,
+        id: String,
+        now: i64,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<bool> {
+        if *stop.borrow() {
+            return Ok(false); // stopping: leave it for the next worker
+        }
         let (claim, lease) = (self.claim.clone(), now + self.policy.lease_secs);
         let Some(msg) = self
             .store
@@ -147,10 +152,12 @@ impl OutboxWorker {
                 self.store
                     .write(move |c| q::mark_sent(c, &msg.id, &claim, crate::clock::now()))
                     .await?;
+                crate::observability::metrics::outbox_sent();
                 Ok(true)
             }
             Err(e) => {
                 let give_up = attempts >= policy.max_attempts;
+                crate::observability::metrics::outbox_failed(give_up);
                 tracing::warn!(outbox_id = %msg.id, attempts, give_up, error = %e, "email delivery failed");
                 let next = crate::clock::now() + policy.delay_after(attempts);
                 let error = e.to_string();
@@ -166,14 +173,31 @@ impl OutboxWorker {
 
     /// Runs the worker every `interval` until the process ends.
     pub fn spawn(self: Arc<Self>, interval: Duration) {
+        // The sender is dropped at once: nothing ever asks this worker to stop.
+        drop(self.spawn_until(interval, watch::channel(false).1));
+    }
+
+    /// Runs the worker every `interval` until `stop` turns true (graceful shutdown). Then it claims
+    /// no further message, finishes the deliveries it has started (recording each as sent or failed),
+    /// and the returned task ends. Messages it never claimed stay due for any other worker; should the
+    /// process be killed mid-delivery, that message's lease expires and it is sent again (at least
+    /// once, as after a crash).
+    pub fn spawn_until(
+        self: Arc<Self>,
+        interval: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) -> actix_web::rt::task::JoinHandle<()> {
         actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped(&mut stop) => break,
+                }
                 // Drain: keep going while a whole page of messages was due, then wait for the tick.
-                loop {
-                    match self.run_once_page().await {
-                        Ok(seen) if seen == PAGE as usize => continue,
+                while !*stop.borrow() {
+                    match self.deliver_page(&stop).await {
+                        Ok((_, seen)) if seen == PAGE as usize => continue,
                         Ok(_) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "the outbox worker could not run");
@@ -182,7 +206,20 @@ impl OutboxWorker {
                     }
                 }
             }
-        });
+            tracing::info!("the outbox worker stopped");
+        })
+    }
+}
+
+/// Resolves once `stop` is true; never, when nobody can ask any more (the sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 

@@ -297,6 +297,7 @@ pub async fn invite(
                 &user_id_c,
                 serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": issued.invitation_id }),
             )?;
+            crate::observability::metrics::invitation(crate::observability::metrics::Invitation::Created);
             Ok(Ok(InviteOutcome::Created {
                 invitation_id: issued.invitation_id,
                 user_id: user_id_c,

@@ -124,6 +124,7 @@ pub async fn sign_in(
     svc.store
         .write(move |c| queries::sessions::insert(c, &session))
         .await?;
+    crate::observability::metrics::sign_in(crate::observability::metrics::SignIn::Success);
     Ok(secret)
 }
 
@@ -302,6 +303,7 @@ pub async fn accept(svc: &Services, open: &OpenInvitation, signed_in: &SignedIn)
             )
         })
         .await?;
+    crate::observability::metrics::invitation(crate::observability::metrics::Invitation::Redeemed);
     Ok(landing(open))
 }
 

@@ -8,6 +8,7 @@ use crate::crypto::{hash_secret, random_token};
 use crate::domain::email::EmailAddress;
 use crate::domain::user::{CreationType, ExternalUserState, UserType, check_new_password};
 use crate::error::{Error, Result};
+use crate::observability::metrics::SignIn as SignInMetric;
 use crate::store::connection::AnyConnection;
 use crate::store::models::{SessionRow, UserRow};
 use crate::store::queries;
@@ -76,9 +77,15 @@ pub async fn verify_account(
     let ok = !password.is_empty()
         && password.len() <= 1024
         && svc.passwords.verify(password.to_string(), stored).await?;
+    let disabled = ok && account.as_ref().is_some_and(|(_, home)| !home.enabled);
     if let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) {
         return Ok(home);
     }
+    crate::observability::metrics::sign_in(if disabled {
+        SignInMetric::Disabled
+    } else {
+        SignInMetric::BadCredentials
+    });
     let (tenant_id, ip, target) = (
         audit_tenant_id.to_string(),
         client_ip.to_string(),
@@ -165,6 +172,11 @@ pub async fn sign_in(
             Ok(true)
         })
         .await?;
+    crate::observability::metrics::sign_in(if admitted {
+        SignInMetric::Success
+    } else {
+        SignInMetric::NoAccess
+    });
     if !admitted {
         return Ok(SignInOutcome::NoAccess);
     }

@@ -231,6 +231,7 @@ async fn revoke_after_reuse(
     user_id: &str,
     kind: &'static str,
 ) -> Result<()> {
+    crate::observability::metrics::token_reuse(kind);
     let (tenant_id, client_id, user_id, now) = (
         tenant.id.clone(),
         app.client_id.clone(),

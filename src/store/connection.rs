@@ -119,6 +119,55 @@ pub fn ping(conn: &mut AnyConnection) -> Result<()> {
         .map_err(Error::from)
 }
 
+/// How the database's applied migrations compare with the ones this build embeds (readiness).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Versions recorded in the database (a newer build may have applied more than this one knows).
+    pub applied: usize,
+    /// Versions embedded in this build for the connected backend.
+    pub embedded: usize,
+    /// Embedded versions the database has not applied.
+    pub pending: usize,
+}
+
+/// Reads the applied versions without creating anything (unlike diesel's harness, which would create
+/// its table on an empty database).
+pub fn migration_status(conn: &mut AnyConnection) -> Result<MigrationStatus> {
+    use diesel::migration::MigrationSource;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let embedded: Vec<String> = match conn {
+        AnyConnection::Sqlite(_) => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map_err(|e| Error::Internal(format!("embedded migrations: {e}")))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        }
+        AnyConnection::Postgres(_) => {
+            MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                .map_err(|e| Error::Internal(format!("embedded migrations: {e}")))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        }
+    };
+    let applied: std::collections::HashSet<String> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load::<Applied>(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+    Ok(MigrationStatus {
+        applied: applied.len(),
+        embedded: embedded.len(),
+        pending: embedded.iter().filter(|v| !applied.contains(*v)).count(),
+    })
+}
+
 /// A fixed key for `pg_advisory_lock`: "guestlist" migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x6775_6573_746c_6973;
 

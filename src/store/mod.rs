@@ -100,7 +100,7 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.read_gate.acquire().await.map_err(Error::internal)?;
+        let _permit = crate::observability::metrics::admit(&self.read_gate, "read").await?;
         let pool = self.read.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -126,7 +126,7 @@ impl Store {
             };
             return writer.write(f).await;
         }
-        let _permit = self.write_gate.acquire().await.map_err(Error::internal)?;
+        let _permit = crate::observability::metrics::admit(&self.write_gate, "write").await?;
         let pool = self.write.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
@@ -151,4 +151,36 @@ impl Store {
     pub async fn ping(&self) -> bool {
         self.read(connection::ping).await.is_ok()
     }
+
+    /// Applied against embedded migrations (readiness).
+    pub async fn migration_status(&self) -> Result<connection::MigrationStatus> {
+        self.read(connection::migration_status).await
+    }
+
+    /// The connection pools as they are now (metrics): one shared pool on PostgreSQL; on SQLite the
+    /// read pool and the one write connection.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let stat = |name: &'static str, pool: &DbPool| {
+            let state = pool.state();
+            PoolStats {
+                pool: name,
+                connections: state.connections,
+                idle: state.idle_connections,
+                max: pool.max_size(),
+            }
+        };
+        match self.backend {
+            Backend::Postgres => vec![stat("shared", &self.read)],
+            Backend::Sqlite => vec![stat("read", &self.read), stat("write", &self.write)],
+        }
+    }
+}
+
+/// One pool's connections: open (`connections`, of which `idle` wait unused) and the most it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub pool: &'static str,
+    pub connections: u32,
+    pub idle: u32,
+    pub max: u32,
 }

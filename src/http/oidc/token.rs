@@ -81,6 +81,7 @@ pub async fn token(
             .into());
         }
     };
+    crate::observability::metrics::token_issued(required(&form, "grant_type")?);
     Ok(no_store(HttpResponse::Ok()).json(response))
 }
 

@@ -107,3 +107,12 @@ pub fn depth(c: &mut AnyConnection) -> Result<i64> {
         .count()
         .get_result(c)?)
 }
+
+/// Messages given up on after their last attempt (`failed`), for metrics; like [`depth`] it walks the
+/// `outbox_due` index, never the sent messages.
+pub fn failed_count(c: &mut AnyConnection) -> Result<i64> {
+    Ok(o::outbox_messages
+        .filter(o::state.eq(FAILED))
+        .count()
+        .get_result(c)?)
+}
