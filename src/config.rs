@@ -13,6 +13,11 @@ pub struct Config {
     pub keys_dir: PathBuf,
     pub database_url: String,
     pub smtp_url: Option<String>,
+    /// PEM file with extra root certificate(s) to trust for the SMTP server's TLS (a private CA),
+    /// besides the webpki roots. Certificates are always verified.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Seconds before a failed email is retried; doubled after each further failure, up to an hour.
+    pub mail_retry_delay: i64,
     pub mail_from: String,
     pub log: String,
     /// How log lines are written to stderr: human-readable text (default) or one JSON object a line.
@@ -74,6 +79,8 @@ struct FileConfig {
     keys_dir: Option<PathBuf>,
     database_url: Option<String>,
     smtp_url: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
+    mail_retry_delay: Option<i64>,
     mail_from: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
@@ -160,6 +167,9 @@ impl Config {
             keys_dir,
             database_url,
             smtp_url: s("SMTP_URL", file.smtp_url).filter(|v| !v.is_empty()),
+            smtp_ca_file: path("SMTP_CA_FILE", file.smtp_ca_file)
+                .filter(|p| !p.as_os_str().is_empty()),
+            mail_retry_delay: num("MAIL_RETRY_DELAY", file.mail_retry_delay, 30)?,
             mail_from: s("MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
             log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
@@ -194,6 +204,7 @@ impl Config {
             ("id_token_ttl", config.id_token_ttl),
             ("refresh_token_ttl", config.refresh_token_ttl),
             ("session_ttl", config.session_ttl),
+            ("mail_retry_delay", config.mail_retry_delay),
         ] {
             if v <= 0 || v > 31_536_000 {
                 return Err(Error::Config(format!(
@@ -283,6 +294,28 @@ mod tests {
         .unwrap();
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.metrics_token.is_none(), "an empty token means none");
+    }
+
+    #[test]
+    fn smtp_settings_come_from_file_and_environment() {
+        let c = load("", &[]).unwrap();
+        assert!(c.smtp_ca_file.is_none());
+        assert_eq!(c.mail_retry_delay, 30);
+        let c = load(
+            "smtp_url = \"smtp://u:p@mail.example?tls=starttls\"\nsmtp_ca_file = \"/etc/ca.pem\"\nmail_retry_delay = 5",
+            &[("GUESTLIST_MAIL_RETRY_DELAY", "2")],
+        )
+        .unwrap();
+        assert_eq!(c.smtp_ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(c.mail_retry_delay, 2);
+        let c = load(
+            "smtp_ca_file = \"/etc/ca.pem\"",
+            &[("GUESTLIST_SMTP_CA_FILE", "")],
+        )
+        .unwrap();
+        assert!(c.smtp_ca_file.is_none(), "an empty value means none");
+        assert!(load("", &[("GUESTLIST_MAIL_RETRY_DELAY", "0")]).is_err());
+        assert!(load("", &[("GUESTLIST_MAIL_RETRY_DELAY", "soon")]).is_err());
     }
 
     #[test]

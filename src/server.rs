@@ -102,9 +102,9 @@ pub fn spawn_background_until(
     keys::spawn_reloader(svc.keys.clone(), KEY_RELOAD_INTERVAL);
     let worker = OutboxWorker {
         store: svc.store.clone(),
-        transport: Transport::from_config(svc.config.smtp_url.as_deref(), svc.config.outbox_dir())?,
+        transport: Transport::for_config(&svc.config)?,
         from: mail::sender(&svc.config.mail_from)?,
-        policy: RetryPolicy::default(),
+        policy: RetryPolicy::for_config(&svc.config),
         claim: uuid::Uuid::new_v4().to_string(),
     };
     let outbox = Arc::new(worker).spawn_until(OUTBOX_INTERVAL, stop);

@@ -79,6 +79,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The default policy, its first delay from `mail_retry_delay`.
+    pub fn for_config(config: &crate::config::Config) -> RetryPolicy {
+        RetryPolicy {
+            base_delay_secs: config.mail_retry_delay,
+            ..RetryPolicy::default()
+        }
+    }
+
     /// Seconds to wait after the `attempts`-th failed attempt (1-based): base · 2^(attempts-1), capped.
     pub fn delay_after(&self, attempts: i64) -> i64 {
         let shift = (attempts.max(1) - 1).min(30) as u32;
