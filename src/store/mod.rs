@@ -20,6 +20,28 @@ use tokio::sync::Semaphore;
 
 pub type DbPool = Pool<ConnectionManager>;
 
+/// The environment variable that bounds the wait for a database connection, in seconds.
+pub const CONNECT_TIMEOUT_VAR: &str = "GUESTLIST_DB_CONNECT_TIMEOUT";
+
+/// How long a request waits for a pooled connection before it fails with 503 (default 5 s; set
+/// `GUESTLIST_DB_CONNECT_TIMEOUT`, in seconds, fractions allowed, between 0.1 and 300).
+fn connect_timeout() -> Result<Duration> {
+    match std::env::var(CONNECT_TIMEOUT_VAR) {
+        Err(_) => Ok(Duration::from_secs(5)),
+        Ok(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| (0.1..=300.0).contains(s))
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{CONNECT_TIMEOUT_VAR} must be a number of seconds between 0.1 and 300, got {v:?}"
+                ))
+            }),
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     read: DbPool,
@@ -50,6 +72,7 @@ impl Store {
         }
         // Probe once so a bad URL fails with the driver's message rather than a pool timeout.
         manager.connect_now()?;
+        let connect_timeout = connect_timeout()?;
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
@@ -57,7 +80,9 @@ impl Store {
                 // No `SELECT 1` before every use: a broken connection is noticed by `has_broken`
                 // and replaced, and the ping would double the cost of short queries.
                 .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(5))
+                // How long a request waits for a connection when none is free and none can be
+                // opened (the database is down): then it fails with 503 instead of hanging.
+                .connection_timeout(connect_timeout)
                 .build(manager.clone())
                 .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
         };
@@ -103,8 +128,9 @@ impl Store {
         let _permit = crate::observability::metrics::admit(&self.read_gate, "read").await?;
         let pool = self.read.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut conn = connection::checkout(&pool)?;
+            let result = f(&mut conn);
+            conn.settle(result)
         })
         .await
         .map_err(Error::internal)?
@@ -129,8 +155,9 @@ impl Store {
         let _permit = crate::observability::metrics::admit(&self.write_gate, "write").await?;
         let pool = self.write.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            conn.transaction(|c| f(c))
+            let mut conn = connection::checkout(&pool)?;
+            let result = conn.transaction(|c| f(c));
+            conn.settle(result)
         })
         .await
         .map_err(Error::internal)?
@@ -138,13 +165,15 @@ impl Store {
 
     /// Blocking variants for the CLI, which has no async executor of its own to spare.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
-        let mut conn = self.read.get()?;
-        f(&mut conn)
+        let mut conn = connection::checkout(&self.read)?;
+        let result = f(&mut conn);
+        conn.settle(result)
     }
 
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
-        let mut conn = self.write.get()?;
-        conn.transaction(|c| f(c))
+        let mut conn = connection::checkout(&self.write)?;
+        let result = conn.transaction(|c| f(c));
+        conn.settle(result)
     }
 
     /// True when the database answers a trivial query (readiness).

@@ -39,7 +39,10 @@ impl<T: Send + 'static, F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'sta
     fn run(self: Box<Self>, c: &mut AnyConnection) -> Box<dyn Completion> {
         let WriteJob { f, reply } = *self;
         // Nested inside the batch's transaction, diesel makes this a savepoint.
-        let result = c.transaction(f);
+        // A full disk or a read-only file is the operator's to fix, not a bug: say so (503).
+        let result = c
+            .transaction(f)
+            .map_err(super::connection::storage_condition);
         Box::new(WriteDone { result, reply })
     }
 }
@@ -121,6 +124,7 @@ fn writer_loop(manager: ConnectionManager, jobs: Receiver<Box<dyn Job>>) {
         match outcome {
             Ok(()) => done.into_iter().for_each(|d| d.finish(None)),
             Err(e) => {
+                let e = super::connection::storage_condition(e);
                 tracing::error!(error = %e, writes = done.len(), "a batch of database writes failed");
                 done.into_iter().for_each(|d| d.finish(Some(&e)));
                 // Start from a fresh connection: this one may be in a bad state.

@@ -29,18 +29,20 @@ pub struct LoadOptions {
     pub duration: Duration,
 }
 
-/// Runs `work` and reports the measured window (answers that arrived after the warm-up).
+/// Runs `work` and reports the measured window (answers that arrived after the warm-up). With
+/// several targets (server processes behind one name), connection `i` goes to target `i mod n`, so
+/// the connections are spread evenly, as a round-robin load balancer would spread them.
 pub async fn drive<W: Workload>(
     name: &str,
-    target: &Target,
+    targets: &[Target],
     work: Arc<W>,
     opts: LoadOptions,
 ) -> Outcome {
     let measure_from = Instant::now() + opts.warmup;
     let deadline = measure_from + opts.duration;
     let tasks: Vec<_> = (0..opts.concurrency.max(1))
-        .map(|_| {
-            let (target, work) = (target.clone(), work.clone());
+        .map(|i| {
+            let (target, work) = (targets[i % targets.len()].clone(), work.clone());
             tokio::spawn(connection_loop(target, work, measure_from, deadline))
         })
         .collect();

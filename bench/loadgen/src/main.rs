@@ -57,9 +57,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// http://127.0.0.1:PORT (loopback only).
-    #[arg(long)]
-    base: String,
+    /// http://127.0.0.1:PORT (loopback only); several, comma-separated, for server processes that
+    /// share one database: the connections are spread over them evenly.
+    #[arg(long, value_delimiter = ',', required = true)]
+    base: Vec<String>,
     /// JSON written by bench/run: tenant, apps, users, password.
     #[arg(long)]
     seed: PathBuf,
@@ -92,10 +93,10 @@ struct RunArgs {
     /// Threads for the argon2id baseline (the cores the server has).
     #[arg(long, default_value_t = 2)]
     argon2_threads: usize,
-    /// The server's process id: wait for it to go idle before each scenario and print its memory
-    /// after each.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process ids (comma-separated): wait for them to go idle before each scenario
+    /// and print their memory after each.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Append tab-separated summary rows to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
@@ -182,7 +183,11 @@ fn argon2_only(threads: usize, s: f64) -> Result<(), String> {
 }
 
 async fn run(args: RunArgs) -> Result<(), String> {
-    let target = Target::parse(&args.base).map_err(|e| e.to_string())?;
+    let targets = args
+        .base
+        .iter()
+        .map(|b| Target::parse(b).map_err(|e| format!("{b}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
     let seed = Seed::load(&args.seed)?;
     let scenarios = if args.scenarios.is_empty() {
         vec![
@@ -197,7 +202,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
         args.scenarios.clone()
     };
     let bench = Bench {
-        target,
+        targets,
         seed,
         load: LoadOptions {
             concurrency: args.concurrency,
@@ -222,7 +227,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
     let mut outcomes = Vec::new();
     let mut failed = Vec::new();
     for scenario in scenarios {
-        if let Some(pid) = args.server_pid {
+        for &pid in &args.server_pid {
             process::settle(pid, SETTLE_LIMIT).await;
         }
         match bench.run(scenario).await {
@@ -237,7 +242,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
                 failed.push(scenario.name());
             }
         }
-        if let Some(pid) = args.server_pid {
+        for &pid in &args.server_pid {
             println!("{:<16} {}", "", process::memory_line(pid));
         }
     }

@@ -51,7 +51,8 @@ pub enum ClientAuth {
 }
 
 pub struct Bench {
-    pub target: Target,
+    /// The server processes; requests that set something up go to the first.
+    pub targets: Vec<Target>,
     pub seed: Seed,
     pub load: LoadOptions,
     pub client_auth: ClientAuth,
@@ -86,6 +87,10 @@ fn hidden_input(html: &str, name: &str) -> Option<String> {
 }
 
 impl Bench {
+    fn first(&self) -> &Target {
+        &self.targets[0]
+    }
+
     fn path(&self, rest: &str) -> String {
         format!("/t/{}{rest}", self.seed.tenant)
     }
@@ -110,7 +115,7 @@ impl Bench {
 
     /// Checks one request of the scenario before loading the server with it.
     async fn probe(&self, template: &Template, expect: StatusCode) -> Result<(), Error> {
-        let reply = client::once(&self.target, template).await?;
+        let reply = client::once(self.first(), template).await?;
         if reply.status != expect {
             return Err(format!(
                 "{} {} answered {} (expected {expect}): {}",
@@ -133,7 +138,7 @@ impl Bench {
         let first = templates.first().ok_or("no request to send")?;
         self.probe(first, expect).await?;
         let work = Arc::new(RoundRobin::new(templates, expect));
-        Ok(drive(name, &self.target, work, self.load).await)
+        Ok(drive(name, &self.targets, work, self.load).await)
     }
 
     /// A token request with `form` and the app's credentials, as `client_auth` says.
@@ -171,7 +176,7 @@ impl Bench {
 
     /// The CSRF token of the sign-in form and the `gl_csrf` cookie that goes with it.
     async fn csrf(&self) -> Result<(String, String), Error> {
-        let reply = client::once(&self.target, &Template::get(self.path("/signin"))).await?;
+        let reply = client::once(self.first(), &Template::get(self.path("/signin"))).await?;
         if reply.status != StatusCode::OK {
             return Err(format!("GET signin answered {}", reply.status).into());
         }
@@ -209,7 +214,7 @@ impl Bench {
     async fn session(&self) -> Result<String, Error> {
         let csrf = self.csrf().await?;
         let t = self.signin_request(&csrf, &self.seed.users[0])?;
-        let reply = client::once(&self.target, &t).await?;
+        let reply = client::once(self.first(), &t).await?;
         if reply.status != StatusCode::SEE_OTHER {
             return Err(format!("sign-in answered {}: {}", reply.status, reply.snippet()).into());
         }
@@ -235,7 +240,7 @@ impl Bench {
             duration: self.mint_time,
             ..self.load
         };
-        let minted = drive("authorize", &self.target, minter.clone(), mint_load).await;
+        let minted = drive("authorize", &self.targets, minter.clone(), mint_load).await;
         let codes = Arc::try_unwrap(minter)
             .map_err(|_| "the minting tasks still hold the codes")?
             .into_codes();
@@ -249,7 +254,7 @@ impl Bench {
         let template = self.token_request(app, &form)?;
         let prefix = format!("{}&code=", String::from_utf8_lossy(&template.body));
         let work = Arc::new(CodeExchange::new(template, prefix, codes));
-        let exchanged = drive(name, &self.target, work, self.load).await;
+        let exchanged = drive(name, &self.targets, work, self.load).await;
         Ok(vec![minted, exchanged])
     }
 }

@@ -54,11 +54,13 @@ pub async fn actor(svc: &Services, tenant: &Tenant, req: &HttpRequest) -> Result
         .ok_or(Error::Unauthenticated)?;
     let active = tokens::check_access_token(svc, tenant, &token)
         .await
-        .map_err(|_| {
-            Error::oauth(
+        .map_err(|e| match e {
+            // The database is down (503) or failed (500): not the token's fault.
+            Error::Unavailable(_) | Error::Internal(_) => e,
+            _ => Error::oauth(
                 OAuthErrorCode::InvalidToken,
                 "the access token is not valid for this organisation",
-            )
+            ),
         })?;
     if let Some(user) = active.user.clone() {
         // A user's token acts for them only when a first-party app of the tenant holds it (the console,

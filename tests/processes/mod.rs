@@ -1,0 +1,440 @@
+//! Real `guestlist` processes for the scale-out and fault tests: the binary started with its own
+//! environment on a free loopback port, the CLI to seed it, and a browser-like client to drive sign-in.
+//! Every process is stopped by its PID when the test drops it.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_guestlist");
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const REDIRECT: &str = "http://localhost/cb";
+
+/// The PostgreSQL server the suite uses (`GUESTLIST_TEST_DATABASE_URL`), when set.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("GUESTLIST_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What a process needs: database, keys, its own data directory, and the public URL it names.
+#[derive(Clone)]
+pub struct Setup {
+    pub database_url: String,
+    pub keys_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Setup {
+    fn apply(&self, c: &mut Command) {
+        c.current_dir(self.data_dir.parent().unwrap_or(Path::new("/")))
+            .env("GUESTLIST_DATABASE_URL", &self.database_url)
+            .env("GUESTLIST_KEYS_DIR", &self.keys_dir)
+            .env("GUESTLIST_DATA_DIR", &self.data_dir)
+            .env("GUESTLIST_PUBLIC_URL", &self.public_url)
+            .env("GUESTLIST_LOG", "warn")
+            .env_remove("GUESTLIST_SMTP_URL")
+            .env_remove("GUESTLIST_LOG_FORMAT");
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+    }
+
+    /// Runs the CLI with `args` (and `stdin`); panics with its stderr when it fails.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let (ok, out, err) = self.try_cli(args, stdin);
+        assert!(ok, "guestlist {args:?} failed: {err}");
+        out
+    }
+
+    pub fn try_cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        let mut c = Command::new(BIN);
+        self.apply(&mut c);
+        let mut child = c
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the CLI");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    }
+
+    pub fn cli_json(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.cli(&all, stdin);
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?} printed {out:?}: {e}"))
+    }
+
+    /// Starts `guestlist serve` on `port` (not waiting for it).
+    pub fn spawn(&self, port: u16) -> Node {
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        // Beside the keys directory: the data directory may be read-only or full in a test.
+        let log = self.keys_dir.with_file_name(format!("serve-{port}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut c = Command::new(BIN);
+        self.apply(&mut c);
+        c.arg("serve")
+            .env("GUESTLIST_LISTEN", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        let child = c.spawn().expect("start guestlist serve");
+        Node {
+            child: Some(child),
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+}
+
+/// A running `guestlist serve`.
+pub struct Node {
+    child: Option<Child>,
+    pub port: u16,
+    /// This process's own address (requests go here; the public URL may name another).
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl Node {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/readyz` answers 200; panics with the log after `timeout`.
+    pub async fn ready(&mut self, timeout: Duration) -> Duration {
+        let start = Instant::now();
+        let http = plain_client();
+        while start.elapsed() < timeout {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("{} exited ({status}): {}", self.base, self.log_text());
+            }
+            if let Ok(r) = http.get(self.url("/readyz")).send().await
+                && r.status() == 200
+            {
+                return start.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "{} not ready after {timeout:?}: {}",
+            self.base,
+            self.log_text()
+        );
+    }
+
+    /// `kill -9` by PID, then reaps the process.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM by PID, waiting up to 15 s for it to end, then SIGKILL.
+    pub fn stop(&mut self) {
+        let Some(mut c) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A client without cookies or redirects.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A client that keeps cookies and stops at every redirect, like a browser driven by a test. Cookies
+/// are per host, not per port, so one jar serves every process on 127.0.0.1, as a load balancer's
+/// single name would.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// What a seeded tenant gives a test.
+pub struct Seeded {
+    pub tenant: String,
+    pub email: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// An app that may call the admin API with `client_credentials`.
+    pub admin_client_id: String,
+    pub admin_client_secret: String,
+}
+
+/// Tenant `contoso` with one member (an Admin, so no process prints or voids a first-admin setup
+/// link), a first-party app and an admin-API app, through the CLI.
+pub fn seed(setup: &Setup) -> Seeded {
+    setup.cli(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "contoso",
+            "--name",
+            "Contoso",
+            "--domain",
+            "contoso.example",
+        ],
+        None,
+    );
+    let email = "alice@contoso.example";
+    setup.cli(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "contoso",
+            "--email",
+            email,
+            "--name",
+            "Alice",
+            "--password-stdin",
+            "--admin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    let app = setup.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "Moodle",
+            "--redirect-uri",
+            REDIRECT,
+            "--first-party",
+            "--allowed-scope",
+            "api.read",
+        ],
+        None,
+    );
+    let admin = setup.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            "contoso",
+            "--name",
+            "Automation",
+            "--redirect-uri",
+            "http://localhost/automation",
+            "--allowed-scope",
+            "guestlist.admin",
+        ],
+        None,
+    );
+    let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
+    Seeded {
+        tenant: "contoso".into(),
+        email: email.into(),
+        client_id: s(&app, "client_id"),
+        client_secret: s(&app, "client_secret"),
+        admin_client_id: s(&admin, "client_id"),
+        admin_client_secret: s(&admin, "client_secret"),
+    }
+}
+
+/// A `client_credentials` token from `base`'s token endpoint.
+pub async fn cc_token(base: &str, tenant: &str, id: &str, secret: &str, scope: &str) -> String {
+    let resp = plain_client()
+        .post(format!("{base}/t/{tenant}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    assert_eq!(status, 200, "client_credentials: {body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// Reads `name="NAME" value="..."` from a page.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Follows an authorization request from `start` with `client`, signing in as `email` when asked and
+/// accepting consent, sending every request to `base` (whatever host the redirects name), until the
+/// app's redirect URI; returns that URL.
+pub async fn authorize(client: &reqwest::Client, base: &str, start: &str, email: &str) -> String {
+    let rebase = |u: &str| -> String {
+        if u.starts_with('/') {
+            return format!("{base}{u}");
+        }
+        let parsed = url::Url::parse(u).unwrap();
+        let mut tail = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            tail = format!("{tail}?{q}");
+        }
+        format!("{base}{tail}")
+    };
+    let mut url = rebase(start);
+    for _ in 0..12 {
+        if url.starts_with(REDIRECT) {
+            return url;
+        }
+        let resp = client.get(&url).send().await.expect("GET");
+        let status = resp.status().as_u16();
+        if status == 302 || status == 303 {
+            let loc = resp.headers()["location"].to_str().unwrap().to_string();
+            url = if loc.starts_with(REDIRECT) {
+                loc
+            } else {
+                rebase(&loc)
+            };
+            continue;
+        }
+        let body = resp.text().await.unwrap();
+        let form_url = url.split('?').next().unwrap().to_string();
+        let form: Vec<(&str, String)> = if url.contains("/signin") && status == 200 {
+            vec![
+                ("csrf", hidden(&body, "csrf").unwrap()),
+                ("request", hidden(&body, "request").unwrap_or_default()),
+                ("email", email.into()),
+                ("password", PASSWORD.into()),
+            ]
+        } else if url.contains("/consent") && status == 200 {
+            vec![
+                ("csrf", hidden(&body, "csrf").unwrap()),
+                ("request", hidden(&body, "request").unwrap()),
+                ("decision", "accept".into()),
+            ]
+        } else {
+            panic!("the flow stopped at {url} ({status}): {body}");
+        };
+        let resp = client
+            .post(&form_url)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(resp.status().as_u16(), 303, "form answer at {form_url}");
+        let loc = resp.headers()["location"].to_str().unwrap().to_string();
+        url = if loc.starts_with(REDIRECT) {
+            loc
+        } else {
+            rebase(&loc)
+        };
+    }
+    panic!("too many redirects from {start}");
+}
+
+/// A database connection for checks with SQL (either backend).
+pub fn connect(url: &str) -> guestlist::store::connection::AnyConnection {
+    guestlist::store::connection::ConnectionManager::new(url)
+        .unwrap()
+        .connect_now()
+        .expect("connect to the test database")
+}
+
+/// One number from SQL (`SELECT count(*) …`).
+pub fn count(c: &mut guestlist::store::connection::AnyConnection, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT ({sql}) AS n"))
+        .get_result::<N>(c)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// Polls `check` every 50 ms until it is true or `timeout` passes; returns whether it became true.
+pub async fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}
