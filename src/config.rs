@@ -36,6 +36,8 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     /// Database pool size.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection before it answers 503.
+    pub db_connect_timeout: std::time::Duration,
     /// HTTP worker threads (default: one per core).
     pub http_workers: usize,
     /// Serve HTTPS directly with this PEM certificate chain and key (otherwise plain HTTP, for a
@@ -93,6 +95,7 @@ struct FileConfig {
     session_ttl: Option<i64>,
     password_hash_concurrency: Option<usize>,
     db_pool_size: Option<u32>,
+    db_connect_timeout: Option<f64>,
     http_workers: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -190,6 +193,26 @@ impl Config {
             .max(1) as usize,
             db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
                 as u32,
+            db_connect_timeout: {
+                let raw = s(
+                    "DB_CONNECT_TIMEOUT",
+                    file.db_connect_timeout.map(|v| v.to_string()),
+                );
+                match raw {
+                    None => std::time::Duration::from_secs(5),
+                    Some(v) => v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| (0.1..=300.0).contains(s))
+                        .map(std::time::Duration::from_secs_f64)
+                        .ok_or_else(|| {
+                            Error::Config(format!(
+                                "db_connect_timeout must be a number of seconds between 0.1 and 300, got {v:?}"
+                            ))
+                        })?,
+                }
+            },
             http_workers: num(
                 "HTTP_WORKERS",
                 file.http_workers.map(|v| v as i64),

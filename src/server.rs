@@ -20,7 +20,11 @@ pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Connects, migrates and loads keys: everything a command needs before it can use the services.
 pub fn prepare(config: Config) -> Result<Services> {
-    let store = Store::connect(&config.database_url, config.db_pool_size)?;
+    let store = Store::connect_with(
+        &config.database_url,
+        config.db_pool_size,
+        config.db_connect_timeout,
+    )?;
     let applied = store.migrate()?;
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");

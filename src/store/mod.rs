@@ -20,27 +20,8 @@ use tokio::sync::Semaphore;
 
 pub type DbPool = Pool<ConnectionManager>;
 
-/// The environment variable that bounds the wait for a database connection, in seconds.
-pub const CONNECT_TIMEOUT_VAR: &str = "GUESTLIST_DB_CONNECT_TIMEOUT";
-
-/// How long a request waits for a pooled connection before it fails with 503 (default 5 s; set
-/// `GUESTLIST_DB_CONNECT_TIMEOUT`, in seconds, fractions allowed, between 0.1 and 300).
-fn connect_timeout() -> Result<Duration> {
-    match std::env::var(CONNECT_TIMEOUT_VAR) {
-        Err(_) => Ok(Duration::from_secs(5)),
-        Ok(v) => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| (0.1..=300.0).contains(s))
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{CONNECT_TIMEOUT_VAR} must be a number of seconds between 0.1 and 300, got {v:?}"
-                ))
-            }),
-    }
-}
+/// How long a request waits for a pooled connection by default before it fails with 503.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Store {
@@ -61,6 +42,12 @@ impl Store {
     /// Connects (creating the SQLite file's directory when needed); fails with the driver's own
     /// message when the database cannot be reached.
     pub fn connect(url: &str, pool_size: u32) -> Result<Store> {
+        Store::connect_with(url, pool_size, DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// [`Store::connect`] with the wait for a connection bounded by `connect_timeout` (the
+    /// configuration's `db_connect_timeout`).
+    pub fn connect_with(url: &str, pool_size: u32, connect_timeout: Duration) -> Result<Store> {
         let manager = ConnectionManager::new(url)?;
         let backend = manager.backend();
         if let Some(path) = manager.sqlite_path()
@@ -72,7 +59,6 @@ impl Store {
         }
         // Probe once so a bad URL fails with the driver's message rather than a pool timeout.
         manager.connect_now()?;
-        let connect_timeout = connect_timeout()?;
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
