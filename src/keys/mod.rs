@@ -177,6 +177,23 @@ fn add_keys(dir: &Path, manifest: &mut Manifest, active_from: i64) -> Result<Vec
     Ok(kids)
 }
 
+/// Runs `f` holding an exclusive lock on `{dir}/.lock`, so processes sharing the directory change the
+/// manifest one at a time. The lock is released when the file closes, also if the process dies.
+fn with_dir_lock<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let path = dir.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Config(format!("cannot open {}: {e}", path.display())))?;
+    lock.lock()
+        .map_err(|e| Error::Config(format!("cannot lock {}: {e}", path.display())))?;
+    let out = f();
+    drop(lock);
+    out
+}
+
 impl KeyStore {
     /// Opens the keys directory, creating it and a first key per algorithm when it has none.
     pub fn open_or_create(dir: &Path) -> Result<KeyStore> {
@@ -192,10 +209,18 @@ impl KeyStore {
             }
         }
         if !Manifest::path(dir).exists() {
-            let mut manifest = Manifest::default();
-            add_keys(dir, &mut manifest, now())?;
-            manifest.save(dir)?;
-            tracing::info!(dir = %dir.display(), "created signing keys");
+            // Several processes may start at once on an empty directory: the first to hold the lock
+            // creates the keys, the others find them, so every process signs with the same set.
+            with_dir_lock(dir, || {
+                if Manifest::path(dir).exists() {
+                    return Ok(());
+                }
+                let mut manifest = Manifest::default();
+                add_keys(dir, &mut manifest, now())?;
+                manifest.save(dir)?;
+                tracing::info!(dir = %dir.display(), "created signing keys");
+                Ok(())
+            })?;
         }
         let set = Self::load_set(dir)?;
         Ok(KeyStore {
@@ -208,10 +233,13 @@ impl KeyStore {
     /// Running servers pick the change up from the manifest (see [`KeyStore::reload_if_changed`]).
     pub fn rotate(dir: &Path, activate_in: i64) -> Result<Vec<String>> {
         let _ = KeyStore::open_or_create(dir)?;
-        let mut manifest = Manifest::load(dir)?;
-        let kids = add_keys(dir, &mut manifest, now() + activate_in.max(0))?;
-        manifest.save(dir)?;
-        Ok(kids)
+        // Read, add and write the manifest under the lock: two rotations at once keep both keys.
+        with_dir_lock(dir, || {
+            let mut manifest = Manifest::load(dir)?;
+            let kids = add_keys(dir, &mut manifest, now() + activate_in.max(0))?;
+            manifest.save(dir)?;
+            Ok(kids)
+        })
     }
 
     fn load_set(dir: &Path) -> Result<KeySet> {
@@ -319,6 +347,54 @@ pub fn spawn_reloader(keys: KeyStore, interval: std::time::Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_starting_together_on_an_empty_directory_share_one_key_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let starts: Vec<_> = (0..6)
+            .map(|_| {
+                let keys = keys.clone();
+                std::thread::spawn(move || KeyStore::open_or_create(&keys).unwrap().jwks_json())
+            })
+            .collect();
+        let sets: Vec<Arc<str>> = starts.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(
+            sets.iter().all(|s| *s == sets[0]),
+            "every start sees the same keys"
+        );
+        assert_eq!(
+            Manifest::load(&keys).unwrap().keys.len(),
+            3,
+            "one key per algorithm"
+        );
+    }
+
+    #[test]
+    fn rotations_at_the_same_time_keep_every_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        KeyStore::open_or_create(dir.path()).unwrap();
+        let rotations: Vec<_> = (0..4)
+            .map(|_| {
+                let d = dir.path().to_path_buf();
+                std::thread::spawn(move || KeyStore::rotate(&d, 0).unwrap())
+            })
+            .collect();
+        let mut added: Vec<String> = rotations
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        added.sort();
+        let mut listed: Vec<String> = Manifest::load(dir.path())
+            .unwrap()
+            .keys
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect();
+        listed.sort();
+        assert_eq!(listed.len(), 3 + 12);
+        assert!(added.iter().all(|k| listed.contains(k)));
+    }
 
     #[test]
     fn creates_keys_with_owner_only_files_and_a_public_jwks() {
