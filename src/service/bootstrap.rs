@@ -25,7 +25,7 @@ pub async fn ensure_default_tenant(svc: &Services) -> Result<Tenant> {
     if let Some(first) = any.into_iter().next() {
         return Ok(Tenant::from_row(first, &svc.config.public_url));
     }
-    create_tenant(
+    let created = create_tenant(
         svc,
         "system",
         NewTenant {
@@ -35,7 +35,19 @@ pub async fn ensure_default_tenant(svc: &Services) -> Result<Tenant> {
             self_service_signup: false,
         },
     )
-    .await
+    .await;
+    match created {
+        // Another process starting at the same moment created it first: use theirs.
+        Err(Error::Conflict(_)) => {
+            let row = svc
+                .store
+                .read(|c| queries::tenants::by_slug(c, "default"))
+                .await?
+                .ok_or_else(|| Error::internal("the default tenant vanished after a conflict"))?;
+            Ok(Tenant::from_row(row, &svc.config.public_url))
+        }
+        other => other,
+    }
 }
 
 /// When the tenant has no administrator yet, voids earlier setup links and returns a new one.
