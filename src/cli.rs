@@ -1,29 +1,32 @@
 //! The command line (see `shared/spec/interface.md`). Commands that create something print it; with
 //! `--json` they print one JSON object per line for scripts.
 //!
-//! Admin commands are clients of the admin API (`/api/v1`): by default the server's routes run in this
-//! process against the configured database, acting as the operator; with `--server URL --token T` the
-//! same requests go to a running server.
+//! Admin commands are typed calls (`calls`): by default the use cases run in this process against the
+//! configured database, acting as the operator; with `--server URL --token T` the same calls go to a
+//! running server's admin API. Both answer with the API's JSON.
 
 mod admin;
+mod calls;
 mod client;
 mod commands;
 
 use crate::config::Config;
-use crate::domain::claims::OptionalClaim;
 use crate::domain::language::Language;
-use crate::domain::policy::Inviter;
-use crate::domain::user::Role;
 use crate::domain::user::UserType;
 use crate::error::{Error, Result};
 use crate::keys::KeyStore;
 use crate::server;
-use crate::service::directory::{self, NewApp, NewMember, NewTenant};
-use crate::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use crate::service::apps::manage::NewAppBody;
+use crate::service::auth::Actor;
+use crate::service::groups::NewGroupBody;
+use crate::service::invitations::{self, InviteOutcome, InviteRequest};
+use crate::service::tenants::manage::TenantInput;
+use crate::service::users::NewUserBody;
 use crate::service::{Services, tenants::Tenant};
 use admin::{Plan, View};
+use calls::Call;
 use clap::{Args, Parser, Subcommand};
-use client::{Body, Client, Stop};
+use client::{Client, Stop};
 use serde::Serialize;
 use std::io::Read;
 use std::path::PathBuf;
@@ -261,24 +264,15 @@ async fn tenant(svc: &Services, slug: &str) -> Result<Tenant> {
         .map_err(|_| Error::NotFound(format!("no tenant named {slug}")))
 }
 
-fn parse_optional_claims(names: &[String]) -> Result<Vec<OptionalClaim>> {
-    names
-        .iter()
-        .map(|n| {
-            serde_json::from_value(serde_json::Value::String(n.clone())).map_err(|_| {
-                Error::invalid("optional-claim", format!("unknown optional claim {n}"))
-            })
-        })
-        .collect()
-}
-
 /// Runs a command; the exit code is 1 when an invitation upload had failed rows.
 pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let json = cli.json;
     let server = cli.server.filter(|s| !s.trim().is_empty());
     let command = match route(cli.command, server.is_some()) {
-        Route::Api(plan) => return Ok(run_admin(plan, cli.config, server, cli.token, json).await),
-        Route::Direct(command) => *command,
+        Route::Admin(plan) => {
+            return Ok(run_admin(*plan, cli.config, server, cli.token, json).await);
+        }
+        Route::Here(command) => *command,
     };
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(&config.log, config.log_format);
@@ -304,121 +298,13 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 },
             )
         }
-        Command::Tenant(cmd) => {
-            let svc = server::prepare(config)?;
-            match cmd {
-                TenantCommand::Create {
-                    slug,
-                    name,
-                    domain,
-                    self_service_signup,
-                    home: _,
-                } => {
-                    let t = directory::create_tenant(
-                        &svc,
-                        "cli",
-                        NewTenant {
-                            slug,
-                            display_name: name,
-                            primary_domain: domain,
-                            self_service_signup,
-                        },
-                    )
-                    .await?;
-                    print(json, &t, || {
-                        format!("created tenant {} ({}), issuer {}", t.slug, t.id, t.issuer)
-                    })
-                }
-                TenantCommand::List(_) => {
-                    for t in directory::list_tenants(&svc).await? {
-                        print(json, &t, || {
-                            format!("{}\t{}\t{}\t{}", t.slug, t.id, t.display_name, t.issuer)
-                        })?;
-                    }
-                    Ok(())
-                }
-            }
-        }
-        Command::User(UserCommand::Create {
-            tenant: slug,
-            email,
-            name,
-            password_stdin,
-            admin,
-            profile,
-        }) => {
-            let profile = match profile {
-                Some(raw) => crate::domain::claims::Profile::parse(&raw)?,
-                None => Default::default(),
-            };
-            let svc = server::prepare(config)?;
-            let t = tenant(&svc, &slug).await?;
-            let password = read_password(password_stdin)?;
-            let u = directory::create_member(
-                &svc,
-                "cli",
-                &t,
-                NewMember {
-                    email,
-                    display_name: name,
-                    password,
-                    roles: if admin { vec![Role::Admin] } else { vec![] },
-                    creation_type: None,
-                    email_verified: true,
-                    profile,
-                },
-            )
-            .await?;
-            print(json, &u, || {
-                format!(
-                    "created user {} ({}) in {}",
-                    u.user_principal_name, u.id, u.tenant
-                )
-            })
-        }
         Command::Invite(args) => {
             let svc = server::prepare(config)?;
             let t = tenant(&svc, &args.tenant).await?;
             return invite(&svc, &t, args, json).await;
         }
-        Command::Group(GroupCommand::Create { tenant: slug, name }) => {
-            let svc = server::prepare(config)?;
-            let t = tenant(&svc, &slug).await?;
-            let g = directory::create_group(&svc, "cli", &t, &name).await?;
-            print(json, &g, || g.id.clone())
-        }
-        Command::App(AppCommand::Create(a)) => {
-            let svc = server::prepare(config)?;
-            let t = tenant(&svc, &a.tenant).await?;
-            let created = directory::create_app(
-                &svc,
-                "cli",
-                &t,
-                NewApp {
-                    name: a.name,
-                    redirect_uris: a.redirect_uris,
-                    post_logout_redirect_uris: a.post_logout_redirect_uris,
-                    public: a.public,
-                    first_party: a.first_party,
-                    assignment_required: a.assignment_required,
-                    signing_alg: a.signing_alg,
-                    optional_claims: parse_optional_claims(&a.optional_claims)?,
-                    allowed_scopes: a.allowed_scopes,
-                },
-            )
-            .await?;
-            print(json, &created, || {
-                let mut s = format!("client_id: {}", created.client_id);
-                if let Some(secret) = &created.client_secret {
-                    s.push_str(&format!(
-                        "\nclient_secret: {secret}\n(the secret is shown only now; store it safely)"
-                    ));
-                }
-                s
-            })
-        }
-        // `route` sent every other command to the admin API.
-        _ => Err(Error::internal("this command runs through the admin API")),
+        // `route` sent every other command to the admin calls.
+        _ => Err(Error::internal("this command is an admin call")),
     };
     done.map(|_| std::process::ExitCode::SUCCESS)
 }
@@ -437,93 +323,117 @@ fn read_password(from_stdin: bool) -> Result<Option<String>> {
 
 /// How a command runs.
 enum Route {
-    /// As a call of the admin API (or a usage problem found first).
-    Api(std::result::Result<Plan, Stop>),
-    /// Directly on the local database.
-    Direct(Box<Command>),
+    /// As an admin call, here or on the server (or a usage problem found first).
+    Admin(Box<std::result::Result<Plan, Stop>>),
+    /// Only where the server runs: serving, migrating, key rotation, invitations from the command line.
+    Here(Box<Command>),
 }
 
-/// Admin commands run as admin API calls; with `remote`, so do the ones that create things.
 fn route(command: Command, remote: bool) -> Route {
-    use admin::{APPS, GROUPS, USERS};
     match command {
-        Command::User(UserCommand::Manage(c)) => Route::Api(c.plan()),
-        Command::Group(GroupCommand::Manage(c)) => Route::Api(c.plan()),
-        Command::App(AppCommand::Manage(c)) => Route::Api(c.plan()),
-        Command::Invitation(c) => Route::Api(c.plan()),
-        Command::Branding(c) => Route::Api(c.plan()),
-        Command::Policy(c) => Route::Api(c.plan()),
-        Command::Audit(c) => Route::Api(c.plan()),
-        local if !remote => Route::Direct(Box::new(local)),
-        Command::Tenant(TenantCommand::List(home)) => Route::Api(Ok(tenants(
-            "GET",
-            home,
-            Body::None,
-            View::Table(admin::TENANTS.columns),
-        ))),
+        Command::User(UserCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
+        Command::Group(GroupCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
+        Command::App(AppCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
+        Command::Invitation(c) => Route::Admin(Box::new(c.plan())),
+        Command::Branding(c) => Route::Admin(Box::new(c.plan())),
+        Command::Policy(c) => Route::Admin(Box::new(c.plan())),
+        Command::Audit(c) => Route::Admin(Box::new(c.plan())),
+        Command::Tenant(TenantCommand::List(home)) => Route::Admin(Box::new(Ok(Plan::once(
+            Call::ListTenants {
+                home: home.home_tenant,
+            },
+            View::Table(admin::TENANT_COLUMNS),
+        )))),
         Command::Tenant(TenantCommand::Create {
             slug,
             name,
             domain,
             self_service_signup,
             home,
-        }) => {
-            let body = serde_json::json!({ "slug": slug, "displayName": name,
-                "primaryDomain": domain, "selfServiceSignUp": self_service_signup });
-            Route::Api(Ok(tenants("POST", home, Body::Json(body), View::Describe)))
-        }
-        Command::User(UserCommand::Create {
-            profile: Some(_), ..
-        }) => Route::Api(Err(Stop::Usage(
-            "--profile works only without --server".into(),
-        ))),
+        }) => Route::Admin(Box::new(Ok(Plan::once(
+            Call::CreateTenant {
+                home: home.home_tenant,
+                input: TenantInput {
+                    slug,
+                    display_name: name,
+                    primary_domain: domain,
+                    self_service_sign_up: self_service_signup,
+                },
+            },
+            View::Describe,
+        )))),
         Command::User(UserCommand::Create {
             tenant,
             email,
             name,
             password_stdin,
             admin,
-            profile: None,
-        }) => Route::Api(read_password(password_stdin).map_err(Stop::from).and_then(
-            |password| {
-                let roles = if admin { vec!["Admin"] } else { vec![] };
-                let body = serde_json::json!({ "mail": email, "displayName": name,
-                    "password": password, "roles": roles });
-                USERS.call("POST", (&tenant, None, ""), Body::Json(body), View::Describe)
+            profile,
+        }) => Route::Admin(Box::new(user_create(tenant, email, name, password_stdin, admin, profile))),
+        Command::Group(GroupCommand::Create { tenant, name }) => Route::Admin(Box::new(Ok(Plan::once(
+            Call::CreateGroup {
+                tenant,
+                body: NewGroupBody {
+                    display_name: name,
+                    description: None,
+                },
             },
-        )),
-        Command::Group(GroupCommand::Create { tenant, name }) => {
-            let body = Body::Json(serde_json::json!({ "displayName": name }));
-            Route::Api(GROUPS.call("POST", (&tenant, None, ""), body, View::Field("/group/id")))
-        }
-        Command::App(AppCommand::Create(a)) => {
-            let body = serde_json::json!({ "name": a.name, "redirectUris": a.redirect_uris,
-                "postLogoutRedirectUris": a.post_logout_redirect_uris, "public": a.public,
-                "firstParty": a.first_party, "assignmentRequired": a.assignment_required,
-                "signingAlg": a.signing_alg, "optionalClaims": a.optional_claims,
-                "allowedScopes": a.allowed_scopes });
-            Route::Api(APPS.call("POST", (&a.tenant, None, ""), Body::Json(body), View::Describe))
-        }
-        Command::Invite(_) => Route::Api(Err(Stop::Usage(
+            View::Field("/group/id"),
+        )))),
+        Command::App(AppCommand::Create(a)) => Route::Admin(Box::new(Ok(Plan::once(
+            Call::CreateApp {
+                tenant: a.tenant,
+                body: NewAppBody {
+                    name: a.name,
+                    redirect_uris: a.redirect_uris,
+                    post_logout_redirect_uris: a.post_logout_redirect_uris,
+                    public: a.public,
+                    first_party: a.first_party,
+                    assignment_required: a.assignment_required,
+                    signing_alg: Some(a.signing_alg),
+                    optional_claims: a.optional_claims,
+                    allowed_scopes: a.allowed_scopes,
+                },
+            },
+            View::Credentials,
+        )))),
+        Command::Invite(_) if remote => Route::Admin(Box::new(Err(Stop::Usage(
             "invite works only without --server (remotely, POST /api/v1/tenants/{slug}/invitations)"
                 .into(),
-        ))),
-        // Serving, migrating and key rotation happen where the server runs.
-        local => Route::Direct(Box::new(local)),
+        )))),
+        // Serving, migrating, key rotation and command-line invitations happen where the server runs.
+        here => Route::Here(Box::new(here)),
     }
 }
 
-/// A call of `/api/v1/tenants`, from the operator's home tenant.
-fn tenants(method: &'static str, home: Home, body: Body, view: View) -> Plan {
-    Plan {
-        op: admin::Op::Call {
-            method,
-            path: "/api/v1/tenants".into(),
-            body,
-            headers: vec![("x-guestlist-tenant", home.home_tenant)],
+fn user_create(
+    tenant: String,
+    email: String,
+    name: String,
+    password_stdin: bool,
+    admin: bool,
+    profile: Option<String>,
+) -> std::result::Result<Plan, Stop> {
+    let profile = profile
+        .map(|raw| {
+            serde_json::from_str(&raw)
+                .map_err(|e| Stop::Usage(format!("--profile is not a JSON object: {e}")))
+        })
+        .transpose()?;
+    let password = read_password(password_stdin).map_err(Stop::from)?;
+    Ok(Plan::once(
+        Call::CreateUser {
+            tenant,
+            body: NewUserBody {
+                mail: email,
+                display_name: name,
+                password,
+                roles: if admin { vec!["Admin".into()] } else { vec![] },
+                profile,
+            },
         },
-        view,
-    }
+        View::Describe,
+    ))
 }
 
 /// Runs an admin API call in local or remote mode; failures print `error: …` (exit code 1, or 2 for
@@ -545,7 +455,7 @@ async fn run_admin(
             None => {
                 let config = Config::load(config.as_deref())?;
                 init_tracing(&config.log, config.log_format);
-                Client::local(config).await?
+                Client::local(config)?
             }
         };
         admin::execute(&client, plan, json).await
@@ -556,26 +466,12 @@ async fn run_admin(
     }
 }
 
-/// The actor behind `--by`: a user object of the tenant, with its type and roles.
+/// Who invites: the operator, or the user of the tenant named with `--by` (their roles decide).
 async fn actor(svc: &Services, tenant: &Tenant, by: Option<&str>) -> Result<Actor> {
-    let Some(email) = by else {
-        return Ok(Actor::operator());
-    };
-    let lower = crate::domain::email::EmailAddress::parse(email)?.lower();
-    let tenant_id = tenant.id.clone();
-    let user = svc
-        .store
-        .read(move |c| crate::store::queries::users::by_tenant_and_mail(c, &tenant_id, &lower))
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no user {email} in tenant {}", tenant.slug)))?;
-    Ok(Actor {
-        inviter: Inviter {
-            user_type: UserType::parse(&user.user_type)?,
-            roles: crate::domain::user::parse_roles(&user.roles),
-        },
-        id: user.id,
-        display_name: user.display_name,
-    })
+    match by {
+        None => Ok(Actor::operator()),
+        Some(email) => Actor::command_line_user(svc, tenant, email).await,
+    }
 }
 
 async fn invite(
@@ -610,8 +506,11 @@ async fn invite(
             } => {
                 format!("invited {user_principal_name} ({user_id})\nredeem URL: {redeem_url}")
             }
-            InviteOutcome::Exists { user_id } => {
-                format!("already in the directory: {user_id}; nothing created")
+            InviteOutcome::Exists { user_id: Some(id) } => {
+                format!("already in the directory: {id}; nothing created")
+            }
+            InviteOutcome::Exists { user_id: None } => {
+                "already in the directory; nothing created".to_string()
             }
         })?;
         return Ok(std::process::ExitCode::SUCCESS);

@@ -12,6 +12,8 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     UnsupportedResponseType,
     InvalidScope,
+    /// RFC 8707: the `resource` a client named is not one the server issues tokens for.
+    InvalidTarget,
     AccessDenied,
     LoginRequired,
     ConsentRequired,
@@ -34,6 +36,7 @@ impl OAuthErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
@@ -80,6 +83,9 @@ pub enum Error {
     Unauthenticated,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// An authorization rule refused the caller. Like `Forbidden` to the caller; the services audit it.
+    #[error("denied: {0}")]
+    Denied(String),
     #[error("payload too large")]
     PayloadTooLarge,
     /// The database or another dependency is down; callers should retry later.

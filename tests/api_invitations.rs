@@ -6,22 +6,9 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
+/// A `client_credentials` token of contoso's app.
 async fn token(server: &TestServer, client_id: &str, secret: &str, scope: &str) -> String {
-    let resp: Value = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(client_id, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{resp}"))
-        .to_string()
+    app_token(server, &server.issuer(), client_id, secret, scope).await
 }
 
 async fn post(
@@ -47,8 +34,12 @@ async fn post(
 #[actix_web::test]
 async fn automation_invites_lists_resends_and_resets_through_the_api() {
     let server = TestServer::start().await;
+    // The app registers where its invitees land: an invite-scoped caller may send them nowhere else.
     let daemon = server
-        .app(|a| a.allowed_scopes = vec!["guestlist.invite".into(), "api.read".into()])
+        .app(|a| {
+            a.allowed_scopes = vec!["guestlist.invite".into(), "api.read".into()];
+            a.redirect_uris = vec!["https://moodle.example/".into()];
+        })
         .await;
     let secret = daemon.client_secret.as_deref().unwrap();
     let t = token(&server, &daemon.client_id, secret, "guestlist.invite").await;
@@ -116,32 +107,30 @@ async fn automation_invites_lists_resends_and_resets_through_the_api() {
     assert_ne!(again["inviteRedeemUrl"], body["inviteRedeemUrl"]);
     assert_eq!(server.browser().get(&redeem).await.status(), 404);
 
-    // Reset redemption keeps the object id.
-    let (status, reset, _) = post(
-        &server,
-        Some(&t),
-        path,
-        json!({
-            "invitedUserEmailAddress": "ivy@northwind.example",
-            "inviteRedirectUrl": "https://moodle.example/",
-            "resetRedemption": true,
-            "invitedUser": { "id": user_id }
-        }),
-    )
-    .await;
+    // Reset redemption keeps the object id; it is an admin's to do, never an invite-scoped app's.
+    let reset_body = json!({
+        "invitedUserEmailAddress": "ivy@northwind.example",
+        "inviteRedirectUrl": "https://moodle.example/",
+        "resetRedemption": true,
+        "invitedUser": { "id": user_id }
+    });
+    let (status, refused, _) = post(&server, Some(&t), path, reset_body.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    let admin = admin_api(&server).await;
+    let (status, reset, _) = post(&server, Some(&admin.token), path, reset_body).await;
     assert_eq!(status, 201, "{reset}");
     assert_eq!(reset["invitedUser"]["id"], user_id.as_str());
 
-    // Inviting an address that already has an object is a conflict, not a duplicate.
-    let (status, dup, ct) = post(
-        &server,
-        Some(&t),
-        path,
-        json!({ "invitedUserEmailAddress": "ivy@northwind.example", "inviteRedirectUrl": "https://moodle.example/" }),
-    )
-    .await;
+    // Inviting an address that already has an object is a conflict, not a duplicate; only an admin
+    // learns which object it is.
+    let again = json!({ "invitedUserEmailAddress": "ivy@northwind.example", "inviteRedirectUrl": "https://moodle.example/" });
+    let (status, dup, ct) = post(&server, Some(&t), path, again.clone()).await;
     assert_eq!(status, 409, "{dup}");
     assert_eq!(ct, "application/problem+json");
+    assert!(!dup.to_string().contains(&user_id), "{dup}");
+    let (status, dup, _) = post(&server, Some(&admin.token), path, again).await;
+    assert_eq!(status, 409, "{dup}");
+    assert!(dup["detail"].as_str().unwrap().contains(&user_id), "{dup}");
 }
 
 #[actix_web::test]
@@ -162,9 +151,10 @@ async fn the_api_refuses_missing_tokens_missing_scopes_and_bad_fields() {
     );
     let (status, _, _) = post(&server, Some("garbage"), path, valid.clone()).await;
     assert_eq!(status, 401);
+    // A token for the app's own scope is not one for the admin API at all.
     let weak = token(&server, &daemon.client_id, secret, "api.read").await;
     let (status, body, _) = post(&server, Some(&weak), path, valid.clone()).await;
-    assert_eq!(status, 403, "{body}");
+    assert_eq!(status, 401, "{body}");
 
     let t = token(&server, &daemon.client_id, secret, "guestlist.invite").await;
     let cases = [
@@ -222,39 +212,10 @@ async fn the_api_refuses_missing_tokens_missing_scopes_and_bad_fields() {
     let n = server
         .svc
         .store
-        .read(move |c| guestlist::store::queries::invitations::list(c, &tenant_id, 10, 0))
+        .read(move |c| guestlist::store::queries::invitations::list(c, &tenant_id, None, 10, 0))
         .await
         .unwrap();
     assert!(n.is_empty());
-}
-
-/// A user's access token for `app`, through the sign-in form.
-async fn user_token(
-    server: &TestServer,
-    app: &guestlist::service::directory::CreatedApp,
-    email: &str,
-) -> String {
-    let browser = server.browser();
-    let url = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
-        server.issuer(),
-        app.client_id
-    );
-    let cb = browser.callback(&url, email).await;
-    let resp: Value = token_request(
-        server,
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    resp["access_token"].as_str().unwrap().to_string()
 }
 
 #[actix_web::test]
@@ -271,9 +232,10 @@ async fn an_admins_own_token_works_only_from_a_first_party_app() {
     let third_party = server.app(|_| {}).await;
     let path = "/api/v1/tenants/contoso/invitations";
     let body = json!({ "invitedUserEmailAddress": "kim@fabrikam.example", "inviteRedirectUrl": "https://a.example/" });
+    // A third-party app is never given the admin API's scope for anyone, so its token is not for the API.
     let foreign = user_token(&server, &third_party, "admin@contoso.example").await;
     let (status, answer, _) = post(&server, Some(&foreign), path, body.clone()).await;
-    assert_eq!(status, 403, "{answer}");
+    assert_eq!(status, 401, "{answer}");
     let own = user_token(&server, &console, "admin@contoso.example").await;
     let (status, answer, _) = post(&server, Some(&own), path, body).await;
     assert_eq!(status, 201, "{answer}");

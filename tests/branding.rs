@@ -11,8 +11,8 @@ mod common;
 use common::*;
 use guestlist::domain::language::Language;
 use guestlist::domain::user::UserType;
-use guestlist::service::directory::{self, NewTenant};
-use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use guestlist::service::auth::Actor;
+use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use guestlist::service::tenants::{Tenant, TenantSettings};
 use guestlist::store::models::TenantLogoRow;
 use guestlist::store::queries;
@@ -24,18 +24,8 @@ async fn tenant_with(
     name: &str,
     adjust: impl FnOnce(&mut TenantSettings),
 ) -> Tenant {
-    let created = directory::create_tenant(
-        &server.svc,
-        "test",
-        NewTenant {
-            slug: slug.into(),
-            display_name: name.into(),
-            primary_domain: format!("{slug}.example"),
-            self_service_signup: false,
-        },
-    )
-    .await
-    .expect("tenant");
+    let created =
+        create_tenant_with(&server.svc, slug, name, &format!("{slug}.example"), false).await;
     set_settings(server, &created, adjust).await;
     let tenant = server
         .svc
@@ -436,22 +426,9 @@ async fn error_pages_of_a_tenant_are_branded_and_localised() {
 async fn english_pages_keep_the_wording_the_spec_fixes() {
     let server = TestServer::start().await;
     let open = tenant_with(&server, "fabrikam", "Fabrikam", |_| {}).await;
-    directory::create_member(
-        &server.svc,
-        "test",
-        &open,
-        directory::NewMember {
-            email: "gus@fabrikam.example".into(),
-            display_name: "Gus".into(),
-            password: Some(PASSWORD.into()),
-            roles: vec![],
-            creation_type: None,
-            email_verified: true,
-            profile: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
+    server
+        .member_in(&open, "gus@fabrikam.example", vec![])
+        .await;
     let browser = server.browser();
     let (_, signin) = get_in(&browser, "/t/fabrikam/signin", Some("en")).await;
     for part in [
@@ -612,12 +589,13 @@ async fn rule_messages_of_the_services_appear_in_the_page_language() {
     let member = server.member("mina@contoso.example").await;
     let link = guestlist::service::users::password_reset_link(
         &server.svc,
-        &guestlist::service::invitations::Actor::operator(),
+        &guestlist::service::auth::Actor::operator(),
         &server.tenant,
         &member.id,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .url;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("accept-language", "ko-KR,ko;q=0.9".parse().unwrap());
     let korean = reqwest::Client::builder()

@@ -80,8 +80,13 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
         ],
         None,
     );
-    assert_eq!(t["slug"], "contoso");
-    assert!(t["issuer"].as_str().unwrap().ends_with("/t/contoso"));
+    assert_eq!(t["tenant"]["slug"], "contoso");
+    assert!(
+        t["tenant"]["issuer"]
+            .as_str()
+            .unwrap()
+            .ends_with("/t/contoso")
+    );
     let list = cli.json(&["--json", "tenant", "list"], None);
     assert_eq!(list["slug"], "contoso");
     let u = cli.json(
@@ -102,15 +107,15 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
         ],
         Some("a long enough password\n"),
     );
-    assert_eq!(u["user_principal_name"], "alice@contoso.example");
-    assert_eq!(u["roles"], serde_json::json!(["Admin"]));
+    assert_eq!(u["user"]["userPrincipalName"], "alice@contoso.example");
+    assert_eq!(u["user"]["roles"], serde_json::json!(["Admin"]));
     let g = cli.json(
         &[
             "--json", "group", "create", "--tenant", "contoso", "--name", "Partners",
         ],
         None,
     );
-    assert!(uuid::Uuid::parse_str(g["id"].as_str().unwrap()).is_ok());
+    assert!(uuid::Uuid::parse_str(g["group"]["id"].as_str().unwrap()).is_ok());
     let (ok, plain, _) = cli.run(
         &["group", "create", "--tenant", "contoso", "--name", "Others"],
         None,
@@ -139,10 +144,10 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
         None,
     );
     assert!(
-        a["client_secret"].as_str().unwrap().len() >= 43,
+        a["clientSecret"].as_str().unwrap().len() >= 43,
         "secrets carry at least 256 bits"
     );
-    assert_eq!(a["signing_alg"], "ES256");
+    assert_eq!(a["signingAlg"], "ES256");
     let p = cli.json(
         &[
             "--json",
@@ -158,7 +163,7 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
         ],
         None,
     );
-    assert!(p.get("client_secret").is_none());
+    assert!(p.get("clientSecret").is_none());
 }
 
 #[test]
@@ -220,7 +225,7 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
         ],
         None,
     );
-    assert!(!ok && err.contains("redirect_uri"), "{err}");
+    assert!(!ok && err.contains("redirectUris"), "{err}");
     let bad_profile = r#"{"birthdate":"yesterday"}"#;
     let (ok, _, err) = cli.run(
         &[

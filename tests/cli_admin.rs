@@ -115,7 +115,7 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     )
     .await
     .json();
-    let alice = str_of(&created["id"]);
+    let alice = str_of(&created["user"]["id"]);
     let users = local(&server, &["--json", "user", "list"]).await.lines();
     let listed = users
         .iter()
@@ -241,8 +241,8 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     )
     .await
     .json();
-    let (app_id, client_id) = (str_of(&app["id"]), str_of(&app["client_id"]));
-    let old_secret = str_of(&app["client_secret"]);
+    let (app_id, client_id) = (str_of(&app["id"]), str_of(&app["clientId"]));
+    let old_secret = str_of(&app["clientSecret"]);
     let updated = local(
         &server,
         &[
@@ -502,8 +502,8 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
     .json();
     let (status, body) = client_token(
         &server,
-        &str_of(&admin_app["client_id"]),
-        &str_of(&admin_app["client_secret"]),
+        &str_of(&admin_app["clientId"]),
+        &str_of(&admin_app["clientSecret"]),
         "guestlist.admin",
     )
     .await;
@@ -543,7 +543,7 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
     assert_eq!(updated["user"]["displayName"], "Carol C");
     let stored = guestlist::service::users::get(
         &server.svc,
-        &guestlist::service::invitations::Actor::operator(),
+        &guestlist::service::auth::Actor::operator(),
         &server.tenant,
         &carol.id,
     )
@@ -559,7 +559,7 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
     )
     .await
     .lines();
-    let by = format!("app:{}", str_of(&admin_app["client_id"]));
+    let by = format!("app:{}", str_of(&admin_app["clientId"]));
     assert!(
         audit.iter().any(|e| e["actor"] == by.as_str()),
         "the app is the actor: {audit:?}"
@@ -636,7 +636,7 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
     .await;
     assert_eq!(denied.code, 1);
     assert!(
-        denied.err.starts_with("error: ") && denied.err.contains("guestlist.admin"),
+        denied.err.starts_with("error: ") && denied.err.contains("not for this resource"),
         "{}",
         denied.err
     );

@@ -7,8 +7,8 @@ use common::*;
 use guestlist::domain::claims::OptionalClaim;
 use guestlist::domain::language::Language;
 use guestlist::domain::user::UserType;
-use guestlist::service::directory::{self, NewTenant};
-use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use guestlist::service::auth::Actor;
+use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use guestlist::store::queries;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -239,18 +239,14 @@ async fn redeem_signin_only(browser: &Browser, url: &str, email: &str) -> String
 #[actix_web::test]
 async fn member_of_another_tenant_redeems_with_an_existing_account() {
     let server = TestServer::start().await;
-    let fabrikam = directory::create_tenant(
+    let fabrikam = create_tenant_with(
         &server.svc,
-        "test",
-        NewTenant {
-            slug: "fabrikam".into(),
-            display_name: "Fabrikam".into(),
-            primary_domain: "fabrikam.example".into(),
-            self_service_signup: false,
-        },
+        "fabrikam",
+        "Fabrikam",
+        "fabrikam.example",
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     server
         .member_in(&fabrikam, "carol@fabrikam.example", vec![])
         .await;
@@ -368,18 +364,14 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
     let other = TestServer::start().await;
     drop(other);
     let (url, _) = invite(&server, "frank@fabrikam.example", None).await;
-    let fabrikam = directory::create_tenant(
+    let fabrikam = create_tenant_with(
         &server.svc,
-        "test",
-        NewTenant {
-            slug: "fabrikam".into(),
-            display_name: "Fabrikam".into(),
-            primary_domain: "fabrikam.example".into(),
-            self_service_signup: false,
-        },
+        "fabrikam",
+        "Fabrikam",
+        "fabrikam.example",
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     server
         .member_in(&fabrikam, "mallory@fabrikam.example", vec![])
         .await;
@@ -433,18 +425,14 @@ async fn the_block_link_stops_later_invitations() {
         matches!(err, Ok(InviteOutcome::Exists { .. })),
         "the object still exists: {err:?}"
     );
-    let tenant2 = directory::create_tenant(
+    let tenant2 = create_tenant_with(
         &server.svc,
-        "test",
-        NewTenant {
-            slug: "northwind".into(),
-            display_name: "Northwind".into(),
-            primary_domain: "northwind.example".into(),
-            self_service_signup: false,
-        },
+        "northwind",
+        "Northwind",
+        "northwind.example",
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let refused = invitations::invite(
         &server.svc,
         &Actor::operator(),
@@ -471,9 +459,16 @@ async fn the_block_link_stops_later_invitations() {
 #[actix_web::test]
 async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_object() {
     let server = TestServer::start().await;
-    let group = directory::create_group(&server.svc, "test", &server.tenant, "Partners")
-        .await
-        .unwrap();
+    let group = guestlist::service::groups::create(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        "Partners",
+        None,
+    )
+    .await
+    .unwrap()
+    .group;
     let mut req = request("gina@fabrikam.example", None);
     req.group_ids = vec![group.id.clone()];
     let (first, guest_id) =
@@ -491,7 +486,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     let resent = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id)
         .await
         .unwrap();
-    assert_ne!(resent.redeem_url, first);
+    assert_ne!(resent.invite_redeem_url, first);
     let browser = server.browser();
     assert_eq!(
         browser.get(&first).await.status(),
@@ -500,7 +495,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     );
     let done = redeem(
         &browser,
-        &resent.redeem_url,
+        &resent.invite_redeem_url,
         "register",
         &[
             ("display_name", "Gina"),
@@ -531,7 +526,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     )
     .await
     .unwrap();
-    assert_eq!(reset.user_id, guest_id);
+    assert_eq!(reset.invited_user.id, guest_id);
     let id = guest_id.clone();
     let after = server
         .svc
@@ -580,7 +575,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     let fresh = server.browser();
     let done = redeem(
         &fresh,
-        &reset.redeem_url,
+        &reset.invite_redeem_url,
         "register",
         &[
             ("display_name", "Gina N"),
@@ -771,7 +766,7 @@ struct SignedInGuest {
 
 async fn signed_in_guest(
     server: &TestServer,
-    app: &guestlist::service::directory::CreatedApp,
+    app: &guestlist::service::apps::manage::CreatedApp,
     email: &str,
 ) -> SignedInGuest {
     let (url, guest_id) = invite(server, email, None).await;

@@ -8,7 +8,8 @@ use common::*;
 use guestlist::config::LogFormat;
 use guestlist::domain::language::Language;
 use guestlist::domain::user::UserType;
-use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use guestlist::service::auth::Actor;
+use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -757,8 +758,8 @@ fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
         ],
     );
     let (client_id, secret) = (
-        app["client_id"].as_str().unwrap().to_string(),
-        app["client_secret"].as_str().unwrap().to_string(),
+        app["clientId"].as_str().unwrap().to_string(),
+        app["clientSecret"].as_str().unwrap().to_string(),
     );
     let mut served = serve(&db);
 

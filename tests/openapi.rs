@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use guestlist::domain::language::Language;
 use guestlist::domain::user::{Role, UserType};
-use guestlist::service::directory;
-use guestlist::service::invitations::{self, Actor, InviteOutcome, InviteRequest};
+use guestlist::service::auth::Actor;
+use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -229,10 +229,17 @@ async fn objects(server: &TestServer, n: usize) -> Objects {
         .member(&format!("someone{n}@contoso.example"))
         .await
         .id;
-    let group = directory::create_group(&server.svc, "test", &server.tenant, &format!("Staff {n}"))
-        .await
-        .unwrap()
-        .id;
+    let group = guestlist::service::groups::create(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &format!("Staff {n}"),
+        None,
+    )
+    .await
+    .unwrap()
+    .group
+    .id;
     let app = server.app(|_| {}).await.id;
     let outcome = invitations::invite(
         &server.svc,

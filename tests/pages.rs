@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use guestlist::service::auth::Actor;
 use guestlist::service::bootstrap;
 
 #[actix_web::test]
@@ -191,20 +192,26 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
         Step::Callback(u) => panic!("an unassigned user got through: {u}"),
     }
     // Assigning a group the user is in lets them through.
-    let group =
-        guestlist::service::directory::create_group(&server.svc, "test", &server.tenant, "Staff")
-            .await
-            .unwrap();
-    guestlist::service::directory::add_group_member(
+    let group = guestlist::service::groups::create(
         &server.svc,
-        "test",
+        &Actor::operator(),
         &server.tenant,
-        &group.id,
-        &eve.id,
+        "Staff",
+        None,
     )
     .await
-    .unwrap();
-    guestlist::service::directory::assign(&server.svc, &server.tenant, &app.id, "group", &group.id)
+    .unwrap()
+    .group;
+    let op = Actor::operator();
+    guestlist::service::groups::add_member(&server.svc, &op, &server.tenant, &group.id, &eve.id)
+        .await
+        .unwrap();
+    let assignment = guestlist::service::apps::manage::AssignmentInput {
+        principal_type: "group".into(),
+        principal_id: group.id.clone(),
+        app_role: String::new(),
+    };
+    guestlist::service::apps::manage::assign(&server.svc, &op, &server.tenant, &app.id, assignment)
         .await
         .unwrap();
     assert!(
@@ -224,18 +231,14 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
         .await;
     assert_eq!(resp.status(), 404);
 
-    let open = guestlist::service::directory::create_tenant(
+    let open = create_tenant_with(
         &server.svc,
-        "test",
-        guestlist::service::directory::NewTenant {
-            slug: "fabrikam".into(),
-            display_name: "Fabrikam".into(),
-            primary_domain: "fabrikam.example".into(),
-            self_service_signup: true,
-        },
+        "fabrikam",
+        "Fabrikam",
+        "fabrikam.example",
+        true,
     )
-    .await
-    .unwrap();
+    .await;
     let browser = server.browser();
     let url = format!("{}/signup", open.issuer);
     let page = browser.get(&url).await.text().await.unwrap();

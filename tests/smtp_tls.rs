@@ -22,8 +22,9 @@ use guestlist::domain::user::UserType;
 use guestlist::mail::sender;
 use guestlist::mail::transport::Transport;
 use guestlist::server;
+use guestlist::service::auth::Actor;
 use guestlist::service::invitations::{
-    Actor, CsvUpload, InviteOutcome, InviteRequest, invite, invite_from_csv,
+    CsvUpload, InviteOutcome, InviteRequest, invite, invite_from_csv,
 };
 use guestlist::store::Store;
 use guestlist::store::models::OutboxRow;

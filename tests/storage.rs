@@ -42,7 +42,6 @@ fn user(id: &str, tenant_id: &str, mail: &str) -> UserRow {
         mail_lower: mail.to_lowercase(),
         preferred_language: None,
         enabled: true,
-        roles: String::new(),
         external_user_state: None,
         external_user_state_changed_at: None,
         sign_in_name: None,
@@ -84,6 +83,39 @@ fn a_bad_postgres_url_reports_postgres_error() {
     assert!(matches!(err, Error::Config(_)), "{err}");
 }
 
+/// A member object, its audit event and (with a hash) its account, as one transaction writes them: the
+/// store's unique keys refuse a second object for an address in a tenant and a second account for it.
+fn member(
+    c: &mut guestlist::store::connection::AnyConnection,
+    row: &guestlist::store::models::UserRow,
+    hash: Option<&str>,
+) -> guestlist::error::Result<()> {
+    guestlist::service::audit::record(
+        c,
+        guestlist::service::audit::AuditEvent {
+            tenant_id: &row.tenant_id,
+            event_name: "Add user",
+            actor: "test",
+            target: &row.id,
+            outcome: "success",
+            details: serde_json::json!({}),
+        },
+    )?;
+    queries::users::insert(c, row)?;
+    if let Some(hash) = hash {
+        queries::users::insert_credential(
+            c,
+            &guestlist::store::models::CredentialRow {
+                user_id: row.id.clone(),
+                email_lower: row.mail_lower.clone(),
+                password_hash: hash.into(),
+                updated_at: row.created_at,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 #[test]
 fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
     let db = TestDatabase::new();
@@ -91,37 +123,15 @@ fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
     s.write_blocking(|c| {
         queries::tenants::insert(c, &tenant("t1"))?;
         queries::tenants::insert(c, &tenant("t2"))?;
-        guestlist::service::directory::insert_member(
-            c,
-            &user("u1", "t1", "a@x.example"),
-            Some("hash"),
-            "test",
-            "Add user",
-        )
+        member(c, &user("u1", "t1", "a@x.example"), Some("hash"))
     })
     .unwrap();
-    let dup_object = s.write_blocking(|c| {
-        guestlist::service::directory::insert_member(
-            c,
-            &user("u2", "t1", "A@x.example"),
-            None,
-            "test",
-            "Add user",
-        )
-    });
+    let dup_object = s.write_blocking(|c| member(c, &user("u2", "t1", "A@x.example"), None));
     assert!(
         matches!(dup_object, Err(Error::Conflict(_))),
         "{dup_object:?}"
     );
-    let dup_account = s.write_blocking(|c| {
-        guestlist::service::directory::insert_member(
-            c,
-            &user("u3", "t2", "a@x.example"),
-            Some("h"),
-            "test",
-            "Add user",
-        )
-    });
+    let dup_account = s.write_blocking(|c| member(c, &user("u3", "t2", "a@x.example"), Some("h")));
     assert!(
         matches!(dup_account, Err(Error::Conflict(_))),
         "{dup_account:?}"

@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::TestDatabase;
+use common::{TestDatabase, create_tenant_with};
 use guestlist::config::{Config, TlsFiles};
 use guestlist::server;
-use guestlist::service::directory::{self, NewApp, NewTenant};
+use guestlist::service::apps::manage::{self as apps, NewApp};
+use guestlist::service::auth::Actor;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RevocationUrl, Scope};
 use openssl::asn1::Asn1Time;
@@ -72,21 +73,10 @@ async fn https_discovery_and_revocation_through_the_library() {
         })
     );
     let svc = server::prepare(config).unwrap();
-    let tenant = directory::create_tenant(
+    let tenant = create_tenant_with(&svc, "contoso", "Contoso", "contoso.example", false).await;
+    let app = apps::create(
         &svc,
-        "test",
-        NewTenant {
-            slug: "contoso".into(),
-            display_name: "Contoso".into(),
-            primary_domain: "contoso.example".into(),
-            self_service_signup: false,
-        },
-    )
-    .await
-    .unwrap();
-    let app = directory::create_app(
-        &svc,
-        "test",
+        &Actor::operator(),
         &tenant,
         NewApp {
             name: "Daemon".into(),

@@ -1,119 +1,61 @@
-//! Admin commands as calls of the admin API: each command becomes a [`Plan`] (what to request and how
-//! to show the answer), and [`execute`] carries plans out the same way in local and remote mode.
+//! Admin commands as typed calls: each command becomes a [`Plan`] (what to call and how to show the
+//! answer), and [`execute`] carries plans out the same way in local and remote mode.
 
-use super::client::{Body, Client, Reply, Stop};
+use super::calls::{Call, Object, Query};
+use super::client::{Client, Reply, Stop};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
-/// One kind of object of the admin API, as the CLI knows it.
-pub struct Kind {
-    /// What one object is called in messages.
-    pub noun: &'static str,
-    /// The collection below `/api/v1/tenants/{slug}/` (or the whole path for `tenants`).
-    pub collection: &'static str,
-    /// The fields of a list line, as JSON pointers into one item.
-    pub columns: &'static [&'static str],
+/// The fields of a list line, as JSON pointers into one item.
+pub fn columns(object: Object) -> &'static [&'static str] {
+    match object {
+        Object::User => &[
+            "/id",
+            "/userPrincipalName",
+            "/displayName",
+            "/userType",
+            "/externalUserState",
+            "/accountEnabled",
+        ],
+        Object::Group => &["/id", "/displayName", "/memberCount", "/description"],
+        Object::App => &[
+            "/id",
+            "/clientId",
+            "/name",
+            "/public",
+            "/firstParty",
+            "/enabled",
+        ],
+        Object::Invitation => &[
+            "/id",
+            "/invitedUserEmailAddress",
+            "/status",
+            "/delivery",
+            "/invitedBy",
+            "/createdAt",
+        ],
+        Object::Audit => &["/at", "/eventName", "/actor", "/target", "/outcome"],
+        Object::Branding | Object::Policies => &[],
+    }
 }
 
-pub const USERS: Kind = Kind {
-    noun: "user",
-    collection: "users",
-    columns: &[
-        "/id",
-        "/userPrincipalName",
-        "/displayName",
-        "/userType",
-        "/externalUserState",
-        "/accountEnabled",
-    ],
-};
-pub const GROUPS: Kind = Kind {
-    noun: "group",
-    collection: "groups",
-    columns: &["/id", "/displayName", "/memberCount", "/description"],
-};
-pub const APPS: Kind = Kind {
-    noun: "app",
-    collection: "apps",
-    columns: &[
-        "/id",
-        "/clientId",
-        "/name",
-        "/public",
-        "/firstParty",
-        "/enabled",
-    ],
-};
-pub const INVITATIONS: Kind = Kind {
-    noun: "invitation",
-    collection: "invitations",
-    columns: &[
-        "/id",
-        "/invitedUserEmailAddress",
-        "/status",
-        "/delivery",
-        "/invitedBy",
-        "/createdAt",
-    ],
-};
-pub const BRANDING: Kind = Kind {
-    noun: "branding",
-    collection: "branding",
-    columns: &[],
-};
-pub const POLICIES: Kind = Kind {
-    noun: "policies",
-    collection: "policies",
-    columns: &[],
-};
-pub const AUDIT: Kind = Kind {
-    noun: "audit event",
-    collection: "audit",
-    columns: &["/at", "/eventName", "/actor", "/target", "/outcome"],
-};
-pub const TENANTS: Kind = Kind {
-    noun: "tenant",
-    collection: "",
-    columns: &["/slug", "/id", "/displayName", "/issuer"],
-};
+/// The columns of the tenant list.
+pub const TENANT_COLUMNS: &[&str] = &["/slug", "/id", "/displayName", "/issuer"];
 
-/// Query parameters of a list.
-pub type Query = Vec<(&'static str, String)>;
-
-/// What to request.
+/// What to do.
 pub enum Op {
-    /// GET a list (an array, or a page with `value`); with `all`, follow `nextCursor`.
-    List {
-        path: String,
-        query: Query,
-        all: bool,
-    },
-    /// GET one object.
-    Show { path: String },
-    /// PATCH with `If-Match`: the given ETag, else the one a GET returns first.
-    Update {
-        path: String,
-        patch: Value,
+    /// A list (an array, or a page with `value`); with `all`, follow `nextCursor`.
+    List { call: Call, all: bool },
+    /// PATCH or DELETE with `If-Match`: the given ETag, else the one a read returns first.
+    Guarded {
+        call: Call,
+        read: Call,
         if_match: Option<String>,
     },
-    /// DELETE with `If-Match` as for updates.
-    Delete {
-        path: String,
-        if_match: Option<String>,
-    },
-    /// One request.
-    Call {
-        method: &'static str,
-        path: String,
-        body: Body,
-        headers: Vec<(&'static str, String)>,
-    },
-    /// GET and write the body to a file (or standard output).
-    Save {
-        path: String,
-        query: Query,
-        output: Option<PathBuf>,
-    },
+    /// One call.
+    Once(Call),
+    /// One call whose body is written to a file (or standard output).
+    Save { call: Call, output: Option<PathBuf> },
 }
 
 /// How an answer is shown without `--json`.
@@ -126,6 +68,8 @@ pub enum View {
     Field(&'static str),
     /// This sentence (for answers without a body).
     Done(String),
+    /// A new app's credentials, the secret with a warning that it is shown only now.
+    Credentials,
 }
 
 pub struct Plan {
@@ -133,59 +77,35 @@ pub struct Plan {
     pub view: View,
 }
 
-/// An id or slug as one path segment. Ids are opaque: everything outside the unreserved characters is
-/// escaped, and dot segments (which URL parsers would fold away) are refused.
-pub fn segment(raw: &str) -> Result<String, Stop> {
-    if raw.trim().is_empty() || raw.chars().all(|c| c == '.') {
-        return Err(Stop::Usage(format!("{raw:?} is not an id")));
-    }
-    Ok(raw
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect())
-}
-
-impl Kind {
-    /// `/api/v1/tenants/{tenant}/{collection}[/{id}]{rest}`.
-    pub fn path(&self, tenant: &str, id: Option<&str>, rest: &str) -> Result<String, Stop> {
-        let mut p = format!("/api/v1/tenants/{}/{}", segment(tenant)?, self.collection);
-        if let Some(id) = id {
-            p.push('/');
-            p.push_str(&segment(id)?);
+impl Plan {
+    pub fn once(call: Call, view: View) -> Plan {
+        Plan {
+            op: Op::Once(call),
+            view,
         }
-        p.push_str(rest);
-        Ok(p)
     }
 
-    pub fn list(&self, tenant: &str, query: Query, all: bool) -> Result<Plan, Stop> {
-        Ok(Plan {
+    pub fn list(object: Object, tenant: &str, query: Query, all: bool) -> Plan {
+        Plan {
             op: Op::List {
-                path: self.path(tenant, None, "")?,
-                query,
+                call: Call::List {
+                    object,
+                    tenant: tenant.to_string(),
+                    query,
+                },
                 all,
             },
-            view: View::Table(self.columns),
-        })
+            view: View::Table(columns(object)),
+        }
     }
 
-    pub fn show(&self, tenant: &str, id: Option<&str>) -> Result<Plan, Stop> {
-        Ok(Plan {
-            op: Op::Show {
-                path: self.path(tenant, id, "")?,
-            },
-            view: View::Describe,
-        })
+    pub fn show(object: Object, tenant: &str, id: Option<&str>) -> Plan {
+        Plan::once(show(object, tenant, id), View::Describe)
     }
 
     /// An update of the fields in `patch`; refused when it changes nothing.
     pub fn update(
-        &self,
+        object: Object,
         tenant: &str,
         id: Option<&str>,
         patch: Patch,
@@ -194,13 +114,19 @@ impl Kind {
         if patch.0.is_empty() {
             return Err(Stop::Usage(format!(
                 "nothing to change: name at least one field of the {} (see --help)",
-                self.noun
+                object.noun()
             )));
         }
         Ok(Plan {
-            op: Op::Update {
-                path: self.path(tenant, id, "")?,
-                patch: Value::Object(patch.0),
+            op: Op::Guarded {
+                call: Call::Update {
+                    object,
+                    tenant: tenant.to_string(),
+                    id: id.map(str::to_string),
+                    patch: Value::Object(patch.0),
+                    if_match: String::new(),
+                },
+                read: show(object, tenant, id),
                 if_match,
             },
             view: View::Describe,
@@ -209,7 +135,7 @@ impl Kind {
 
     /// A deletion, only when confirmed with `--yes`.
     pub fn delete(
-        &self,
+        object: Object,
         tenant: &str,
         id: &str,
         yes: bool,
@@ -218,35 +144,30 @@ impl Kind {
         if !yes {
             return Err(Stop::Usage(format!(
                 "deleting {} {id} cannot be undone; add --yes to confirm",
-                self.noun
+                object.noun()
             )));
         }
         Ok(Plan {
-            op: Op::Delete {
-                path: self.path(tenant, Some(id), "")?,
+            op: Op::Guarded {
+                call: Call::Delete {
+                    object,
+                    tenant: tenant.to_string(),
+                    id: id.to_string(),
+                    if_match: String::new(),
+                },
+                read: show(object, tenant, Some(id)),
                 if_match,
             },
-            view: View::Done(format!("deleted {} {id}", self.noun)),
+            view: View::Done(format!("deleted {} {id}", object.noun())),
         })
     }
+}
 
-    /// Any other request on the collection or one object of it.
-    pub fn call(
-        &self,
-        method: &'static str,
-        (tenant, id, rest): (&str, Option<&str>, &str),
-        body: Body,
-        view: View,
-    ) -> Result<Plan, Stop> {
-        Ok(Plan {
-            op: Op::Call {
-                method,
-                path: self.path(tenant, id, rest)?,
-                body,
-                headers: vec![],
-            },
-            view,
-        })
+fn show(object: Object, tenant: &str, id: Option<&str>) -> Call {
+    Call::Show {
+        object,
+        tenant: tenant.to_string(),
+        id: id.map(str::to_string),
     }
 }
 
@@ -286,82 +207,59 @@ pub fn query<const N: usize>(pairs: [(&'static str, Option<String>); N]) -> Quer
         .collect()
 }
 
-fn with_query(path: &str, query: &Query) -> String {
-    if query.is_empty() {
-        return path.to_string();
-    }
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in query {
-        q.append_pair(k, v);
-    }
-    format!("{path}?{}", q.finish())
-}
-
-async fn send(
-    client: &Client,
-    method: &str,
-    path: &str,
-    body: Body,
-    headers: &[(&str, &str)],
-) -> Result<Reply, Stop> {
-    client.call(method, path, body, headers).await?.ok()
-}
-
 /// The ETag to send: the caller's, else the one the object has now.
-async fn etag(client: &Client, path: &str, given: Option<String>) -> Result<String, Stop> {
+async fn etag(client: &Client, read: Call, given: Option<String>) -> Result<String, Stop> {
     if let Some(tag) = given {
         return Ok(tag);
     }
-    let reply = send(client, "GET", path, Body::None, &[]).await?;
-    reply
-        .header("etag")
-        .map(str::to_string)
-        .ok_or_else(|| Stop::Failed(format!("the server sent no ETag for {path}")))
+    client
+        .send(read)
+        .await?
+        .etag
+        .ok_or_else(|| Stop::Failed("the server sent no ETag".into()))
+}
+
+/// `call` with the `If-Match` it is to send.
+fn with_tag(call: Call, tag: String) -> Call {
+    match call {
+        Call::Update {
+            object,
+            tenant,
+            id,
+            patch,
+            ..
+        } => Call::Update {
+            object,
+            tenant,
+            id,
+            patch,
+            if_match: tag,
+        },
+        Call::Delete {
+            object, tenant, id, ..
+        } => Call::Delete {
+            object,
+            tenant,
+            id,
+            if_match: tag,
+        },
+        other => other,
+    }
 }
 
 /// Carries out a plan and prints the answer: JSON (one object per line) or a readable summary.
 pub async fn execute(client: &Client, plan: Plan, json: bool) -> Result<(), Stop> {
-    let reply = match plan.op {
-        Op::List { path, query, all } => {
-            return list(client, &path, query, all, json, &plan.view).await;
-        }
-        Op::Save {
-            path,
-            query,
-            output,
-        } => {
-            let reply = send(client, "GET", &with_query(&path, &query), Body::None, &[]).await?;
-            return save(&reply.body, output);
-        }
-        Op::Show { path } => send(client, "GET", &path, Body::None, &[]).await?,
-        Op::Update {
-            path,
-            patch,
+    let reply: Reply = match plan.op {
+        Op::List { call, all } => return list(client, call, all, json, &plan.view).await,
+        Op::Save { call, output } => return save(&client.send(call).await?.body, output),
+        Op::Once(call) => client.send(call).await?,
+        Op::Guarded {
+            call,
+            read,
             if_match,
         } => {
-            let tag = etag(client, &path, if_match).await?;
-            send(
-                client,
-                "PATCH",
-                &path,
-                Body::Json(patch),
-                &[("if-match", &tag)],
-            )
-            .await?
-        }
-        Op::Delete { path, if_match } => {
-            let tag = etag(client, &path, if_match).await?;
-            send(client, "DELETE", &path, Body::None, &[("if-match", &tag)]).await?
-        }
-        Op::Call {
-            method,
-            path,
-            body,
-            headers,
-        } => {
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            send(client, method, &path, body, &headers).await?
+            let tag = etag(client, read, if_match).await?;
+            client.send(with_tag(call, tag)).await?
         }
     };
     let value = reply.json()?;
@@ -379,10 +277,17 @@ pub async fn execute(client: &Client, plan: Plan, json: bool) -> Result<(), Stop
             println!("{}", scalar(value.pointer(pointer).unwrap_or(&Value::Null)))
         }
         View::Table(columns) => print!("{}", table(columns, items(&value))),
+        View::Credentials => {
+            println!("client_id: {}", scalar(&value["clientId"]));
+            if let Some(secret) = value["clientSecret"].as_str() {
+                println!("client_secret: {secret}");
+                println!("(the secret is shown only now; store it safely)");
+            }
+        }
         View::Describe => {
             let mut out = String::new();
             describe(&value, 0, &mut out);
-            if let Some(tag) = reply.header("etag") {
+            if let Some(tag) = &reply.etag {
                 out.push_str(&format!("etag: {tag}\n"));
             }
             print!("{out}");
@@ -401,17 +306,14 @@ fn items(v: &Value) -> &[Value] {
 
 async fn list(
     client: &Client,
-    path: &str,
-    mut query: Query,
+    mut call: Call,
     all: bool,
     json: bool,
     view: &View,
 ) -> Result<(), Stop> {
     let mut rows: Vec<Value> = Vec::new();
     loop {
-        let page = send(client, "GET", &with_query(path, &query), Body::None, &[])
-            .await?
-            .json()?;
+        let page = client.send(call.clone()).await?.json()?;
         for item in items(&page) {
             if json {
                 println!("{item}");
@@ -419,12 +321,12 @@ async fn list(
                 rows.push(item.clone());
             }
         }
-        match page["nextCursor"].as_str().filter(|_| all) {
-            Some(cursor) => {
+        match (page["nextCursor"].as_str().filter(|_| all), &mut call) {
+            (Some(cursor), Call::List { query, .. }) => {
                 query.retain(|(k, _)| *k != "cursor");
                 query.push(("cursor", cursor.to_string()));
             }
-            None => break,
+            _ => break,
         }
     }
     if let (false, View::Table(columns)) = (json, view) {
@@ -585,13 +487,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn ids_become_single_segments() {
-        assert_eq!(segment("a b/c?d").ok().as_deref(), Some("a%20b%2Fc%3Fd"));
-        assert!(matches!(segment(".."), Err(Stop::Usage(_))));
-        assert!(matches!(segment(" "), Err(Stop::Usage(_))));
-    }
-
-    #[test]
     fn answers_read_as_text() {
         let mut out = String::new();
         describe(
@@ -615,11 +510,11 @@ mod tests {
     #[test]
     fn updates_need_a_field_and_deletes_a_confirmation() {
         assert!(matches!(
-            USERS.update("default", Some("x"), Patch::default(), None),
+            Plan::update(Object::User, "default", Some("x"), Patch::default(), None),
             Err(Stop::Usage(_))
         ));
         assert!(matches!(
-            USERS.delete("default", "x", false, None),
+            Plan::delete(Object::User, "default", "x", false, None),
             Err(Stop::Usage(_))
         ));
         let p = Patch::default()

@@ -1,14 +1,10 @@
-//! One way for every admin command to reach the admin API: in-process against the configured database
-//! (acting as the operator), or over HTTP to a running server with a bearer token.
+//! Where admin calls go: the use cases in this process on the configured database (acting as the
+//! operator), or the admin API of a running server with a bearer token.
 
+use super::calls::{self, Call};
 use crate::config::Config;
-use crate::http::api::LocalOperator;
 use crate::server;
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::test::TestRequest;
-use actix_web::{App, HttpMessage, web};
-use futures_util::future::LocalBoxFuture;
-use std::rc::Rc;
+use crate::service::Services;
 
 /// Why a command stopped: a usage problem (exit code 2) or a failed call (exit code 1).
 #[derive(Debug)]
@@ -30,12 +26,24 @@ impl Stop {
 }
 
 impl From<crate::error::Error> for Stop {
+    /// What a use case refused, said as the admin API says it (its problem JSON's `detail`).
     fn from(e: crate::error::Error) -> Self {
-        Stop::Failed(e.to_string())
+        use crate::error::Error as E;
+        Stop::Failed(match e {
+            E::Invalid { field, message } => format!("{field}: {message}"),
+            E::NotFound(m)
+            | E::Conflict(m)
+            | E::Forbidden(m)
+            | E::Denied(m)
+            | E::PreconditionFailed(m)
+            | E::PreconditionRequired(m) => m,
+            other => other.to_string(),
+        })
     }
 }
 
 /// A request body.
+#[derive(Debug, Clone)]
 pub enum Body {
     None,
     Json(serde_json::Value),
@@ -52,35 +60,14 @@ impl Body {
     }
 }
 
-/// An answer: its status, headers (names in lower case) and body.
+/// An answer: its status, the object's ETag (when it has one) and the body (JSON, or a file).
 pub struct Reply {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub etag: Option<String>,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    fn new<'a>(
-        status: u16,
-        headers: impl Iterator<Item = (&'a str, &'a [u8])>,
-        body: &[u8],
-    ) -> Reply {
-        Reply {
-            status,
-            headers: headers
-                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v).into_owned()))
-                .collect(),
-            body: body.to_vec(),
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The body as JSON (`null` when empty).
     pub fn json(&self) -> Result<serde_json::Value, Stop> {
         if self.body.is_empty() {
@@ -91,7 +78,7 @@ impl Reply {
     }
 
     /// The answer when it is a success, else what the server said was wrong (problem JSON's `detail`).
-    pub fn ok(self) -> Result<Reply, Stop> {
+    fn ok(self) -> Result<Reply, Stop> {
         if (200..300).contains(&self.status) {
             return Ok(self);
         }
@@ -114,13 +101,10 @@ impl Reply {
     }
 }
 
-type Dispatch =
-    Box<dyn Fn(TestRequest) -> LocalBoxFuture<'static, Result<ServiceResponse, actix_web::Error>>>;
-
-/// Where requests go.
+/// Where calls go.
 pub enum Client {
-    /// The server's routes, built in this process over the configured database; no port is opened.
-    Local(Dispatch),
+    /// The use cases of this process over the configured database; no port is opened.
+    Local(Box<Services>),
     Remote {
         http: reqwest::Client,
         base: String,
@@ -129,19 +113,9 @@ pub enum Client {
 }
 
 impl Client {
-    /// The admin API in this process, as the operator.
-    pub async fn local(config: Config) -> Result<Client, Stop> {
-        let data = web::Data::new(server::prepare(config)?);
-        let app = App::new().app_data(data).configure(crate::http::routes);
-        let service = Rc::new(actix_web::test::init_service(app).await);
-        Ok(Client::Local(Box::new(move |req: TestRequest| {
-            let service = service.clone();
-            Box::pin(async move {
-                let req = req.to_request();
-                req.extensions_mut().insert(LocalOperator);
-                service.call(req).await
-            })
-        })))
+    /// The use cases in this process, as the operator.
+    pub fn local(config: Config) -> Result<Client, Stop> {
+        Ok(Client::Local(Box::new(server::prepare(config)?)))
     }
 
     /// The admin API of the server at `base`, with a bearer token.
@@ -165,59 +139,47 @@ impl Client {
         })
     }
 
-    /// Sends one request to the admin API: `path` starts with `/api/v1`; `headers` adds to it.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Body,
-        headers: &[(&str, &str)],
-    ) -> Result<Reply, Stop> {
-        let failed = |e: &dyn std::fmt::Display| Stop::Failed(e.to_string());
+    /// Carries out one call; a failure is what the server (or the use case) said was wrong.
+    pub async fn send(&self, call: Call) -> Result<Reply, Stop> {
         match self {
-            Client::Local(dispatch) => {
-                let method = actix_web::http::Method::from_bytes(method.as_bytes())
-                    .map_err(|e| failed(&e))?;
-                let mut req = TestRequest::default().method(method).uri(path);
-                for (name, value) in headers {
-                    req = req.insert_header((*name, *value));
-                }
-                if let Some((content_type, bytes)) = body.parts() {
-                    req = req
-                        .insert_header(("content-type", content_type))
-                        .set_payload(bytes);
-                }
-                let resp = dispatch(req).await.map_err(|e| failed(&e))?;
-                let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
-                let body = actix_web::body::to_bytes(resp.into_body())
-                    .await
-                    .map_err(|e| failed(&e))?;
-                let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-                Ok(Reply::new(status, pairs, &body))
-            }
+            Client::Local(svc) => calls::local(svc, call).await?.ok(),
             Client::Remote { http, base, token } => {
+                let r = call.request()?;
+                let failed = |e: &dyn std::fmt::Display| Stop::Failed(e.to_string());
                 let method =
-                    reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| failed(&e))?;
+                    reqwest::Method::from_bytes(r.method.as_bytes()).map_err(|e| failed(&e))?;
                 let mut req = http
-                    .request(method, format!("{base}{path}"))
+                    .request(method, format!("{base}{}", r.path))
                     .bearer_auth(token);
-                for (name, value) in headers {
-                    req = req.header(*name, *value);
+                if !r.query.is_empty() {
+                    req = req.query(&r.query);
                 }
-                if let Some((content_type, bytes)) = body.parts() {
+                for (name, value) in &r.headers {
+                    req = req.header(*name, value);
+                }
+                if let Some((content_type, bytes)) = r.body.parts() {
                     req = req.header("content-type", content_type).body(bytes);
                 }
                 let resp = req
                     .send()
                     .await
                     .map_err(|e| Stop::Failed(format!("cannot reach {base}: {e}")))?;
-                let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+                let status = resp.status().as_u16();
+                let etag = resp
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
                 let body = resp
                     .bytes()
                     .await
                     .map_err(|e| Stop::Failed(format!("reading the answer of {base}: {e}")))?;
-                let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-                Ok(Reply::new(status, pairs, &body))
+                Reply {
+                    status,
+                    etag,
+                    body: body.to_vec(),
+                }
+                .ok()
             }
         }
     }

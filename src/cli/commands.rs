@@ -1,10 +1,9 @@
 //! The admin subcommands, and for each resource one mapping from its subcommands to admin API calls.
 
-use super::admin::{
-    APPS, AUDIT, BRANDING, GROUPS, INVITATIONS, Kind, POLICIES, Patch, Plan, Query, USERS, View,
-    query, segment, switch,
-};
-use super::client::{Body, Stop};
+use super::admin::{Op, Patch, Plan, View, query, switch};
+use super::calls::{Call, Deed, Object, Query};
+use super::client::Stop;
+use crate::service::apps::manage::AssignmentInput;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -26,17 +25,25 @@ pub struct Target {
 }
 
 impl Target {
-    /// The tenant, the id and the rest of the path, for [`Kind::call`].
-    fn at<'a>(&'a self, rest: &'a str) -> (&'a str, Option<&'a str>, &'a str) {
-        (&self.on.tenant, Some(&self.id), rest)
+    fn show(&self, object: Object) -> Result<Plan, Stop> {
+        Ok(Plan::show(object, &self.on.tenant, Some(&self.id)))
     }
 
-    fn show(&self, kind: &Kind) -> Result<Plan, Stop> {
-        kind.show(&self.on.tenant, Some(&self.id))
+    fn update(&self, object: Object, patch: Patch, tag: IfMatch) -> Result<Plan, Stop> {
+        Plan::update(object, &self.on.tenant, Some(&self.id), patch, tag.if_match)
     }
 
-    fn update(&self, kind: &Kind, patch: Patch, tag: IfMatch) -> Result<Plan, Stop> {
-        kind.update(&self.on.tenant, Some(&self.id), patch, tag.if_match)
+    /// `deed` done to this object, shown with `view`.
+    fn act(self, object: Object, deed: Deed, view: View) -> Result<Plan, Stop> {
+        Ok(Plan::once(
+            Call::Act {
+                object,
+                tenant: self.on.tenant,
+                id: Some(self.id),
+                deed,
+            },
+            view,
+        ))
     }
 }
 
@@ -59,9 +66,9 @@ pub struct Removal {
 }
 
 impl Removal {
-    fn plan(self, kind: &Kind) -> Result<Plan, Stop> {
+    fn plan(self, object: Object) -> Result<Plan, Stop> {
         let t = self.target;
-        kind.delete(&t.on.tenant, &t.id, self.yes, self.tag.if_match)
+        Plan::delete(object, &t.on.tenant, &t.id, self.yes, self.tag.if_match)
     }
 }
 
@@ -88,12 +95,12 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn list(self, kind: &Kind) -> Result<Plan, Stop> {
+    fn list(self, object: Object) -> Result<Plan, Stop> {
         let q = query([
             ("limit", self.limit.map(|n| n.to_string())),
             ("offset", self.offset.map(|n| n.to_string())),
         ]);
-        kind.list(&self.on.tenant, q, false)
+        Ok(Plan::list(object, &self.on.tenant, q, false))
     }
 }
 
@@ -175,7 +182,7 @@ pub enum UserCommand {
 
 impl UserCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &USERS;
+        let k = Object::User;
         match self {
             Self::List {
                 on,
@@ -189,7 +196,7 @@ impl UserCommand {
                     ("externalUserState", state),
                     ("search", search),
                 ]);
-                k.list(&on.tenant, page.with(q), page.all)
+                Ok(Plan::list(k, &on.tenant, page.with(q), page.all))
             }
             Self::Show(t) => t.show(k),
             Self::Update {
@@ -215,21 +222,10 @@ impl UserCommand {
                 target.update(k, patch, tag)
             }
             Self::Delete(r) => r.plan(k),
-            Self::ResetPassword(t) => k.call(
-                "POST",
-                t.at("/password-reset"),
-                Body::None,
-                View::Field("/url"),
-            ),
-            Self::ResendInvitation(t) => k.call(
-                "POST",
-                t.at("/resend-invitation"),
-                Body::None,
-                View::Describe,
-            ),
+            Self::ResetPassword(t) => t.act(k, Deed::ResetPassword, View::Field("/url")),
+            Self::ResendInvitation(t) => t.act(k, Deed::ResendToUser, View::Describe),
             Self::ResetRedemption { target, email } => {
-                let body = Body::Json(json!({ "invitedUserEmailAddress": email }));
-                k.call("POST", target.at("/reset-redemption"), body, View::Describe)
+                target.act(k, Deed::ResetRedemption { email }, View::Describe)
             }
         }
     }
@@ -276,7 +272,7 @@ pub enum GroupCommand {
 
 impl GroupCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &GROUPS;
+        let k = Object::Group;
         match self {
             Self::List(p) => p.list(k),
             Self::Show(t) => t.show(k),
@@ -292,21 +288,24 @@ impl GroupCommand {
                 target.update(k, patch, tag)
             }
             Self::Delete(r) => r.plan(k),
-            Self::AddMember { target, user_id } => membership(&target, &user_id, "PUT"),
-            Self::RemoveMember { target, user_id } => membership(&target, &user_id, "DELETE"),
+            Self::AddMember { target, user_id } => membership(target, user_id, true),
+            Self::RemoveMember { target, user_id } => membership(target, user_id, false),
         }
     }
 }
 
-fn membership(group: &Target, user_id: &str, method: &'static str) -> Result<Plan, Stop> {
-    let rest = format!("/members/{}", segment(user_id)?);
-    let (done, preposition) = if method == "PUT" {
-        ("added", "to")
+fn membership(group: Target, user: String, add: bool) -> Result<Plan, Stop> {
+    let sentence = if add {
+        format!("added user {user} to group {}", group.id)
     } else {
-        ("removed", "from")
+        format!("removed user {user} from group {}", group.id)
     };
-    let sentence = format!("{done} user {user_id} {preposition} group {}", group.id);
-    GROUPS.call(method, group.at(&rest), Body::None, View::Done(sentence))
+    let deed = if add {
+        Deed::AddMember { user }
+    } else {
+        Deed::RemoveMember { user }
+    };
+    group.act(Object::Group, deed, View::Done(sentence))
 }
 
 // ---- apps ----
@@ -415,9 +414,9 @@ pub enum AppCommand {
 
 impl AppCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &APPS;
+        let k = Object::App;
         match self {
-            Self::List(on) => k.list(&on.tenant, vec![], false),
+            Self::List(on) => Ok(Plan::list(k, &on.tenant, vec![], false)),
             Self::Show(t) => t.show(k),
             Self::Update {
                 target,
@@ -449,26 +448,29 @@ impl AppCommand {
                 target.update(k, patch, tag)
             }
             Self::Delete(r) => r.plan(k),
-            Self::RotateSecret(t) => k.call("POST", t.at("/secret"), Body::None, View::Describe),
+            Self::RotateSecret(t) => t.act(k, Deed::RotateSecret, View::Credentials),
             Self::Assign {
                 target,
                 principal,
                 role,
             } => {
                 let (kind, id) = principal.parts();
-                let body = Body::Json(json!({
-                    "principalType": kind,
-                    "principalId": id,
-                    "appRole": role.unwrap_or_default(),
-                }));
                 let done = format!("assigned {kind} {id} to app {}", target.id);
-                k.call("POST", target.at("/assignments"), body, View::Done(done))
+                let input = AssignmentInput {
+                    principal_type: kind.to_string(),
+                    principal_id: id.to_string(),
+                    app_role: role.unwrap_or_default(),
+                };
+                target.act(k, Deed::Assign(input), View::Done(done))
             }
             Self::Unassign { target, principal } => {
                 let (kind, id) = principal.parts();
-                let rest = format!("/assignments/{kind}/{}", segment(id)?);
                 let done = format!("unassigned {kind} {id} from app {}", target.id);
-                k.call("DELETE", target.at(&rest), Body::None, View::Done(done))
+                let deed = Deed::Unassign {
+                    kind: kind.to_string(),
+                    principal: id.to_string(),
+                };
+                target.act(k, deed, View::Done(done))
             }
         }
     }
@@ -490,12 +492,12 @@ pub enum InvitationCommand {
 
 impl InvitationCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &INVITATIONS;
+        let k = Object::Invitation;
         match self {
             Self::List(p) => p.list(k),
             Self::Show(t) => t.show(k),
-            Self::Revoke(t) => k.call("POST", t.at("/revoke"), Body::None, View::Describe),
-            Self::Resend(t) => k.call("POST", t.at("/resend"), Body::None, View::Describe),
+            Self::Revoke(t) => t.act(k, Deed::Revoke, View::Describe),
+            Self::Resend(t) => t.act(k, Deed::Resend, View::Describe),
         }
     }
 }
@@ -547,9 +549,9 @@ pub enum BrandingCommand {
 
 impl BrandingCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &BRANDING;
+        let k = Object::Branding;
         match self {
-            Self::Show(on) => k.show(&on.tenant, None),
+            Self::Show(on) => Ok(Plan::show(k, &on.tenant, None)),
             Self::Set {
                 on,
                 name,
@@ -569,22 +571,28 @@ impl BrandingCommand {
                     .set("contactUrl", contact_url)
                     .set("signinText", signin_text)
                     .set("defaultLanguage", default_language);
-                k.update(&on.tenant, None, patch, tag.if_match)
+                Plan::update(k, &on.tenant, None, patch, tag.if_match)
             }
             Self::Logo { on, file } => {
                 let bytes = std::fs::read(&file)
                     .map_err(|e| Stop::Failed(format!("cannot read {}: {e}", file.display())))?;
-                let path = (on.tenant.as_str(), None, "/logo");
-                k.call("PUT", path, Body::Bytes(bytes), View::Describe)
+                Ok(branding(on, Deed::PutLogo(bytes)))
             }
-            Self::RemoveLogo(on) => k.call(
-                "DELETE",
-                (&on.tenant, None, "/logo"),
-                Body::None,
-                View::Describe,
-            ),
+            Self::RemoveLogo(on) => Ok(branding(on, Deed::RemoveLogo)),
         }
     }
+}
+
+fn branding(on: On, deed: Deed) -> Plan {
+    Plan::once(
+        Call::Act {
+            object: Object::Branding,
+            tenant: on.tenant,
+            id: None,
+            deed,
+        },
+        View::Describe,
+    )
 }
 
 #[derive(Subcommand)]
@@ -620,9 +628,9 @@ pub enum PolicyCommand {
 
 impl PolicyCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &POLICIES;
+        let k = Object::Policies;
         match self {
-            Self::Show(on) => k.show(&on.tenant, None),
+            Self::Show(on) => Ok(Plan::show(k, &on.tenant, None)),
             Self::Set {
                 on,
                 invite_policy,
@@ -640,7 +648,7 @@ impl PolicyCommand {
                     .set("selfServiceSignUp", self_service_sign_up)
                     .set("allowMismatchedEmailRedemption", allow_mismatched_email)
                     .set("ticketLifetimeDays", ticket_lifetime_days);
-                k.update(&on.tenant, None, patch, tag.if_match)
+                Plan::update(k, &on.tenant, None, patch, tag.if_match)
             }
         }
     }
@@ -703,18 +711,16 @@ pub enum AuditCommand {
 
 impl AuditCommand {
     pub fn plan(self) -> Result<Plan, Stop> {
-        let k = &AUDIT;
         match self {
             Self::List { filter, page } => {
                 let (tenant, q) = filter.query();
-                k.list(&tenant, page.with(q), page.all)
+                Ok(Plan::list(Object::Audit, &tenant, page.with(q), page.all))
             }
             Self::Export { filter, output } => {
                 let (tenant, query) = filter.query();
                 Ok(Plan {
-                    op: super::admin::Op::Save {
-                        path: k.path(&tenant, None, "/export")?,
-                        query,
+                    op: Op::Save {
+                        call: Call::ExportAudit { tenant, query },
                         output,
                     },
                     view: View::Done(String::new()),

@@ -127,6 +127,24 @@ pub struct Subject {
     pub updated_at: i64,
 }
 
+impl Subject {
+    pub fn of(user: &super::user::User) -> Subject {
+        Subject {
+            oid: user.id.clone(),
+            tid: user.tenant_id.clone(),
+            user_type: user.user_type,
+            upn: user.upn.clone(),
+            display_name: user.display_name.clone(),
+            mail: user.mail.clone(),
+            email_verified: user.email_verified,
+            profile: user.profile.clone(),
+            home_issuer: user.home_issuer.clone(),
+            alt_sec_id: user.alt_sec_id.clone(),
+            updated_at: user.updated_at,
+        }
+    }
+}
+
 /// Group ids and app roles of the subject, looked up only when the app asks for them.
 #[derive(Debug, Clone, Default)]
 pub struct Membership {

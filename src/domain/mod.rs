@@ -1,5 +1,6 @@
 //! Pure types and rules: no I/O, no actix, no diesel. Everything here is unit-tested in place.
 
+pub mod access;
 pub mod claims;
 pub mod email;
 pub mod invitation_csv;

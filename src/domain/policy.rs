@@ -5,7 +5,7 @@
 
 use super::DomainError;
 use super::email::valid_domain;
-use super::user::{Role, UserType};
+use super::user::{Role, RoleSet, UserType};
 use std::fmt;
 
 /// Who may create invitations in a tenant. The levels are ordered from most to least open.
@@ -31,16 +31,16 @@ pub enum InvitePolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inviter {
     pub user_type: UserType,
-    pub roles: Vec<Role>,
+    pub roles: RoleSet,
 }
 
 impl Inviter {
     pub fn is_admin(&self) -> bool {
-        self.roles.contains(&Role::Admin)
+        self.roles.contains(Role::Admin)
     }
 
     pub fn is_guest_inviter(&self) -> bool {
-        self.roles.contains(&Role::GuestInviter)
+        self.roles.contains(Role::GuestInviter)
     }
 }
 
@@ -288,7 +288,7 @@ mod tests {
     fn who(user_type: UserType, roles: &[Role]) -> Inviter {
         Inviter {
             user_type,
-            roles: roles.to_vec(),
+            roles: RoleSet::of(roles),
         }
     }
 

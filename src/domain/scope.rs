@@ -13,6 +13,13 @@ pub const STANDARD_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// The scope with which a token may do everything a tenant's admin does through the admin API.
+pub const ADMIN_SCOPE: &str = "guestlist.admin";
+/// The scope with which a token may only invite (and follow up on its own invitations).
+pub const INVITE_SCOPE: &str = "guestlist.invite";
+/// The scopes that make a token one for the admin API.
+pub const ADMIN_API_SCOPES: &[&str] = &[ADMIN_SCOPE, INVITE_SCOPE];
+
 /// A set of scope tokens, kept sorted so its stored form does not depend on request order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes(BTreeSet<String>);

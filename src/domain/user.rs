@@ -55,20 +55,70 @@ string_enum!(
     Role { Admin => "Admin", GuestInviter => "GuestInviter", Operator => "Operator" }
 );
 
-/// Roles are stored space-separated; unknown words are dropped rather than trusted.
-pub fn parse_roles(stored: &str) -> Vec<Role> {
-    stored
-        .split_whitespace()
-        .filter_map(|r| Role::parse(r).ok())
-        .collect()
+/// The roles a user object holds, as a set: each role once, in a fixed order, whatever order they were
+/// given in. Stored one row per role (`user_roles`), so no query matches roles inside a string.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RoleSet(u8);
+
+impl RoleSet {
+    pub const EMPTY: RoleSet = RoleSet(0);
+    const ALL: [Role; 3] = [Role::Admin, Role::GuestInviter, Role::Operator];
+
+    fn bit(role: Role) -> u8 {
+        match role {
+            Role::Admin => 1,
+            Role::GuestInviter => 2,
+            Role::Operator => 4,
+        }
+    }
+
+    pub fn of(roles: &[Role]) -> RoleSet {
+        roles.iter().fold(RoleSet::EMPTY, |set, r| set.with(*r))
+    }
+
+    /// Role names as an API or a form gives them; an unknown name is an error, not dropped.
+    pub fn parse_names<S: AsRef<str>>(names: &[S]) -> Result<RoleSet, DomainError> {
+        names
+            .iter()
+            .map(|n| Role::parse(n.as_ref().trim()))
+            .try_fold(RoleSet::EMPTY, |set, r| Ok(set.with(r?)))
+    }
+
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & Self::bit(role) != 0
+    }
+
+    pub fn with(self, role: Role) -> RoleSet {
+        RoleSet(self.0 | Self::bit(role))
+    }
+
+    pub fn without(self, role: Role) -> RoleSet {
+        RoleSet(self.0 & !Self::bit(role))
+    }
+
+    /// The roles both sets hold.
+    pub fn and(self, other: RoleSet) -> RoleSet {
+        RoleSet(self.0 & other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Self::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+
+    /// The role names in their fixed order (`["Admin", "GuestInviter"]`).
+    pub fn names(self) -> Vec<String> {
+        self.iter().map(|r| r.as_str().to_string()).collect()
+    }
 }
 
-pub fn format_roles(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+impl FromIterator<Role> for RoleSet {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        iter.into_iter().fold(RoleSet::EMPTY, RoleSet::with)
+    }
 }
 
 /// A user principal name. Members get `local@tenant-domain`; guests get the `#EXT#` form.
@@ -102,6 +152,53 @@ impl Upn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A user object of a tenant as the rest of the code sees it: typed, never a row with string columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_type: UserType,
+    pub creation_type: Option<CreationType>,
+    pub upn: Upn,
+    pub display_name: String,
+    pub mail: String,
+    pub preferred_language: Option<String>,
+    pub enabled: bool,
+    pub roles: RoleSet,
+    /// Guests only: where their invitation stands, and since when.
+    pub external_user_state: Option<ExternalUserState>,
+    pub external_user_state_changed_at: Option<i64>,
+    pub sign_in_name: Option<String>,
+    pub alt_sec_id: Option<String>,
+    /// A guest bound to an account: that account's user object and its directory's issuer.
+    pub home_user_id: Option<String>,
+    pub home_issuer: Option<String>,
+    pub email_verified: bool,
+    pub profile: super::claims::Profile,
+    pub last_sign_in_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    pub fn is_guest(&self) -> bool {
+        self.user_type == UserType::Guest
+    }
+
+    pub fn may_hold_tokens(&self) -> bool {
+        may_hold_tokens(self.enabled, self.user_type, self.external_user_state)
+    }
+}
+
+/// A user object may hold tokens while enabled and, for guests, while their invitation stays accepted.
+pub fn may_hold_tokens(
+    enabled: bool,
+    user_type: UserType,
+    state: Option<ExternalUserState>,
+) -> bool {
+    enabled && (user_type != UserType::Guest || state == Some(ExternalUserState::Accepted))
 }
 
 /// A display name as a person typed it: trimmed, 1–256 characters, no control characters.
@@ -169,12 +266,17 @@ mod tests {
     }
 
     #[test]
-    fn roles_ignore_unknown_words() {
+    fn role_sets_hold_each_role_once_in_a_fixed_order() {
+        let set = RoleSet::parse_names(&["GuestInviter", "Admin", "Admin"]).unwrap();
+        assert_eq!(set.names(), vec!["Admin", "GuestInviter"]);
+        assert!(set.contains(Role::Admin) && !set.contains(Role::Operator));
+        assert_eq!(set.without(Role::Admin).names(), vec!["GuestInviter"]);
         assert_eq!(
-            parse_roles("Admin bogus GuestInviter"),
-            vec![Role::Admin, Role::GuestInviter]
+            set.and(RoleSet::of(&[Role::GuestInviter, Role::Operator])),
+            RoleSet::of(&[Role::GuestInviter])
         );
-        assert_eq!(format_roles(&[Role::Admin]), "Admin");
+        assert!(RoleSet::parse_names(&["Admin", "Root"]).is_err());
+        assert!(RoleSet::EMPTY.is_empty() && RoleSet::EMPTY.names().is_empty());
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn oauth_code_and_status(e: &Error) -> (OAuthErrorCode, StatusCode, String) {
             StatusCode::SERVICE_UNAVAILABLE,
             "the service is temporarily unavailable".into(),
         ),
-        Error::Unauthenticated | Error::Forbidden(_) => (
+        Error::Unauthenticated | Error::Forbidden(_) | Error::Denied(_) => (
             OAuthErrorCode::AccessDenied,
             StatusCode::FORBIDDEN,
             "access denied".into(),
@@ -185,7 +185,7 @@ fn page_status(e: &Error) -> StatusCode {
         Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
         Error::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
         Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Forbidden(_) | Error::Denied(_) => StatusCode::FORBIDDEN,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -210,7 +210,7 @@ fn page_text(e: &Error, locale: &Locale) -> Result<(String, String)> {
             (s("error_changed_title")?, locale.message(m))
         }
         Error::Unauthenticated => (s("error_sign_in_title")?, s("error_sign_in_message")?),
-        Error::Forbidden(m) => (s("error_forbidden_title")?, locale.message(m)),
+        Error::Forbidden(m) | Error::Denied(m) => (s("error_forbidden_title")?, locale.message(m)),
         Error::PayloadTooLarge => (s("error_too_large_title")?, s("error_too_large_message")?),
         Error::Unavailable(_) => (
             s("error_unavailable_title")?,
@@ -312,7 +312,7 @@ fn api_status(e: &Error) -> (StatusCode, &'static str, String) {
             "Not authenticated",
             "a bearer access token is required".into(),
         ),
-        Error::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m.clone()),
+        Error::Forbidden(m) | Error::Denied(m) => (StatusCode::FORBIDDEN, "Forbidden", m.clone()),
         Error::PayloadTooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "Payload too large",

@@ -103,7 +103,7 @@ pub async fn metrics(svc: web::Data<Services>, req: HttpRequest) -> HttpResponse
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body("a bearer token is required\n");
     }
-    let snapshot = metrics::snapshot(&svc).await;
+    let snapshot = metrics::snapshot(&svc.store, &svc.keys).await;
     match metrics::render(&snapshot) {
         Ok(text) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod caller;
 pub mod cookies;
 pub mod errors;
 pub mod health;
@@ -9,12 +10,13 @@ pub mod input;
 pub mod metrics;
 pub mod oidc;
 pub mod pages;
+mod routes;
 
 use crate::domain::language::{self, Language, LanguageHints};
+use crate::domain::user::User;
 use crate::locale::{Locale, Texts, html_lang};
 use crate::service::Services;
 use crate::service::tenants::Tenant;
-use crate::store::models::UserRow;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -48,7 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
         )
-        .configure(api_routes)
+        .configure(api::routes)
+        .route("/api/{rest:.*}", web::to(api_not_found))
         .configure(admin::routes)
         .route("/static/admin.css", web::get().to(admin::stylesheet))
         .route("/invite/{ticket}", web::get().to(redeem::show))
@@ -109,88 +112,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Uploads (CSV files, logos) may be larger than forms.
-const MAX_UPLOAD: usize = 4 * 1024 * 1024;
-
-fn api_routes(cfg: &mut web::ServiceConfig) {
-    use api::*;
-    cfg.route("/api/v1/openapi.json", web::get().to(openapi::document))
-        .route("/api/v1/tenants", web::get().to(directory::list))
-        .route("/api/v1/tenants", web::post().to(directory::create))
-        .service(
-            web::scope("/api/v1/tenants/{slug}")
-                .route("/users", web::get().to(users::list))
-                .route("/users", web::post().to(users::create))
-                .route("/users/{id}", web::get().to(users::get))
-                .route("/users/{id}", web::patch().to(users::update))
-                .route("/users/{id}", web::delete().to(users::delete))
-                .route(
-                    "/users/{id}/password-reset",
-                    web::post().to(users::password_reset),
-                )
-                .route(
-                    "/users/{id}/resend-invitation",
-                    web::post().to(users::resend_invitation),
-                )
-                .route(
-                    "/users/{id}/reset-redemption",
-                    web::post().to(users::reset_redemption),
-                )
-                .route("/groups", web::get().to(groups::list))
-                .route("/groups", web::post().to(groups::create))
-                .route("/groups/{id}", web::get().to(groups::get))
-                .route("/groups/{id}", web::patch().to(groups::update))
-                .route("/groups/{id}", web::delete().to(groups::delete))
-                .route(
-                    "/groups/{id}/members/{userId}",
-                    web::put().to(groups::add_member),
-                )
-                .route(
-                    "/groups/{id}/members/{userId}",
-                    web::delete().to(groups::remove_member),
-                )
-                .route("/apps", web::get().to(apps::list))
-                .route("/apps", web::post().to(apps::create))
-                .route("/apps/{id}", web::get().to(apps::get))
-                .route("/apps/{id}", web::patch().to(apps::update))
-                .route("/apps/{id}", web::delete().to(apps::delete))
-                .route("/apps/{id}/secret", web::post().to(apps::rotate_secret))
-                .route("/apps/{id}/assignments", web::post().to(apps::assign))
-                .route(
-                    "/apps/{id}/assignments/{principalType}/{principalId}",
-                    web::delete().to(apps::unassign),
-                )
-                .route("/invitations", web::post().to(invitations::create))
-                .route("/invitations", web::get().to(invitations::list))
-                .service(
-                    web::resource("/invitations/csv")
-                        .app_data(web::PayloadConfig::new(MAX_UPLOAD))
-                        .route(web::post().to(invitations::upload_csv)),
-                )
-                .route("/invitations/{id}", web::get().to(invitations::get))
-                .route(
-                    "/invitations/{id}/resend",
-                    web::post().to(invitations::resend),
-                )
-                .route(
-                    "/invitations/{id}/revoke",
-                    web::post().to(invitations::revoke),
-                )
-                .route("/branding", web::get().to(settings::branding))
-                .route("/branding", web::patch().to(settings::update_branding))
-                .service(
-                    web::resource("/branding/logo")
-                        .app_data(web::PayloadConfig::new(MAX_UPLOAD))
-                        .route(web::put().to(settings::put_logo))
-                        .route(web::delete().to(settings::delete_logo)),
-                )
-                .route("/policies", web::get().to(settings::policies))
-                .route("/policies", web::patch().to(settings::update_policies))
-                .route("/audit", web::get().to(audit::list))
-                .route("/audit/export", web::get().to(audit::export))
-                .default_service(web::to(api_not_found)),
-        )
-        .route("/api/{rest:.*}", web::to(api_not_found));
-}
+pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
 
 /// Unknown API paths answer in the API's own error format.
 async fn api_not_found() -> Result<HttpResponse, errors::ApiError> {
@@ -232,7 +154,7 @@ pub fn browser_language(req: &HttpRequest, tenant: &Tenant) -> Language {
 
 /// The language of a tenant's page for `user` (the signed-in person, if the handler knows): their stored
 /// preference, else the browser's, else the tenant's default. Redemption pages use the invitation's instead.
-pub fn language_for(req: &HttpRequest, tenant: &Tenant, user: Option<&UserRow>) -> Language {
+pub fn language_for(req: &HttpRequest, tenant: &Tenant, user: Option<&User>) -> Language {
     language::choose(
         LanguageHints {
             invitation: None,
@@ -261,8 +183,7 @@ pub fn sentence(language: Language, key: &str) -> String {
 
 /// The tenant named in the path, or a "not found" page in the browser's language.
 pub async fn tenant_for_page(svc: &Services, req: &HttpRequest) -> Result<Arc<Tenant>, PageError> {
-    let slug = req.match_info().get("slug").unwrap_or_default();
-    svc.tenants.by_slug(slug).await.map_err(|e| {
+    caller::path_tenant(svc, req).await.map_err(|e| {
         let language = accepted_or_english(req);
         match e {
             crate::error::Error::NotFound(_) => PageError::plain(

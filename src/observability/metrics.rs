@@ -14,7 +14,6 @@ use prometheus::{
 };
 use std::sync::LazyLock;
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -107,8 +106,6 @@ struct Metrics {
     invitations: IntCounterVec,
     outbox_sent: IntCounter,
     outbox_failures: IntCounterVec,
-    admission_waits: IntCounterVec,
-    admission_waiting: IntGaugeVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -186,22 +183,6 @@ impl Metrics {
             "Failed email delivery attempts; gave_up=\"true\" when the message will not be retried.",
             &["gave_up"],
         );
-        let admission_waits = counter_vec(
-            r,
-            "guestlist_db_admission_waits_total",
-            "Database calls that had to queue because every connection of their pool was busy.",
-            &["gate"],
-        );
-        let admission_waiting = IntGaugeVec::new(
-            Opts::new(
-                "guestlist_db_admission_waiting",
-                "Database calls queued for a connection now.",
-            ),
-            &["gate"],
-        )
-        .expect("valid metric");
-        r.register(Box::new(admission_waiting.clone()))
-            .expect("unique metric");
         let build = IntGaugeVec::new(
             Opts::new("guestlist_build_info", "The running guestlist version."),
             &["version"],
@@ -225,10 +206,6 @@ impl Metrics {
         for g in ["false", "true"] {
             outbox_failures.with_label_values(&[g]);
         }
-        for g in ["read", "write"] {
-            admission_waits.with_label_values(&[g]);
-            admission_waiting.with_label_values(&[g]);
-        }
         Metrics {
             registry,
             http_requests,
@@ -240,8 +217,6 @@ impl Metrics {
             invitations,
             outbox_sent,
             outbox_failures,
-            admission_waits,
-            admission_waiting,
         }
     }
 }
@@ -312,27 +287,6 @@ pub fn outbox_failed(gave_up: bool) {
         .inc();
 }
 
-/// Lowers a gauge again when dropped (also when the waiting future is cancelled).
-struct Waiting(IntGauge);
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
-}
-
-/// Takes a permit of a database admission gate, counting the calls that had to wait for one.
-pub async fn admit<'a>(gate: &'a Semaphore, name: &'static str) -> Result<SemaphorePermit<'a>> {
-    if let Ok(permit) = gate.try_acquire() {
-        return Ok(permit);
-    }
-    METRICS.admission_waits.with_label_values(&[name]).inc();
-    let waiting = METRICS.admission_waiting.with_label_values(&[name]);
-    waiting.inc();
-    let _waiting = Waiting(waiting);
-    gate.acquire().await.map_err(Error::internal)
-}
-
 /// State read when `/metrics` is scraped.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -341,17 +295,18 @@ pub struct Snapshot {
     /// Messages the outbox gave up on.
     pub outbox_failed: Option<i64>,
     pub pools: Vec<crate::store::PoolStats>,
+    /// Calls that queued at each database admission gate, and how many queue now.
+    pub gates: Vec<crate::store::gate::GateStats>,
     /// Signing keys loaded (published in the JWKS).
     pub signing_keys: usize,
 }
 
 /// Reads the scrape-time state: pool usage, signing keys and (with one cheap indexed query) the outbox
 /// depth. A database that does not answer leaves the outbox gauges out rather than failing the scrape.
-pub async fn snapshot(svc: &crate::service::Services) -> Snapshot {
+pub async fn snapshot(store: &crate::store::Store, keys: &crate::keys::KeyStore) -> Snapshot {
     use crate::store::queries::outbox as q;
-    let pools = svc.store.pool_stats();
-    let depth = svc
-        .store
+    let pools = store.pool_stats();
+    let depth = store
         .read(|c| Ok((q::depth(c)?, q::failed_count(c)?)))
         .await;
     let (outbox_pending, outbox_failed) = match depth {
@@ -365,7 +320,8 @@ pub async fn snapshot(svc: &crate::service::Services) -> Snapshot {
         outbox_pending,
         outbox_failed,
         pools,
-        signing_keys: svc.keys.kids().len(),
+        gates: store.gate_stats().to_vec(),
+        signing_keys: keys.kids().len(),
     }
 }
 
@@ -416,6 +372,22 @@ pub fn render(snapshot: &Snapshot) -> Result<String> {
             .set(i64::from(p.idle));
         max.with_label_values(&[p.pool]).set(i64::from(p.max));
     }
+    let waits = counter_vec(
+        &scrape,
+        "guestlist_db_admission_waits_total",
+        "Database calls that had to queue because every connection of their pool was busy.",
+        &["gate"],
+    );
+    let waiting = gauge_vec(
+        &scrape,
+        "guestlist_db_admission_waiting",
+        "Database calls queued for a connection now.",
+        &["gate"],
+    )?;
+    for g in &snapshot.gates {
+        waits.with_label_values(&[g.gate]).inc_by(g.waits);
+        waiting.with_label_values(&[g.gate]).set(g.waiting);
+    }
     let keys =
         IntGauge::new("guestlist_signing_keys", "Signing keys loaded.").map_err(Error::internal)?;
     keys.set(snapshot.signing_keys as i64);
@@ -458,6 +430,11 @@ mod tests {
                 idle: 1,
                 max: 4,
             }],
+            gates: vec![crate::store::gate::GateStats {
+                gate: "write",
+                waits: 5,
+                waiting: 1,
+            }],
             signing_keys: 2,
         })
         .unwrap();
@@ -467,6 +444,8 @@ mod tests {
             "guestlist_db_pool_connections{pool=\"read\",state=\"idle\"} 1",
             "guestlist_db_pool_max_connections{pool=\"read\"} 4",
             "guestlist_signing_keys 2",
+            "guestlist_db_admission_waits_total{gate=\"write\"} 5",
+            "guestlist_db_admission_waiting{gate=\"write\"} 1",
             "guestlist_token_reuse_detected_total{kind=\"refresh_token\"}",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");

@@ -1,5 +1,6 @@
 //! Audit events, written in the transaction of the change they record.
 
+use crate::domain::access::Action;
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
 use crate::store::models::AuditEventRow;
@@ -35,6 +36,8 @@ pub mod events {
     pub const UPDATE_BRANDING: &str = "Update company branding";
     pub const UPDATE_POLICY: &str = "Update policy";
     pub const REVOKE_INVITATION: &str = "Revoke invitation";
+    /// An authorization rule refused a caller; nothing else changed.
+    pub const ACCESS_DENIED: &str = "Access denied";
 }
 
 pub struct AuditEvent<'a> {
@@ -141,17 +144,17 @@ fn view(r: AuditEventRow) -> AuditView {
 /// A page of the tenant's audit log, newest first.
 pub async fn list(
     svc: &super::Services,
-    actor: &super::invitations::Actor,
+    actor: &super::auth::Actor,
     tenant: &super::tenants::Tenant,
     q: AuditQuery,
 ) -> crate::error::Result<AuditPage> {
-    super::admin::require_admin(actor)?;
     let filter = filter_of(&q)?;
-    let limit = super::admin::page_limit(q.limit);
+    let limit = super::etag::page_limit(q.limit);
     let tenant_id = tenant.id.clone();
     let mut rows = svc
-        .store
-        .read(move |c| queries::audit::list(c, &tenant_id, &filter, limit + 1))
+        .read_as(actor, tenant, Action::Administer, "audit", move |c, _| {
+            queries::audit::list(c, &tenant_id, &filter, limit + 1)
+        })
         .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -167,16 +170,16 @@ pub async fn list(
 /// Every matching event (up to 100,000) as CSV, for export.
 pub async fn export_csv(
     svc: &super::Services,
-    actor: &super::invitations::Actor,
+    actor: &super::auth::Actor,
     tenant: &super::tenants::Tenant,
     q: AuditQuery,
 ) -> crate::error::Result<String> {
-    super::admin::require_admin(actor)?;
     let filter = filter_of(&q)?;
     let tenant_id = tenant.id.clone();
     let rows = svc
-        .store
-        .read(move |c| queries::audit::list(c, &tenant_id, &filter, 100_000))
+        .read_as(actor, tenant, Action::Administer, "audit", move |c, _| {
+            queries::audit::list(c, &tenant_id, &filter, 100_000)
+        })
         .await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| crate::error::Error::internal(e);
@@ -201,10 +204,12 @@ pub async fn export_csv(
 /// The event names present in the tenant's log (the console's filter).
 pub async fn event_names(
     svc: &super::Services,
+    actor: &super::auth::Actor,
     tenant: &super::tenants::Tenant,
 ) -> crate::error::Result<Vec<String>> {
     let tenant_id = tenant.id.clone();
-    svc.store
-        .read(move |c| queries::audit::event_names(c, &tenant_id))
-        .await
+    svc.read_as(actor, tenant, Action::Administer, "audit", move |c, _| {
+        queries::audit::event_names(c, &tenant_id)
+    })
+    .await
 }

@@ -11,10 +11,11 @@ use super::audit::{self, AuditEvent, events};
 use super::signin::{SignedIn, subject_in_tenant};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
+use crate::domain::access::user_may_receive_scope;
 use crate::domain::claims::RequestedClaims;
 use crate::domain::pkce;
 use crate::domain::redirect::matches_registered;
-use crate::domain::scope::{STANDARD_SCOPES, Scopes};
+use crate::domain::scope::{ADMIN_API_SCOPES, STANDARD_SCOPES, Scopes};
 use crate::error::{Error, OAuthErrorCode, Result};
 use crate::store::models::{CodeRow, ConsentRow, PendingAuthorizationRow};
 use crate::store::queries;
@@ -229,8 +230,9 @@ pub async fn validate(
             "scope must include openid",
         ));
     }
-    // Unknown scopes are ignored, as OIDC Core allows; what is granted is what we know.
-    let scopes = scopes.retain(|s| STANDARD_SCOPES.contains(&s));
+    // Unknown scopes are ignored, as OIDC Core allows; what is granted is what we know. The admin API's
+    // scopes are known, and decided once the person is: see `decide`.
+    let scopes = scopes.retain(|s| STANDARD_SCOPES.contains(&s) || ADMIN_API_SCOPES.contains(&s));
     let code_challenge = match get("code_challenge")? {
         Some(ch) => Some(
             pkce::parse_challenge(ch, get("code_challenge_method")?)
@@ -452,7 +454,10 @@ pub async fn decide(
         }
     }
 
-    let granted = Scopes::from_stored(&request.scope);
+    // The admin API's scopes go only to people who hold a role they stand for, and only through the
+    // tenant's own apps; anyone else simply does not get them (RFC 6749 §3.3 lets the server grant less).
+    let granted = Scopes::from_stored(&request.scope)
+        .retain(|s| user_may_receive_scope(s, app.first_party, subject.roles));
     if !app.first_party {
         let (user_id, app_id) = (subject.id.clone(), app.id.clone());
         let consent = svc
@@ -486,7 +491,7 @@ pub async fn decide(
         user_id: subject.id.clone(),
         session_id: Some(session.id.clone()),
         redirect_uri: request.redirect_uri.clone(),
-        scope: request.scope.clone(),
+        scope: granted.to_stored(),
         claims: request.claims.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
@@ -534,7 +539,10 @@ pub async fn grant_consent(
         .write(move |c| {
             let subject = subject_in_tenant(c, &tenant_c, &home)?.ok_or(Error::Unauthenticated)?;
             let previous = queries::oauth::consent(c, &subject.id, &app_id)?;
-            let mut all = Scopes::from_stored(&scope).to_stored();
+            // The admin API's scopes are never a third party's to hold, so never consented to.
+            let mut all = Scopes::from_stored(&scope)
+                .retain(|s| !ADMIN_API_SCOPES.contains(&s))
+                .to_stored();
             if let Some(p) = previous {
                 all = Scopes::from_stored(&format!("{} {}", p.scope, all)).to_stored();
             }

@@ -3,12 +3,11 @@
 
 use super::Services;
 use super::audit::events;
-use super::directory::{
-    CreatedUser, NewMember, NewTenant, create_tenant, insert_member, member_row,
-};
 use super::tenants::Tenant;
+use super::tenants::manage::{TenantInput, insert, new_row};
+use super::users::{NewMember, UserView, hash_new_password, insert_member, member_row};
 use crate::crypto::{hash_secret, random_token};
-use crate::domain::user::{Role, check_new_password};
+use crate::domain::user::{Role, RoleSet};
 use crate::error::{Error, Result};
 use crate::store::models::ActionTokenRow;
 use crate::store::queries;
@@ -25,17 +24,21 @@ pub async fn ensure_default_tenant(svc: &Services) -> Result<Tenant> {
     if let Some(first) = any.into_iter().next() {
         return Ok(Tenant::from_row(first, &svc.config.public_url));
     }
-    let created = create_tenant(
-        svc,
-        "system",
-        NewTenant {
+    let row = new_row(
+        &TenantInput {
             slug: "default".into(),
             display_name: "Default".into(),
             primary_domain: "default.localhost".into(),
-            self_service_signup: false,
+            self_service_sign_up: false,
         },
-    )
-    .await;
+        svc.now(),
+    )?;
+    let inserted = row.clone();
+    let created = svc
+        .store
+        .write(move |c| insert(c, &inserted, "system"))
+        .await
+        .map(|()| Tenant::from_row(row, &svc.config.public_url));
     match created {
         // Another process starting at the same moment created it first: use theirs.
         Err(Error::Conflict(_)) => {
@@ -66,7 +69,7 @@ pub async fn first_admin_link(svc: &Services, tenant: &Tenant) -> Result<Option<
     let issued = svc
         .store
         .write(move |c| {
-            if queries::users::count_with_role(c, &tenant_id, Role::Admin.as_str())? > 0 {
+            if queries::users::count_with_role(c, &tenant_id, Role::Admin)? > 0 {
                 return Ok(false);
             }
             queries::action_tokens::void_unused(c, &tenant_id, SETUP_PURPOSE, row.created_at)?;
@@ -109,17 +112,16 @@ pub async fn complete_setup(
     tenant: &Tenant,
     token: &str,
     input: FirstAdmin,
-) -> Result<CreatedUser> {
-    check_new_password(&input.password, &input.confirm_password)?;
+) -> Result<UserView> {
     let member = NewMember {
         email: input.email,
         display_name: input.display_name,
         password: None,
         // The first administrator of the server's first tenant runs the server, too.
         roles: if tenant.slug == "default" {
-            vec![Role::Admin, Role::Operator]
+            RoleSet::of(&[Role::Admin, Role::Operator])
         } else {
-            vec![Role::Admin]
+            RoleSet::of(&[Role::Admin])
         },
         creation_type: None,
         email_verified: true,
@@ -129,8 +131,8 @@ pub async fn complete_setup(
     if !setup_link_usable(svc, tenant, token).await? {
         return Err(Error::NotFound("setup link".into()));
     }
-    let hash = svc.passwords.hash(input.password).await?;
-    let (token_hash, now) = (hash_secret(token), svc.now());
+    let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;
+    let (token_hash, now, roles) = (hash_secret(token), svc.now(), member.roles);
     let inserted = row.clone();
     svc.store
         .write(move |c| {
@@ -140,11 +142,12 @@ pub async fn complete_setup(
             insert_member(
                 c,
                 &inserted,
+                roles,
                 Some(&hash),
                 "setup link",
                 events::FIRST_ADMIN_SETUP,
             )
         })
         .await?;
-    Ok(CreatedUser::from_row(row, &tenant.slug))
+    Ok(UserView::of(row.into_user(roles)))
 }

@@ -1,16 +1,19 @@
 //! Use cases. Each public function is one use case; writes happen in one transaction together with
 //! their audit events. Nothing here knows about HTTP.
+//!
+//! Administrative use cases take the caller as an [`auth::Actor`] and authorize it inside their own
+//! transaction (`guard`); there are no unguarded public twins. People's own flows (sign-in, sign-up,
+//! redemption, consent, one-time links) are authorized by what they present: a session, a ticket, a
+//! link, each checked in the use case.
 
-pub mod admin;
-pub mod app_admin;
 pub mod apps;
 pub mod audit;
+pub mod auth;
 pub mod authorize;
 pub mod bootstrap;
-pub mod console;
-pub mod directory;
+pub mod etag;
 pub mod groups;
-pub mod invitation_admin;
+mod guard;
 pub mod invitations;
 pub mod logout;
 pub mod redemption;

@@ -4,17 +4,17 @@
 
 use super::Services;
 use super::audit::{self, AuditEvent};
-use super::directory::{CreatedUser, NewMember, insert_member, member_row};
 use super::invitations::events;
 use super::signin::{self, SignedIn};
 use super::tenants::Tenant;
+use super::users::{NewMember, UserView, hash_new_password, insert_member, member_row};
 use crate::crypto::hash_secret;
 use crate::domain::email::EmailAddress;
 use crate::domain::tenant::issuer;
-use crate::domain::user::{CreationType, ExternalUserState, check_new_password};
+use crate::domain::user::{CreationType, ExternalUserState, RoleSet, User};
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
-use crate::store::models::{InvitationRecord, TenantRow, UserRow};
+use crate::store::models::{InvitationRecord, TenantRow};
 use crate::store::queries;
 use serde::Serialize;
 
@@ -98,8 +98,9 @@ pub fn landing(open: &OpenInvitation) -> String {
 }
 
 /// Refuses an account whose email is not the invited one, unless the tenant allows it.
-fn check_email(open: &OpenInvitation, home: &UserRow) -> Result<()> {
-    if home.mail_lower == open.invitation.record.email_lower
+fn check_email(open: &OpenInvitation, home: &User) -> Result<()> {
+    let home_lower = EmailAddress::parse(&home.mail).map(|e| e.lower()).ok();
+    if home_lower.as_deref() == Some(open.invitation.record.email_lower.as_str())
         || open.tenant.settings.allow_mismatched_email_redemption
     {
         return Ok(());
@@ -197,15 +198,14 @@ pub async fn register(
     svc: &Services,
     open: &OpenInvitation,
     input: Registration,
-) -> Result<(String, CreatedUser)> {
+) -> Result<(String, UserView)> {
     if open.invitation.has_cc {
         return Err(Error::Forbidden(
             "This invitation was copied to another address, so it cannot create a new account. Sign in with an existing account.".into(),
         ));
     }
-    check_new_password(&input.password, &input.confirm_password)?;
+    let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let email = EmailAddress::parse(&open.invitation.email)?;
-    let hash = svc.passwords.hash(input.password).await?;
     let now = svc.now();
     let public_url = svc.config.public_url.clone();
     let display_name = input.display_name;
@@ -223,22 +223,28 @@ pub async fn register(
                 email: email.as_str().into(),
                 display_name,
                 password: None,
-                roles: vec![],
+                roles: RoleSet::EMPTY,
                 creation_type: Some(CreationType::SelfServiceSignUp),
                 email_verified: true,
                 profile: Default::default(),
             };
             let row = member_row(&home_tenant, &member, now)?;
-            insert_member(c, &row, Some(&hash), "redemption", events::VIRAL_USER)?;
-            Ok((row, home_tenant.slug))
+            insert_member(
+                c,
+                &row,
+                RoleSet::EMPTY,
+                Some(&hash),
+                "redemption",
+                events::VIRAL_USER,
+            )?;
+            Ok(row.into_user(RoleSet::EMPTY))
         })
         .await?;
-    let (row, slug) = home;
-    let (secret, session) = signin::new_session(svc, &row);
+    let (secret, session) = signin::new_session(svc, &home);
     svc.store
         .write(move |c| queries::sessions::insert(c, &session))
         .await?;
-    Ok((secret, CreatedUser::from_row(row, &slug)))
+    Ok((secret, UserView::of(home)))
 }
 
 /// An opaque, stable identifier of a home identity (the `altsecid` claim).

@@ -1,11 +1,11 @@
-//! A tenant's branding and policies, and the server's list of tenants (operators).
+//! A tenant's branding and policies.
 
 use super::Services;
-use super::admin::{check_if_match, etag_of, require_admin, require_operator};
 use super::audit::{self, AuditEvent, events};
-use super::directory::{self, NewTenant};
-use super::invitations::Actor;
+use super::auth::Actor;
+use super::etag::{check_if_match, etag_of};
 use super::tenants::{Tenant, TenantSettings};
+use crate::domain::access::Action;
 use crate::domain::language::Language;
 use crate::domain::logo::{check_logo, parse_color};
 use crate::domain::policy::{DomainList, Domains, InvitePolicy};
@@ -131,14 +131,18 @@ fn optional_url(field: &str, raw: Option<String>) -> Result<Option<Option<String
 }
 
 pub async fn branding(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
-    require_admin(actor)?;
-    let tenant = tenant.clone();
-    svc.store
-        .read(move |c| {
-            let (row, s) = tenant_row(c, &tenant)?;
+    let t = tenant.clone();
+    svc.read_as(
+        actor,
+        tenant,
+        Action::Administer,
+        "branding",
+        move |c, _| {
+            let (row, s) = tenant_row(c, &t)?;
             Ok(branding_of(&row, &s))
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// Writes a settings change in one transaction with its audit event, after the `If-Match` check.
@@ -153,16 +157,17 @@ async fn change_settings<V, F>(
 ) -> Result<V>
 where
     V: Serialize + Send + 'static,
-    F: FnOnce(&mut TenantRow, &mut TenantSettings) -> Result<()> + Send + 'static,
+    F: FnOnce(&mut AnyConnection, &mut TenantRow, &mut TenantSettings) -> Result<()>
+        + Send
+        + 'static,
 {
-    let (tenant_c, actor, now) = (tenant.clone(), actor.clone(), svc.now());
+    let (tenant_c, actor_id, now) = (tenant.clone(), actor.id(), svc.now());
     let out = svc
-        .store
-        .write(move |c| {
+        .write_as(actor, tenant, Action::Administer, event, move |c, _| {
             let (mut row, mut s) = tenant_row(c, &tenant_c)?;
             let before = view(&row, &s);
             check_if_match(&etag_of(&before), if_match.as_deref())?;
-            change(&mut row, &mut s)?;
+            change(c, &mut row, &mut s)?;
             row.settings = serde_json::to_string(&s).map_err(Error::internal)?;
             row.updated_at = now;
             queries::tenants::update(c, &row)?;
@@ -172,7 +177,7 @@ where
                 AuditEvent {
                     tenant_id: &row.id,
                     event_name: event,
-                    actor: &actor.id,
+                    actor: &actor_id,
                     target: &row.slug,
                     outcome: "success",
                     details: serde_json::json!({ "before": before, "after": after }),
@@ -192,7 +197,6 @@ pub async fn update_branding(
     patch: BrandingPatch,
     if_match: Option<String>,
 ) -> Result<BrandingView> {
-    require_admin(actor)?;
     let name = patch
         .display_name
         .as_deref()
@@ -233,7 +237,7 @@ pub async fn update_branding(
         events::UPDATE_BRANDING,
         if_match,
         branding_of,
-        move |row, s| {
+        move |_, row, s| {
             if let Some(n) = name {
                 row.display_name = n;
             }
@@ -269,7 +273,6 @@ pub async fn set_logo(
     tenant: &Tenant,
     bytes: Vec<u8>,
 ) -> Result<BrandingView> {
-    require_admin(actor)?;
     let kind = check_logo(&bytes)?;
     let version: String = Sha256::digest(&bytes)[..6]
         .iter()
@@ -282,9 +285,6 @@ pub async fn set_logo(
         bytes,
         updated_at: svc.now(),
     };
-    svc.store
-        .write(move |c| queries::tenants::set_logo(c, &row))
-        .await?;
     change_settings(
         svc,
         actor,
@@ -292,7 +292,8 @@ pub async fn set_logo(
         events::UPDATE_BRANDING,
         None,
         branding_of,
-        move |_, s| {
+        move |c, _, s| {
+            queries::tenants::set_logo(c, &row)?;
             s.logo_url = Some(url);
             Ok(())
         },
@@ -301,11 +302,7 @@ pub async fn set_logo(
 }
 
 pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
-    require_admin(actor)?;
     let id = tenant.id.clone();
-    svc.store
-        .write(move |c| queries::tenants::delete_logo(c, &id))
-        .await?;
     change_settings(
         svc,
         actor,
@@ -313,7 +310,8 @@ pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Resu
         events::UPDATE_BRANDING,
         None,
         branding_of,
-        |_, s| {
+        move |c, _, s| {
+            queries::tenants::delete_logo(c, &id)?;
             s.logo_url = None;
             Ok(())
         },
@@ -322,14 +320,18 @@ pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Resu
 }
 
 pub async fn policies(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<PoliciesView> {
-    require_admin(actor)?;
-    let tenant = tenant.clone();
-    svc.store
-        .read(move |c| {
-            let (row, s) = tenant_row(c, &tenant)?;
+    let t = tenant.clone();
+    svc.read_as(
+        actor,
+        tenant,
+        Action::Administer,
+        "policies",
+        move |c, _| {
+            let (row, s) = tenant_row(c, &t)?;
             Ok(policies_of(&row, &s))
-        })
-        .await
+        },
+    )
+    .await
 }
 
 pub async fn update_policies(
@@ -339,7 +341,6 @@ pub async fn update_policies(
     patch: PoliciesPatch,
     if_match: Option<String>,
 ) -> Result<PoliciesView> {
-    require_admin(actor)?;
     let invite_policy = patch
         .invite_policy
         .as_deref()
@@ -369,7 +370,7 @@ pub async fn update_policies(
         events::UPDATE_POLICY,
         if_match,
         policies_of,
-        move |row, s| {
+        move |_, row, s| {
             if let Some(p) = invite_policy {
                 s.invite_policy = p;
             }
@@ -406,78 +407,14 @@ pub async fn update_policies(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TenantView {
-    pub id: String,
-    pub slug: String,
-    pub display_name: String,
-    pub primary_domain: String,
-    pub issuer: String,
-    /// A directory created for people who registered while redeeming (no admins).
-    pub unmanaged: bool,
-}
-
-impl TenantView {
-    pub fn of(t: &Tenant) -> TenantView {
-        TenantView {
-            id: t.id.clone(),
-            slug: t.slug.clone(),
-            display_name: t.display_name.clone(),
-            primary_domain: t.primary_domain.clone(),
-            issuer: t.issuer.clone(),
-            unmanaged: t.unmanaged,
-        }
+impl super::etag::Tagged for BrandingView {
+    fn etag(&self) -> &str {
+        &self.etag
     }
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TenantInput {
-    pub slug: String,
-    pub display_name: String,
-    pub primary_domain: String,
-    #[serde(default)]
-    pub self_service_sign_up: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedTenant {
-    pub tenant: TenantView,
-    /// A one-time link (24 h) with which the new tenant's first administrator sets a password.
-    pub first_admin_link: Option<String>,
-}
-
-pub async fn list_tenants(svc: &Services, actor: &Actor) -> Result<Vec<TenantView>> {
-    require_operator(actor)?;
-    Ok(directory::list_tenants(svc)
-        .await?
-        .iter()
-        .map(TenantView::of)
-        .collect())
-}
-
-pub async fn create_tenant(
-    svc: &Services,
-    actor: &Actor,
-    input: TenantInput,
-) -> Result<CreatedTenant> {
-    require_operator(actor)?;
-    let t = directory::create_tenant(
-        svc,
-        &actor.id,
-        NewTenant {
-            slug: input.slug,
-            display_name: input.display_name,
-            primary_domain: input.primary_domain,
-            self_service_signup: input.self_service_sign_up,
-        },
-    )
-    .await?;
-    let link = super::bootstrap::first_admin_link(svc, &t).await?;
-    Ok(CreatedTenant {
-        tenant: TenantView::of(&t),
-        first_admin_link: link,
-    })
+impl super::etag::Tagged for PoliciesView {
+    fn etag(&self) -> &str {
+        &self.etag
+    }
 }

@@ -2,11 +2,11 @@
 
 use super::Services;
 use super::audit::{self, AuditEvent, events};
-use super::directory::{CreatedUser, NewMember, create_member};
 use super::tenants::Tenant;
+use super::users::{self, NewMember, UserView};
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::email::EmailAddress;
-use crate::domain::user::{CreationType, ExternalUserState, UserType, check_new_password};
+use crate::domain::user::{CreationType, RoleSet, User, UserType};
 use crate::error::{Error, Result};
 use crate::observability::metrics::SignIn as SignInMetric;
 use crate::store::connection::AnyConnection;
@@ -16,11 +16,35 @@ use crate::store::queries;
 /// The one message for an unknown email and a wrong password, so neither reveals which accounts exist.
 pub const BAD_CREDENTIALS: &str = "The email or password is not right.";
 
+/// A browser session as the rest of the code sees it (its secret is only in the cookie).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    /// The home member object the session authenticated.
+    pub user_id: String,
+    pub auth_time: i64,
+    /// Authentication methods, space-separated (`pwd`).
+    pub amr: String,
+    pub expires_at: i64,
+}
+
+impl Session {
+    fn of(row: &SessionRow) -> Session {
+        Session {
+            id: row.id.clone(),
+            user_id: row.user_id.clone(),
+            auth_time: row.auth_time,
+            amr: row.amr.clone(),
+            expires_at: row.expires_at,
+        }
+    }
+}
+
 /// A signed-in browser: the session and the home member object it authenticated.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub session: SessionRow,
-    pub home_user: UserRow,
+    pub session: Session,
+    pub home_user: User,
 }
 
 /// What came of a sign-in attempt at a tenant.
@@ -36,21 +60,26 @@ pub enum SignInOutcome {
 
 /// The user object that stands for `home` in `tenant`: the member object itself at home, or an
 /// accepted, enabled guest object bound to it elsewhere.
-pub fn subject_in_tenant(
+pub(super) fn subject_in_tenant(
     c: &mut AnyConnection,
     tenant: &Tenant,
-    home: &UserRow,
-) -> Result<Option<UserRow>> {
+    home: &User,
+) -> Result<Option<User>> {
     if home.tenant_id == tenant.id {
         return Ok(Some(home.clone()).filter(|u| u.enabled));
     }
-    Ok(
-        queries::users::guest_for_home(c, &tenant.id, &home.id)?.filter(|g| {
-            g.enabled
-                && g.user_type == UserType::Guest.as_str()
-                && g.external_user_state.as_deref() == Some(ExternalUserState::Accepted.as_str())
-        }),
-    )
+    let Some(guest) = queries::users::guest_for_home(c, &tenant.id, &home.id)? else {
+        return Ok(None);
+    };
+    let roles = queries::users::roles_of(c, &guest.id)?;
+    Ok(Some(guest.into_user(roles))
+        .filter(|g| g.user_type == UserType::Guest && g.may_hold_tokens()))
+}
+
+/// The home user object of an account, with its roles.
+fn home_of(c: &mut AnyConnection, row: UserRow) -> Result<User> {
+    let roles = queries::users::roles_of(c, &row.id)?;
+    Ok(row.into_user(roles))
 }
 
 /// Checks an email and password against the server's accounts (whatever their home tenant). Failures
@@ -61,7 +90,7 @@ pub async fn verify_account(
     email: &str,
     password: &str,
     client_ip: &str,
-) -> Result<UserRow> {
+) -> Result<User> {
     let email_lower = EmailAddress::parse(email)
         .map(|e| e.lower())
         .unwrap_or_default();
@@ -70,7 +99,12 @@ pub async fn verify_account(
         None
     } else {
         svc.store
-            .read(move |c| queries::users::account_by_email(c, &lookup))
+            .read(
+                move |c| match queries::users::account_by_email(c, &lookup)? {
+                    Some((cred, row)) => Ok(Some((cred, home_of(c, row)?))),
+                    None => Ok(None),
+                },
+            )
             .await?
     };
     let stored = account.as_ref().map(|(cred, _)| cred.password_hash.clone());
@@ -110,7 +144,7 @@ pub async fn verify_account(
 }
 
 /// A new session for `home`, authenticated now by password; the cookie gets the returned secret.
-pub fn new_session(svc: &Services, home: &UserRow) -> (String, SessionRow) {
+pub(super) fn new_session(svc: &Services, home: &User) -> (String, SessionRow) {
     let now = svc.now();
     let secret = random_token();
     let session = SessionRow {
@@ -149,7 +183,7 @@ pub async fn sign_in(
                         tenant_id: &tenant_c.id,
                         event_name: events::SIGN_IN_FAILURE,
                         actor: &home_c.id,
-                        target: &home_c.mail_lower,
+                        target: &EmailAddress::parse(&home_c.mail).map(|e| e.lower()).unwrap_or_default(),
                         outcome: "failure",
                         details: serde_json::json!({ "reason": "no access in this tenant", "ip": ip }),
                     },
@@ -166,7 +200,7 @@ pub async fn sign_in(
                     actor: &subject.id,
                     target: &subject.id,
                     outcome: "success",
-                    details: serde_json::json!({ "userType": subject.user_type, "ip": ip }),
+                    details: serde_json::json!({ "userType": subject.user_type.as_str(), "ip": ip }),
                 },
             )?;
             Ok(true)
@@ -183,7 +217,7 @@ pub async fn sign_in(
     Ok(SignInOutcome::Success {
         secret,
         signed_in: Box::new(SignedIn {
-            session,
+            session: Session::of(&session),
             home_user: home,
         }),
     })
@@ -201,8 +235,14 @@ pub async fn current(svc: &Services, secret: &str) -> Result<Option<SignedIn>> {
             let Some(session) = queries::sessions::by_secret_hash(c, &hash, now)? else {
                 return Ok(None);
             };
-            let home = queries::users::by_id(c, &session.user_id)?.filter(|u| u.enabled);
-            Ok(home.map(|home_user| SignedIn { session, home_user }))
+            let Some(row) = queries::users::by_id(c, &session.user_id)?.filter(|u| u.enabled)
+            else {
+                return Ok(None);
+            };
+            Ok(Some(SignedIn {
+                session: Session::of(&session),
+                home_user: home_of(c, row)?,
+            }))
         })
         .await
 }
@@ -239,32 +279,41 @@ pub struct SignUp {
 }
 
 /// Self-service sign-up of a member, when the tenant allows it.
-pub async fn sign_up(svc: &Services, tenant: &Tenant, input: SignUp) -> Result<CreatedUser> {
+pub async fn sign_up(svc: &Services, tenant: &Tenant, input: SignUp) -> Result<UserView> {
     if !tenant.self_service_signup {
         return Err(Error::Forbidden(
             "sign-up is not open in this organisation".into(),
         ));
     }
-    check_new_password(&input.password, &input.confirm_password)?;
+    let hash = users::hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let email = EmailAddress::parse(&input.email)?;
-    create_member(
-        svc,
-        email.as_str(),
-        tenant,
-        NewMember {
-            email: input.email,
-            display_name: input.display_name,
-            password: Some(input.password),
-            roles: Vec::new(),
-            creation_type: Some(CreationType::SelfServiceSignUp),
-            email_verified: false,
-            profile: Default::default(),
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        // Do not say whether the address has an account; say what to do instead.
-        Error::Conflict(_) => Error::invalid("email", "This email cannot be used to create an account here. If you already have one, sign in."),
-        other => other,
-    })
+    let member = NewMember {
+        email: input.email,
+        display_name: input.display_name,
+        password: None,
+        roles: RoleSet::EMPTY,
+        creation_type: Some(CreationType::SelfServiceSignUp),
+        email_verified: false,
+        profile: Default::default(),
+    };
+    let row = users::member_row(tenant, &member, svc.now())?;
+    let inserted = row.clone();
+    svc.store
+        .write(move |c| {
+            users::insert_member(
+                c,
+                &inserted,
+                RoleSet::EMPTY,
+                Some(&hash),
+                email.as_str(),
+                events::SELF_SERVICE_SIGN_UP,
+            )
+        })
+        .await
+        .map_err(|e| match e {
+            // Do not say whether the address has an account; say what to do instead.
+            Error::Conflict(_) => Error::invalid("email", "This email cannot be used to create an account here. If you already have one, sign in."),
+            other => other,
+        })?;
+    Ok(UserView::of(row.into_user(RoleSet::EMPTY)))
 }

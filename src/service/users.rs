@@ -1,18 +1,21 @@
-//! Administering user objects (members and guests): list, read, change, delete, password reset links.
+//! User objects (members and guests): creating members, the admin list, reading, changing, deleting,
+//! and password reset links.
 
 use super::Services;
-use super::admin::{check_if_match, etag_of, page_limit, require_admin};
 use super::audit::{self, AuditEvent, events};
-use super::invitations::Actor;
+use super::auth::Actor;
+use super::etag::{check_if_match, etag_of, page_limit};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
+use crate::domain::access::Action;
+use crate::domain::email::EmailAddress;
 use crate::domain::language::Language;
 use crate::domain::user::{
-    ExternalUserState, Role, UserType, format_roles, parse_display_name, parse_roles,
+    CreationType, ExternalUserState, Role, RoleSet, Upn, User, UserType, parse_display_name,
 };
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
-use crate::store::models::{ActionTokenRow, UserRow};
+use crate::store::models::{ActionTokenRow, CredentialRow, UserRow};
 use crate::store::queries;
 use crate::store::queries::users::UserListFilter;
 use base64::Engine;
@@ -53,32 +56,29 @@ pub struct UserView {
 }
 
 impl UserView {
-    pub fn from_row(row: UserRow) -> UserView {
+    pub fn of(user: User) -> UserView {
         UserView {
-            source: row
+            source: user
                 .home_issuer
                 .clone()
                 .unwrap_or_else(|| "This directory".into()),
-            roles: parse_roles(&row.roles)
-                .iter()
-                .map(|r| r.as_str().to_string())
-                .collect(),
-            id: row.id,
-            user_principal_name: row.user_principal_name,
-            display_name: row.display_name,
-            mail: row.mail,
-            user_type: row.user_type,
-            creation_type: row.creation_type,
-            external_user_state: row.external_user_state,
-            external_user_state_changed_at: row.external_user_state_changed_at,
-            sign_in_name: row.sign_in_name,
-            account_enabled: row.enabled,
-            preferred_language: row.preferred_language,
-            home_issuer: row.home_issuer,
-            email_verified: row.email_verified,
-            last_sign_in_at: row.last_sign_in_at,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            roles: user.roles.names(),
+            user_type: user.user_type.as_str().into(),
+            creation_type: user.creation_type.map(|c| c.as_str().into()),
+            external_user_state: user.external_user_state.map(|s| s.as_str().into()),
+            user_principal_name: user.upn.as_str().into(),
+            id: user.id,
+            display_name: user.display_name,
+            mail: user.mail,
+            external_user_state_changed_at: user.external_user_state_changed_at,
+            sign_in_name: user.sign_in_name,
+            account_enabled: user.enabled,
+            preferred_language: user.preferred_language,
+            home_issuer: user.home_issuer,
+            email_verified: user.email_verified,
+            last_sign_in_at: user.last_sign_in_at,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
         }
     }
 }
@@ -98,7 +98,7 @@ pub struct UserDetail {
     pub groups: Vec<Ref>,
     /// Apps assigned directly or through a group.
     pub apps: Vec<Ref>,
-    pub invitation: Option<super::invitation_admin::InvitationView>,
+    pub invitation: Option<super::invitations::InvitationView>,
     /// Whether the user has a password in this directory (members who sign in here).
     pub has_password: bool,
     #[serde(skip)]
@@ -150,7 +150,6 @@ pub async fn list(
     tenant: &Tenant,
     q: UserQuery,
 ) -> Result<UserPage> {
-    require_admin(actor)?;
     let filter = UserListFilter {
         user_type: q
             .user_type
@@ -179,17 +178,25 @@ pub async fn list(
     };
     let limit = page_limit(q.limit);
     let tenant_id = tenant.id.clone();
-    let mut rows = svc
-        .store
-        .read(move |c| queries::users::list(c, &tenant_id, &filter, limit + 1))
-        .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last().map(encode_cursor)).flatten();
-    Ok(UserPage {
-        value: rows.into_iter().map(UserView::from_row).collect(),
-        next_cursor,
+    svc.read_as(actor, tenant, Action::Administer, "users", move |c, _| {
+        let mut rows = queries::users::list(c, &tenant_id, &filter, limit + 1)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = more.then(|| rows.last().map(encode_cursor)).flatten();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut roles = queries::users::roles_of_many(c, &ids)?;
+        Ok(UserPage {
+            value: rows
+                .into_iter()
+                .map(|r| {
+                    let held = roles.remove(&r.id).unwrap_or_default();
+                    UserView::of(r.into_user(held))
+                })
+                .collect(),
+            next_cursor,
+        })
     })
+    .await
 }
 
 fn user_in(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<UserRow> {
@@ -198,8 +205,8 @@ fn user_in(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<UserRow> 
         .ok_or_else(|| Error::NotFound(format!("user {id}")))
 }
 
-/// The detail of `id`, read on connection `c` (inside a transaction when the caller writes).
-pub(crate) fn detail_on(
+/// The detail of `id`, read on connection `c` (inside the caller's transaction).
+pub(super) fn detail_on(
     c: &mut AnyConnection,
     tenant: &Tenant,
     id: &str,
@@ -226,10 +233,11 @@ pub(crate) fn detail_on(
         }
     }
     let invitation = queries::invitations::latest_for_user(c, &row.id)?
-        .map(|inv| super::invitation_admin::view_on(c, inv, now))
+        .map(|inv| super::invitations::view_on(c, inv, now))
         .transpose()?;
     let has_password = queries::users::has_credential(c, &row.id)?;
-    let user = UserView::from_row(row);
+    let roles = queries::users::roles_of(c, &row.id)?;
+    let user = UserView::of(row.into_user(roles));
     let etag = etag_of(&user);
     Ok(UserDetail {
         user,
@@ -248,11 +256,183 @@ pub(crate) fn detail_on(
 }
 
 pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<UserDetail> {
-    require_admin(actor)?;
-    let (tenant, id, now) = (tenant.clone(), id.to_string(), svc.now());
-    svc.store
-        .read(move |c| detail_on(c, &tenant, &id, now))
-        .await
+    let (t, id_c, now) = (tenant.clone(), id.to_string(), svc.now());
+    svc.read_as(actor, tenant, Action::Administer, id, move |c, _| {
+        detail_on(c, &t, &id_c, now)
+    })
+    .await
+}
+
+/// A new member object of the tenant's own directory.
+pub struct NewMember {
+    pub email: String,
+    pub display_name: String,
+    /// `None` creates the object without an account (it cannot sign in until a password is set).
+    pub password: Option<String>,
+    pub roles: RoleSet,
+    pub creation_type: Option<CreationType>,
+    pub email_verified: bool,
+    /// Standard profile claims (given name, birthdate, phone, address, …).
+    pub profile: crate::domain::claims::Profile,
+}
+
+/// A new member as the admin API and the CLI describe one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewUserBody {
+    pub mail: String,
+    pub display_name: String,
+    /// Leave out to let the person set one through a password reset link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Standard profile claims, e.g. `{"given_name":"Alice","birthdate":"1990-01-31"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<serde_json::Value>,
+}
+
+impl NewUserBody {
+    pub fn into_member(self) -> Result<NewMember> {
+        Ok(NewMember {
+            roles: RoleSet::parse_names(&self.roles)
+                .map_err(|e| Error::invalid("roles", e.message))?,
+            profile: match &self.profile {
+                Some(p) => crate::domain::claims::Profile::parse(&p.to_string())?,
+                None => Default::default(),
+            },
+            email: self.mail,
+            display_name: self.display_name,
+            password: self.password,
+            creation_type: None,
+            email_verified: true,
+        })
+    }
+}
+
+/// Builds the row of a member object, checking the email, name and profile.
+pub(super) fn member_row(tenant: &Tenant, input: &NewMember, now: i64) -> Result<UserRow> {
+    let email = EmailAddress::parse(&input.email)?;
+    let name = parse_display_name(&input.display_name)?;
+    Ok(UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.id.clone(),
+        user_type: UserType::Member.as_str().into(),
+        creation_type: input.creation_type.map(|c| c.as_str().to_string()),
+        user_principal_name: Upn::member(&email).as_str().to_string(),
+        display_name: name,
+        mail: email.as_str().to_string(),
+        mail_lower: email.lower(),
+        preferred_language: None,
+        enabled: true,
+        external_user_state: None,
+        external_user_state_changed_at: None,
+        sign_in_name: None,
+        alt_sec_id: None,
+        home_user_id: None,
+        home_issuer: None,
+        email_verified: input.email_verified,
+        profile: serde_json::to_string(&input.profile).map_err(Error::internal)?,
+        last_sign_in_at: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Inserts a member object with its roles and, when a password hash is given, its account, with the
+/// audit event `event`. An email has at most one account on the whole server, so the account check is
+/// server-wide.
+pub(super) fn insert_member(
+    c: &mut AnyConnection,
+    row: &UserRow,
+    roles: RoleSet,
+    password_hash: Option<&str>,
+    actor: &str,
+    event: &str,
+) -> Result<()> {
+    if queries::users::by_tenant_and_mail(c, &row.tenant_id, &row.mail_lower)?.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} already has a user object in this tenant",
+            row.mail
+        )));
+    }
+    if password_hash.is_some() && queries::users::account_by_email(c, &row.mail_lower)?.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} already has an account",
+            row.mail
+        )));
+    }
+    queries::users::insert(c, row)?;
+    queries::users::set_roles(c, &row.id, roles)?;
+    if let Some(hash) = password_hash {
+        queries::users::insert_credential(
+            c,
+            &CredentialRow {
+                user_id: row.id.clone(),
+                email_lower: row.mail_lower.clone(),
+                password_hash: hash.to_string(),
+                updated_at: row.created_at,
+            },
+        )?;
+    }
+    audit::record(
+        c,
+        AuditEvent {
+            tenant_id: &row.tenant_id,
+            event_name: event,
+            actor,
+            target: &row.id,
+            outcome: "success",
+            details: serde_json::json!({ "upn": row.user_principal_name, "roles": roles.names() }),
+        },
+    )
+}
+
+/// The argon2id hash of a password someone chose, after the rules for new passwords.
+pub(super) async fn hash_new_password(
+    svc: &Services,
+    password: &str,
+    confirm: &str,
+) -> Result<String> {
+    crate::domain::user::check_new_password(password, confirm)?;
+    svc.passwords.hash(password.to_string()).await
+}
+
+/// An admin creates a member of the tenant's own directory (with an account when a password is given).
+pub async fn create(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    input: NewMember,
+) -> Result<UserDetail> {
+    let row = member_row(tenant, &input, svc.now())?;
+    let hash = match &input.password {
+        Some(p) => Some(hash_new_password(svc, p, p).await?),
+        None => None,
+    };
+    let (t, roles, actor_id, now) = (tenant.clone(), input.roles, actor.id(), svc.now());
+    svc.write_as(
+        actor,
+        tenant,
+        Action::Administer,
+        &row.mail_lower.clone(),
+        move |c, standing| {
+            for role in roles.iter() {
+                super::auth::require(standing, Action::GrantRole(role))?;
+            }
+            insert_member(
+                c,
+                &row,
+                roles,
+                hash.as_deref(),
+                &actor_id,
+                events::CREATE_USER,
+            )?;
+            detail_on(c, &t, &row.id, now)
+        },
+    )
+    .await
 }
 
 /// A change to a user object; absent fields stay as they are.
@@ -269,6 +449,52 @@ pub struct UserPatch {
     pub preferred_language: Option<String>,
 }
 
+/// A patch with every field checked, before anything is read.
+struct CheckedPatch {
+    display_name: Option<String>,
+    account_enabled: Option<bool>,
+    user_type: Option<UserType>,
+    roles: Option<RoleSet>,
+    preferred_language: Option<Option<String>>,
+}
+
+impl UserPatch {
+    fn check(self) -> Result<CheckedPatch> {
+        let field = |name: &'static str| {
+            move |e: crate::domain::DomainError| Error::invalid(name, e.message)
+        };
+        Ok(CheckedPatch {
+            display_name: self
+                .display_name
+                .as_deref()
+                .map(parse_display_name)
+                .transpose()
+                .map_err(field("displayName"))?,
+            account_enabled: self.account_enabled,
+            user_type: self
+                .user_type
+                .as_deref()
+                .map(UserType::parse)
+                .transpose()
+                .map_err(field("userType"))?,
+            roles: self
+                .roles
+                .as_deref()
+                .map(RoleSet::parse_names)
+                .transpose()
+                .map_err(field("roles"))?,
+            preferred_language: match self.preferred_language.as_deref() {
+                None => None,
+                Some(raw) => Some(
+                    Language::parse_optional(raw)
+                        .map_err(field("preferredLanguage"))?
+                        .map(|l| l.as_str().to_string()),
+                ),
+            },
+        })
+    }
+}
+
 pub async fn update(
     svc: &Services,
     actor: &Actor,
@@ -277,121 +503,92 @@ pub async fn update(
     patch: UserPatch,
     if_match: Option<String>,
 ) -> Result<UserDetail> {
-    require_admin(actor)?;
-    let display_name = patch
-        .display_name
-        .as_deref()
-        .map(parse_display_name)
-        .transpose()
-        .map_err(|e| Error::invalid("displayName", e.message))?;
-    let user_type = patch
-        .user_type
-        .as_deref()
-        .map(UserType::parse)
-        .transpose()
-        .map_err(|e| Error::invalid("userType", e.message))?;
-    let roles = patch
-        .roles
-        .as_ref()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| Role::parse(r).map_err(|e| Error::invalid("roles", e.message)))
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?;
-    if roles.as_ref().is_some_and(|r| r.contains(&Role::Operator))
-        && !actor.inviter.roles.contains(&Role::Operator)
-    {
-        return Err(Error::Forbidden("only operators may make operators".into()));
-    }
-    let language = match patch.preferred_language.as_deref() {
-        None => None,
-        Some(raw) => Some(
-            Language::parse_optional(raw)
-                .map_err(|e| Error::invalid("preferredLanguage", e.message))?
-                .map(|l| l.as_str().to_string()),
-        ),
-    };
-    let (tenant, id, actor, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
-    svc.store
-        .write(move |c| {
-            let current = detail_on(c, &tenant, &id, now)?;
-            check_if_match(&current.etag, if_match.as_deref())?;
-            let mut row = user_in(c, &tenant, &id)?;
-            let before = UserView::from_row(row.clone());
-            let is_self = row.id == actor.id;
-            if is_self && patch.account_enabled == Some(false) {
-                return Err(Error::invalid(
-                    "accountEnabled",
-                    "you cannot disable yourself",
-                ));
+    let patch = patch.check()?;
+    let (t, id_c, actor_c, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
+    svc.write_as(actor, tenant, Action::Administer, id, move |c, standing| {
+        let (tenant, id, actor) = (&t, &id_c, &actor_c);
+        let current = detail_on(c, tenant, id, now)?;
+        check_if_match(&current.etag, if_match.as_deref())?;
+        let mut row = user_in(c, tenant, id)?;
+        let held = queries::users::roles_of(c, &row.id)?;
+        let before = current.user.clone();
+        let is_self = actor.user_id() == Some(row.id.as_str());
+        if is_self && patch.account_enabled == Some(false) {
+            return Err(Error::invalid(
+                "accountEnabled",
+                "you cannot disable yourself",
+            ));
+        }
+        if let Some(name) = patch.display_name {
+            row.display_name = name;
+        }
+        // Only enabled admins count: a disabled one cannot administer anything.
+        let admin_now = held.contains(Role::Admin) && row.enabled;
+        let enabled_admins = queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin)?;
+        if admin_now && patch.account_enabled == Some(false) && enabled_admins <= 1 {
+            return Err(Error::invalid(
+                "accountEnabled",
+                "the organisation needs at least one Admin who can sign in",
+            ));
+        }
+        if let Some(enabled) = patch.account_enabled {
+            row.enabled = enabled;
+            if !enabled {
+                queries::users::end_sessions(c, &row.id)?;
             }
-            if let Some(name) = display_name {
-                row.display_name = name;
-            }
-            // Only enabled admins count: a disabled one cannot administer anything.
-            let admin_now = parse_roles(&row.roles).contains(&Role::Admin) && row.enabled;
-            let enabled_admins =
-                queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin.as_str())?;
-            if admin_now && patch.account_enabled == Some(false) && enabled_admins <= 1 {
-                return Err(Error::invalid(
-                    "accountEnabled",
-                    "the organisation needs at least one Admin who can sign in",
-                ));
-            }
-            if let Some(enabled) = patch.account_enabled {
-                row.enabled = enabled;
-                if !enabled {
-                    queries::users::end_sessions(c, &row.id)?;
+        }
+        if let Some(t) = patch.user_type {
+            row.user_type = t.as_str().to_string();
+        }
+        if let Some(roles) = patch.roles {
+            // Every role that changes hands is a grant the caller must be allowed to make.
+            for role in [Role::Admin, Role::GuestInviter, Role::Operator] {
+                if roles.contains(role) != held.contains(role) {
+                    super::auth::require(standing, Action::GrantRole(role))?;
                 }
             }
-            if let Some(t) = user_type {
-                row.user_type = t.as_str().to_string();
-            }
-            if let Some(r) = &roles {
-                let was_admin = parse_roles(&row.roles).contains(&Role::Admin);
-                if was_admin && !r.contains(&Role::Admin) {
-                    if is_self {
-                        return Err(Error::invalid(
-                            "roles",
-                            "you cannot remove your own Admin role",
-                        ));
-                    }
-                    if admin_now && enabled_admins <= 1 {
-                        return Err(Error::invalid(
-                            "roles",
-                            "the organisation needs at least one Admin who can sign in",
-                        ));
-                    }
+            if held.contains(Role::Admin) && !roles.contains(Role::Admin) {
+                if is_self {
+                    return Err(Error::invalid(
+                        "roles",
+                        "you cannot remove your own Admin role",
+                    ));
                 }
-                row.roles = format_roles(r);
+                if admin_now && enabled_admins <= 1 {
+                    return Err(Error::invalid(
+                        "roles",
+                        "the organisation needs at least one Admin who can sign in",
+                    ));
+                }
             }
-            if let Some(l) = language {
-                row.preferred_language = l;
-            }
-            row.updated_at = now;
-            queries::users::update(c, &row)?;
-            let after = UserView::from_row(row.clone());
-            audit::record(
-                c,
-                AuditEvent {
-                    tenant_id: &tenant.id,
-                    event_name: if before.user_type != after.user_type {
-                        events::CONVERT_USER
-                    } else if before.account_enabled && !after.account_enabled {
-                        events::DISABLE_USER
-                    } else {
-                        events::UPDATE_USER
-                    },
-                    actor: &actor.id,
-                    target: &row.id,
-                    outcome: "success",
-                    details: serde_json::json!({ "before": before, "after": after }),
+            queries::users::set_roles(c, &row.id, roles)?;
+        }
+        if let Some(l) = patch.preferred_language {
+            row.preferred_language = l;
+        }
+        row.updated_at = now;
+        queries::users::update(c, &row)?;
+        let after = detail_on(c, tenant, id, now)?;
+        audit::record(
+            c,
+            AuditEvent {
+                tenant_id: &tenant.id,
+                event_name: if before.user_type != after.user.user_type {
+                    events::CONVERT_USER
+                } else if before.account_enabled && !after.user.account_enabled {
+                    events::DISABLE_USER
+                } else {
+                    events::UPDATE_USER
                 },
-            )?;
-            detail_on(c, &tenant, &id, now)
-        })
-        .await
+                actor: &actor.id(),
+                target: &row.id,
+                outcome: "success",
+                details: serde_json::json!({ "before": before, "after": after.user }),
+            },
+        )?;
+        Ok(after)
+    })
+    .await
 }
 
 pub async fn delete(
@@ -401,44 +598,48 @@ pub async fn delete(
     id: &str,
     if_match: Option<String>,
 ) -> Result<()> {
-    require_admin(actor)?;
-    let (tenant, id, actor, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
-    svc.store
-        .write(move |c| {
-            let current = detail_on(c, &tenant, &id, now)?;
-            check_if_match(&current.etag, if_match.as_deref())?;
-            if current.user.id == actor.id {
-                return Err(Error::invalid("id", "you cannot delete yourself"));
-            }
-            if current.user.account_enabled
-                && current.user.roles.iter().any(|r| r == Role::Admin.as_str())
-                && queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin.as_str())?
-                    <= 1
-            {
-                return Err(Error::invalid(
-                    "id",
-                    "the organisation needs at least one Admin",
-                ));
-            }
-            queries::users::end_sessions(c, &id)?;
-            queries::users::delete(c, &id)?;
-            audit::record(
-                c,
-                AuditEvent {
-                    tenant_id: &tenant.id,
-                    event_name: events::DELETE_USER,
-                    actor: &actor.id,
-                    target: &id,
-                    outcome: "success",
-                    details: serde_json::json!({
-                        "userPrincipalName": current.user.user_principal_name,
-                        "mail": current.user.mail,
-                        "userType": current.user.user_type,
-                    }),
-                },
-            )
-        })
-        .await
+    let (t, id_c, actor_c, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
+    svc.write_as(actor, tenant, Action::Administer, id, move |c, _| {
+        let (tenant, id, actor) = (&t, &id_c, &actor_c);
+        let current = detail_on(c, tenant, id, now)?;
+        check_if_match(&current.etag, if_match.as_deref())?;
+        if actor.user_id() == Some(current.user.id.as_str()) {
+            return Err(Error::invalid("id", "you cannot delete yourself"));
+        }
+        if current.user.account_enabled
+            && current.user.roles.iter().any(|r| r == Role::Admin.as_str())
+            && queries::users::count_enabled_with_role(c, &tenant.id, Role::Admin)? <= 1
+        {
+            return Err(Error::invalid(
+                "id",
+                "the organisation needs at least one Admin",
+            ));
+        }
+        queries::users::end_sessions(c, id)?;
+        queries::users::delete(c, id)?;
+        audit::record(
+            c,
+            AuditEvent {
+                tenant_id: &tenant.id,
+                event_name: events::DELETE_USER,
+                actor: &actor.id(),
+                target: id,
+                outcome: "success",
+                details: serde_json::json!({
+                    "userPrincipalName": current.user.user_principal_name,
+                    "mail": current.user.mail,
+                    "userType": current.user.user_type,
+                }),
+            },
+        )
+    })
+    .await
+}
+
+/// A one-time link to hand to a user.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResetLink {
+    pub url: String,
 }
 
 /// A one-time link (24 h) with which a member of this directory sets a new password. Earlier unused
@@ -448,8 +649,7 @@ pub async fn password_reset_link(
     actor: &Actor,
     tenant: &Tenant,
     id: &str,
-) -> Result<String> {
-    require_admin(actor)?;
+) -> Result<ResetLink> {
     let token = random_token();
     let now = svc.now();
     let row = ActionTokenRow {
@@ -461,34 +661,35 @@ pub async fn password_reset_link(
         expires_at: now + PASSWORD_RESET_TTL,
         used_at: None,
     };
-    let (tenant_c, id, actor) = (tenant.clone(), id.to_string(), actor.clone());
-    svc.store
-        .write(move |c| {
-            let user = user_in(c, &tenant_c, &id)?;
-            // Guests sign in with their home directory's account; only members of this one have a
-            // password here (or get one through this link).
-            if user.user_type == UserType::Guest.as_str() || user.home_issuer.is_some() {
-                return Err(Error::invalid(
-                    "id",
-                    "this user signs in with another directory's account; only that directory can reset the password",
-                ));
-            }
-            queries::action_tokens::void_unused_for_user(c, &user.id, PASSWORD_RESET_PURPOSE, now)?;
-            queries::action_tokens::insert(c, &row)?;
-            audit::record(
-                c,
-                AuditEvent {
-                    tenant_id: &tenant_c.id,
-                    event_name: events::RESET_PASSWORD,
-                    actor: &actor.id,
-                    target: &user.id,
-                    outcome: "success",
-                    details: serde_json::json!({}),
-                },
-            )
-        })
-        .await?;
-    Ok(format!("{}/reset/{token}", tenant.issuer))
+    let (t, id_c, actor_id) = (tenant.clone(), id.to_string(), actor.id());
+    svc.write_as(actor, tenant, Action::Administer, id, move |c, _| {
+        let user = user_in(c, &t, &id_c)?;
+        // Guests sign in with their home directory's account; only members of this one have a
+        // password here (or get one through this link).
+        if user.user_type == UserType::Guest.as_str() || user.home_issuer.is_some() {
+            return Err(Error::invalid(
+                "id",
+                "this user signs in with another directory's account; only that directory can reset the password",
+            ));
+        }
+        queries::action_tokens::void_unused_for_user(c, &user.id, PASSWORD_RESET_PURPOSE, now)?;
+        queries::action_tokens::insert(c, &row)?;
+        audit::record(
+            c,
+            AuditEvent {
+                tenant_id: &t.id,
+                event_name: events::RESET_PASSWORD,
+                actor: &actor_id,
+                target: &user.id,
+                outcome: "success",
+                details: serde_json::json!({}),
+            },
+        )
+    })
+    .await?;
+    Ok(ResetLink {
+        url: format!("{}/reset/{token}", tenant.issuer),
+    })
 }
 
 /// The address of the user a usable password reset link of `tenant` is for, or `None`.
@@ -545,7 +746,7 @@ pub async fn complete_password_reset(
             } else {
                 queries::users::insert_credential(
                     c,
-                    &crate::store::models::CredentialRow {
+                    &CredentialRow {
                         user_id: user.id.clone(),
                         email_lower: user.mail_lower.clone(),
                         password_hash: hash,
@@ -575,4 +776,10 @@ pub async fn complete_password_reset(
             Ok(user.mail)
         })
         .await
+}
+
+impl super::etag::Tagged for UserDetail {
+    fn etag(&self) -> &str {
+        &self.etag
+    }
 }

@@ -5,6 +5,8 @@
 //! shared pool; on PostgreSQL every write is its own transaction on the shared pool.
 
 pub mod connection;
+pub mod convert;
+pub mod gate;
 pub mod models;
 pub mod queries;
 pub mod schema;
@@ -16,7 +18,6 @@ use diesel::Connection;
 use diesel::r2d2::Pool;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 pub type DbPool = Pool<ConnectionManager>;
 
@@ -29,8 +30,8 @@ pub struct Store {
     write: DbPool,
     /// Admission to each pool, taken before a blocking thread is used, so waiting requests queue
     /// here (cheaply) rather than as parked threads inside the pool.
-    read_gate: Arc<Semaphore>,
-    write_gate: Arc<Semaphore>,
+    read_gate: Arc<gate::Gate>,
+    write_gate: Arc<gate::Gate>,
     backend: Backend,
     sqlite_path: Option<String>,
     manager: ConnectionManager,
@@ -83,8 +84,8 @@ impl Store {
             Backend::Postgres => read.clone(),
         };
         Ok(Store {
-            read_gate: Arc::new(Semaphore::new(read.max_size() as usize)),
-            write_gate: Arc::new(Semaphore::new(write.max_size() as usize)),
+            read_gate: Arc::new(gate::Gate::new("read", read.max_size() as usize)),
+            write_gate: Arc::new(gate::Gate::new("write", write.max_size() as usize)),
             read,
             write,
             backend,
@@ -111,7 +112,7 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = crate::observability::metrics::admit(&self.read_gate, "read").await?;
+        let _permit = self.read_gate.admit().await?;
         let pool = self.read.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = connection::checkout(&pool)?;
@@ -138,7 +139,7 @@ impl Store {
             };
             return writer.write(f).await;
         }
-        let _permit = crate::observability::metrics::admit(&self.write_gate, "write").await?;
+        let _permit = self.write_gate.admit().await?;
         let pool = self.write.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = connection::checkout(&pool)?;
@@ -170,6 +171,11 @@ impl Store {
     /// Applied against embedded migrations (readiness).
     pub async fn migration_status(&self) -> Result<connection::MigrationStatus> {
         self.read(connection::migration_status).await
+    }
+
+    /// How often calls queued at each admission gate, and how many queue now (metrics).
+    pub fn gate_stats(&self) -> [gate::GateStats; 2] {
+        [self.read_gate.stats(), self.write_gate.stats()]
     }
 
     /// The connection pools as they are now (metrics): one shared pool on PostgreSQL; on SQLite the

@@ -30,7 +30,6 @@ pub struct UserRow {
     pub mail_lower: String,
     pub preferred_language: Option<String>,
     pub enabled: bool,
-    pub roles: String,
     pub external_user_state: Option<String>,
     pub external_user_state_changed_at: Option<i64>,
     pub sign_in_name: Option<String>,
@@ -42,6 +41,13 @@ pub struct UserRow {
     pub last_sign_in_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_roles)]
+pub struct UserRoleRow {
+    pub user_id: String,
+    pub role: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -26,7 +26,6 @@ diesel::table! {
         mail_lower -> Text,
         preferred_language -> Nullable<Text>,
         enabled -> Bool,
-        roles -> Text,
         external_user_state -> Nullable<Text>,
         external_user_state_changed_at -> Nullable<BigInt>,
         sign_in_name -> Nullable<Text>,
@@ -282,6 +281,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
+    user_roles,
     credentials,
     tenant_groups,
     group_members,
@@ -320,5 +320,12 @@ diesel::table! {
         content -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> Text,
+        role -> Text,
     }
 }

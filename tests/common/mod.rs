@@ -4,13 +4,20 @@
 
 #![allow(dead_code)]
 
+pub mod api;
+#[allow(unused_imports)]
+pub use api::*;
+
 use guestlist::config::Config;
 use guestlist::domain::claims::OptionalClaim;
-use guestlist::domain::user::Role;
+use guestlist::domain::user::{Role, RoleSet};
 use guestlist::server;
 use guestlist::service::Services;
-use guestlist::service::directory::{self, CreatedApp, CreatedUser, NewApp, NewMember, NewTenant};
+use guestlist::service::apps::manage::{self as apps, CreatedApp, NewApp};
+use guestlist::service::auth::Actor;
 use guestlist::service::tenants::Tenant;
+use guestlist::service::tenants::manage::{self as tenants, TenantInput};
+use guestlist::service::users::{self, NewMember, UserView};
 use std::net::TcpListener;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -119,18 +126,7 @@ impl TestServer {
         config.db_pool_size = 4;
         adjust(&mut config);
         let svc = server::prepare(config).expect("prepare");
-        let tenant = directory::create_tenant(
-            &svc,
-            "test",
-            NewTenant {
-                slug: "contoso".into(),
-                display_name: "Contoso".into(),
-                primary_domain: "contoso.example".into(),
-                self_service_signup: false,
-            },
-        )
-        .await
-        .expect("tenant");
+        let tenant = create_tenant(&svc, "contoso", "Contoso", "contoso.example").await;
         server::spawn_background(&svc).expect("background tasks");
         let http = server::http_server(svc.clone(), listener).expect("server");
         actix_web::rt::spawn(http);
@@ -150,20 +146,21 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn member(&self, email: &str) -> CreatedUser {
+    pub async fn member(&self, email: &str) -> UserView {
         self.member_in(&self.tenant, email, vec![]).await
     }
 
-    pub async fn member_in(&self, tenant: &Tenant, email: &str, roles: Vec<Role>) -> CreatedUser {
-        directory::create_member(
+    /// A member with the password [`PASSWORD`], created by the operator.
+    pub async fn member_in(&self, tenant: &Tenant, email: &str, roles: Vec<Role>) -> UserView {
+        users::create(
             &self.svc,
-            "test",
+            &Actor::operator(),
             tenant,
             NewMember {
                 email: email.into(),
                 display_name: email.split('@').next().unwrap().into(),
                 password: Some(PASSWORD.into()),
-                roles,
+                roles: RoleSet::of(&roles),
                 creation_type: None,
                 email_verified: true,
                 profile: Default::default(),
@@ -171,6 +168,12 @@ impl TestServer {
         )
         .await
         .expect("member")
+        .user
+    }
+
+    /// Another tenant, created by the operator.
+    pub async fn tenant_named(&self, slug: &str, name: &str, domain: &str) -> Tenant {
+        create_tenant(&self.svc, slug, name, domain).await
     }
 
     pub async fn app(&self, adjust: impl FnOnce(&mut NewApp)) -> CreatedApp {
@@ -186,7 +189,7 @@ impl TestServer {
             allowed_scopes: vec!["api.read".into()],
         };
         adjust(&mut app);
-        directory::create_app(&self.svc, "test", &self.tenant, app)
+        apps::create(&self.svc, &Actor::operator(), &self.tenant, app)
             .await
             .expect("app")
     }
@@ -202,6 +205,21 @@ impl TestServer {
         }
     }
 
+    /// A browser whose `Accept-Language` is `language`.
+    pub fn browser_in(&self, language: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("accept-language", language.parse().expect("a header value"));
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .default_headers(headers)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
     /// An HTTP client for the relying app (no cookies, no redirects), as `openidconnect` wants it.
     pub fn rp_http(&self) -> reqwest::Client {
         reqwest::Client::builder()
@@ -209,6 +227,43 @@ impl TestServer {
             .build()
             .unwrap()
     }
+}
+
+/// A tenant created by the operator.
+pub async fn create_tenant(svc: &Services, slug: &str, name: &str, domain: &str) -> Tenant {
+    create_tenant_with(svc, slug, name, domain, false).await
+}
+
+/// [`create_tenant`], open to self-service sign-up or not.
+pub async fn create_tenant_with(
+    svc: &Services,
+    slug: &str,
+    name: &str,
+    domain: &str,
+    self_service_sign_up: bool,
+) -> Tenant {
+    let created = tenants::create(
+        svc,
+        &Actor::operator(),
+        None,
+        TenantInput {
+            slug: slug.into(),
+            display_name: name.into(),
+            primary_domain: domain.into(),
+            self_service_sign_up,
+        },
+    )
+    .await
+    .expect("tenant");
+    let tenant = (*svc
+        .tenants
+        .by_slug(&created.tenant.slug)
+        .await
+        .expect("tenant"))
+    .clone();
+    // Tests change settings behind the cache's back; the pages must read them fresh.
+    svc.tenants.forget(&tenant.slug);
+    tenant
 }
 
 /// A configuration as `Config::load` builds it, from these variables only.

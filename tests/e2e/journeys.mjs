@@ -90,8 +90,8 @@ async function startSampleRp(port, issuer, app) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('SAMPLE_RP_')) delete env[k];
   // The secret goes in the environment, not on a command line that `ps` shows.
-  env.SAMPLE_RP_CLIENT_SECRET = app.client_secret;
-  run.start('sample_rp', rpBin, ['--issuer', issuer, '--client-id', app.client_id, '--listen', listen], {
+  env.SAMPLE_RP_CLIENT_SECRET = app.clientSecret;
+  run.start('sample_rp', rpBin, ['--issuer', issuer, '--client-id', app.clientId, '--listen', listen], {
     env,
     cwd: repoRoot,
   });
@@ -176,7 +176,7 @@ async function main() {
     'app', 'create', '--tenant', 'default', '--name', APP_NAME,
     '--redirect-uri', `${rpBase}/callback`, '--post-logout-redirect-uri', `${rpBase}/`, '--optional-claim', 'email',
   ]);
-  if (!app.client_secret) throw new Error(`app create printed no client secret: ${JSON.stringify(app)}`);
+  if (!app.clientSecret) throw new Error(`app create printed no client secret: ${JSON.stringify(app)}`);
   const rp = await startSampleRp(rpPort, tenant.issuer, app);
 
   // a. The administrator: setup, console sign-in, CSV upload.

@@ -107,7 +107,7 @@ python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert "openapi"
 read -r client_id client_secret < <(python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-print(rows[-1]["client_id"], rows[-1]["client_secret"])' "$tmp/app.json")
+print(rows[-1]["clientId"], rows[-1]["clientSecret"])' "$tmp/app.json")
 [ -n "$client_id" ] && [ -n "$client_secret" ] || die "app create printed no client id and secret"
 
 curl -sS --max-time 10 -o "$tmp/token.json" -w '%{http_code}' -u "$client_id:$client_secret" \
@@ -127,7 +127,7 @@ import json, sys
 def last(p):
     return [json.loads(l) for l in open(p) if l.strip().startswith("{")][-1]
 inv = last(sys.argv[3])
-print(last(sys.argv[1])["id"], last(sys.argv[2])["id"], inv["user_id"], inv["invitation_id"])' \
+print(last(sys.argv[1])["group"]["id"], last(sys.argv[2])["id"], inv["user_id"], inv["invitation_id"])' \
   "$tmp/group.json" "$tmp/fuzz-app.json" "$tmp/invite.json")
 cat >"$tmp/schemathesis.toml" <<TOML
 [parameters]

@@ -122,12 +122,12 @@ async function main() {
 
   // Seed with the CLI against the same data directory.
   run.step = 'seed';
-  const group = await cli(server, ['group', 'create', '--tenant', 'default', '--name', 'Fabrikam partners']);
+  const group = (await cli(server, ['group', 'create', '--tenant', 'default', '--name', 'Fabrikam partners'])).group;
   const app = await cli(server, [
     'app', 'create', '--tenant', 'default', '--name', 'Contoso wiki',
     '--redirect-uri', `${base}/wiki/callback`, '--post-logout-redirect-uri', `${base}/wiki/`, '--first-party',
   ]);
-  log(`created group ${group.id} and app ${app.id} (client ${app.client_id})`);
+  log(`created group ${group.id} and app ${app.id} (client ${app.clientId})`);
   const invited = {};
   for (const g of GUESTS) {
     const out = await cli(server, [

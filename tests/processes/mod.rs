@@ -301,10 +301,10 @@ pub fn seed(setup: &Setup) -> Seeded {
     Seeded {
         tenant: "contoso".into(),
         email: email.into(),
-        client_id: s(&app, "client_id"),
-        client_secret: s(&app, "client_secret"),
-        admin_client_id: s(&admin, "client_id"),
-        admin_client_secret: s(&admin, "client_secret"),
+        client_id: s(&app, "clientId"),
+        client_secret: s(&app, "clientSecret"),
+        admin_client_id: s(&admin, "clientId"),
+        admin_client_secret: s(&admin, "clientSecret"),
     }
 }
 

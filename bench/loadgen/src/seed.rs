@@ -4,6 +4,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AppSecret {
     pub client_id: String,
     pub client_secret: String,

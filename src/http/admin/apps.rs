@@ -4,9 +4,10 @@ use super::users::notice;
 use super::{ConsoleResult, console, field, lines};
 use crate::error::Error;
 use crate::service::Services;
-use crate::service::app_admin::{self, AppPatch, AssignmentInput, parse_claim};
 use crate::service::apps::AppRole;
-use crate::service::directory::NewApp;
+use crate::service::apps::manage::{
+    self as app_admin, AppPatch, AssignmentInput, NewApp, parse_claim,
+};
 use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
 
@@ -157,7 +158,8 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
         Some("rotate_secret") => {
             let secret = app_admin::rotate_secret(&svc, &c.actor, &c.tenant, &id)
                 .await
-                .map_err(err)?;
+                .map_err(err)?
+                .client_secret;
             let d = app_admin::get(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
@@ -166,7 +168,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
                 .fill("admin_app_new_secret", &[("app", &d.app.name)])
                 .map_err(err)?;
             let mut ctx = tera::Context::new();
-            ctx.insert("created", &serde_json::json!({ "id": d.app.id, "name": d.app.name, "client_id": d.app.client_id, "client_secret": secret }));
+            ctx.insert("created", &serde_json::json!({ "id": d.app.id, "name": d.app.name, "clientId": d.app.client_id, "clientSecret": secret }));
             ctx.insert("rotated", &true);
             c.render_with("admin/app_created.html", "apps", ctx, &t)
         }

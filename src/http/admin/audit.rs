@@ -16,7 +16,7 @@ pub async fn list(
     let page = audit::list(&svc, &c.actor, &c.tenant, q.clone())
         .await
         .map_err(|e| c.page_error(e))?;
-    let names = audit::event_names(&svc, &c.tenant)
+    let names = audit::event_names(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
     let rows: Vec<_> = page

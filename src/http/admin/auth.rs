@@ -3,12 +3,14 @@
 
 use super::{ConsoleResult, TOKEN_COOKIE};
 use crate::crypto::random_token;
+use crate::domain::access::Action;
 use crate::domain::pkce::s256_challenge;
 use crate::error::Error;
 use crate::http::{branded, branded_in, browser_language, cookies, see_other, tenant_for_page};
 use crate::locale::Locale;
 use crate::service::Services;
-use crate::service::console::{callback_url, ensure_console_app};
+use crate::service::apps::console::{CONSOLE_SCOPE, callback_url, ensure_console_app};
+use crate::service::auth;
 use crate::service::tokens::{self, CodeExchange};
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -63,7 +65,7 @@ pub async fn login(
         .append_pair("response_type", "code")
         .append_pair("client_id", &app.client_id)
         .append_pair("redirect_uri", &callback_url(&svc, &tenant))
-        .append_pair("scope", "openid")
+        .append_pair("scope", CONSOLE_SCOPE)
         .append_pair("state", &state)
         .append_pair("code_challenge", &s256_challenge(&verifier))
         .append_pair("code_challenge_method", "S256")
@@ -134,10 +136,25 @@ pub async fn callback(
             code: q.code.clone().unwrap_or_default(),
             redirect_uri: Some(callback_url(&svc, &tenant)),
             code_verifier: Some(verifier.to_string()),
+            resource: None,
         },
     )
     .await
     .map_err(&fail)?;
+    // The cookie only for an admin: anyone else who signed in sees why, and holds no console token.
+    // Someone without the role was not given the admin API's scope, so their token is not even one
+    // the console accepts.
+    let admitted = match auth::console_caller(&svc, &tenant, &answer.access_token).await {
+        Ok(actor) => auth::may(&svc, &actor, &tenant, Action::Administer).await,
+        Err(e) => Err(e),
+    };
+    match admitted {
+        Ok(()) => {}
+        Err(e @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(fail(e).into()),
+        Err(_) => {
+            return Err(fail(Error::Forbidden(say("admin_error_not_admin", &[]))).into());
+        }
+    }
     let secure = svc.config.public_url.starts_with("https://");
     let mut token = scoped(TOKEN_COOKIE, answer.access_token, &tenant.slug, secure);
     token.set_max_age(Duration::seconds(answer.expires_in));

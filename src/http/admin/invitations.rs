@@ -5,8 +5,11 @@ use super::{ConsoleResult, console, field, multipart, when};
 use crate::domain::language::Language;
 use crate::domain::user::UserType;
 use crate::error::Error;
+use crate::service::apps::console::console_client_id;
+use crate::service::apps::manage as app_admin;
+use crate::service::invitations::follow_up as invitation_admin;
 use crate::service::invitations::{self, InviteOutcome, InviteRequest};
-use crate::service::{Services, app_admin, groups, invitation_admin};
+use crate::service::{Services, groups};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
@@ -66,7 +69,7 @@ pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
         "apps",
         &apps
             .iter()
-            .filter(|a| a.client_id != crate::service::console::CONSOLE_CLIENT_ID)
+            .filter(|a| a.client_id != console_client_id(&c.tenant.slug))
             .collect::<Vec<_>>(),
     );
     ctx.insert("languages", &Language::ALL.map(Language::as_str));
@@ -125,7 +128,9 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
             &c.say("admin_notice_invited", &[("link", &redeem_url)]),
         )),
         InviteOutcome::Exists { user_id } => Ok(c.done(
-            &format!("/users/{user_id}"),
+            &user_id
+                .map(|id| format!("/users/{id}"))
+                .unwrap_or_else(|| "/users".into()),
             &c.say("admin_notice_invitee_exists", &[]),
         )),
     }
@@ -266,10 +271,7 @@ pub async fn act(
             ))
         }
         Some("resend") => {
-            let inv = invitation_admin::get(&svc, &c.actor, &c.tenant, &id)
-                .await
-                .map_err(err)?;
-            invitations::resend(&svc, &c.actor, &c.tenant, &inv.invited_user.id)
+            invitations::resend_invitation(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
             Ok(c.done(

@@ -11,15 +11,17 @@ pub mod invitations;
 pub mod settings;
 pub mod users;
 
+use crate::domain::access::Action;
 use crate::domain::language::Language;
 use crate::error::Error;
+use crate::http::MAX_UPLOAD;
 use crate::http::cookies;
 use crate::http::errors::PageError;
+use crate::http::routes::route_table;
 use crate::locale::{Locale, Texts, html_lang};
 use crate::service::Services;
-use crate::service::invitations::Actor;
+use crate::service::auth::{Actor, console_caller, may};
 use crate::service::tenants::Tenant;
-use crate::service::{admin, tokens};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use std::fmt;
@@ -28,72 +30,50 @@ use std::sync::Arc;
 /// The console's cookie holding the admin's access token.
 pub const TOKEN_COOKIE: &str = "gl_console";
 
+route_table!(CONSOLE_ROUTES, console_routes, "/admin/t/{slug}", [
+    get "" => home;
+    get "/" => home;
+    get "/login" => auth::login;
+    get "/callback" => auth::callback;
+    post "/signout" => auth::signout;
+    get "/users" => users::list;
+    get "/users/new" => users::new_form;
+    post "/users/new" => users::create;
+    get "/users/{id}" => users::show;
+    post "/users/{id}" => users::act;
+    get "/invitations" => invitations::list;
+    get "/invitations/new" => invitations::new_form;
+    post "/invitations/new" => invitations::create;
+    get "/invitations/upload" => invitations::upload_form;
+    post "/invitations/upload" => invitations::upload, limit = MAX_UPLOAD;
+    post "/invitations/upload/{id}" => invitations::commit;
+    get "/invitations/batches/{id}" => invitations::batch;
+    get "/invitations/batches/{id}/results.csv" => invitations::batch_csv;
+    post "/invitations/{id}" => invitations::act;
+    get "/groups" => groups::list;
+    post "/groups" => groups::create;
+    get "/groups/{id}" => groups::show;
+    post "/groups/{id}" => groups::act;
+    get "/apps" => apps::list;
+    get "/apps/new" => apps::new_form;
+    post "/apps/new" => apps::create;
+    get "/apps/{id}" => apps::show;
+    post "/apps/{id}" => apps::act;
+    get "/branding" => settings::branding;
+    post "/branding" => settings::save_branding;
+    post "/branding/logo" => settings::upload_logo, limit = MAX_UPLOAD;
+    get "/branding/preview" => settings::preview_signin;
+    get "/branding/preview-email" => settings::preview_email;
+    get "/policies" => settings::policies;
+    post "/policies" => settings::save_policies;
+    get "/audit" => audit::list;
+    get "/audit/export.csv" => audit::export;
+]);
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(index))
         .route("/admin/", web::get().to(index))
-        .service(
-            web::scope("/admin/t/{slug}")
-                .route("", web::get().to(home))
-                .route("/", web::get().to(home))
-                .route("/login", web::get().to(auth::login))
-                .route("/callback", web::get().to(auth::callback))
-                .route("/signout", web::post().to(auth::signout))
-                .route("/users", web::get().to(users::list))
-                .route("/users/new", web::get().to(users::new_form))
-                .route("/users/new", web::post().to(users::create))
-                .route("/users/{id}", web::get().to(users::show))
-                .route("/users/{id}", web::post().to(users::act))
-                .route("/invitations", web::get().to(invitations::list))
-                .route("/invitations/new", web::get().to(invitations::new_form))
-                .route("/invitations/new", web::post().to(invitations::create))
-                .route(
-                    "/invitations/upload",
-                    web::get().to(invitations::upload_form),
-                )
-                .service(
-                    web::resource("/invitations/upload")
-                        .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
-                        .route(web::post().to(invitations::upload)),
-                )
-                .route(
-                    "/invitations/upload/{id}",
-                    web::post().to(invitations::commit),
-                )
-                .route(
-                    "/invitations/batches/{id}",
-                    web::get().to(invitations::batch),
-                )
-                .route(
-                    "/invitations/batches/{id}/results.csv",
-                    web::get().to(invitations::batch_csv),
-                )
-                .route("/invitations/{id}", web::post().to(invitations::act))
-                .route("/groups", web::get().to(groups::list))
-                .route("/groups", web::post().to(groups::create))
-                .route("/groups/{id}", web::get().to(groups::show))
-                .route("/groups/{id}", web::post().to(groups::act))
-                .route("/apps", web::get().to(apps::list))
-                .route("/apps/new", web::get().to(apps::new_form))
-                .route("/apps/new", web::post().to(apps::create))
-                .route("/apps/{id}", web::get().to(apps::show))
-                .route("/apps/{id}", web::post().to(apps::act))
-                .route("/branding", web::get().to(settings::branding))
-                .route("/branding", web::post().to(settings::save_branding))
-                .service(
-                    web::resource("/branding/logo")
-                        .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
-                        .route(web::post().to(settings::upload_logo)),
-                )
-                .route("/branding/preview", web::get().to(settings::preview_signin))
-                .route(
-                    "/branding/preview-email",
-                    web::get().to(settings::preview_email),
-                )
-                .route("/policies", web::get().to(settings::policies))
-                .route("/policies", web::post().to(settings::save_policies))
-                .route("/audit", web::get().to(audit::list))
-                .route("/audit/export.csv", web::get().to(audit::export)),
-        );
+        .configure(console_routes);
 }
 
 /// Why a console request did not produce its page.
@@ -203,7 +183,7 @@ impl Console {
         ctx.insert("base", &self.base());
         ctx.insert("csrf", &self.csrf);
         ctx.insert("section", section);
-        ctx.insert("admin_name", &self.actor.display_name);
+        ctx.insert("admin_name", self.actor.display_name());
         let body = crate::templates::Templates::global()
             .render(name, &ctx)
             .map_err(|e| self.page_error(e))?;
@@ -257,36 +237,35 @@ pub async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, Conso
     let Some(token) = req.cookie(TOKEN_COOKIE).map(|c| c.value().to_string()) else {
         return Err(ConsoleError::SignIn(login));
     };
-    let Ok(active) = tokens::check_access_token(svc, &tenant, &token).await else {
-        return Err(ConsoleError::SignIn(login));
+    let actor = match console_caller(svc, &tenant, &token).await {
+        Ok(actor) => actor,
+        Err(e @ (Error::Unavailable(_) | Error::Internal(_))) => {
+            return Err(crate::http::branded(&tenant)(e).into());
+        }
+        // Expired, revoked, for another tenant, or its holder can no longer sign in: sign in again.
+        Err(_) => return Err(ConsoleError::SignIn(login)),
     };
-    let Some(user) = active.user.clone() else {
-        return Err(ConsoleError::SignIn(login));
-    };
-    if active.str_claim("client_id") != Some(crate::service::console::CONSOLE_CLIENT_ID) {
-        return Err(ConsoleError::SignIn(login));
-    }
-    let language = crate::http::language_for(req, &tenant, Some(&user));
+    let language = crate::http::language_for(req, &tenant, None);
+    let language = actor
+        .preferred_language()
+        .and_then(|l| Language::parse(l).ok())
+        .unwrap_or(language);
     let framed = Arc::clone(&tenant);
     let fail = crate::http::branded_in(&framed, language);
     let texts = Locale::new(language)
         .map(|l| Texts::new(l, &tenant.display_name))
         .map_err(&fail)?;
-    let actor = Actor {
-        inviter: crate::domain::policy::Inviter {
-            user_type: crate::domain::user::UserType::parse(&user.user_type)
-                .map_err(|e| fail(e.into()))?,
-            roles: crate::domain::user::parse_roles(&user.roles),
-        },
-        id: user.id,
-        display_name: user.display_name,
-    };
-    admin::require_admin(&actor).map_err(|_| {
-        let message = texts
-            .get("admin_error_not_admin")
-            .unwrap_or_else(|e| e.to_string());
-        fail(Error::Forbidden(message))
-    })?;
+    match may(svc, &actor, &tenant, Action::Administer).await {
+        Ok(()) => {}
+        Err(Error::Denied(_)) => {
+            let message = texts
+                .get("admin_error_not_admin")
+                .unwrap_or_else(|e| e.to_string());
+            return Err(fail(Error::Forbidden(message)).into());
+        }
+        Err(e @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(fail(e).into()),
+        Err(_) => return Err(ConsoleError::SignIn(login)),
+    }
     let secure = svc.config.public_url.starts_with("https://");
     let (csrf, csrf_cookie) = cookies::csrf(req, secure);
     Ok(Console {

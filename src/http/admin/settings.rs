@@ -122,7 +122,7 @@ pub async fn preview_email(
         logo_url: s.logo_url.as_deref(),
         primary_color: &s.primary_color,
         background_color: &s.background_color,
-        inviter_name: &c.actor.display_name,
+        inviter_name: c.actor.display_name(),
         invitee_name: "Alex Partner",
         invitee_email: "alex@partner.example",
         custom_text: Some("Welcome aboard!"),

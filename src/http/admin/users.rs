@@ -2,11 +2,11 @@
 
 use super::{ConsoleResult, console, field, when};
 use crate::domain::language::Language;
+use crate::domain::user::{Role, RoleSet};
 use crate::error::Error;
 use crate::service::Services;
-use crate::service::directory::{self, NewMember};
 use crate::service::invitations;
-use crate::service::users::{self, UserPatch, UserQuery};
+use crate::service::users::{self, NewMember, UserPatch, UserQuery};
 use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
 
@@ -75,13 +75,13 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let roles = if form.contains_key("admin") {
-        vec![crate::domain::user::Role::Admin]
+        RoleSet::of(&[Role::Admin])
     } else {
-        vec![]
+        RoleSet::EMPTY
     };
-    let created = directory::create_member(
+    let created = users::create(
         &svc,
-        &c.actor.id,
+        &c.actor,
         &c.tenant,
         NewMember {
             email: field(&form, "email").unwrap_or_default(),
@@ -95,12 +95,12 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     )
     .await
     .map_err(|e| c.page_error(e))?;
-    let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &created.id)
+    let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &created.user.id)
         .await
         .map_err(|e| c.page_error(e))?;
     Ok(c.done(
-        &format!("/users/{}", created.id),
-        &c.say("admin_notice_member_created", &[("link", &link)]),
+        &format!("/users/{}", created.user.id),
+        &c.say("admin_notice_member_created", &[("link", &link.url)]),
     ))
 }
 
@@ -187,7 +187,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             })
             .await
             .map_err(err)?;
-            if id == c.actor.id {
+            if c.actor.user_id() == Some(id.as_str()) {
                 // Admins who change their own language see the next page, notice included, in the new one.
                 let language = match Language::parse_optional(&preferred) {
                     Ok(Some(language)) => language,
@@ -234,7 +234,7 @@ pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> Cons
             let link = users::password_reset_link(&svc, &c.actor, &c.tenant, &id)
                 .await
                 .map_err(err)?;
-            c.say("admin_notice_password_link", &[("link", &link)])
+            c.say("admin_notice_password_link", &[("link", &link.url)])
         }
         "resend" => {
             invitations::resend(&svc, &c.actor, &c.tenant, &id)

@@ -1,12 +1,12 @@
 //! `/api/v1/tenants/{slug}/audit`: the event log, filtered, paged and exportable.
 
-use super::admin_context;
-use super::openapi::Problem;
+use super::problem::Problem;
+use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
 use crate::service::audit::{self, AuditPage, AuditQuery};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/audit", operation_id = "listAuditEvents", tag = "audit",
     params(("slug" = String, Path), AuditQuery),
@@ -14,11 +14,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
     security(("bearer" = [])))]
 pub async fn list(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    Ok(HttpResponse::Ok().json(audit::list(&svc, &actor, &tenant, q.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(audit::list(&svc, &c.actor, &c.tenant, q.into_inner()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/audit/export", operation_id = "exportAuditEvents", tag = "audit",
@@ -28,16 +27,15 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn export(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let body = audit::export_csv(&svc, &actor, &tenant, q.into_inner()).await?;
+    let body = audit::export_csv(&svc, &c.actor, &c.tenant, q.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"audit-{}.csv\"", tenant.slug),
+            format!("attachment; filename=\"audit-{}.csv\"", c.tenant.slug),
         ))
         .body(body))
 }

@@ -1,22 +1,14 @@
 //! `/api/v1/tenants/{slug}/groups`.
 
-use super::openapi::Problem;
-use super::{Paging, admin_context, if_match, json_body, path_param, with_etag};
+use super::problem::Problem;
+use super::{Paging, delete_one, json_body, patch_one, path_param, read_one, tagged};
+use crate::domain::access::Action;
+use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
-use crate::service::groups::{self, GroupDetail, GroupPatch, GroupView};
+use crate::service::groups::{self, GroupDetail, GroupPatch, GroupView, NewGroupBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewGroupBody {
-    pub display_name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-}
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/groups", operation_id = "listGroups", tag = "groups",
     params(("slug" = String, Path), Paging),
@@ -24,11 +16,11 @@ pub struct NewGroupBody {
     security(("bearer" = [])))]
 pub async fn list(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     q: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    Ok(HttpResponse::Ok().json(groups::list(&svc, &actor, &tenant, q.limit, q.offset).await?))
+    let groups = groups::list(&svc, &c.actor, &c.tenant, q.limit, q.offset).await?;
+    Ok(HttpResponse::Ok().json(groups))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/groups", operation_id = "createGroup", tag = "groups",
@@ -37,30 +29,38 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn create(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
+    c.admit(Action::Administer).await?;
     let b: NewGroupBody = json_body(&body)?;
     let d = groups::create(
         &svc,
-        &actor,
-        &tenant,
+        &c.actor,
+        &c.tenant,
         &b.display_name,
         b.description.as_deref(),
     )
     .await?;
-    Ok(with_etag(StatusCode::CREATED, &d, &d.etag))
+    Ok(tagged(StatusCode::CREATED, &d))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/groups/{id}", operation_id = "getGroup", tag = "groups",
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = GroupDetail, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let d = groups::get(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
-    Ok(with_etag(StatusCode::OK, &d, &d.etag))
+pub async fn get(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    read_one(groups::get(
+        &svc,
+        &c.actor,
+        &c.tenant,
+        &path_param(&req, "id"),
+    ))
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{slug}/groups/{id}", operation_id = "updateGroup", tag = "groups",
@@ -71,33 +71,31 @@ pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpRespo
     security(("bearer" = [])))]
 pub async fn update(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    let patch: GroupPatch = json_body(&body)?;
-    let d = groups::update(
-        &svc,
-        &actor,
-        &tenant,
-        &path_param(&req, "id"),
-        patch,
-        Some(tag),
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &d, &d.etag))
+    let id = path_param(&req, "id");
+    patch_one(&c, &req, &body, |patch: GroupPatch, tag| {
+        groups::update(&svc, &c.actor, &c.tenant, &id, patch, Some(tag))
+    })
+    .await
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{slug}/groups/{id}", operation_id = "deleteGroup", tag = "groups",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
-pub async fn delete(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    groups::delete(&svc, &actor, &tenant, &path_param(&req, "id"), Some(tag)).await?;
-    Ok(HttpResponse::NoContent().finish())
+pub async fn delete(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_param(&req, "id");
+    delete_one(&c, &req, |tag| {
+        groups::delete(&svc, &c.actor, &c.tenant, &id, Some(tag))
+    })
+    .await
 }
 
 #[utoipa::path(put, path = "/api/v1/tenants/{slug}/groups/{id}/members/{userId}", operation_id = "addGroupMember", tag = "groups",
@@ -106,17 +104,11 @@ pub async fn delete(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpRe
     security(("bearer" = [])))]
 pub async fn add_member(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    groups::add_member(
-        &svc,
-        &actor,
-        &tenant,
-        &path_param(&req, "id"),
-        &path_param(&req, "userId"),
-    )
-    .await?;
+    let (id, user) = (path_param(&req, "id"), path_param(&req, "userId"));
+    groups::add_member(&svc, &c.actor, &c.tenant, &id, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -126,16 +118,10 @@ pub async fn add_member(
     security(("bearer" = [])))]
 pub async fn remove_member(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    groups::remove_member(
-        &svc,
-        &actor,
-        &tenant,
-        &path_param(&req, "id"),
-        &path_param(&req, "userId"),
-    )
-    .await?;
+    let (id, user) = (path_param(&req, "id"), path_param(&req, "userId"));
+    groups::remove_member(&svc, &c.actor, &c.tenant, &id, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,16 +1,18 @@
 //! `POST /api/v1/tenants/{slug}/invitations` and friends, with the field names of spec §6.
 
-use super::openapi::Problem;
-use super::{actor, tenant};
+use super::path_param;
+use super::problem::Problem;
+use crate::domain::access::Action;
 use crate::domain::language::Language;
 use crate::domain::user::UserType;
 use crate::error::Error;
+use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
-use crate::service::invitation_admin::{self, InvitationPage, InvitationView};
-use crate::service::invitations::{self, InviteOutcome, InviteRequest};
-use crate::service::invitations::{BatchReport, BatchRow};
-use crate::store::queries;
+use crate::service::invitations::{
+    self, BatchReport, BatchRow, InvitationPage, InvitationView, InviteOutcome, InviteRequest,
+    InvitedUserRef,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -74,7 +76,7 @@ pub struct CreatedInvitation {
     pub id: String,
     pub invite_redeem_url: String,
     pub invited_user_email_address: String,
-    pub invited_user: invitation_admin::InvitedUserRef,
+    pub invited_user: InvitedUserRef,
     pub status: String,
 }
 
@@ -85,16 +87,12 @@ pub struct CreatedInvitation {
     security(("bearer" = [])))]
 pub async fn create(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = tenant(&svc, &req).await?;
-    let actor = actor(&svc, &tenant, &req).await?;
+    c.admit(invite_door(&c)).await?;
+    let (tenant, actor) = (&c.tenant, &c.actor);
     let b = parse_body(&body)?;
-    let redirect = url::Url::parse(&b.invite_redirect_url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| Error::invalid("inviteRedirectUrl", "must be an absolute http(s) URL"))?;
     let info = b.invited_user_message_info;
     let cc = match info
         .as_ref()
@@ -129,17 +127,17 @@ pub async fn create(
             .id;
         let r = invitations::reset_redemption(
             &svc,
-            &actor,
-            &tenant,
+            actor,
+            tenant,
             &id,
             Some(&b.invited_user_email_address),
         )
         .await?;
         return Ok(HttpResponse::Created().json(json!({
-            "id": r.invitation_id,
-            "inviteRedeemUrl": r.redeem_url,
+            "id": r.id,
+            "inviteRedeemUrl": r.invite_redeem_url,
             "invitedUserEmailAddress": b.invited_user_email_address,
-            "invitedUser": { "id": r.user_id },
+            "invitedUser": r.invited_user,
             "resetRedemption": true,
             "status": r.status,
         })));
@@ -148,7 +146,7 @@ pub async fn create(
         email: b.invited_user_email_address.clone(),
         display_name: b.invited_user_display_name,
         user_type,
-        redirect_url: Some(redirect.to_string()),
+        redirect_url: Some(b.invite_redirect_url.clone()),
         language,
         cc,
         custom_text: info.and_then(|i| i.customized_message_body),
@@ -158,7 +156,7 @@ pub async fn create(
         invite_app_id: None,
         send_email: b.send_invitation_message,
     };
-    match invitations::invite(&svc, &actor, &tenant, request, None).await? {
+    match invitations::invite(&svc, actor, tenant, request, None).await? {
         InviteOutcome::Created {
             invitation_id,
             user_id,
@@ -169,15 +167,21 @@ pub async fn create(
             "id": invitation_id,
             "inviteRedeemUrl": redeem_url,
             "invitedUserEmailAddress": b.invited_user_email_address,
-            "inviteRedirectUrl": redirect.to_string(),
+            "inviteRedirectUrl": b.invite_redirect_url,
             "invitedUser": { "id": user_id },
             "sendInvitationMessage": b.send_invitation_message,
             "status": status,
         }))),
-        InviteOutcome::Exists { user_id } => Err(Error::Conflict(format!(
-            "{} already has a user object in this organisation ({user_id})",
-            b.invited_user_email_address
-        ))
+        InviteOutcome::Exists { user_id } => Err(Error::Conflict(match user_id {
+            Some(id) => format!(
+                "{} already has a user object in this organisation ({id})",
+                b.invited_user_email_address
+            ),
+            None => format!(
+                "{} already has a user object in this organisation",
+                b.invited_user_email_address
+            ),
+        })
         .into()),
     }
 }
@@ -188,12 +192,11 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn list(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     page: web::Query<super::Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = tenant(&svc, &req).await?;
-    let actor = actor(&svc, &tenant, &req).await?;
-    let page = invitation_admin::list(&svc, &actor, &tenant, page.limit, page.offset).await?;
+    let page =
+        invitations::follow_up::list(&svc, &c.actor, &c.tenant, page.limit, page.offset).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -201,9 +204,12 @@ pub async fn list(
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = super::context(&svc, &req).await?;
-    let v = invitation_admin::get(&svc, &actor, &tenant, &super::path_param(&req, "id")).await?;
+pub async fn get(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let v = invitations::follow_up::get(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -211,9 +217,13 @@ pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpRespo
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-pub async fn revoke(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = super::context(&svc, &req).await?;
-    let v = invitation_admin::revoke(&svc, &actor, &tenant, &super::path_param(&req, "id")).await?;
+pub async fn revoke(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let v =
+        invitations::follow_up::revoke(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -266,42 +276,15 @@ impl From<BatchReport> for CsvReportBody {
     security(("bearer" = [])))]
 pub async fn upload_csv(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     q: web::Query<CsvParams>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = super::context(&svc, &req).await?;
-    // A file of invitations is for admins and guest inviters (those who see the list). Its group and
-    // application columns grant access, which only admins may do.
-    if !actor.inviter.is_admin() {
-        if !actor.inviter.is_guest_inviter() {
-            return Err(Error::Forbidden(
-                "uploading invitations needs the Admin or GuestInviter role".into(),
-            )
-            .into());
-        }
-        let grants_access = crate::domain::invitation_csv::parse(
-            &body,
-            crate::domain::invitation_csv::DEFAULT_MAX_ROWS,
-        )
-        .is_ok_and(|p| {
-            p.rows.iter().any(|r| {
-                r.outcome
-                    .as_ref()
-                    .is_ok_and(|v| !v.app_ids.is_empty() || !v.group_ids.is_empty())
-            })
-        });
-        if grants_access {
-            return Err(Error::Forbidden(
-                "only admins may add invited guests to groups or applications".into(),
-            )
-            .into());
-        }
-    }
+    c.admit(invite_door(&c)).await?;
     let report = invitations::invite_from_csv(
         &svc,
-        &actor,
-        &tenant,
+        &c.actor,
+        &c.tenant,
         invitations::CsvUpload {
             file_name: q.file_name.as_deref().unwrap_or("upload.csv"),
             bytes: &body,
@@ -314,26 +297,26 @@ pub async fn upload_csv(
     Ok(HttpResponse::Ok().json(CsvReportBody::from(report)))
 }
 
+/// The least an inviting caller must be: allowed to invite a guest under the tenant's policy.
+fn invite_door(c: &ApiCaller) -> Action {
+    Action::Invite {
+        policy: c.tenant.settings.invite_policy,
+        as_member: false,
+        grants_access: false,
+    }
+}
+
 /// `POST …/invitations/{id}/resend`: a new ticket for a pending invitation's guest.
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/invitations/{id}/resend", operation_id = "resendInvitation", tag = "invitations",
     params(("slug" = String, Path), ("id" = String, Path)),
-    responses((status = 201, body = super::users::ReissuedBody), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 201, body = invitations::Reissued), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-pub async fn resend(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let tenant = tenant(&svc, &req).await?;
-    let actor = actor(&svc, &tenant, &req).await?;
-    let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let tenant_id = tenant.id.clone();
-    let inv = svc
-        .store
-        .read(move |c| queries::invitations::by_id(c, &tenant_id, &id))
-        .await?
-        .ok_or_else(|| Error::NotFound("no such invitation".into()))?;
-    let r = invitations::resend(&svc, &actor, &tenant, &inv.user_id).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "id": r.invitation_id,
-        "inviteRedeemUrl": r.redeem_url,
-        "invitedUser": { "id": r.user_id },
-        "status": r.status,
-    })))
+pub async fn resend(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_param(&req, "id");
+    let r = invitations::resend_invitation(&svc, &c.actor, &c.tenant, &id).await?;
+    Ok(HttpResponse::Created().json(r))
 }

@@ -1,134 +1,76 @@
-//! The JSON admin API (`/api/v1`). Callers present a bearer access token from the tenant's own token
-//! endpoint: an app's `client_credentials` token carrying the `guestlist.admin` scope (everything an
-//! admin may do) or the `guestlist.invite` scope (inviting only), or a user's token held by a
-//! first-party app of the tenant (the user's roles decide). The CLI calls the same handlers in-process
-//! as the operator (see [`LocalOperator`]).
+//! The JSON admin API (`/api/v1`). Callers present a bearer access token of the tenant for the admin API
+//! (see [`crate::http::caller::ApiCaller`]); the use cases decide what each caller may do. The CLI uses
+//! the same use cases in-process, or this API with `--server`.
 
 pub mod apps;
 pub mod audit;
-pub mod directory;
 pub mod groups;
 pub mod invitations;
 pub mod openapi;
+pub mod problem;
 pub mod settings;
+pub mod tenants;
 pub mod users;
 
-use crate::error::{Error, OAuthErrorCode};
-use crate::service::Services;
-use crate::service::invitations::Actor;
-use crate::service::tenants::Tenant;
-use crate::service::tokens;
-use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use std::sync::Arc;
+use crate::error::Error;
+use crate::http::MAX_UPLOAD;
+use crate::http::caller::ApiCaller;
+use crate::http::errors::ApiError;
+use crate::http::routes::route_table;
+use crate::service::etag::Tagged;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use std::future::Future;
 
-use super::errors::ApiError;
+route_table!(ROUTES, routes, "/api/v1", [
+    get "/openapi.json" => openapi::document;
+    get "/tenants" => tenants::list;
+    post "/tenants" => tenants::create;
+    get "/tenants/{slug}/users" => users::list;
+    post "/tenants/{slug}/users" => users::create;
+    get "/tenants/{slug}/users/{id}" => users::get;
+    patch "/tenants/{slug}/users/{id}" => users::update;
+    delete "/tenants/{slug}/users/{id}" => users::delete;
+    post "/tenants/{slug}/users/{id}/password-reset" => users::password_reset;
+    post "/tenants/{slug}/users/{id}/resend-invitation" => users::resend_invitation;
+    post "/tenants/{slug}/users/{id}/reset-redemption" => users::reset_redemption;
+    get "/tenants/{slug}/groups" => groups::list;
+    post "/tenants/{slug}/groups" => groups::create;
+    get "/tenants/{slug}/groups/{id}" => groups::get;
+    patch "/tenants/{slug}/groups/{id}" => groups::update;
+    delete "/tenants/{slug}/groups/{id}" => groups::delete;
+    put "/tenants/{slug}/groups/{id}/members/{userId}" => groups::add_member;
+    delete "/tenants/{slug}/groups/{id}/members/{userId}" => groups::remove_member;
+    get "/tenants/{slug}/apps" => apps::list;
+    post "/tenants/{slug}/apps" => apps::create;
+    get "/tenants/{slug}/apps/{id}" => apps::get;
+    patch "/tenants/{slug}/apps/{id}" => apps::update;
+    delete "/tenants/{slug}/apps/{id}" => apps::delete;
+    post "/tenants/{slug}/apps/{id}/secret" => apps::rotate_secret;
+    post "/tenants/{slug}/apps/{id}/assignments" => apps::assign;
+    delete "/tenants/{slug}/apps/{id}/assignments/{principalType}/{principalId}" => apps::unassign;
+    post "/tenants/{slug}/invitations" => invitations::create;
+    get "/tenants/{slug}/invitations" => invitations::list;
+    post "/tenants/{slug}/invitations/csv" => invitations::upload_csv, limit = MAX_UPLOAD;
+    get "/tenants/{slug}/invitations/{id}" => invitations::get;
+    post "/tenants/{slug}/invitations/{id}/resend" => invitations::resend;
+    post "/tenants/{slug}/invitations/{id}/revoke" => invitations::revoke;
+    get "/tenants/{slug}/branding" => settings::branding;
+    patch "/tenants/{slug}/branding" => settings::update_branding;
+    put "/tenants/{slug}/branding/logo" => settings::put_logo, limit = MAX_UPLOAD;
+    delete "/tenants/{slug}/branding/logo" => settings::delete_logo;
+    get "/tenants/{slug}/policies" => settings::policies;
+    patch "/tenants/{slug}/policies" => settings::update_policies;
+    get "/tenants/{slug}/audit" => audit::list;
+    get "/tenants/{slug}/audit/export" => audit::export;
+]);
 
-/// The scope an app needs to invite through the API.
-pub const INVITE_SCOPE: &str = "guestlist.invite";
-/// The scope an app needs for everything else an admin does.
-pub const ADMIN_SCOPE: &str = "guestlist.admin";
-
-/// Marks a request the CLI dispatches in-process: it acts as the operator. Only code can attach
-/// request extensions, so no network request can carry it.
-#[derive(Debug, Clone, Copy)]
-pub struct LocalOperator;
-
-pub async fn tenant(svc: &Services, req: &HttpRequest) -> Result<Arc<Tenant>, ApiError> {
-    let slug = req.match_info().get("slug").unwrap_or_default();
-    Ok(svc.tenants.by_slug(slug).await?)
-}
-
-/// The actor behind the bearer token of `req`, in `tenant`.
-pub async fn actor(svc: &Services, tenant: &Tenant, req: &HttpRequest) -> Result<Actor, ApiError> {
-    if req.extensions().get::<LocalOperator>().is_some() {
-        return Ok(Actor::operator());
-    }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string())
-        .ok_or(Error::Unauthenticated)?;
-    let active = tokens::check_access_token(svc, tenant, &token)
-        .await
-        .map_err(|e| match e {
-            // The database is down (503) or failed (500): not the token's fault.
-            Error::Unavailable(_) | Error::Internal(_) => e,
-            _ => Error::oauth(
-                OAuthErrorCode::InvalidToken,
-                "the access token is not valid for this organisation",
-            ),
-        })?;
-    if let Some(user) = active.user.clone() {
-        // A user's token acts for them only when a first-party app of the tenant holds it (the console,
-        // the operator's own tools), never when a third-party app passes a token along.
-        let client_id = active.str_claim("client_id").unwrap_or_default();
-        let first_party = svc
-            .apps
-            .find(&tenant.id, client_id)
-            .await?
-            .is_some_and(|a| a.first_party);
-        if !first_party {
-            return Err(Error::Forbidden(
-                "only tokens of the organisation's own apps may use the admin API".into(),
-            )
-            .into());
-        }
-        return Ok(Actor {
-            inviter: crate::domain::policy::Inviter {
-                user_type: crate::domain::user::UserType::parse(&user.user_type)
-                    .map_err(Error::from)?,
-                roles: crate::domain::user::parse_roles(&user.roles),
-            },
-            id: user.id,
-            display_name: user.display_name,
-        });
-    }
-    let scopes =
-        crate::domain::scope::Scopes::from_stored(active.str_claim("scope").unwrap_or_default());
-    let role = if scopes.contains(ADMIN_SCOPE) {
-        crate::domain::user::Role::Admin
-    } else if scopes.contains(INVITE_SCOPE) {
-        crate::domain::user::Role::GuestInviter
-    } else {
-        return Err(Error::Forbidden(format!(
-            "the token carries neither the {ADMIN_SCOPE} nor the {INVITE_SCOPE} scope"
-        ))
-        .into());
-    };
-    let client_id = active
-        .str_claim("client_id")
-        .unwrap_or_default()
-        .to_string();
-    Ok(Actor {
-        id: format!("app:{client_id}"),
-        display_name: tenant.display_name.clone(),
-        inviter: crate::domain::policy::Inviter {
-            user_type: crate::domain::user::UserType::Member,
-            roles: vec![role],
-        },
-    })
-}
-
-/// The tenant of the path and the caller acting in it.
-pub async fn context(svc: &Services, req: &HttpRequest) -> Result<(Arc<Tenant>, Actor), ApiError> {
-    let tenant = tenant(svc, req).await?;
-    let actor = actor(svc, &tenant, req).await?;
-    Ok((tenant, actor))
-}
-
-/// [`context`] for the routes only admins may use: the caller's role is checked before anything of the
-/// request (body, `If-Match`) is, so whoever may not call the route learns nothing but 403.
-pub async fn admin_context(
-    svc: &Services,
-    req: &HttpRequest,
-) -> Result<(Arc<Tenant>, Actor), ApiError> {
-    let (tenant, actor) = context(svc, req).await?;
-    crate::service::admin::require_admin(&actor)?;
-    Ok((tenant, actor))
+/// Every route of the API but its own document: what the document describes and callers call.
+pub fn operations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .copied()
+        .filter(|(_, path)| *path != "/api/v1/openapi.json")
 }
 
 /// The `If-Match` of an update; updates without one are refused (428) so no admin overwrites
@@ -147,14 +89,10 @@ pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// A JSON answer carrying the object's ETag.
-pub fn with_etag<T: serde::Serialize>(
-    status: actix_web::http::StatusCode,
-    body: &T,
-    etag: &str,
-) -> HttpResponse {
+pub fn tagged<T: serde::Serialize + Tagged>(status: StatusCode, body: &T) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
-    if !etag.is_empty() {
-        resp.insert_header((header::ETAG, etag.to_string()));
+    if !body.etag().is_empty() {
+        resp.insert_header((header::ETAG, body.etag().to_string()));
     }
     resp.insert_header((header::CACHE_CONTROL, "no-store"));
     resp.json(body)
@@ -169,6 +107,55 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiEr
 /// A path segment by name.
 pub fn path_param(req: &HttpRequest, name: &str) -> String {
     req.match_info().get(name).unwrap_or_default().to_string()
+}
+
+/// The shape of every `GET` of one object: the representation with its ETag.
+pub async fn read_one<T, Fut>(read: Fut) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Tagged,
+    Fut: Future<Output = crate::error::Result<T>>,
+{
+    Ok(tagged(StatusCode::OK, &read.await?))
+}
+
+/// The shape of every `PATCH`: an admin, `If-Match`, a body of `P`; the new representation with its
+/// ETag.
+pub async fn patch_one<P, T, F, Fut>(
+    caller: &ApiCaller,
+    req: &HttpRequest,
+    body: &[u8],
+    update: F,
+) -> Result<HttpResponse, ApiError>
+where
+    P: serde::de::DeserializeOwned,
+    T: serde::Serialize + Tagged,
+    F: FnOnce(P, String) -> Fut,
+    Fut: Future<Output = crate::error::Result<T>>,
+{
+    caller
+        .admit(crate::domain::access::Action::Administer)
+        .await?;
+    let tag = if_match(req)?;
+    let patch: P = json_body(body)?;
+    Ok(tagged(StatusCode::OK, &update(patch, tag).await?))
+}
+
+/// The shape of every `DELETE` of one object: an admin, `If-Match`; 204.
+pub async fn delete_one<F, Fut>(
+    caller: &ApiCaller,
+    req: &HttpRequest,
+    delete: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = crate::error::Result<()>>,
+{
+    caller
+        .admit(crate::domain::access::Action::Administer)
+        .await?;
+    let tag = if_match(req)?;
+    delete(tag).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Pagination by offset (small lists).

@@ -1,20 +1,10 @@
 //! The OpenAPI 3 document of the admin API, generated from the handlers' annotations and served at
 //! `/api/v1/openapi.json`.
 
+use super::problem::Problem;
 use actix_web::HttpResponse;
-use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// A problem details answer (RFC 9457), the shape of every error of this API.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-}
+use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
 
@@ -28,7 +18,7 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An access token from the tenant's token endpoint: client credentials with the guestlist.admin (or guestlist.invite) scope, or an admin's token held by a first-party app.",
+                        "An access token of the tenant for the admin API (audience {public_url}/api/v1): client credentials of an app allowed the guestlist.admin (or guestlist.invite) scope, or the token a first-party app of the tenant obtained for a person holding the Admin (or GuestInviter) role with that scope.",
                     ))
                     .build(),
             ),
@@ -41,7 +31,7 @@ impl Modify for BearerAuth {
     info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, branding, policies and audit of a guestlist server."),
     modifiers(&BearerAuth),
     paths(
-        super::directory::list, super::directory::create,
+        super::tenants::list, super::tenants::create,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::users::password_reset, super::users::resend_invitation, super::users::reset_redemption,
         super::groups::list, super::groups::create, super::groups::get, super::groups::update, super::groups::delete,

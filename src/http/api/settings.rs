@@ -1,7 +1,9 @@
 //! `/api/v1/tenants/{slug}/branding` and `/policies`.
 
-use super::openapi::Problem;
-use super::{admin_context, if_match, json_body, with_etag};
+use super::problem::Problem;
+use super::{patch_one, read_one, tagged};
+use crate::domain::access::Action;
+use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
 use crate::service::settings::{self, BrandingPatch, BrandingView, PoliciesPatch, PoliciesView};
@@ -12,13 +14,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
     params(("slug" = String, Path)),
     responses((status = 200, body = BrandingView, headers(("ETag" = String))), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn branding(
-    svc: web::Data<Services>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let v = settings::branding(&svc, &actor, &tenant).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+pub async fn branding(svc: web::Data<Services>, c: ApiCaller) -> Result<HttpResponse, ApiError> {
+    read_one(settings::branding(&svc, &c.actor, &c.tenant)).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{slug}/branding", operation_id = "updateBranding", tag = "branding",
@@ -27,14 +24,14 @@ pub async fn branding(
     security(("bearer" = [])))]
 pub async fn update_branding(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    let patch: BrandingPatch = json_body(&body)?;
-    let v = settings::update_branding(&svc, &actor, &tenant, patch, Some(tag)).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+    patch_one(&c, &req, &body, |patch: BrandingPatch, tag| {
+        settings::update_branding(&svc, &c.actor, &c.tenant, patch, Some(tag))
+    })
+    .await
 }
 
 #[utoipa::path(put, path = "/api/v1/tenants/{slug}/branding/logo", operation_id = "putLogo", tag = "branding",
@@ -44,38 +41,29 @@ pub async fn update_branding(
     security(("bearer" = [])))]
 pub async fn put_logo(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let v = settings::set_logo(&svc, &actor, &tenant, body.to_vec()).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+    c.admit(Action::Administer).await?;
+    let v = settings::set_logo(&svc, &c.actor, &c.tenant, body.to_vec()).await?;
+    Ok(tagged(StatusCode::OK, &v))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{slug}/branding/logo", operation_id = "deleteLogo", tag = "branding",
     params(("slug" = String, Path)),
     responses((status = 200, body = BrandingView), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn delete_logo(
-    svc: web::Data<Services>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let v = settings::remove_logo(&svc, &actor, &tenant).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+pub async fn delete_logo(svc: web::Data<Services>, c: ApiCaller) -> Result<HttpResponse, ApiError> {
+    let v = settings::remove_logo(&svc, &c.actor, &c.tenant).await?;
+    Ok(tagged(StatusCode::OK, &v))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/policies", operation_id = "getPolicies", tag = "policies",
     params(("slug" = String, Path)),
     responses((status = 200, body = PoliciesView, headers(("ETag" = String))), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn policies(
-    svc: web::Data<Services>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let v = settings::policies(&svc, &actor, &tenant).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+pub async fn policies(svc: web::Data<Services>, c: ApiCaller) -> Result<HttpResponse, ApiError> {
+    read_one(settings::policies(&svc, &c.actor, &c.tenant)).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{slug}/policies", operation_id = "updatePolicies", tag = "policies",
@@ -84,12 +72,12 @@ pub async fn policies(
     security(("bearer" = [])))]
 pub async fn update_policies(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    let patch: PoliciesPatch = json_body(&body)?;
-    let v = settings::update_policies(&svc, &actor, &tenant, patch, Some(tag)).await?;
-    Ok(with_etag(StatusCode::OK, &v, &v.etag))
+    patch_one(&c, &req, &body, |patch: PoliciesPatch, tag| {
+        settings::update_policies(&svc, &c.actor, &c.tenant, patch, Some(tag))
+    })
+    .await
 }

@@ -1,36 +1,17 @@
 //! `/api/v1/tenants/{slug}/users`: members and guests.
 
-use super::{admin_context, if_match, json_body, path_param, with_etag};
+use super::problem::Problem;
+use super::{delete_one, json_body, patch_one, path_param, read_one, tagged};
+use crate::domain::access::Action;
+use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
-use crate::service::directory::NewMember;
-use crate::service::invitations;
-use crate::service::users::{self, UserDetail, UserPage, UserPatch, UserQuery};
-
+use crate::service::invitations::{self, Reissued};
+use crate::service::users::{self, NewUserBody, UserDetail, UserPage, UserPatch, UserQuery};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-
-/// A new member of the tenant's own directory.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewUserBody {
-    pub mail: String,
-    pub display_name: String,
-    /// Leave out to let the person set one through a password reset link.
-    #[serde(default)]
-    pub password: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-}
-
-/// A one-time link to hand to the user.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkBody {
-    pub url: String,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -40,171 +21,134 @@ pub struct ResetRedemptionBody {
     pub invited_user_email_address: Option<String>,
 }
 
-/// The outcome of resending or resetting an invitation.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReissuedBody {
-    pub id: String,
-    pub invite_redeem_url: String,
-    pub invited_user: crate::service::invitation_admin::InvitedUserRef,
-    pub status: String,
-}
-
-impl From<invitations::Reissued> for ReissuedBody {
-    fn from(r: invitations::Reissued) -> Self {
-        ReissuedBody {
-            id: r.invitation_id,
-            invite_redeem_url: r.redeem_url,
-            invited_user: crate::service::invitation_admin::InvitedUserRef { id: r.user_id },
-            status: r.status.into(),
-        }
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/users", operation_id = "listUsers", tag = "users",
     params(("slug" = String, Path), UserQuery),
-    responses((status = 200, body = UserPage), (status = 400, body = super::openapi::Problem),
-        (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem)),
+    responses((status = 200, body = UserPage), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     q: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let page = users::list(&svc, &actor, &tenant, q.into_inner()).await?;
+    let page = users::list(&svc, &c.actor, &c.tenant, q.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/users", operation_id = "createUser", tag = "users",
     params(("slug" = String, Path)), request_body = NewUserBody,
-    responses((status = 201, body = UserDetail), (status = 400, body = super::openapi::Problem),
-        (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem),
-        (status = 409, body = super::openapi::Problem)),
+    responses((status = 201, body = UserDetail), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: ApiCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
+    c.admit(Action::Administer).await?;
     let b: NewUserBody = json_body(&body)?;
-    let roles = b
-        .roles
-        .iter()
-        .map(|r| crate::domain::user::Role::parse(r).map_err(crate::error::Error::from))
-        .collect::<Result<Vec<_>, _>>()?;
-    if roles.contains(&crate::domain::user::Role::Operator) {
-        crate::service::admin::require_operator(&actor)?;
-    }
-    let created = crate::service::directory::create_member(
-        &svc,
-        &actor.id,
-        &tenant,
-        NewMember {
-            email: b.mail,
-            display_name: b.display_name,
-            password: b.password,
-            roles,
-            creation_type: None,
-            email_verified: true,
-            profile: Default::default(),
-        },
-    )
-    .await?;
-    let detail = users::get(&svc, &actor, &tenant, &created.id).await?;
-    Ok(with_etag(StatusCode::CREATED, &detail, &detail.etag))
+    let detail = users::create(&svc, &c.actor, &c.tenant, b.into_member()?).await?;
+    Ok(tagged(StatusCode::CREATED, &detail))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "getUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = UserDetail, headers(("ETag" = String))), (status = 404, body = super::openapi::Problem),
-        (status = 401, body = super::openapi::Problem), (status = 403, body = super::openapi::Problem)),
+    responses((status = 200, body = UserDetail, headers(("ETag" = String))), (status = 404, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let d = users::get(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
-    Ok(with_etag(StatusCode::OK, &d, &d.etag))
+pub async fn get(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    read_one(users::get(
+        &svc,
+        &c.actor,
+        &c.tenant,
+        &path_param(&req, "id"),
+    ))
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "updateUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header, description = "the ETag you read")),
     request_body = UserPatch,
-    responses((status = 200, body = UserDetail), (status = 400, body = super::openapi::Problem),
-        (status = 404, body = super::openapi::Problem), (status = 412, body = super::openapi::Problem),
-        (status = 428, body = super::openapi::Problem)),
+    responses((status = 200, body = UserDetail), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 412, body = Problem),
+        (status = 428, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    let patch: UserPatch = json_body(&body)?;
-    let d = users::update(
-        &svc,
-        &actor,
-        &tenant,
-        &path_param(&req, "id"),
-        patch,
-        Some(tag),
-    )
-    .await?;
-    Ok(with_etag(StatusCode::OK, &d, &d.etag))
+    let id = path_param(&req, "id");
+    patch_one(&c, &req, &body, |patch: UserPatch, tag| {
+        users::update(&svc, &c.actor, &c.tenant, &id, patch, Some(tag))
+    })
+    .await
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{slug}/users/{id}", operation_id = "deleteUser", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 404, body = super::openapi::Problem),
-        (status = 412, body = super::openapi::Problem), (status = 428, body = super::openapi::Problem)),
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 428, body = Problem)),
     security(("bearer" = [])))]
-pub async fn delete(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let tag = if_match(&req)?;
-    users::delete(&svc, &actor, &tenant, &path_param(&req, "id"), Some(tag)).await?;
-    Ok(HttpResponse::NoContent().finish())
+pub async fn delete(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_param(&req, "id");
+    delete_one(&c, &req, |tag| {
+        users::delete(&svc, &c.actor, &c.tenant, &id, Some(tag))
+    })
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/password-reset", operation_id = "createPasswordResetLink", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
-    responses((status = 201, body = LinkBody), (status = 400, body = super::openapi::Problem),
-        (status = 404, body = super::openapi::Problem)),
+    responses((status = 201, body = users::ResetLink), (status = 400, body = Problem),
+        (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn password_reset(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let url = users::password_reset_link(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
-    Ok(HttpResponse::Created().json(LinkBody { url }))
+    let link =
+        users::password_reset_link(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
+    Ok(HttpResponse::Created().json(link))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/resend-invitation", operation_id = "resendUserInvitation", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)),
-    responses((status = 201, body = ReissuedBody), (status = 404, body = super::openapi::Problem),
-        (status = 409, body = super::openapi::Problem)),
+    responses((status = 201, body = Reissued), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn resend_invitation(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
-    let r = invitations::resend(&svc, &actor, &tenant, &path_param(&req, "id")).await?;
-    Ok(HttpResponse::Created().json(ReissuedBody::from(r)))
+    let r = invitations::resend(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
+    Ok(HttpResponse::Created().json(r))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/users/{id}/reset-redemption", operation_id = "resetUserRedemption", tag = "users",
     params(("slug" = String, Path), ("id" = String, Path)), request_body = ResetRedemptionBody,
-    responses((status = 201, body = ReissuedBody), (status = 400, body = super::openapi::Problem),
-        (status = 404, body = super::openapi::Problem)),
+    responses((status = 201, body = Reissued), (status = 400, body = Problem),
+        (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reset_redemption(
     svc: web::Data<Services>,
+    c: ApiCaller,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, actor) = admin_context(&svc, &req).await?;
+    c.admit(Action::ResetRedemption).await?;
     let b: ResetRedemptionBody = if body.is_empty() {
         ResetRedemptionBody {
             invited_user_email_address: None,
@@ -214,11 +158,11 @@ pub async fn reset_redemption(
     };
     let r = invitations::reset_redemption(
         &svc,
-        &actor,
-        &tenant,
+        &c.actor,
+        &c.tenant,
         &path_param(&req, "id"),
         b.invited_user_email_address.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(ReissuedBody::from(r)))
+    Ok(HttpResponse::Created().json(r))
 }

@@ -19,6 +19,5 @@ pub async fn tenant_for_protocol(
     svc: &Services,
     req: &HttpRequest,
 ) -> Result<Arc<Tenant>, OAuthJson> {
-    let slug = req.match_info().get("slug").unwrap_or_default();
-    Ok(svc.tenants.by_slug(slug).await?)
+    Ok(crate::http::caller::path_tenant(svc, req).await?)
 }

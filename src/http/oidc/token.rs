@@ -57,21 +57,24 @@ pub async fn token(
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthJson> {
     let (tenant, form, app, _) = authenticated(&svc, &req, &body).await?;
+    // RFC 8707: one resource at most, and one this server issues tokens for.
+    let resource = tokens::parse_resource(&svc, &tenant, single(&form, "resource")?)?;
     let response = match required(&form, "grant_type")? {
         "authorization_code" => {
             let input = CodeExchange {
                 code: required(&form, "code")?.to_string(),
                 redirect_uri: single(&form, "redirect_uri")?.map(str::to_string),
                 code_verifier: single(&form, "code_verifier")?.map(str::to_string),
+                resource,
             };
             tokens::exchange_code(&svc, &tenant, &app, input).await?
         }
         "refresh_token" => {
             let rt = required(&form, "refresh_token")?;
-            tokens::refresh(&svc, &tenant, &app, rt, single(&form, "scope")?).await?
+            tokens::refresh(&svc, &tenant, &app, rt, single(&form, "scope")?, resource).await?
         }
         "client_credentials" => {
-            tokens::client_credentials(&svc, &tenant, &app, single(&form, "scope")?)?
+            tokens::client_credentials(&svc, &tenant, &app, single(&form, "scope")?, resource)?
         }
         _ => {
             return Err(Error::oauth(

@@ -10,13 +10,7 @@ use crate::service::tokens;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
+use crate::http::caller::bearer_token as bearer;
 
 fn missing() -> Error {
     Error::oauth(OAuthErrorCode::InvalidToken, "an access token is required")

@@ -6,7 +6,7 @@ use crate::http::{
     branded_in, browser_language, language_for, render_page, see_other, tenant_for_page, texts,
 };
 use crate::service::Services;
-use crate::service::apps::panel;
+use crate::service::apps::panel::panel;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn app_panel(

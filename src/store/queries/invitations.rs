@@ -64,16 +64,21 @@ pub fn latest_open_for_user(
         .optional()?)
 }
 
-/// A page of a tenant's invitations, newest first.
+/// A page of a tenant's invitations, newest first; only those `invited_by` created when it is given.
 pub fn list(
     c: &mut AnyConnection,
     tenant_id: &str,
+    invited_by: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<InvitationRecord>> {
-    Ok(i::invitations
+    let mut q = i::invitations
         .filter(i::tenant_id.eq(tenant_id))
-        .order((i::created_at.desc(), i::id.desc()))
+        .into_boxed();
+    if let Some(who) = invited_by {
+        q = q.filter(i::invited_by.eq(who));
+    }
+    Ok(q.order((i::created_at.desc(), i::id.desc()))
         .limit(limit)
         .offset(offset)
         .select(InvitationRecord::as_select())

@@ -1,4 +1,9 @@
-//! Apps (OIDC clients): their parsed form, client authentication, and a short-lived cache.
+//! Apps (OIDC clients): their parsed form, client authentication and a short-lived cache; `manage` holds
+//! the administrative use cases, `console` the console's own app, `panel` the people's app panel.
+
+pub mod console;
+pub mod manage;
+pub mod panel;
 
 use crate::crypto::{constant_time_eq, hash_secret};
 use crate::domain::claims::OptionalClaim;
@@ -77,12 +82,26 @@ impl App {
         self.secret_hash.is_none()
     }
 
+    /// A digest of the current secret's hash: app tokens carry it, so a new secret ends the old ones.
+    pub fn credential_fingerprint(&self) -> String {
+        self.secret_hash
+            .as_deref()
+            .map(credential_fingerprint)
+            .unwrap_or_default()
+    }
+
     pub fn secret_matches(&self, secret: &str) -> bool {
         match &self.secret_hash {
             Some(stored) => constant_time_eq(stored, &hash_secret(secret)),
             None => false,
         }
     }
+}
+
+/// A digest of a stored secret hash (64 bits of its SHA-256), for binding tokens to a secret without
+/// putting anything secret in them.
+pub fn credential_fingerprint(secret_hash: &str) -> String {
+    hash_secret(secret_hash).chars().take(16).collect()
 }
 
 /// Credentials a client presented at the token, revocation or introspection endpoint.
@@ -191,46 +210,4 @@ impl AppCache {
         };
         if ok { Ok(app) } else { Err(invalid_client()) }
     }
-}
-
-/// An entry of the app panel.
-#[derive(Debug, Clone, Serialize)]
-pub struct PanelApp {
-    pub name: String,
-    pub home_url: Option<String>,
-}
-
-/// The user object of a signed-in person in `tenant` and the apps they may open there.
-pub async fn panel(
-    svc: &super::Services,
-    tenant: &super::tenants::Tenant,
-    signed_in: &super::signin::SignedIn,
-) -> Result<(crate::store::models::UserRow, Vec<PanelApp>)> {
-    let (tenant_c, home) = (tenant.clone(), signed_in.home_user.clone());
-    svc.store
-        .read(move |c| {
-            let user = super::signin::subject_in_tenant(c, &tenant_c, &home)?.ok_or_else(|| {
-                Error::Forbidden(format!(
-                    "Your account has no access to {}.",
-                    tenant_c.display_name
-                ))
-            })?;
-            let groups = queries::groups::group_ids_of(c, &user.id)?;
-            let mut apps = Vec::new();
-            for row in queries::apps::list_for_tenant(c, &tenant_c.id)? {
-                let app = App::from_row(row);
-                let allowed = app.enabled
-                    && (!app.assignment_required
-                        || !queries::apps::assignments_for(c, &app.id, &user.id, &groups)?
-                            .is_empty());
-                if allowed {
-                    apps.push(PanelApp {
-                        name: app.name,
-                        home_url: app.settings.home_url,
-                    });
-                }
-            }
-            Ok((user, apps))
-        })
-        .await
 }

@@ -1,33 +1,13 @@
-//! Rules every administrative use case shares: who may do it, and optimistic concurrency (ETags), so two
-//! admins editing the same object cannot silently overwrite each other.
+//! Optimistic concurrency (ETags), so two admins editing the same object cannot silently overwrite each
+//! other, and the page size every list shares.
 
-use super::invitations::Actor;
-use crate::domain::user::Role;
 use crate::error::{Error, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// Administrative use cases need the tenant's `Admin` role (an admin's token, an app holding the admin
-/// scope, or the operator at the command line).
-pub fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.inviter.roles.contains(&Role::Admin) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "this needs the Admin role in this organisation".into(),
-        ))
-    }
-}
-
-/// Server-wide actions (creating tenants) need the `Operator` role.
-pub fn require_operator(actor: &Actor) -> Result<()> {
-    if actor.inviter.roles.contains(&Role::Operator) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "this needs the Operator role of the server".into(),
-        ))
-    }
+/// A representation that carries the ETag of what it shows.
+pub trait Tagged {
+    fn etag(&self) -> &str;
 }
 
 /// A strong ETag for the representation `value`: the first 128 bits of the SHA-256 of its JSON.
@@ -78,24 +58,5 @@ mod tests {
             check_if_match(&a, Some(&b)),
             Err(Error::PreconditionFailed(_))
         ));
-    }
-
-    #[test]
-    fn only_admins_administer_and_only_operators_operate() {
-        use crate::domain::policy::Inviter;
-        use crate::domain::user::UserType;
-        let with = |roles: Vec<Role>| Actor {
-            id: "u".into(),
-            display_name: "U".into(),
-            inviter: Inviter {
-                user_type: UserType::Member,
-                roles,
-            },
-        };
-        assert!(require_admin(&with(vec![Role::Admin])).is_ok());
-        assert!(require_admin(&with(vec![Role::GuestInviter])).is_err());
-        assert!(require_admin(&with(vec![])).is_err());
-        assert!(require_operator(&with(vec![Role::Admin])).is_err());
-        assert!(require_operator(&with(vec![Role::Admin, Role::Operator])).is_ok());
     }
 }

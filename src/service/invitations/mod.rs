@@ -3,27 +3,34 @@
 //! An invitation creates the guest user object at once (`PendingAcceptance`, `#EXT#` UPN), applies the
 //! groups and app assignments it names, stores the invitation with the hash of a random ticket, and
 //! queues the email in the outbox — all in one transaction, so a failed invitation leaves nothing
-//! behind. A CSV upload runs the same use case once per valid row.
+//! behind. `csv` runs the same use case once per row of a file; `follow_up` lists, shows and revokes.
+//!
+//! Who may invite, resend and reset is decided in the transaction of each (`domain::access`): a guest
+//! inviter or an invite-scoped app follows up only on its own invitations, resends only pending ones,
+//! never resets a redemption, and sends invitees only to addresses the tenant's apps registered.
+
+pub mod csv;
+pub mod follow_up;
+
+pub use csv::{BatchReport, BatchRow, CsvUpload, invite_from_csv};
+pub use follow_up::{InvitationPage, InvitationView, InvitedUserRef, status_of, view_on};
 
 use super::Services;
 use super::audit::{self, AuditEvent};
+use super::auth::{self, Actor};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
+use crate::domain::access::{self, Action, Standing};
 use crate::domain::email::EmailAddress;
-use crate::domain::invitation_csv::{self, InvitationRow, ResultLine};
+use crate::domain::invitation_csv::InvitationRow;
 use crate::domain::language::Language;
-use crate::domain::policy::Inviter;
-use crate::domain::user::{
-    CreationType, ExternalUserState, Role, Upn, UserType, parse_display_name,
-};
+use crate::domain::redirect::{RedirectRefusal, check_invite_redirect};
+use crate::domain::user::{CreationType, ExternalUserState, Upn, UserType, parse_display_name};
 use crate::error::{Error, Result};
 use crate::mail::invitation::{InvitationEmail, render};
 use crate::store::connection::AnyConnection;
-use crate::store::models::{
-    AssignmentRow, GroupMemberRow, InvitationBatchRow, InvitationRecord, UserRow,
-};
+use crate::store::models::{AssignmentRow, GroupMemberRow, InvitationRecord, UserRow};
 use crate::store::queries;
-use futures_util::StreamExt;
 use serde::Serialize;
 
 /// Audit event names of spec §5, exact.
@@ -40,28 +47,6 @@ pub mod events {
     /// The recipient used the email's "block future invitations" link.
     pub const BLOCKED: &str = "Invitations blocked by recipient";
     pub const RESET_REDEMPTION: &str = "Reset redemption of external user";
-}
-
-/// Who is inviting: a user object of the tenant, or the operator at the command line.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub display_name: String,
-    pub inviter: Inviter,
-}
-
-impl Actor {
-    /// The operator running the CLI on the server: an administrator.
-    pub fn operator() -> Actor {
-        Actor {
-            id: "operator".into(),
-            display_name: "Administrator".into(),
-            inviter: Inviter {
-                user_type: UserType::Member,
-                roles: vec![Role::Admin, Role::Operator],
-            },
-        }
-    }
 }
 
 /// What to invite, however it arrived (form, API, CLI, CSV row).
@@ -111,8 +96,9 @@ pub enum InviteOutcome {
         redeem_url: String,
         status: &'static str,
     },
-    /// The tenant already has a user object for this email; nothing was created.
-    Exists { user_id: String },
+    /// The tenant already has a user object for this email; nothing was created. Only callers who may
+    /// see the directory learn which object it is.
+    Exists { user_id: Option<String> },
 }
 
 /// `YYYY-MM-DD` of a Unix time (UTC), from the civil-from-days algorithm.
@@ -130,19 +116,14 @@ pub fn date_of(t: i64) -> String {
     format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Checks everything that can be checked before writing; the write re-checks what could race.
+/// Checks everything that can be checked before reading anything; the write re-checks what could race.
 struct Prepared {
     email: EmailAddress,
     display_name: String,
     cc: Option<EmailAddress>,
 }
 
-fn prepare(tenant: &Tenant, actor: &Actor, req: &InviteRequest) -> Result<Prepared> {
-    tenant
-        .settings
-        .invite_policy
-        .check(&actor.inviter, req.user_type)
-        .map_err(|e| Error::Forbidden(e.message))?;
+fn prepare(tenant: &Tenant, req: &InviteRequest) -> Result<Prepared> {
     let email = EmailAddress::parse(&req.email)?;
     tenant
         .settings
@@ -171,6 +152,52 @@ fn prepare(tenant: &Tenant, actor: &Actor, req: &InviteRequest) -> Result<Prepar
     })
 }
 
+/// The door of inviting `req`: the tenant's invite policy, and admins only for members and access.
+fn invite_action(tenant: &Tenant, req: &InviteRequest) -> Action {
+    Action::Invite {
+        policy: tenant.settings.invite_policy,
+        as_member: req.user_type == UserType::Member,
+        grants_access: !req.app_ids.is_empty() || !req.group_ids.is_empty(),
+    }
+}
+
+/// The addresses the tenant's apps registered: where anyone may send an invitee.
+fn registered_addresses(c: &mut AnyConnection, tenant: &Tenant) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for row in queries::apps::list_for_tenant(c, &tenant.id)? {
+        let app = super::apps::App::from_row(row);
+        if !app.enabled {
+            continue;
+        }
+        out.extend(app.redirect_uris);
+        out.extend(app.settings.home_url);
+    }
+    Ok(out)
+}
+
+/// The invitation's redirect URL as the caller may give it (see `domain::redirect`).
+fn checked_redirect(
+    c: &mut AnyConnection,
+    tenant: &Tenant,
+    standing: &Standing,
+    raw: Option<&str>,
+) -> Result<Option<String>> {
+    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let anywhere = access::check(standing, Action::RedirectAnywhere).is_ok();
+    let registered = registered_addresses(c, tenant)?;
+    check_invite_redirect(raw, anywhere, &registered)
+        .map(Some)
+        .map_err(|refusal| match refusal {
+            RedirectRefusal::Invalid(e) => e.into(),
+            // Outside what the tenant registered: a refusal of the caller, audited like the others.
+            RedirectRefusal::NotRegistered(e) => {
+                Error::Denied(format!("{}: {}", e.field, e.message))
+            }
+        })
+}
+
 fn audit(
     c: &mut AnyConnection,
     tenant: &Tenant,
@@ -184,7 +211,7 @@ fn audit(
         AuditEvent {
             tenant_id: &tenant.id,
             event_name: event,
-            actor: &actor.id,
+            actor: &actor.id(),
             target,
             outcome: "success",
             details,
@@ -200,7 +227,7 @@ pub async fn invite(
     req: InviteRequest,
     batch_id: Option<String>,
 ) -> Result<InviteOutcome> {
-    let p = prepare(tenant, actor, &req)?;
+    let p = prepare(tenant, &req)?;
     let now = svc.now();
     let user_id = uuid::Uuid::new_v4().to_string();
     let upn = Upn::guest(&p.email, &tenant.primary_domain);
@@ -208,13 +235,17 @@ pub async fn invite(
     let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
     let upn_c = upn.as_str().to_string();
     let user_id_c = user_id.clone();
-    svc.store
-        .write(move |c| {
+    let door = invite_action(tenant, &req);
+    let target = p.email.lower();
+    svc.write_as(actor, tenant, door, &target, move |c, standing| {
             let tenant = &tenant_c;
             let actor = &actor_c;
             let email_lower = p.email.lower();
+            let mut req = req;
+            req.redirect_url = checked_redirect(c, tenant, standing, req.redirect_url.as_deref())?;
             if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
-                return Ok(Ok(InviteOutcome::Exists { user_id: existing.id }));
+                let user_id = access::check(standing, Action::LearnObjectIds).is_ok().then_some(existing.id);
+                return Ok(Ok(InviteOutcome::Exists { user_id }));
             }
             if queries::invitations::is_blocked(c, &email_lower)? {
                 // The refusal is audited, so this write commits and the error is returned after it.
@@ -256,7 +287,6 @@ pub async fn invite(
                     mail_lower: email_lower.clone(),
                     preferred_language: Some(req.language.as_str().into()),
                     enabled: true,
-                    roles: String::new(),
                     external_user_state: Some(ExternalUserState::PendingAcceptance.as_str().into()),
                     external_user_state_changed_at: Some(now),
                     sign_in_name: None,
@@ -366,7 +396,7 @@ fn issue(
             logo_url: tenant.settings.logo_url.as_deref(),
             primary_color: &tenant.settings.primary_color,
             background_color: &tenant.settings.background_color,
-            inviter_name: &actor.display_name,
+            inviter_name: actor.display_name(),
             invitee_name: &p.display_name,
             invitee_email: p.email.as_str(),
             custom_text: req.custom_text.as_deref(),
@@ -420,7 +450,7 @@ fn issue(
             email: p.email.as_str().into(),
             email_lower: p.email.lower(),
             display_name: p.display_name.clone(),
-            invited_by: actor.id.clone(),
+            invited_by: actor.id(),
             redirect_url: req.redirect_url.clone(),
             language: req.language.as_str().into(),
             cc: p.cc.as_ref().map(|c| c.as_str().to_string()),
@@ -489,16 +519,90 @@ fn request_of(inv: &InvitationRecord, user_type: UserType) -> InviteRequest {
     }
 }
 
-/// The answer of a resend or reset: the new link (the only copy of its ticket).
-#[derive(Debug, Clone, Serialize)]
+/// The answer of a resend or reset: the new invitation and its link (the only copy of its ticket).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Reissued {
-    pub invitation_id: String,
-    pub user_id: String,
-    pub redeem_url: String,
-    pub status: &'static str,
+    /// The new invitation's id.
+    pub id: String,
+    pub invite_redeem_url: String,
+    pub invited_user: InvitedUserRef,
+    pub status: String,
 }
 
-/// Sends a pending invitation again with a new ticket; the old link stops working.
+/// A new ticket for the pending invitation of guest `user_id`, in the caller's transaction: admins
+/// resend any, guest inviters and invite-scoped apps only their own.
+fn resend_on(
+    c: &mut AnyConnection,
+    env: &MailEnv,
+    tenant: &Tenant,
+    actor: &Actor,
+    standing: &Standing,
+    user_id: &str,
+    now: i64,
+) -> Result<Reissued> {
+    let (guest, inv) = guest_and_invitation(c, tenant, user_id)?;
+    let pending =
+        guest.external_user_state.as_deref() == Some(ExternalUserState::PendingAcceptance.as_str());
+    auth::require(
+        standing,
+        Action::ResendInvitation {
+            own: inv.invited_by == actor.id(),
+            pending,
+        },
+    )?;
+    if !pending {
+        return Err(Error::Conflict(
+            "this invitation has been redeemed; reset the redemption to invite again".into(),
+        ));
+    }
+    let req = request_of(&inv, UserType::parse(&guest.user_type)?);
+    auth::require(standing, invite_action(tenant, &req))?;
+    let p = prepare(tenant, &req)?;
+    if queries::invitations::is_blocked(c, &p.email.lower())? {
+        return Err(Error::Forbidden(format!(
+            "{} asked not to receive invitations",
+            p.email.as_str()
+        )));
+    }
+    void_open(c, &guest.id, now)?;
+    let issued = issue(
+        c,
+        env,
+        tenant,
+        actor,
+        &guest.id,
+        &p,
+        &req,
+        Brand {
+            name: &tenant.display_name,
+        },
+        None,
+        now,
+    )?;
+    audit(
+        c,
+        tenant,
+        events::INVITE,
+        actor,
+        &guest.id,
+        serde_json::json!({ "resend": true, "invitationId": issued.invitation_id }),
+    )?;
+    Ok(Reissued {
+        id: issued.invitation_id,
+        invite_redeem_url: issued.redeem_url,
+        invited_user: InvitedUserRef { id: guest.id },
+        status: "PendingAcceptance".into(),
+    })
+}
+
+/// The least a caller must be to resend anything: the rules decide the rest once the invitation is read.
+const RESEND_DOOR: Action = Action::ResendInvitation {
+    own: true,
+    pending: true,
+};
+
+/// Sends the pending invitation of guest `user_id` again with a new ticket; the old link stops working.
 pub async fn resend(
     svc: &Services,
     actor: &Actor,
@@ -506,67 +610,49 @@ pub async fn resend(
     user_id: &str,
 ) -> Result<Reissued> {
     let env = MailEnv::of(svc)?;
-    let (tenant_c, actor_c, user_id, now) = (
+    let (t, a, id, now) = (
         tenant.clone(),
         actor.clone(),
         user_id.to_string(),
         svc.now(),
     );
-    svc.store
-        .write(move |c| {
-            let (guest, inv) = guest_and_invitation(c, &tenant_c, &user_id)?;
-            if guest.external_user_state.as_deref()
-                != Some(ExternalUserState::PendingAcceptance.as_str())
-            {
-                return Err(Error::Conflict(
-                    "this invitation has been redeemed; reset the redemption to invite again"
-                        .into(),
-                ));
-            }
-            let req = request_of(&inv, UserType::parse(&guest.user_type)?);
-            let p = prepare(&tenant_c, &actor_c, &req)?;
-            if queries::invitations::is_blocked(c, &p.email.lower())? {
-                return Err(Error::Forbidden(format!(
-                    "{} asked not to receive invitations",
-                    p.email.as_str()
-                )));
-            }
-            void_open(c, &guest.id, now)?;
-            let issued = issue(
-                c,
-                &env,
-                &tenant_c,
-                &actor_c,
-                &guest.id,
-                &p,
-                &req,
-                Brand {
-                    name: &tenant_c.display_name,
-                },
-                None,
-                now,
-            )?;
-            audit(
-                c,
-                &tenant_c,
-                events::INVITE,
-                &actor_c,
-                &guest.id,
-                serde_json::json!({ "resend": true, "invitationId": issued.invitation_id }),
-            )?;
-            Ok(Reissued {
-                invitation_id: issued.invitation_id,
-                user_id: guest.id,
-                redeem_url: issued.redeem_url,
-                status: "PendingAcceptance",
-            })
-        })
-        .await
+    svc.write_as(actor, tenant, RESEND_DOOR, user_id, move |c, standing| {
+        resend_on(c, &env, &t, &a, standing, &id, now)
+    })
+    .await
 }
 
-/// Reset redemption (spec §3.4): keeps the object id, UPN, groups and assignments; clears the binding
-/// to the home identity, returns to `PendingAcceptance` and sends a new ticket, optionally to a new
-/// address.
+/// [`resend`] for the guest of invitation `invitation_id`.
+pub async fn resend_invitation(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    invitation_id: &str,
+) -> Result<Reissued> {
+    let env = MailEnv::of(svc)?;
+    let (t, a, id, now) = (
+        tenant.clone(),
+        actor.clone(),
+        invitation_id.to_string(),
+        svc.now(),
+    );
+    svc.write_as(
+        actor,
+        tenant,
+        RESEND_DOOR,
+        invitation_id,
+        move |c, standing| {
+            let inv = queries::invitations::by_id(c, &t.id, &id)?
+                .ok_or_else(|| Error::NotFound("no such invitation".into()))?;
+            resend_on(c, &env, &t, &a, standing, &inv.user_id, now)
+        },
+    )
+    .await
+}
+
+/// Reset redemption (spec §3.4), admins only: keeps the object id, UPN, groups and assignments;
+/// clears the binding to the home identity, returns to `PendingAcceptance` and sends a new ticket,
+/// optionally to a new address.
 pub async fn reset_redemption(
     svc: &Services,
     actor: &Actor,
@@ -576,14 +662,14 @@ pub async fn reset_redemption(
 ) -> Result<Reissued> {
     let env = MailEnv::of(svc)?;
     let new_email = new_email.map(EmailAddress::parse).transpose()?;
-    let (tenant_c, actor_c, user_id, now) = (
+    let (tenant_c, actor_c, user_id_c, now) = (
         tenant.clone(),
         actor.clone(),
         user_id.to_string(),
         svc.now(),
     );
-    svc.store
-        .write(move |c| {
+    svc.write_as(actor, tenant, Action::ResetRedemption, user_id, move |c, _| {
+            let user_id = user_id_c;
             let (mut guest, inv) = guest_and_invitation(c, &tenant_c, &user_id)?;
             let mut req = request_of(&inv, UserType::parse(&guest.user_type)?);
             if let Some(e) = &new_email {
@@ -596,7 +682,7 @@ pub async fn reset_redemption(
                 guest.mail = e.as_str().to_string();
                 guest.mail_lower = e.lower();
             }
-            let p = prepare(&tenant_c, &actor_c, &req)?;
+            let p = prepare(&tenant_c, &req)?;
             if queries::invitations::is_blocked(c, &p.email.lower())? {
                 return Err(Error::Forbidden(format!("{} asked not to receive invitations", p.email.as_str())));
             }
@@ -618,240 +704,12 @@ pub async fn reset_redemption(
                 &guest.id,
                 serde_json::json!({ "invitationId": issued.invitation_id, "email": p.email.as_str() }),
             )?;
-            Ok(Reissued { invitation_id: issued.invitation_id, user_id: guest.id, redeem_url: issued.redeem_url, status: "PendingAcceptance" })
-        })
-        .await
-}
-
-/// The result of a CSV upload: one line per row, and the counts.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct BatchReport {
-    pub batch_id: Option<String>,
-    pub validate_only: bool,
-    pub unknown_columns: Vec<String>,
-    pub created: usize,
-    pub existing: usize,
-    pub failed: usize,
-    pub rows: Vec<BatchRow>,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct BatchRow {
-    pub row: usize,
-    pub email: String,
-    /// `created`, `exists`, `valid` (validate-only) or `failed`.
-    pub outcome: String,
-    pub reason: String,
-}
-
-impl BatchReport {
-    pub fn results_csv(&self) -> String {
-        let lines: Vec<ResultLine> = self
-            .rows
-            .iter()
-            .map(|r| ResultLine {
-                row: r.row,
-                email: r.email.clone(),
-                outcome: r.outcome.clone(),
-                reason: r.reason.clone(),
+            Ok(Reissued {
+                id: issued.invitation_id,
+                invite_redeem_url: issued.redeem_url,
+                invited_user: InvitedUserRef { id: guest.id },
+                status: "PendingAcceptance".into(),
             })
-            .collect();
-        invitation_csv::results_csv(&lines)
-    }
-}
-
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Invalid { field, message } => format!("{field}: {message}"),
-        Error::Forbidden(m) | Error::NotFound(m) | Error::Conflict(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// CSV rows processed at once.
-const CSV_CONCURRENCY: usize = 8;
-
-/// A CSV upload as it arrived.
-pub struct CsvUpload<'a> {
-    pub file_name: &'a str,
-    pub bytes: &'a [u8],
-    pub max_rows: usize,
-    /// Check every row (including its app and group ids) and create nothing.
-    pub validate_only: bool,
-}
-
-/// Processes a CSV upload: every row gets a result; failed rows never stop the others and leave
-/// nothing behind. `progress` is called after each row with (done, total).
-pub async fn invite_from_csv(
-    svc: &Services,
-    actor: &Actor,
-    tenant: &Tenant,
-    upload: CsvUpload<'_>,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<BatchReport> {
-    let CsvUpload {
-        file_name,
-        bytes,
-        max_rows,
-        validate_only,
-    } = upload;
-    let parsed = invitation_csv::parse(bytes, max_rows)
-        .map_err(|e| Error::invalid("file", e.to_string()))?;
-    let batch_id = (!validate_only).then(|| uuid::Uuid::new_v4().to_string());
-    if let Some(id) = &batch_id {
-        let (tenant_c, actor_c, id, name, total) = (
-            tenant.clone(),
-            actor.clone(),
-            id.clone(),
-            file_name.to_string(),
-            parsed.rows.len(),
-        );
-        svc.store
-            .write(move |c| {
-                audit(
-                    c,
-                    &tenant_c,
-                    events::BATCH_UPLOADED,
-                    &actor_c,
-                    &id,
-                    serde_json::json!({ "file": name, "rows": total }),
-                )
-            })
-            .await?;
-    }
-    let total = parsed.rows.len();
-    let mut report = BatchReport {
-        batch_id: batch_id.clone(),
-        validate_only,
-        unknown_columns: parsed.unknown_columns.clone(),
-        created: 0,
-        existing: 0,
-        failed: 0,
-        rows: Vec::with_capacity(total),
-    };
-    // Rows are independent (the parser already refused duplicates within the file), so a few run at
-    // once: on PostgreSQL that overlaps round trips, on SQLite the group-commit writer batches them.
-    // `buffered` keeps the results in file order.
-    {
-        let batch_ref = &batch_id;
-        let lines = futures_util::stream::iter(parsed.rows.iter())
-            .map(|row| async move {
-                match &row.outcome {
-                    Err(_) => {
-                        let l = row.result_line();
-                        BatchRow {
-                            row: l.row,
-                            email: l.email,
-                            outcome: "failed".into(),
-                            reason: l.reason,
-                        }
-                    }
-                    Ok(valid) => {
-                        let req = InviteRequest::from_row(valid);
-                        let outcome = if validate_only {
-                            check_only(svc, actor, tenant, &req).await
-                        } else {
-                            invite(svc, actor, tenant, req, batch_ref.clone())
-                                .await
-                                .map(|o| match o {
-                                    InviteOutcome::Created { .. } => "created",
-                                    InviteOutcome::Exists { .. } => "exists",
-                                })
-                        };
-                        match outcome {
-                            Ok(o) => BatchRow {
-                                row: row.row,
-                                email: row.email.clone(),
-                                outcome: o.into(),
-                                reason: String::new(),
-                            },
-                            Err(e) => BatchRow {
-                                row: row.row,
-                                email: row.email.clone(),
-                                outcome: "failed".into(),
-                                reason: reason(&e),
-                            },
-                        }
-                    }
-                }
-            })
-            .buffered(CSV_CONCURRENCY);
-        futures_util::pin_mut!(lines);
-        while let Some(line) = lines.next().await {
-            match line.outcome.as_str() {
-                "created" => report.created += 1,
-                "exists" => report.existing += 1,
-                "failed" => report.failed += 1,
-                _ => {}
-            }
-            report.rows.push(line);
-            progress(report.rows.len(), total);
-        }
-    }
-    if let Some(id) = batch_id {
-        let row = InvitationBatchRow {
-            id: id.clone(),
-            tenant_id: tenant.id.clone(),
-            uploaded_by: actor.id.clone(),
-            file_name: file_name.chars().take(255).collect(),
-            rows_total: total as i64,
-            rows_created: report.created as i64,
-            rows_existing: report.existing as i64,
-            rows_failed: report.failed as i64,
-            results: serde_json::to_string(&report.rows).map_err(Error::internal)?,
-            created_at: svc.now(),
-        };
-        let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
-        let counts = serde_json::json!({ "created": report.created, "exists": report.existing, "failed": report.failed });
-        svc.store
-            .write(move |c| {
-                queries::invitations::insert_batch(c, &row)?;
-                audit(c, &tenant_c, events::BATCH_PROCESSED, &actor_c, &id, counts)
-            })
-            .await?;
-    }
-    Ok(report)
-}
-
-/// Validate-only: the checks of `invite` without writing.
-async fn check_only(
-    svc: &Services,
-    actor: &Actor,
-    tenant: &Tenant,
-    req: &InviteRequest,
-) -> Result<&'static str> {
-    let p = prepare(tenant, actor, req)?;
-    let (tenant_c, req_c) = (tenant.clone(), req.clone());
-    svc.store
-        .read(move |c| {
-            if queries::users::by_tenant_and_mail(c, &tenant_c.id, &p.email.lower())?.is_some() {
-                return Ok("exists");
-            }
-            if queries::invitations::is_blocked(c, &p.email.lower())? {
-                return Err(Error::Forbidden(format!(
-                    "{} asked not to receive invitations",
-                    p.email.as_str()
-                )));
-            }
-            for id in &req_c.app_ids {
-                queries::apps::by_id(c, id)?
-                    .filter(|a| a.tenant_id == tenant_c.id)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "InvitedToApplications",
-                            format!("no application with id {id} in this organisation"),
-                        )
-                    })?;
-            }
-            for id in &req_c.group_ids {
-                queries::groups::by_id(c, &tenant_c.id, id)?.ok_or_else(|| {
-                    Error::invalid(
-                        "InvitedToGroups",
-                        format!("no group with id {id} in this organisation"),
-                    )
-                })?;
-            }
-            Ok("valid")
         })
         .await
 }

@@ -1,6 +1,8 @@
 //! Tenants as the rest of the code sees them, and a short-lived cache so the protocol endpoints do not
 //! read the tenant row on every request. Entries live a few seconds: a change made by another process
-//! shows within that time.
+//! shows within that time. `manage` holds the operators' use cases.
+
+pub mod manage;
 
 use crate::domain::language::Language;
 use crate::domain::policy::{DomainList, InvitePolicy};

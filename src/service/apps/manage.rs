@@ -1,13 +1,14 @@
-//! Administering apps (OIDC clients): list, read, change, delete, rotate the secret, assignments.
+//! Administering apps (OIDC clients): create, list, read, change, delete, rotate the secret, assign users
+//! and groups.
 
-use super::Services;
-use super::admin::{check_if_match, etag_of, require_admin};
-use super::apps::{App, AppRole, AppSettings};
-use super::audit::{self, AuditEvent, events};
-use super::directory::{self, CreatedApp, NewApp};
-use super::invitations::Actor;
-use super::tenants::Tenant;
+use super::super::Services;
+use super::super::audit::{self, AuditEvent, events};
+use super::super::auth::Actor;
+use super::super::etag::{check_if_match, etag_of};
+use super::super::tenants::Tenant;
+use super::{App, AppRole, AppSettings};
 use crate::crypto::{hash_secret, random_token};
+use crate::domain::access::Action;
 use crate::domain::claims::OptionalClaim;
 use crate::domain::redirect;
 use crate::domain::user::parse_display_name;
@@ -150,21 +151,98 @@ fn detail_on(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<AppDeta
 }
 
 pub async fn list(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<Vec<AppView>> {
-    require_admin(actor)?;
     let tenant_id = tenant.id.clone();
-    Ok(svc
-        .store
-        .read(move |c| queries::apps::list_for_tenant(c, &tenant_id))
-        .await?
-        .into_iter()
-        .map(AppView::from_row)
-        .collect())
+    svc.read_as(actor, tenant, Action::Administer, "apps", move |c, _| {
+        Ok(queries::apps::list_for_tenant(c, &tenant_id)?
+            .into_iter()
+            .map(AppView::from_row)
+            .collect())
+    })
+    .await
 }
 
 pub async fn get(svc: &Services, actor: &Actor, tenant: &Tenant, id: &str) -> Result<AppDetail> {
-    require_admin(actor)?;
-    let (tenant, id) = (tenant.clone(), id.to_string());
-    svc.store.read(move |c| detail_on(c, &tenant, &id)).await
+    let (t, id_c) = (tenant.clone(), id.to_string());
+    svc.read_as(actor, tenant, Action::Administer, id, move |c, _| {
+        detail_on(c, &t, &id_c)
+    })
+    .await
+}
+
+/// A new app (OIDC client) of the tenant.
+pub struct NewApp {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+    pub assignment_required: bool,
+    pub signing_alg: String,
+    pub optional_claims: Vec<OptionalClaim>,
+    pub allowed_scopes: Vec<String>,
+}
+
+/// A new app as the admin API and the CLI describe one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAppBody {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client has no secret and must use PKCE.
+    #[serde(default)]
+    pub public: bool,
+    /// The tenant's own app: no consent page, may hold users' tokens for this API.
+    #[serde(default)]
+    pub first_party: bool,
+    #[serde(default)]
+    pub assignment_required: bool,
+    /// `RS256` (default), `ES256` or `EdDSA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<String>,
+    #[serde(default)]
+    pub optional_claims: Vec<String>,
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
+}
+
+impl NewAppBody {
+    pub fn into_new_app(self) -> Result<NewApp> {
+        Ok(NewApp {
+            optional_claims: self
+                .optional_claims
+                .iter()
+                .map(|c| parse_claim(c))
+                .collect::<Result<Vec<_>>>()?,
+            name: self.name,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            public: self.public,
+            first_party: self.first_party,
+            assignment_required: self.assignment_required,
+            signing_alg: self.signing_alg.unwrap_or_else(|| "RS256".into()),
+            allowed_scopes: self.allowed_scopes,
+        })
+    }
+}
+
+/// A created app, with its client secret: the only time the secret is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApp {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    pub client_id: String,
+    /// Shown once; only its hash is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+    pub signing_alg: String,
 }
 
 pub async fn create(
@@ -173,8 +251,65 @@ pub async fn create(
     tenant: &Tenant,
     input: NewApp,
 ) -> Result<CreatedApp> {
-    require_admin(actor)?;
-    directory::create_app(svc, &actor.id, tenant, input).await
+    let name = parse_display_name(&input.name).map_err(|e| Error::invalid("name", e.message))?;
+    let redirect_uris = parse_uris("redirectUris", &input.redirect_uris)?;
+    let logout_uris = parse_uris("postLogoutRedirectUris", &input.post_logout_redirect_uris)?;
+    let alg = SigningAlg::parse(&input.signing_alg)
+        .ok_or_else(|| Error::invalid("signingAlg", "use RS256, ES256 or EdDSA"))?;
+    let scopes = check_scopes(&input.allowed_scopes)?;
+    let secret = (!input.public).then(random_token);
+    let now = svc.now();
+    let settings = AppSettings {
+        optional_claims: input.optional_claims.clone(),
+        home_url: None,
+        app_roles: vec![],
+    };
+    let row = AppRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.id.clone(),
+        client_id: uuid::Uuid::new_v4().to_string(),
+        name,
+        secret_hash: secret.as_deref().map(hash_secret),
+        redirect_uris: serde_json::to_string(&redirect_uris).map_err(Error::internal)?,
+        post_logout_redirect_uris: serde_json::to_string(&logout_uris).map_err(Error::internal)?,
+        first_party: input.first_party,
+        assignment_required: input.assignment_required,
+        id_token_signing_alg: alg.as_str().into(),
+        allowed_scopes: scopes.join(" "),
+        settings: serde_json::to_string(&settings).map_err(Error::internal)?,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let actor_id = actor.id();
+    let inserted = row.clone();
+    svc.write_as(actor, tenant, Action::Administer, &row.name, move |c, _| {
+        queries::apps::insert(c, &inserted)?;
+        audit::record(
+            c,
+            AuditEvent {
+                tenant_id: &inserted.tenant_id,
+                event_name: events::CREATE_APP,
+                actor: &actor_id,
+                target: &inserted.id,
+                outcome: "success",
+                details: serde_json::json!({ "name": inserted.name, "clientId": inserted.client_id }),
+            },
+        )
+    })
+    .await?;
+    Ok(CreatedApp {
+        id: row.id,
+        tenant: tenant.slug.clone(),
+        name: row.name,
+        client_id: row.client_id,
+        client_secret: secret,
+        redirect_uris,
+        post_logout_redirect_uris: logout_uris,
+        public: input.public,
+        first_party: input.first_party,
+        signing_alg: alg.as_str().into(),
+    })
 }
 
 /// A change to an app; absent fields stay as they are. Lists replace the whole list.
@@ -195,7 +330,7 @@ pub struct AppPatch {
     pub enabled: Option<bool>,
 }
 
-fn parse_uris(field: &str, uris: &[String]) -> Result<Vec<String>> {
+fn parse_uris(field: &'static str, uris: &[String]) -> Result<Vec<String>> {
     uris.iter()
         .map(|u| redirect::parse_registered(u).map_err(|e| Error::invalid(field, e.message)))
         .collect()
@@ -267,7 +402,6 @@ pub async fn update(
     patch: AppPatch,
     if_match: Option<String>,
 ) -> Result<AppDetail> {
-    require_admin(actor)?;
     let name = patch
         .name
         .as_deref()
@@ -324,10 +458,10 @@ pub async fn update(
                 .to_string(),
         )),
     };
-    let (tenant_c, id, actor, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
+    let (tenant_c, id_c, actor_id, now) = (tenant.clone(), id.to_string(), actor.id(), svc.now());
     let detail = svc
-        .store
-        .write(move |c| {
+        .write_as(actor, tenant, Action::Administer, id, move |c, _| {
+            let id = id_c;
             let current = detail_on(c, &tenant_c, &id)?;
             check_if_match(&current.etag, if_match.as_deref())?;
             let mut row = app_in(c, &tenant_c, &id)?;
@@ -375,7 +509,7 @@ pub async fn update(
                 AuditEvent {
                     tenant_id: &tenant_c.id,
                     event_name: events::UPDATE_APP,
-                    actor: &actor.id,
+                    actor: &actor_id,
                     target: &id,
                     outcome: "success",
                     details: serde_json::json!({ "before": current.app, "after": after.app }),
@@ -395,11 +529,10 @@ pub async fn delete(
     id: &str,
     if_match: Option<String>,
 ) -> Result<()> {
-    require_admin(actor)?;
-    let (tenant_c, id, actor) = (tenant.clone(), id.to_string(), actor.clone());
+    let (tenant_c, id_c, actor_id) = (tenant.clone(), id.to_string(), actor.id());
     let client_id = svc
-        .store
-        .write(move |c| {
+        .write_as(actor, tenant, Action::Administer, id, move |c, _| {
+            let id = id_c;
             let current = detail_on(c, &tenant_c, &id)?;
             check_if_match(&current.etag, if_match.as_deref())?;
             queries::apps::delete(c, &id)?;
@@ -408,7 +541,7 @@ pub async fn delete(
                 AuditEvent {
                     tenant_id: &tenant_c.id,
                     event_name: events::DELETE_APP,
-                    actor: &actor.id,
+                    actor: &actor_id,
                     target: &id,
                     outcome: "success",
                     details: serde_json::json!({ "name": current.app.name, "clientId": current.app.client_id }),
@@ -421,25 +554,32 @@ pub async fn delete(
     Ok(())
 }
 
-/// A new client secret, shown once; the old one stops working at once.
+/// A new client secret: the only time it is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatedSecret {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// A new client secret, shown once; the old one, and every token issued with it, stop working at once.
 pub async fn rotate_secret(
     svc: &Services,
     actor: &Actor,
     tenant: &Tenant,
     id: &str,
-) -> Result<String> {
-    require_admin(actor)?;
+) -> Result<RotatedSecret> {
     let secret = random_token();
-    let (tenant_c, id, actor, hash, now) = (
+    let (tenant_c, id_c, actor_id, hash, now) = (
         tenant.clone(),
         id.to_string(),
-        actor.clone(),
+        actor.id(),
         hash_secret(&secret),
         svc.now(),
     );
     let client_id = svc
-        .store
-        .write(move |c| {
+        .write_as(actor, tenant, Action::Administer, id, move |c, _| {
+            let id = id_c;
             let mut row = app_in(c, &tenant_c, &id)?;
             if row.secret_hash.is_none() {
                 return Err(Error::invalid("id", "a public client has no secret"));
@@ -452,7 +592,7 @@ pub async fn rotate_secret(
                 AuditEvent {
                     tenant_id: &tenant_c.id,
                     event_name: events::ROTATE_APP_SECRET,
-                    actor: &actor.id,
+                    actor: &actor_id,
                     target: &id,
                     outcome: "success",
                     details: serde_json::json!({ "clientId": row.client_id }),
@@ -462,10 +602,13 @@ pub async fn rotate_secret(
         })
         .await?;
     svc.apps.forget(&tenant.id, &client_id);
-    Ok(secret)
+    Ok(RotatedSecret {
+        client_id,
+        client_secret: secret,
+    })
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignmentInput {
     /// `user` or `group`.
@@ -483,14 +626,13 @@ pub async fn assign(
     app_id: &str,
     input: AssignmentInput,
 ) -> Result<AppDetail> {
-    require_admin(actor)?;
     if !matches!(input.principal_type.as_str(), "user" | "group") {
         return Err(Error::invalid("principalType", "use user or group"));
     }
-    let (tenant_c, app_id, actor, now) =
-        (tenant.clone(), app_id.to_string(), actor.clone(), svc.now());
-    svc.store
-        .write(move |c| {
+    let (tenant_c, app_id_c, actor_id, now) =
+        (tenant.clone(), app_id.to_string(), actor.id(), svc.now());
+    svc.write_as(actor, tenant, Action::Administer, &input.principal_id.clone(), move |c, _| {
+            let app_id = app_id_c;
             let app = App::from_row(app_in(c, &tenant_c, &app_id)?);
             let role = input.app_role.trim().to_string();
             if !role.is_empty() && !app.settings.app_roles.iter().any(|r| r.value == role) {
@@ -523,7 +665,7 @@ pub async fn assign(
                     AuditEvent {
                         tenant_id: &tenant_c.id,
                         event_name: events::ASSIGN_APP,
-                        actor: &actor.id,
+                        actor: &actor_id,
                         target: &input.principal_id,
                         outcome: "success",
                         details: serde_json::json!({ "appId": app.id, "principalType": input.principal_type, "appRole": role }),
@@ -543,16 +685,19 @@ pub async fn unassign(
     principal_type: &str,
     principal_id: &str,
 ) -> Result<AppDetail> {
-    require_admin(actor)?;
-    let (tenant_c, app_id, actor, pt, pid) = (
+    let (tenant_c, app_id, actor_id, pt, pid) = (
         tenant.clone(),
         app_id.to_string(),
-        actor.clone(),
+        actor.id(),
         principal_type.to_string(),
         principal_id.to_string(),
     );
-    svc.store
-        .write(move |c| {
+    svc.write_as(
+        actor,
+        tenant,
+        Action::Administer,
+        principal_id,
+        move |c, _| {
             app_in(c, &tenant_c, &app_id)?;
             if !queries::apps::remove_assignment(c, &app_id, &pt, &pid)? {
                 return Err(Error::NotFound("no such assignment".into()));
@@ -562,13 +707,20 @@ pub async fn unassign(
                 AuditEvent {
                     tenant_id: &tenant_c.id,
                     event_name: events::UNASSIGN_APP,
-                    actor: &actor.id,
+                    actor: &actor_id,
                     target: &pid,
                     outcome: "success",
                     details: serde_json::json!({ "appId": app_id, "principalType": pt }),
                 },
             )?;
             detail_on(c, &tenant_c, &app_id)
-        })
-        .await
+        },
+    )
+    .await
+}
+
+impl super::super::etag::Tagged for AppDetail {
+    fn etag(&self) -> &str {
+        &self.etag
+    }
 }

@@ -1,28 +1,36 @@
-//! The token endpoint's grants, and the endpoints that read tokens back: userinfo, revocation,
-//! introspection.
+//! The token endpoint's grants (`access` mints and checks access tokens, `reading` serves the endpoints
+//! that read tokens back: userinfo, revocation, introspection).
 //!
 //! Access tokens are JWTs (RFC 9068, `typ` `at+jwt`). Each one from a user flow names its grant
 //! (`gid`); revoking the grant (code replay, refresh token reuse, a disabled user) makes every token of
 //! that family fail at userinfo and introspection at once. Refresh tokens and codes are random values
 //! stored as SHA-256 hashes.
 
+mod access;
+mod reading;
+
+pub use access::{
+    AccessToken, Holder, Resource, admin_api_uri, check_access_token, parse_resource,
+};
+pub use reading::{introspect, revoke, userinfo};
+
 use super::Services;
 use super::apps::App;
 use super::audit::{self, AuditEvent, events};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, left_half_hash, random_token};
-use crate::domain::claims::{self, Membership, OptionalClaim, Profile, RequestedClaims, Subject};
+use crate::domain::claims::{self, Membership, OptionalClaim, RequestedClaims, Subject};
 use crate::domain::pkce;
 use crate::domain::scope::Scopes;
-use crate::domain::user::{ExternalUserState, Upn, UserType};
+use crate::domain::user::{RoleSet, UserType};
 use crate::error::{Error, OAuthErrorCode, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{GrantRow, RefreshTokenRow, UserRow};
 use crate::store::queries;
+use access::{Minting, mint_access_token};
 use josekit::jwt::JwtPayload;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::time::UNIX_EPOCH;
 
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
@@ -40,28 +48,10 @@ fn invalid_grant(d: &str) -> Error {
     Error::oauth(OAuthErrorCode::InvalidGrant, d)
 }
 
-/// The directory facts the claim rules need about a user object.
+/// The directory facts the claim rules need about a user object. Token paths read the row without its
+/// roles: no claim is made of them.
 fn subject_of(user: &UserRow) -> Subject {
-    Subject {
-        oid: user.id.clone(),
-        tid: user.tenant_id.clone(),
-        user_type: UserType::parse(&user.user_type).unwrap_or(UserType::Member),
-        upn: Upn::from_stored(user.user_principal_name.clone()),
-        display_name: user.display_name.clone(),
-        mail: user.mail.clone(),
-        email_verified: user.email_verified,
-        profile: serde_json::from_str::<Profile>(&user.profile).unwrap_or_default(),
-        home_issuer: user.home_issuer.clone(),
-        alt_sec_id: user.alt_sec_id.clone(),
-        updated_at: user.updated_at,
-    }
-}
-
-/// A user may hold tokens while enabled and, for guests, while their invitation stays accepted.
-fn may_hold_tokens(user: &UserRow) -> bool {
-    user.enabled
-        && (user.user_type != UserType::Guest.as_str()
-            || user.external_user_state.as_deref() == Some(ExternalUserState::Accepted.as_str()))
+    Subject::of(&user.clone().into_user(RoleSet::EMPTY))
 }
 
 /// Groups and app roles, read only when the app asks for them.
@@ -71,7 +61,11 @@ fn wants_membership(app: &App) -> bool {
 }
 
 /// Groups and app roles, read only when the app asks for them (no database trip otherwise).
-async fn load_membership(svc: &Services, app: &App, user_id: &str) -> Result<Membership> {
+pub(super) async fn load_membership(
+    svc: &Services,
+    app: &App,
+    user_id: &str,
+) -> Result<Membership> {
     if !wants_membership(app) {
         return Ok(Membership::default());
     }
@@ -97,6 +91,8 @@ struct Family<'a> {
     app: &'a App,
     grant: &'a GrantRow,
     user: &'a UserRow,
+    /// The resource the client named for this access token (RFC 8707), if any.
+    resource: Option<Resource>,
 }
 
 /// The token response of a user-bound grant (code exchange or refresh).
@@ -119,33 +115,6 @@ async fn respond(
     })
 }
 
-fn mint_access_token(
-    svc: &Services,
-    tenant: &Tenant,
-    app: &App,
-    sub: &str,
-    scope: &str,
-    extra: &[(&str, Value)],
-) -> Result<String> {
-    let now = svc.now();
-    let mut p = JwtPayload::new();
-    p.set_issuer(&tenant.issuer);
-    p.set_subject(sub);
-    p.set_audience(vec![tenant.issuer.clone()]);
-    p.set_jwt_id(uuid::Uuid::new_v4().to_string());
-    let mut put = |k: &str, v: Value| p.set_claim(k, Some(v)).map_err(Error::internal);
-    // Whole seconds, as integers: josekit's time setters may write fractions.
-    put("iat", json!(now))?;
-    put("exp", json!(now + svc.config.access_token_ttl))?;
-    put("client_id", json!(app.client_id))?;
-    put("scope", json!(scope))?;
-    put("tid", json!(tenant.id))?;
-    for (k, v) in extra {
-        put(k, v.clone())?;
-    }
-    svc.keys.sign(app.signing_alg, &p, "at+jwt")
-}
-
 /// Access token, ID token (when `openid` was granted) and the scope string for a token family.
 fn mint_user_tokens(
     svc: &Services,
@@ -162,10 +131,13 @@ fn mint_user_tokens(
     };
     let access = mint_access_token(
         svc,
-        f.tenant,
-        f.app,
-        &f.user.id,
-        &scope.to_stored(),
+        &Minting {
+            tenant: f.tenant,
+            app: f.app,
+            sub: &f.user.id,
+            scope,
+            resource: f.resource,
+        },
         &[
             ("oid", json!(f.user.id)),
             ("acct", json!(acct)),
@@ -220,6 +192,8 @@ pub struct CodeExchange {
     pub code: String,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// RFC 8707: the one resource the access token is for.
+    pub resource: Option<Resource>,
 }
 
 /// Revokes a grant after a replayed code or a reused refresh token, with its audit event.
@@ -326,7 +300,7 @@ pub async fn exchange_code(
         }
         (None, None) => {}
     }
-    let Some(user) = user.filter(may_hold_tokens) else {
+    let Some(user) = user.filter(UserRow::may_hold_tokens) else {
         return Err(invalid_grant("the user can no longer sign in"));
     };
     let grant = GrantRow {
@@ -396,6 +370,7 @@ pub async fn exchange_code(
         app,
         grant: &grant,
         user: &user,
+        resource: input.resource,
     };
     respond(svc, &family, &scope, grant.nonce.as_deref(), refresh).await
 }
@@ -408,6 +383,7 @@ pub async fn refresh(
     app: &App,
     token: &str,
     scope: Option<&str>,
+    resource: Option<Resource>,
 ) -> Result<TokenResponse> {
     if token.is_empty() || token.len() > 256 {
         return Err(invalid_grant("the refresh token is not valid"));
@@ -461,7 +437,7 @@ pub async fn refresh(
     if rt.expires_at <= now || grant.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
-    let Some(user) = user.filter(may_hold_tokens) else {
+    let Some(user) = user.filter(UserRow::may_hold_tokens) else {
         let gid = grant.id.clone();
         svc.store
             .write(move |c| queries::oauth::revoke_grant(c, &gid, now))
@@ -517,6 +493,7 @@ pub async fn refresh(
         app,
         grant: &grant,
         user: &user,
+        resource,
     };
     // Refreshed ID tokens carry no nonce: it belonged to the original authentication request.
     respond(svc, &family, &scope, None, Some(next)).await
@@ -528,6 +505,7 @@ pub fn client_credentials(
     tenant: &Tenant,
     app: &App,
     scope: Option<&str>,
+    resource: Option<Resource>,
 ) -> Result<TokenResponse> {
     if app.is_public() {
         return Err(Error::oauth(
@@ -552,11 +530,20 @@ pub fn client_credentials(
     };
     let access = mint_access_token(
         svc,
-        tenant,
-        app,
-        &app.id,
-        &scope.to_stored(),
-        &[("oid", json!(app.id))],
+        &Minting {
+            tenant,
+            app,
+            sub: &app.id,
+            scope: &scope,
+            resource,
+        },
+        &[
+            ("oid", json!(app.id)),
+            (
+                access::CREDENTIAL_CLAIM,
+                json!(app.credential_fingerprint()),
+            ),
+        ],
     )?;
     Ok(TokenResponse {
         access_token: access,
@@ -566,238 +553,4 @@ pub fn client_credentials(
         refresh_token: None,
         scope: scope.to_stored(),
     })
-}
-
-/// A verified access token of this tenant, still live.
-#[derive(Debug, Clone)]
-pub struct ActiveAccessToken {
-    pub claims: serde_json::Map<String, Value>,
-    pub grant: Option<GrantRow>,
-    pub user: Option<UserRow>,
-}
-
-impl ActiveAccessToken {
-    pub fn str_claim(&self, k: &str) -> Option<&str> {
-        self.claims.get(k).and_then(Value::as_str)
-    }
-}
-
-fn invalid_token(d: &str) -> Error {
-    Error::oauth(OAuthErrorCode::InvalidToken, d)
-}
-
-/// Checks signature, issuer, type and expiry, then that neither the token nor its grant was revoked
-/// and that its user may still hold tokens.
-pub async fn check_access_token(
-    svc: &Services,
-    tenant: &Tenant,
-    token: &str,
-) -> Result<ActiveAccessToken> {
-    if token.is_empty() || token.len() > 8192 {
-        return Err(invalid_token("the access token is not valid"));
-    }
-    let (payload, header) = svc
-        .keys
-        .verify(token)
-        .map_err(|_| invalid_token("the access token is not valid"))?;
-    if header.token_type() != Some("at+jwt") || payload.issuer() != Some(tenant.issuer.as_str()) {
-        return Err(invalid_token("the access token is not valid here"));
-    }
-    let exp = payload.expires_at().map(|t| {
-        t.duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    });
-    if exp.is_none_or(|e| e <= svc.now()) {
-        return Err(invalid_token("the access token has expired"));
-    }
-    let claims = payload.claims_set().clone();
-    let jti = claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let gid = claims
-        .get("gid")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let now = svc.now();
-    let (grant, user) = svc
-        .store
-        .read(move |c| {
-            if queries::oauth::is_jti_revoked(c, &jti)? {
-                return Ok(Err(invalid_token("the access token has been revoked")));
-            }
-            let Some(gid) = gid else {
-                return Ok(Ok((None, None)));
-            };
-            let Some(grant) = queries::oauth::grant_by_id(c, &gid)?
-                .filter(|g| g.revoked_at.is_none() && g.expires_at > now)
-            else {
-                return Ok(Err(invalid_token("the access token has been revoked")));
-            };
-            let Some(user) = queries::users::by_id(c, &grant.user_id)?.filter(may_hold_tokens)
-            else {
-                return Ok(Err(invalid_token("the user can no longer sign in")));
-            };
-            Ok(Ok((Some(grant), Some(user))))
-        })
-        .await??;
-    Ok(ActiveAccessToken {
-        claims,
-        grant,
-        user,
-    })
-}
-
-/// The userinfo answer for a live user access token.
-pub async fn userinfo(
-    svc: &Services,
-    tenant: &Tenant,
-    token: &str,
-) -> Result<serde_json::Map<String, Value>> {
-    let active = check_access_token(svc, tenant, token).await?;
-    let (Some(grant), Some(user)) = (active.grant, active.user) else {
-        return Err(invalid_token("this access token does not belong to a user"));
-    };
-    let app = svc
-        .store
-        .read({
-            let id = grant.app_id.clone();
-            move |c| queries::apps::by_id(c, &id)
-        })
-        .await?
-        .map(App::from_row)
-        .ok_or_else(|| invalid_token("the application no longer exists"))?;
-    let m = load_membership(svc, &app, &user.id).await?;
-    let requested = grant
-        .claims
-        .as_deref()
-        .and_then(|c| RequestedClaims::parse(c).ok())
-        .unwrap_or_default();
-    let scope = active
-        .claims
-        .get("scope")
-        .and_then(Value::as_str)
-        .map(Scopes::from_stored)
-        .unwrap_or_else(|| Scopes::from_stored(&grant.scope));
-    Ok(claims::userinfo_claims(
-        &subject_of(&user),
-        &scope,
-        &app.settings.optional_claims,
-        &m,
-        &requested,
-    ))
-}
-
-/// RFC 7009: revokes a refresh token (its whole grant) or an access token of this client. Unknown
-/// tokens are not an error.
-pub async fn revoke(svc: &Services, tenant: &Tenant, app: &App, token: &str) -> Result<()> {
-    if token.is_empty() || token.len() > 8192 {
-        return Ok(());
-    }
-    let hash = hash_secret(token);
-    let now = svc.now();
-    let app_id = app.id.clone();
-    let revoked_refresh = svc
-        .store
-        .write(move |c| {
-            let Some(rt) = queries::oauth::refresh_by_hash(c, &hash)? else {
-                return Ok(false);
-            };
-            match queries::oauth::grant_by_id(c, &rt.grant_id)? {
-                Some(g) if g.app_id == app_id => {
-                    queries::oauth::revoke_grant(c, &g.id, now)?;
-                    Ok(true)
-                }
-                _ => Ok(true),
-            }
-        })
-        .await?;
-    if revoked_refresh {
-        return Ok(());
-    }
-    if let Ok(active) = check_access_token(svc, tenant, token).await
-        && active.str_claim("client_id") == Some(app.client_id.as_str())
-    {
-        let jti = active.str_claim("jti").unwrap_or_default().to_string();
-        let exp = active
-            .claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .unwrap_or(now + svc.config.access_token_ttl);
-        svc.store
-            .write(move |c| queries::oauth::revoke_jti(c, &jti, exp))
-            .await?;
-    }
-    Ok(())
-}
-
-/// RFC 7662: what a resource server may know about a token of this tenant.
-pub async fn introspect(svc: &Services, tenant: &Tenant, token: &str) -> Result<Value> {
-    let inactive = json!({ "active": false });
-    if token.is_empty() || token.len() > 8192 {
-        return Ok(inactive);
-    }
-    if token.contains('.') {
-        return Ok(match check_access_token(svc, tenant, token).await {
-            Ok(a) => {
-                let mut out = json!({ "active": true, "token_type": "Bearer" });
-                for k in [
-                    "scope",
-                    "client_id",
-                    "sub",
-                    "exp",
-                    "iat",
-                    "iss",
-                    "aud",
-                    "jti",
-                    "tid",
-                    "oid",
-                    "acct",
-                ] {
-                    if let Some(v) = a.claims.get(k) {
-                        out[k] = v.clone();
-                    }
-                }
-                if let Some(u) = &a.user {
-                    out["username"] = json!(u.user_principal_name);
-                }
-                out
-            }
-            Err(_) => inactive,
-        });
-    }
-    let hash = hash_secret(token);
-    let now = svc.now();
-    let tenant_id = tenant.id.clone();
-    svc.store
-        .read(move |c| {
-            let Some(rt) = queries::oauth::refresh_by_hash(c, &hash)? else {
-                return Ok(inactive);
-            };
-            let Some(g) = queries::oauth::grant_by_id(c, &rt.grant_id)? else {
-                return Ok(inactive);
-            };
-            let live = rt.rotated_at.is_none()
-                && rt.expires_at > now
-                && g.revoked_at.is_none()
-                && g.tenant_id == tenant_id;
-            let user = queries::users::by_id(c, &g.user_id)?.filter(may_hold_tokens);
-            let (true, Some(user)) = (live, user) else {
-                return Ok(inactive);
-            };
-            let app = queries::apps::by_id(c, &g.app_id)?;
-            Ok(json!({
-                "active": true,
-                "token_type": "refresh_token",
-                "scope": rt.scope,
-                "client_id": app.map(|a| a.client_id),
-                "sub": user.id,
-                "exp": rt.expires_at,
-                "iat": rt.created_at,
-                "username": user.user_principal_name,
-            }))
-        })
-        .await
 }

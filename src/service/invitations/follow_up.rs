@@ -1,11 +1,13 @@
-//! Administering invitations: the list with each email's delivery state, revoking a link, and the
-//! console's two-step CSV upload (validate, then create from the same stored file).
+//! Following up on invitations: the list with each email's delivery state, one invitation, revoking a
+//! link, and the console's two-step CSV upload (validate, then create from the same stored file).
 
-use super::Services;
-use super::admin::{page_limit, require_admin};
-use super::audit::{self, AuditEvent, events};
-use super::invitations::{self, Actor, BatchReport, CsvUpload};
-use super::tenants::Tenant;
+use super::super::Services;
+use super::super::audit::{self, AuditEvent, events};
+use super::super::auth::{self, Actor};
+use super::super::etag::page_limit;
+use super::super::tenants::Tenant;
+use super::csv::{BatchReport, CsvUpload, invite_from_csv};
+use crate::domain::access::{self, Action};
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{CsvUploadRow, InvitationRecord};
@@ -85,11 +87,7 @@ fn view(
     }
 }
 
-pub(crate) fn view_on(
-    c: &mut AnyConnection,
-    r: InvitationRecord,
-    now: i64,
-) -> Result<InvitationView> {
+pub fn view_on(c: &mut AnyConnection, r: InvitationRecord, now: i64) -> Result<InvitationView> {
     let states = match &r.outbox_id {
         Some(id) => queries::invitations::delivery_states(c, std::slice::from_ref(id))?,
         None => vec![],
@@ -104,6 +102,8 @@ pub struct InvitationPage {
     pub offset: i64,
 }
 
+/// The invitations a caller may follow up on: all of them for admins, their own for guest inviters and
+/// invite-scoped apps.
 pub async fn list(
     svc: &Services,
     actor: &Actor,
@@ -111,16 +111,14 @@ pub async fn list(
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> Result<InvitationPage> {
-    // Guest inviters see the list too: it is how they follow up on what they sent.
-    if !actor.inviter.is_guest_inviter() {
-        require_admin(actor)?;
-    }
     let (limit, offset) = (page_limit(limit), offset.unwrap_or(0).max(0));
-    let (tenant_id, now) = (tenant.id.clone(), svc.now());
+    let (tenant_id, now, me) = (tenant.id.clone(), svc.now(), actor.id());
+    let door = Action::SeeInvitations { own: true };
     let value = svc
-        .store
-        .read(move |c| {
-            let rows = queries::invitations::list(c, &tenant_id, limit, offset)?;
+        .read_as(actor, tenant, door, "invitations", move |c, standing| {
+            let all = access::check(standing, Action::SeeInvitations { own: false }).is_ok();
+            let inviter = (!all).then_some(me.as_str());
+            let rows = queries::invitations::list(c, &tenant_id, inviter, limit, offset)?;
             let ids: Vec<String> = rows.iter().filter_map(|r| r.outbox_id.clone()).collect();
             let states = queries::invitations::delivery_states(c, &ids)?;
             Ok(rows
@@ -148,18 +146,20 @@ pub async fn get(
     tenant: &Tenant,
     id: &str,
 ) -> Result<InvitationView> {
-    // As the list: guest inviters follow up on what they sent.
-    if !actor.inviter.is_guest_inviter() {
-        require_admin(actor)?;
-    }
-    let (tenant_id, id, now) = (tenant.id.clone(), id.to_string(), svc.now());
-    svc.store
-        .read(move |c| {
-            let r = queries::invitations::by_id(c, &tenant_id, &id)?
-                .ok_or_else(|| Error::NotFound(format!("invitation {id}")))?;
-            view_on(c, r, now)
-        })
-        .await
+    let (tenant_id, id_c, now, me) = (tenant.id.clone(), id.to_string(), svc.now(), actor.id());
+    let door = Action::SeeInvitations { own: true };
+    svc.read_as(actor, tenant, door, id, move |c, standing| {
+        let r = queries::invitations::by_id(c, &tenant_id, &id_c)?
+            .ok_or_else(|| Error::NotFound(format!("invitation {id_c}")))?;
+        auth::require(
+            standing,
+            Action::SeeInvitations {
+                own: r.invited_by == me,
+            },
+        )?;
+        view_on(c, r, now)
+    })
+    .await
 }
 
 /// Voids a pending invitation's link. The guest object stays (delete it to remove the person).
@@ -169,38 +169,37 @@ pub async fn revoke(
     tenant: &Tenant,
     id: &str,
 ) -> Result<InvitationView> {
-    require_admin(actor)?;
-    let (tenant_id, id, actor, now) = (tenant.id.clone(), id.to_string(), actor.clone(), svc.now());
-    svc.store
-        .write(move |c| {
-            let mut r = queries::invitations::by_id(c, &tenant_id, &id)?
-                .ok_or_else(|| Error::NotFound(format!("invitation {id}")))?;
-            match status_of(&r, now) {
-                "Completed" => {
-                    return Err(Error::Conflict(
-                        "this invitation has been redeemed; disable or delete the user instead"
-                            .into(),
-                    ));
-                }
-                "Voided" => return view_on(c, r, now),
-                _ => {}
+    let (tenant_id, id_c, actor_id, now) =
+        (tenant.id.clone(), id.to_string(), actor.id(), svc.now());
+    svc.write_as(actor, tenant, Action::Administer, id, move |c, _| {
+        let id = id_c;
+        let mut r = queries::invitations::by_id(c, &tenant_id, &id)?
+            .ok_or_else(|| Error::NotFound(format!("invitation {id}")))?;
+        match status_of(&r, now) {
+            "Completed" => {
+                return Err(Error::Conflict(
+                    "this invitation has been redeemed; disable or delete the user instead".into(),
+                ));
             }
-            r.voided_at = Some(now);
-            queries::invitations::update(c, &r)?;
-            audit::record(
-                c,
-                AuditEvent {
-                    tenant_id: &tenant_id,
-                    event_name: events::REVOKE_INVITATION,
-                    actor: &actor.id,
-                    target: &r.user_id,
-                    outcome: "success",
-                    details: serde_json::json!({ "invitationId": r.id }),
-                },
-            )?;
-            view_on(c, r, now)
-        })
-        .await
+            "Voided" => return view_on(c, r, now),
+            _ => {}
+        }
+        r.voided_at = Some(now);
+        queries::invitations::update(c, &r)?;
+        audit::record(
+            c,
+            AuditEvent {
+                tenant_id: &tenant_id,
+                event_name: events::REVOKE_INVITATION,
+                actor: &actor_id,
+                target: &r.user_id,
+                outcome: "success",
+                details: serde_json::json!({ "invitationId": r.id }),
+            },
+        )?;
+        view_on(c, r, now)
+    })
+    .await
 }
 
 /// Step one of the console's upload: checks every row (creating nothing) and keeps the file for step
@@ -212,8 +211,8 @@ pub async fn stage_upload(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<(String, BatchReport)> {
-    require_admin(actor)?;
-    let report = invitations::invite_from_csv(
+    auth::may(svc, actor, tenant, Action::Administer).await?;
+    let report = invite_from_csv(
         svc,
         actor,
         tenant,
@@ -232,16 +231,17 @@ pub async fn stage_upload(
     let row = CsvUploadRow {
         id: uuid::Uuid::new_v4().to_string(),
         tenant_id: tenant.id.clone(),
-        uploaded_by: actor.id.clone(),
+        uploaded_by: actor.id(),
         file_name: file_name.chars().take(200).collect(),
         content,
         created_at: now,
         expires_at: now + UPLOAD_TTL,
     };
     let id = row.id.clone();
-    svc.store
-        .write(move |c| queries::invitations::insert_upload(c, &row))
-        .await?;
+    svc.write_as(actor, tenant, Action::Administer, &id, move |c, _| {
+        queries::invitations::insert_upload(c, &row)
+    })
+    .await?;
     Ok((id, report))
 }
 
@@ -252,24 +252,28 @@ pub async fn commit_upload(
     tenant: &Tenant,
     upload_id: &str,
 ) -> Result<BatchReport> {
-    require_admin(actor)?;
-    let (tenant_id, id, now) = (tenant.id.clone(), upload_id.to_string(), svc.now());
+    let (tenant_id, id, now, me) = (
+        tenant.id.clone(),
+        upload_id.to_string(),
+        svc.now(),
+        actor.id(),
+    );
+    // Take the file (only its uploader may) and forget it in one step: a second click must not create
+    // the rows twice.
     let upload = svc
-        .store
-        .read(move |c| queries::invitations::upload(c, &tenant_id, &id, now))
-        .await?
-        .filter(|u| u.uploaded_by == actor.id)
-        .ok_or_else(|| {
-            Error::NotFound(
-                "this upload has expired or was used already; upload the file again".into(),
-            )
-        })?;
-    let (id, now) = (upload.id.clone(), svc.now());
-    // Forget the file first: a second click must not create the rows twice.
-    svc.store
-        .write(move |c| queries::invitations::delete_upload(c, &id, now))
+        .write_as(actor, tenant, Action::Administer, upload_id, move |c, _| {
+            let upload = queries::invitations::upload(c, &tenant_id, &id, now)?
+                .filter(|u| u.uploaded_by == me)
+                .ok_or_else(|| {
+                    Error::NotFound(
+                        "this upload has expired or was used already; upload the file again".into(),
+                    )
+                })?;
+            queries::invitations::delete_upload(c, &upload.id, now)?;
+            Ok(upload)
+        })
         .await?;
-    invitations::invite_from_csv(
+    invite_from_csv(
         svc,
         actor,
         tenant,
@@ -291,13 +295,13 @@ pub async fn batch(
     tenant: &Tenant,
     id: &str,
 ) -> Result<BatchReport> {
-    require_admin(actor)?;
-    let (tenant_id, id) = (tenant.id.clone(), id.to_string());
+    let (tenant_id, id_c) = (tenant.id.clone(), id.to_string());
     let row = svc
-        .store
-        .read(move |c| queries::invitations::batch(c, &tenant_id, &id))
-        .await?
-        .ok_or_else(|| Error::NotFound("no such upload".into()))?;
+        .read_as(actor, tenant, Action::Administer, id, move |c, _| {
+            queries::invitations::batch(c, &tenant_id, &id_c)?
+                .ok_or_else(|| Error::NotFound("no such upload".into()))
+        })
+        .await?;
     Ok(BatchReport {
         batch_id: Some(row.id),
         validate_only: false,

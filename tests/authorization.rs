@@ -1,0 +1,1330 @@
+//! Who may call what (`domain::access`, `docs/authorization.md`): every route of the admin API and of the
+//! console for every kind of caller, with the answer the table expects. The routes come from the
+//! router's own lists (`http::api::ROUTES`, `http::admin::CONSOLE_ROUTES`), so a route added without a
+//! row here fails. Every refusal is audited and changes nothing.
+
+mod common;
+
+use common::*;
+use guestlist::domain::user::Role;
+use guestlist::service::apps::console::console_client_id;
+use guestlist::service::apps::manage::{self as apps, CreatedApp, NewApp};
+use guestlist::service::auth::Actor;
+use guestlist::service::invitations::{self, InviteOutcome, InviteRequest, follow_up};
+use guestlist::service::tenants::Tenant;
+use guestlist::service::users::{self, UserPatch};
+use serde_json::{Value, json};
+
+/// What a caller gets from a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// 401: no token, or a token that is not one of this tenant for the admin API.
+    Unauthenticated,
+    /// 403: a valid caller the rules refuse.
+    Denied,
+    /// Past authorization: whatever the (empty) request earns, but never 401, 403 or a 5xx.
+    Allowed,
+}
+use Expect::*;
+
+/// The kinds of route, by what the rules ask of their callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// The OpenAPI document: public.
+    Document,
+    /// Server-wide: operators only.
+    Operator,
+    /// Everything an admin does.
+    Admin,
+    /// Inviting: admins, guest inviters and invite-scoped apps (under the invite policy).
+    Invite,
+    /// The invitation list: everyone who may invite sees (their own).
+    OwnInvitations,
+    /// One invitation someone else (the operator) created: reading or resending it.
+    OthersInvitation,
+}
+use Class::*;
+
+/// Every route of the admin API and its class. A route missing here fails the table.
+const API_ROWS: &[(&str, &str, Class)] = &[
+    ("GET", "/api/v1/openapi.json", Document),
+    ("GET", "/api/v1/tenants", Operator),
+    ("POST", "/api/v1/tenants", Operator),
+    ("GET", "/api/v1/tenants/{slug}/users", Admin),
+    ("POST", "/api/v1/tenants/{slug}/users", Admin),
+    ("GET", "/api/v1/tenants/{slug}/users/{id}", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/users/{id}", Admin),
+    ("DELETE", "/api/v1/tenants/{slug}/users/{id}", Admin),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/users/{id}/password-reset",
+        Admin,
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/users/{id}/resend-invitation",
+        OthersInvitation,
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/users/{id}/reset-redemption",
+        Admin,
+    ),
+    ("GET", "/api/v1/tenants/{slug}/groups", Admin),
+    ("POST", "/api/v1/tenants/{slug}/groups", Admin),
+    ("GET", "/api/v1/tenants/{slug}/groups/{id}", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/groups/{id}", Admin),
+    ("DELETE", "/api/v1/tenants/{slug}/groups/{id}", Admin),
+    (
+        "PUT",
+        "/api/v1/tenants/{slug}/groups/{id}/members/{userId}",
+        Admin,
+    ),
+    (
+        "DELETE",
+        "/api/v1/tenants/{slug}/groups/{id}/members/{userId}",
+        Admin,
+    ),
+    ("GET", "/api/v1/tenants/{slug}/apps", Admin),
+    ("POST", "/api/v1/tenants/{slug}/apps", Admin),
+    ("GET", "/api/v1/tenants/{slug}/apps/{id}", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/apps/{id}", Admin),
+    ("DELETE", "/api/v1/tenants/{slug}/apps/{id}", Admin),
+    ("POST", "/api/v1/tenants/{slug}/apps/{id}/secret", Admin),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/apps/{id}/assignments",
+        Admin,
+    ),
+    (
+        "DELETE",
+        "/api/v1/tenants/{slug}/apps/{id}/assignments/{principalType}/{principalId}",
+        Admin,
+    ),
+    ("POST", "/api/v1/tenants/{slug}/invitations", Invite),
+    ("GET", "/api/v1/tenants/{slug}/invitations", OwnInvitations),
+    ("POST", "/api/v1/tenants/{slug}/invitations/csv", Invite),
+    (
+        "GET",
+        "/api/v1/tenants/{slug}/invitations/{id}",
+        OthersInvitation,
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/invitations/{id}/resend",
+        OthersInvitation,
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/invitations/{id}/revoke",
+        Admin,
+    ),
+    ("GET", "/api/v1/tenants/{slug}/branding", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/branding", Admin),
+    ("PUT", "/api/v1/tenants/{slug}/branding/logo", Admin),
+    ("DELETE", "/api/v1/tenants/{slug}/branding/logo", Admin),
+    ("GET", "/api/v1/tenants/{slug}/policies", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/policies", Admin),
+    ("GET", "/api/v1/tenants/{slug}/audit", Admin),
+    ("GET", "/api/v1/tenants/{slug}/audit/export", Admin),
+];
+
+/// The kinds of caller, with what each gets from each class of route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Forged,
+    Member,
+    Guest,
+    /// An admin whose token outlived their Admin role.
+    FormerAdmin,
+    GuestInviter,
+    Admin,
+    Operator,
+    OtherTenantsAdmin,
+    InviteApp,
+    AdminApp,
+    DeletedApp,
+    OtherTenantsApp,
+    /// An app's token for its own scope, not for the admin API.
+    WrongAudience,
+}
+
+const EVERYONE: [Who; 14] = [
+    Who::Anonymous,
+    Who::Forged,
+    Who::Member,
+    Who::Guest,
+    Who::FormerAdmin,
+    Who::GuestInviter,
+    Who::Admin,
+    Who::Operator,
+    Who::OtherTenantsAdmin,
+    Who::InviteApp,
+    Who::AdminApp,
+    Who::DeletedApp,
+    Who::OtherTenantsApp,
+    Who::WrongAudience,
+];
+
+/// The table of `docs/authorization.md` for the admin API.
+fn expect(class: Class, who: Who) -> Expect {
+    use Who::*;
+    if class == Document {
+        return Allowed;
+    }
+    match who {
+        // No token for this tenant's admin API: a member's or guest's token is only for userinfo
+        // (the admin API's scopes go to role holders only).
+        Anonymous | Forged | Member | Guest | OtherTenantsAdmin | DeletedApp | OtherTenantsApp
+        | WrongAudience => Unauthenticated,
+        FormerAdmin => Denied,
+        Operator => Allowed,
+        Admin | AdminApp if class == Class::Operator => Denied,
+        Admin | AdminApp => Allowed,
+        GuestInviter | InviteApp => match class {
+            Invite | OwnInvitations => Allowed,
+            _ => Denied,
+        },
+    }
+}
+
+/// One object of each kind, to fill the placeholders of a route; each caller gets its own.
+struct Objects {
+    user: String,
+    group: String,
+    app: String,
+    /// Created by the operator, pending.
+    invitation: String,
+    guest: String,
+}
+
+fn invite_request(email: &str) -> InviteRequest {
+    InviteRequest {
+        email: email.into(),
+        display_name: Some("Guest".into()),
+        user_type: guestlist::domain::user::UserType::Guest,
+        redirect_url: None,
+        language: guestlist::domain::language::Language::En,
+        cc: None,
+        custom_text: None,
+        app_ids: vec![],
+        group_ids: vec![],
+        contact_url: None,
+        invite_app_id: None,
+        send_email: false,
+    }
+}
+
+async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
+    let op = Actor::operator();
+    let domain = &tenant.primary_domain;
+    let user = server
+        .member_in(tenant, &format!("someone{n}@{domain}"), vec![])
+        .await
+        .id;
+    let group =
+        guestlist::service::groups::create(&server.svc, &op, tenant, &format!("Staff {n}"), None)
+            .await
+            .unwrap()
+            .group
+            .id;
+    let app = apps::create(
+        &server.svc,
+        &op,
+        tenant,
+        new_app(&format!("Wiki {n}"), false, vec![]),
+    )
+    .await
+    .unwrap()
+    .id;
+    let outcome = invitations::invite(
+        &server.svc,
+        &op,
+        tenant,
+        invite_request(&format!("partner{n}@northwind.example")),
+        None,
+    )
+    .await
+    .unwrap();
+    let InviteOutcome::Created {
+        invitation_id,
+        user_id,
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    Objects {
+        user,
+        group,
+        app,
+        invitation: invitation_id,
+        guest: user_id,
+    }
+}
+
+fn new_app(name: &str, first_party: bool, scopes: Vec<&str>) -> NewApp {
+    NewApp {
+        name: name.into(),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec![],
+        public: false,
+        first_party,
+        assignment_required: false,
+        signing_alg: "RS256".into(),
+        optional_claims: vec![],
+        allowed_scopes: scopes.into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// The path of a route with its placeholders filled from `o`.
+fn fill(template: &str, slug: &str, o: &Objects) -> String {
+    let mut out = Vec::new();
+    let mut previous = "";
+    for segment in template.split('/') {
+        let filled = match segment {
+            "{slug}" => slug,
+            "{userId}" | "{principalId}" => &o.user,
+            "{principalType}" => "user",
+            "{id}" => match previous {
+                "users" if template.ends_with("/resend-invitation") => &o.guest,
+                "users" if template.ends_with("/reset-redemption") => &o.guest,
+                "users" => &o.user,
+                "groups" => &o.group,
+                "apps" => &o.app,
+                "invitations" | "upload" => &o.invitation,
+                "batches" => &o.invitation,
+                other => panic!("no id for {other} in {template}"),
+            },
+            s if s.starts_with('{') => panic!("unknown placeholder {s} in {template}"),
+            s => s,
+        };
+        out.push(filled.to_string());
+        previous = segment;
+    }
+    out.join("/")
+}
+
+/// A caller: its token (if any) and the tenant that issued it.
+struct Caller {
+    who: Who,
+    token: Option<String>,
+    home: &'static str,
+}
+
+/// Everyone of [`EVERYONE`], set up in contoso (and fabrikam for the outsiders).
+async fn cast(server: &TestServer) -> Vec<Caller> {
+    let op = Actor::operator();
+    let svc = &server.svc;
+    let tools = server.app(|a| a.first_party = true).await;
+    for (email, roles) in [
+        ("root@contoso.example", vec![Role::Admin]),
+        ("ops@contoso.example", vec![Role::Admin, Role::Operator]),
+        ("ivy@contoso.example", vec![Role::GuestInviter]),
+        ("fay@contoso.example", vec![Role::Admin]),
+        ("pat@contoso.example", vec![]),
+    ] {
+        server.member_in(&server.tenant, email, roles).await;
+    }
+    let admin_api = admin_api(server).await;
+    let (_, guest_browser) = redeemed_guest(&admin_api, "gus@fabrikam.example").await;
+    let guest = guest_token(server, &guest_browser, &tools).await;
+    let former = user_token(server, &tools, "fay@contoso.example").await;
+    let fay = users::list(svc, &op, &server.tenant, Default::default())
+        .await
+        .unwrap()
+        .value
+        .into_iter()
+        .find(|u| u.mail == "fay@contoso.example")
+        .unwrap();
+    let demote = UserPatch {
+        roles: Some(vec![]),
+        ..Default::default()
+    };
+    users::update(svc, &op, &server.tenant, &fay.id, demote, None)
+        .await
+        .unwrap();
+    let invite_app = server
+        .app(|a| a.allowed_scopes = vec![INVITE_SCOPE.into()])
+        .await;
+    let deleted = server
+        .app(|a| a.allowed_scopes = vec![ADMIN_SCOPE.into()])
+        .await;
+    let deleted_token = client_token(server, &server.issuer(), &deleted, ADMIN_SCOPE).await;
+    apps::delete(svc, &op, &server.tenant, &deleted.id, None)
+        .await
+        .unwrap();
+    let own_scope = server
+        .app(|a| a.allowed_scopes = vec!["api.read".into()])
+        .await;
+
+    let fabrikam = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
+    server
+        .member_in(&fabrikam, "boss@fabrikam.example", vec![Role::Admin])
+        .await;
+    let their_tools = apps::create(svc, &op, &fabrikam, new_app("Tools", true, vec![]))
+        .await
+        .unwrap();
+    let (_, tokens) = sign_in(
+        server,
+        &fabrikam.issuer,
+        &their_tools.client_id,
+        their_tools.client_secret.as_deref().unwrap(),
+        "boss@fabrikam.example",
+    )
+    .await;
+    let their_admin = tokens["access_token"].as_str().unwrap().to_string();
+    let their_app = apps::create(
+        svc,
+        &op,
+        &fabrikam,
+        new_app("Daemon", false, vec![ADMIN_SCOPE]),
+    )
+    .await
+    .unwrap();
+    let their_app_token = client_token(server, &fabrikam.issuer, &their_app, ADMIN_SCOPE).await;
+
+    let caller = |who, token: Option<String>, home| Caller { who, token, home };
+    vec![
+        caller(Who::Anonymous, None, "contoso"),
+        caller(Who::Forged, Some("not.a.token".into()), "contoso"),
+        caller(
+            Who::Member,
+            Some(user_token(server, &tools, "pat@contoso.example").await),
+            "contoso",
+        ),
+        caller(Who::Guest, Some(guest), "contoso"),
+        caller(Who::FormerAdmin, Some(former), "contoso"),
+        caller(
+            Who::GuestInviter,
+            Some(user_token(server, &tools, "ivy@contoso.example").await),
+            "contoso",
+        ),
+        caller(
+            Who::Admin,
+            Some(user_token(server, &tools, "root@contoso.example").await),
+            "contoso",
+        ),
+        caller(
+            Who::Operator,
+            Some(user_token(server, &tools, "ops@contoso.example").await),
+            "contoso",
+        ),
+        caller(Who::OtherTenantsAdmin, Some(their_admin), "contoso"),
+        caller(
+            Who::InviteApp,
+            Some(client_token(server, &server.issuer(), &invite_app, INVITE_SCOPE).await),
+            "contoso",
+        ),
+        caller(Who::AdminApp, Some(admin_api.token.clone()), "contoso"),
+        caller(Who::DeletedApp, Some(deleted_token), "contoso"),
+        caller(Who::OtherTenantsApp, Some(their_app_token), "contoso"),
+        caller(
+            Who::WrongAudience,
+            Some(client_token(server, &server.issuer(), &own_scope, "api.read").await),
+            "contoso",
+        ),
+    ]
+}
+
+/// A `client_credentials` token of `app` at `issuer`.
+async fn client_token(server: &TestServer, issuer: &str, app: &CreatedApp, scope: &str) -> String {
+    app_token(
+        server,
+        issuer,
+        &app.client_id,
+        app.client_secret.as_deref().unwrap(),
+        scope,
+    )
+    .await
+}
+
+/// The number of `Access denied` events of `tenant`.
+async fn denials(server: &TestServer, tenant: &Tenant) -> usize {
+    let tenant_id = tenant.id.clone();
+    server
+        .svc
+        .store
+        .read(move |c| guestlist::store::queries::audit::recent(c, &tenant_id, 100_000))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_name == "Access denied")
+        .count()
+}
+
+#[actix_web::test]
+async fn every_api_route_answers_every_caller_as_the_table_says() {
+    let server = TestServer::start().await;
+    let routes: Vec<(&str, &str)> = guestlist::http::api::ROUTES.to_vec();
+    for (method, path) in &routes {
+        assert!(
+            API_ROWS.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is served but has no row in the authorization table"
+        );
+    }
+    for (method, path, _) in API_ROWS {
+        assert!(
+            routes.contains(&(*method, *path)),
+            "{method} {path} has a row but is not served"
+        );
+    }
+    let callers = cast(&server).await;
+    assert_eq!(
+        callers.iter().map(|c| c.who).collect::<Vec<_>>(),
+        EVERYONE,
+        "every kind of caller is in the cast"
+    );
+    let mut failures = Vec::new();
+    for (n, caller) in callers.iter().enumerate() {
+        let o = objects_in(&server, &server.tenant, n).await;
+        let denied_before = denials(&server, &server.tenant).await;
+        let mut refused = 0;
+        for (method, template, class) in API_ROWS {
+            let body = if matches!(*method, "POST" | "PUT" | "PATCH") {
+                Body::Json(json!({}))
+            } else {
+                Body::None
+            };
+            let a = send(
+                &server,
+                method,
+                &fill(template, "contoso", &o),
+                caller.token.as_deref(),
+                body,
+                &[("if-match", "*"), ("x-guestlist-tenant", caller.home)],
+            )
+            .await;
+            let wanted = expect(*class, caller.who);
+            let ok = match wanted {
+                Unauthenticated => a.status == 401,
+                Denied => a.status == 403,
+                Allowed => !matches!(a.status, 401 | 403) && a.status < 500,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{:?} {method} {template}: expected {wanted:?}, got {a}",
+                    caller.who
+                ));
+            }
+            if a.status == 403 {
+                refused += 1;
+            }
+            if a.status == 401 {
+                assert!(
+                    a.header("www-authenticate").is_some(),
+                    "{method} {template}"
+                );
+            }
+        }
+        // Each refusal is one `Access denied` event.
+        let recorded = denials(&server, &server.tenant).await - denied_before;
+        if recorded != refused {
+            failures.push(format!(
+                "{:?}: {refused} refusals but {recorded} audit events",
+                caller.who
+            ));
+        }
+        // Whoever may not administer changed nothing of what they were pointed at.
+        if !matches!(caller.who, Who::Admin | Who::Operator | Who::AdminApp) {
+            let op = Actor::operator();
+            let t = &server.tenant;
+            let user = users::get(&server.svc, &op, t, &o.user).await.unwrap();
+            assert!(user.user.account_enabled, "{:?}", caller.who);
+            guestlist::service::groups::get(&server.svc, &op, t, &o.group)
+                .await
+                .unwrap_or_else(|e| panic!("{:?} left the group: {e}", caller.who));
+            apps::get(&server.svc, &op, t, &o.app)
+                .await
+                .unwrap_or_else(|e| panic!("{:?} left the app: {e}", caller.who));
+            let inv = follow_up::get(&server.svc, &op, t, &o.invitation)
+                .await
+                .unwrap();
+            assert_eq!(inv.status, "PendingAcceptance", "{:?}", caller.who);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The console.
+
+/// The console's own routes that anyone may call (signing in and out).
+const CONSOLE_PUBLIC: &[(&str, &str, u16)] = &[
+    ("GET", "", 303),
+    ("GET", "/", 303),
+    ("GET", "/login", 303),
+    ("GET", "/callback", 400),
+    ("POST", "/signout", 400),
+];
+
+/// A console cookie holding `token`, as the console sets it after sign-in.
+fn console_browser(server: &TestServer, token: Option<&str>) -> reqwest::Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    if let Some(t) = token {
+        let url: reqwest::Url = server.url("/admin/t/contoso/").parse().unwrap();
+        jar.add_cookie_str(&format!("gl_console={t}; Path=/admin/t/contoso/"), &url);
+    }
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A token of the console's own (public) app for `email`, as its sign-in would get one.
+async fn console_token(server: &TestServer, tenant: &Tenant, email: &str) -> String {
+    let verifier = "a-verifier-long-enough-for-pkce-0123456789abcdefghijk";
+    let challenge = guestlist::domain::pkce::s256_challenge(verifier);
+    let callback = format!("{}/admin/t/{}/callback", server.base, tenant.slug);
+    // The console app exists once someone opened the console's sign-in.
+    let login = server
+        .browser()
+        .get(&format!("/admin/t/{}/login", tenant.slug))
+        .await;
+    let status = login.status().as_u16();
+    assert_eq!(status, 303, "{}", login.text().await.unwrap());
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &console_client_id(&tenant.slug))
+        .append_pair("redirect_uri", &callback)
+        .append_pair("scope", "openid guestlist.admin")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let browser = server.browser();
+    let start = format!("{}/authorize?{query}", tenant.issuer);
+    let mut url = start;
+    let code = loop {
+        if url.starts_with(&callback) {
+            break query_of(&url)["code"].clone();
+        }
+        let resp = browser.get(&url).await;
+        if resp.status().as_u16() == 303 {
+            url = browser.absolute(resp.headers()["location"].to_str().unwrap());
+            continue;
+        }
+        let page = resp.text().await.unwrap();
+        let signed = browser
+            .post_form(
+                url.split('?').next().unwrap(),
+                &[
+                    ("csrf", &hidden(&page, "csrf").unwrap()),
+                    ("request", &hidden(&page, "request").unwrap_or_default()),
+                    ("email", email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(signed.status().as_u16(), 303, "{email} signs in");
+        url = browser.absolute(signed.headers()["location"].to_str().unwrap());
+    };
+    let resp = server
+        .rp_http()
+        .post(format!("{}/token", tenant.issuer))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &console_client_id(&tenant.slug)),
+            ("code", &code),
+            ("redirect_uri", &callback),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    body["access_token"].as_str().expect("a token").to_string()
+}
+
+#[actix_web::test]
+async fn every_console_route_answers_every_caller_as_the_table_says() {
+    let server = TestServer::start().await;
+    let op = Actor::operator();
+    for (email, roles) in [
+        ("root@contoso.example", vec![Role::Admin]),
+        ("fay@contoso.example", vec![Role::Admin]),
+        ("pat@contoso.example", vec![]),
+    ] {
+        server.member_in(&server.tenant, email, roles).await;
+    }
+    let fabrikam = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
+    server
+        .member_in(&fabrikam, "boss@fabrikam.example", vec![Role::Admin])
+        .await;
+    let admin = console_token(&server, &server.tenant, "root@contoso.example").await;
+    let member = console_token(&server, &server.tenant, "pat@contoso.example").await;
+    let former = console_token(&server, &server.tenant, "fay@contoso.example").await;
+    let fay = users::list(&server.svc, &op, &server.tenant, Default::default())
+        .await
+        .unwrap()
+        .value
+        .into_iter()
+        .find(|u| u.mail == "fay@contoso.example")
+        .unwrap();
+    let demote = UserPatch {
+        roles: Some(vec![]),
+        ..Default::default()
+    };
+    users::update(&server.svc, &op, &server.tenant, &fay.id, demote, None)
+        .await
+        .unwrap();
+    let theirs = console_token(&server, &fabrikam, "boss@fabrikam.example").await;
+    let o = objects_in(&server, &server.tenant, 0).await;
+
+    // What each caller gets from a route that needs the console: the sign-in, a refusal, or the page.
+    let login = "/admin/t/contoso/login";
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Gets {
+        SignIn,
+        Refused,
+        Page,
+    }
+    let callers = [
+        ("anonymous", None, Gets::SignIn),
+        ("member", Some(member), Gets::SignIn),
+        ("former admin", Some(former), Gets::Refused),
+        ("other tenant's admin", Some(theirs), Gets::SignIn),
+        ("admin", Some(admin), Gets::Page),
+    ];
+    let routes = guestlist::http::admin::CONSOLE_ROUTES;
+    assert!(routes.len() >= 35, "the console's routes: {}", routes.len());
+    let mut failures = Vec::new();
+    for (who, token, gets) in callers {
+        let client = console_browser(&server, token.as_deref());
+        // The CSRF pair of this browser (its cookie stays in the jar), so an admin's forms get past it.
+        let page = client
+            .get(server.url("/admin/t/contoso/users"))
+            .send()
+            .await
+            .unwrap();
+        let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap_or_default();
+        for (method, full) in routes {
+            let suffix = full.trim_start_matches("/admin/t/{slug}");
+            let path = fill(full, "contoso", &o);
+            let public = CONSOLE_PUBLIC
+                .iter()
+                .find(|(m, p, _)| m == method && *p == suffix);
+            let req = match (*method, public) {
+                ("GET", _) => client.get(server.url(&path)),
+                // Signing out takes no form here: the sweep must not end the admin's session.
+                (_, Some(_)) => client.post(server.url(&path)).form(&[("action", "none")]),
+                _ => client
+                    .post(server.url(&path))
+                    .form(&[("csrf", csrf.as_str()), ("action", "none")]),
+            };
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let location = resp
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            if let Some((_, _, expected)) = public {
+                if status != *expected {
+                    failures.push(format!("{who} {method} {suffix}: {status}, not {expected}"));
+                }
+                continue;
+            }
+            let ok = match gets {
+                Gets::SignIn => status == 303 && location.starts_with(login),
+                Gets::Refused => status == 403,
+                Gets::Page => status < 500 && status != 403 && !location.starts_with(login),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{who} {method} {suffix}: {status} {location}, expected {gets:?}"
+                ));
+            }
+        }
+    }
+    for (method, suffix, _) in CONSOLE_PUBLIC {
+        assert!(
+            routes
+                .iter()
+                .any(|(m, p)| m == method && p.trim_start_matches("/admin/t/{slug}") == *suffix),
+            "{method} {suffix} is listed as public but not served"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing the refused callers pointed at changed.
+    let user = users::get(&server.svc, &op, &server.tenant, &o.user)
+        .await
+        .unwrap();
+    assert!(user.user.account_enabled);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The attacks the rules stop, end to end.
+
+/// The admin's invitation of a victim who redeemed it: the victim's object id and browser.
+async fn redeemed_victim(admin: &Api<'_>) -> (String, Browser) {
+    redeemed_guest(admin, "victim@fabrikam.example").await
+}
+
+/// Everything that binds a guest object to its person, as stored.
+async fn binding(server: &TestServer, id: &str) -> Value {
+    let u = users::get(&server.svc, &Actor::operator(), &server.tenant, id)
+        .await
+        .unwrap()
+        .user;
+    json!({
+        "state": u.external_user_state,
+        "signInName": u.sign_in_name,
+        "homeIssuer": u.home_issuer,
+        "mail": u.mail,
+    })
+}
+
+#[actix_web::test]
+async fn invite_scoped_apps_and_guest_inviters_cannot_take_over_anothers_invitation() {
+    let server = TestServer::start().await;
+    let admin = admin_api(&server).await;
+    let tools = server.app(|a| a.first_party = true).await;
+    server
+        .member_in(
+            &server.tenant,
+            "ivy@contoso.example",
+            vec![Role::GuestInviter],
+        )
+        .await;
+    let invite_app = server
+        .app(|a| a.allowed_scopes = vec![INVITE_SCOPE.into()])
+        .await;
+    let attackers = [
+        (
+            "an invite-scoped app",
+            client_token(&server, &server.issuer(), &invite_app, INVITE_SCOPE).await,
+            format!("app:{}", invite_app.client_id),
+        ),
+        (
+            "a guest inviter",
+            user_token(&server, &tools, "ivy@contoso.example").await,
+            String::new(),
+        ),
+    ];
+    // The victim: invited by the admin and redeemed; a second invitation of the admin's still pending.
+    let (victim, victim_browser) = redeemed_victim(&admin).await;
+    let pending = admin.invite("pending@fabrikam.example", false).await;
+    let pending_id = pending["id"].as_str().unwrap().to_string();
+    let pending_user = pending["invitedUser"]["id"].as_str().unwrap().to_string();
+    let before = binding(&server, &victim).await;
+    let victim_invitation =
+        follow_up::list(&server.svc, &Actor::operator(), &server.tenant, None, None)
+            .await
+            .unwrap()
+            .value
+            .into_iter()
+            .find(|i| i.invited_user.id == victim)
+            .unwrap()
+            .id;
+
+    for (who, token, _) in &attackers {
+        let api = Api {
+            server: &server,
+            token: token.clone(),
+        };
+        let denied_before = denials(&server, &server.tenant).await;
+        for (path, body) in [
+            (
+                format!("{API}/invitations/{victim_invitation}/resend"),
+                json!({}),
+            ),
+            (format!("{API}/invitations/{pending_id}/resend"), json!({})),
+            (format!("{API}/users/{victim}/resend-invitation"), json!({})),
+            (
+                format!("{API}/users/{pending_user}/resend-invitation"),
+                json!({}),
+            ),
+            (format!("{API}/users/{victim}/reset-redemption"), json!({})),
+            (
+                format!("{API}/invitations"),
+                json!({ "invitedUserEmailAddress": "mallory@evil.example",
+                        "inviteRedirectUrl": REDIRECT, "resetRedemption": true,
+                        "invitedUser": { "id": victim } }),
+            ),
+        ] {
+            let a = api.post(&path, body).await;
+            assert_eq!(a.status, 403, "{who}: POST {path}: {a}");
+            assert!(!a.text.contains("/invite/"), "{who} got a link: {a}");
+        }
+        for path in [
+            format!("{API}/invitations/{victim_invitation}"),
+            format!("{API}/invitations/{pending_id}"),
+        ] {
+            let a = api.get(&path).await;
+            assert_eq!(a.status, 403, "{who}: GET {path}: {a}");
+        }
+        // The list holds only what the caller created: nothing of the admin's.
+        let list = api.get(&format!("{API}/invitations")).await;
+        assert_eq!(list.status, 200, "{list}");
+        assert!(
+            list.json()["value"].as_array().unwrap().is_empty(),
+            "{who} lists others' invitations: {list}"
+        );
+        // A conflict on the victim's address names no object.
+        let dup = api
+            .post(
+                &format!("{API}/invitations"),
+                json!({ "invitedUserEmailAddress": "victim@fabrikam.example", "inviteRedirectUrl": REDIRECT }),
+            )
+            .await;
+        assert_eq!(dup.status, 409, "{dup}");
+        assert!(
+            !dup.text.contains(&victim),
+            "{who} learned the victim's id: {dup}"
+        );
+        // Invitees go only where the tenant's apps registered.
+        let away = api
+            .post(
+                &format!("{API}/invitations"),
+                json!({ "invitedUserEmailAddress": "x@fabrikam.example", "inviteRedirectUrl": "https://evil.example/" }),
+            )
+            .await;
+        assert_eq!(away.status, 403, "{who}: {away}");
+        // Every refusal is on the record as a denied attempt.
+        assert_eq!(
+            denials(&server, &server.tenant).await - denied_before,
+            9,
+            "{who}: one Access denied event per refusal"
+        );
+    }
+    let events = admin.audit("Access denied").await;
+    for (who, _, actor) in &attackers {
+        if !actor.is_empty() {
+            assert!(
+                events.iter().any(|e| e["actor"] == actor.as_str()
+                    && e["outcome"] == "denied"
+                    && e["details"]["callerKind"] == "app"),
+                "{who}'s attempts are audited with its identity: {events:?}"
+            );
+        }
+    }
+
+    // The victim's object kept its binding, its link and its access.
+    assert_eq!(binding(&server, &victim).await, before);
+    let pending_now = follow_up::get(&server.svc, &Actor::operator(), &server.tenant, &pending_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending_now.status, "PendingAcceptance",
+        "the admin's link still works"
+    );
+    assert!(
+        server
+            .browser()
+            .get(pending["inviteRedeemUrl"].as_str().unwrap())
+            .await
+            .status()
+            .is_success()
+    );
+    let token = guest_token(&server, &victim_browser, &tools).await;
+    assert_eq!(
+        common::jwt_claims(&token)["oid"],
+        victim.as_str(),
+        "the victim still signs in as themselves"
+    );
+}
+
+#[actix_web::test]
+async fn a_guest_inviter_follows_up_on_their_own_pending_invitations_only() {
+    let server = TestServer::start().await;
+    let tools = server.app(|a| a.first_party = true).await;
+    server
+        .member_in(
+            &server.tenant,
+            "ivy@contoso.example",
+            vec![Role::GuestInviter],
+        )
+        .await;
+    let ivy = Api {
+        server: &server,
+        token: user_token(&server, &tools, "ivy@contoso.example").await,
+    };
+    let mine = ivy
+        .post(
+            &format!("{API}/invitations"),
+            json!({ "invitedUserEmailAddress": "kim@fabrikam.example", "inviteRedirectUrl": REDIRECT }),
+        )
+        .await;
+    assert_eq!(mine.status, 201, "{mine}");
+    let id = mine.json()["id"].as_str().unwrap().to_string();
+    let list = ivy.get(&format!("{API}/invitations")).await.json();
+    let ids: Vec<&str> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+    let again = ivy
+        .post(&format!("{API}/invitations/{id}/resend"), json!({}))
+        .await;
+    assert_eq!(again.status, 201, "their own pending invitation: {again}");
+    // Revoking, and resetting what they invited, stay an admin's.
+    let new_id = again.json()["id"].as_str().unwrap().to_string();
+    let revoke = ivy
+        .post(&format!("{API}/invitations/{new_id}/revoke"), json!({}))
+        .await;
+    assert_eq!(revoke.status, 403, "{revoke}");
+    let user = mine.json()["invitedUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reset = ivy
+        .post(&format!("{API}/users/{user}/reset-redemption"), json!({}))
+        .await;
+    assert_eq!(reset.status, 403, "{reset}");
+    // Adding the guest to groups grants access: refused, and nothing is created.
+    let group = guestlist::service::groups::create(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        "Staff",
+        None,
+    )
+    .await
+    .unwrap()
+    .group
+    .id;
+    let csv = format!("Email,DisplayName,InvitedToGroups\nlee@fabrikam.example,Lee,{group}\n");
+    let upload = ivy
+        .post_raw(
+            &format!("{API}/invitations/csv"),
+            "text/csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(upload.status, 403, "{upload}");
+    let tenant_id = server.tenant.id.clone();
+    let lee = server
+        .svc
+        .store
+        .read(move |c| {
+            guestlist::store::queries::users::by_tenant_and_mail(
+                c,
+                &tenant_id,
+                "lee@fabrikam.example",
+            )
+        })
+        .await
+        .unwrap();
+    assert!(lee.is_none(), "nothing of the refused file was created");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tokens: for which resource, and for as long as their holder may act.
+
+#[actix_web::test]
+async fn access_tokens_name_their_resource_and_are_refused_elsewhere() {
+    let server = TestServer::start().await;
+    let tools = server.app(|a| a.first_party = true).await;
+    server
+        .member_in(&server.tenant, "root@contoso.example", vec![Role::Admin])
+        .await;
+    server.member("pat@contoso.example").await;
+    let api_uri = server.url("/api/v1");
+    let userinfo = format!("{}/userinfo", server.issuer());
+    let aud = |jwt: &str| {
+        let claims = common::jwt_claims(jwt);
+        let mut all: Vec<String> = match &claims["aud"] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+            other => panic!("aud {other}"),
+        };
+        all.sort();
+        all
+    };
+    // An admin's token from the tenant's own app: for userinfo and for the admin API.
+    let (_, tokens) = sign_in(
+        &server,
+        &server.issuer(),
+        &tools.client_id,
+        tools.client_secret.as_deref().unwrap(),
+        "root@contoso.example",
+    )
+    .await;
+    let admins = tokens["access_token"].as_str().unwrap();
+    let mut both = vec![api_uri.clone(), userinfo.clone()];
+    both.sort();
+    assert_eq!(aud(admins), both);
+    assert!(
+        tokens["scope"]
+            .as_str()
+            .unwrap()
+            .contains("guestlist.admin")
+    );
+    // A member asking for the same gets no admin scope, and a token for userinfo only.
+    let (_, tokens) = sign_in(
+        &server,
+        &server.issuer(),
+        &tools.client_id,
+        tools.client_secret.as_deref().unwrap(),
+        "pat@contoso.example",
+    )
+    .await;
+    let members = tokens["access_token"].as_str().unwrap();
+    assert!(
+        !tokens["scope"].as_str().unwrap().contains("guestlist."),
+        "{tokens}"
+    );
+    assert_eq!(aud(members), vec![userinfo.clone()]);
+    let a = send(
+        &server,
+        "GET",
+        &format!("{API}/users"),
+        Some(members),
+        Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, 401, "{a}");
+    let ok = server
+        .rp_http()
+        .get(&userinfo)
+        .bearer_auth(members)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    // RFC 8707: a client narrows a token to one resource; another resource refuses it.
+    let daemon = server
+        .app(|a| a.allowed_scopes = vec![ADMIN_SCOPE.into(), "api.read".into()])
+        .await;
+    let secret = daemon.client_secret.as_deref().unwrap();
+    let (status, body) = token_endpoint(
+        &server,
+        &server.issuer(),
+        &daemon.client_id,
+        secret,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", ADMIN_SCOPE),
+            ("resource", &api_uri),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let narrowed = body["access_token"].as_str().unwrap();
+    assert_eq!(aud(narrowed), vec![api_uri.clone()]);
+    let a = send(
+        &server,
+        "GET",
+        &format!("{API}/users"),
+        Some(narrowed),
+        Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a}");
+    let refused = server
+        .rp_http()
+        .get(&userinfo)
+        .bearer_auth(narrowed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "an admin API token is no userinfo token"
+    );
+    for (scope, resource, error) in [
+        ("api.read", api_uri.as_str(), "invalid_target"),
+        (
+            ADMIN_SCOPE,
+            "https://elsewhere.example/api",
+            "invalid_target",
+        ),
+    ] {
+        let (status, body) = token_endpoint(
+            &server,
+            &server.issuer(),
+            &daemon.client_id,
+            secret,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                ("resource", resource),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(error)),
+            "{body}"
+        );
+    }
+    // A token for the app's own scope names the tenant, not the admin API.
+    let own = app_token(
+        &server,
+        &server.issuer(),
+        &daemon.client_id,
+        secret,
+        "api.read",
+    )
+    .await;
+    assert_eq!(aud(&own), [server.issuer()]);
+    let a = send(
+        &server,
+        "GET",
+        &format!("{API}/users"),
+        Some(&own),
+        Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, 401, "{a}");
+}
+
+/// `GET /users` with `token`: the status.
+async fn users_status(server: &TestServer, token: &str) -> u16 {
+    send(
+        server,
+        "GET",
+        &format!("{API}/users"),
+        Some(token),
+        Body::None,
+        &[],
+    )
+    .await
+    .status
+}
+
+/// Introspection of `token` by `app`: whether it is active.
+async fn active(server: &TestServer, app: &CreatedApp, token: &str) -> bool {
+    let resp: Value = server
+        .rp_http()
+        .post(format!("{}/introspect", server.issuer()))
+        .basic_auth(&app.client_id, app.client_secret.clone())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["active"] == true
+}
+
+#[actix_web::test]
+async fn an_apps_tokens_end_when_it_is_disabled_deleted_or_given_a_new_secret() {
+    let server = TestServer::start().await;
+    let op = Actor::operator();
+    let observer = server.app(|_| {}).await;
+    let daemon = || server.app(|a| a.allowed_scopes = vec![ADMIN_SCOPE.into()]);
+
+    let rotated = daemon().await;
+    let token = client_token(&server, &server.issuer(), &rotated, ADMIN_SCOPE).await;
+    assert_eq!(users_status(&server, &token).await, 200);
+    assert!(active(&server, &observer, &token).await);
+    apps::rotate_secret(&server.svc, &op, &server.tenant, &rotated.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        users_status(&server, &token).await,
+        401,
+        "the old secret's token"
+    );
+    assert!(!active(&server, &observer, &token).await);
+
+    let disabled = daemon().await;
+    let token = client_token(&server, &server.issuer(), &disabled, ADMIN_SCOPE).await;
+    assert_eq!(users_status(&server, &token).await, 200);
+    let patch = guestlist::service::apps::manage::AppPatch {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    apps::update(&server.svc, &op, &server.tenant, &disabled.id, patch, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        users_status(&server, &token).await,
+        401,
+        "a disabled app's token"
+    );
+    assert!(!active(&server, &observer, &token).await);
+
+    // The admin scope taken from an app ends what its tokens may do.
+    let narrowed = daemon().await;
+    let token = client_token(&server, &server.issuer(), &narrowed, ADMIN_SCOPE).await;
+    let patch = guestlist::service::apps::manage::AppPatch {
+        allowed_scopes: Some(vec!["api.read".into()]),
+        ..Default::default()
+    };
+    apps::update(&server.svc, &op, &server.tenant, &narrowed.id, patch, None)
+        .await
+        .unwrap();
+    assert_eq!(users_status(&server, &token).await, 403);
+
+    let deleted = daemon().await;
+    let token = client_token(&server, &server.issuer(), &deleted, ADMIN_SCOPE).await;
+    apps::delete(&server.svc, &op, &server.tenant, &deleted.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        users_status(&server, &token).await,
+        401,
+        "a deleted app's token"
+    );
+    assert!(!active(&server, &observer, &token).await);
+}
+
+#[actix_web::test]
+async fn a_persons_admin_token_works_only_while_they_hold_the_role() {
+    let server = TestServer::start().await;
+    let tools = server.app(|a| a.first_party = true).await;
+    let root = server
+        .member_in(&server.tenant, "root@contoso.example", vec![Role::Admin])
+        .await;
+    server
+        .member_in(&server.tenant, "deputy@contoso.example", vec![Role::Admin])
+        .await;
+    let token = user_token(&server, &tools, "root@contoso.example").await;
+    assert_eq!(users_status(&server, &token).await, 200);
+    let patch = UserPatch {
+        roles: Some(vec!["GuestInviter".into()]),
+        ..Default::default()
+    };
+    users::update(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &root.id,
+        patch,
+        None,
+    )
+    .await
+    .unwrap();
+    // The token still carries guestlist.admin; the role it stood for is gone.
+    assert_eq!(users_status(&server, &token).await, 403);
+    let invite = send(
+        &server,
+        "POST",
+        &format!("{API}/invitations"),
+        Some(&token),
+        Body::Json(json!({ "invitedUserEmailAddress": "kim@fabrikam.example", "inviteRedirectUrl": REDIRECT })),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        invite.status, 201,
+        "an admin-scoped token of a guest inviter invites: {invite}"
+    );
+    // A third-party app never holds a person's admin token.
+    let wiki = server.app(|_| {}).await;
+    let passed = user_token(&server, &wiki, "deputy@contoso.example").await;
+    assert!(
+        !common::jwt_claims(&passed)["scope"]
+            .as_str()
+            .unwrap()
+            .contains("guestlist.")
+    );
+    assert_eq!(users_status(&server, &passed).await, 401);
+}
