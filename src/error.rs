@@ -119,6 +119,17 @@ impl Error {
     }
 }
 
+/// A patch field as a rule reads it: absent stays absent; present, it is parsed, and a refusal names the
+/// field of the request (every patch of the services checks its fields this way).
+pub fn patch_field<T>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> std::result::Result<T, crate::domain::DomainError>,
+) -> Result<Option<T>> {
+    raw.map(|r| parse(r).map_err(|e| Error::invalid(field, e.message)))
+        .transpose()
+}
+
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error as D};

@@ -150,20 +150,6 @@ fn check_svg(text: &str) -> Result<(), DomainError> {
     }
 }
 
-/// A colour for a stylesheet: `#rgb` or `#rrggbb`, lower-cased; nothing else reaches CSS.
-pub fn parse_color(raw: &str) -> Result<String, DomainError> {
-    let c = raw.trim();
-    let hex = c.strip_prefix('#').unwrap_or("");
-    if matches!(hex.len(), 3 | 6) && hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
-        Ok(c.to_ascii_lowercase())
-    } else {
-        Err(DomainError::new(
-            "color",
-            format!("{c:?} is not a colour like #1f4fa3"),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,14 +195,5 @@ mod tests {
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
         big.resize(MAX_LOGO_BYTES + 1, 0);
         assert!(check_logo(&big).is_err());
-    }
-
-    #[test]
-    fn colours_are_hex_only() {
-        assert_eq!(parse_color(" #1F4FA3 ").unwrap(), "#1f4fa3");
-        assert_eq!(parse_color("#abc").unwrap(), "#abc");
-        for bad in ["red", "#12345", "#1234567", "#abc;}body{x", "", "url(x)"] {
-            assert!(parse_color(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod claims;
+pub mod color;
 pub mod email;
 pub mod invitation_csv;
 pub mod language;

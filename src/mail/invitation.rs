@@ -64,8 +64,9 @@ impl RenderedEmail {
     }
 }
 
-pub const DEFAULT_PRIMARY_COLOR: &str = "#1f4fa3";
-pub const DEFAULT_BACKGROUND_COLOR: &str = "#f6f7f9";
+pub use crate::domain::color::{
+    DEFAULT_BACKGROUND as DEFAULT_BACKGROUND_COLOR, DEFAULT_PRIMARY as DEFAULT_PRIMARY_COLOR,
+};
 
 /// The email's keys (every locale file has them), in the order they appear in the email.
 pub const KEYS: [&str; 15] = [
@@ -96,44 +97,12 @@ fn locale(language: Language) -> Result<BTreeMap<String, String>> {
         .collect())
 }
 
-/// `#rrggbb` (either case) as given, `#rgb` spelled out as `#rrggbb` (some mail clients only know the long
-/// form), anything else the fallback: the value goes into inline styles, so nothing but hex digits passes.
-fn color_or(raw: &str, fallback: &str) -> String {
-    let raw = raw.trim();
-    let hex = raw.strip_prefix('#').unwrap_or_default();
-    if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return fallback.to_string();
-    }
-    match hex.len() {
-        6 => raw.to_string(),
-        3 => hex.chars().fold(String::from("#"), |mut long, c| {
-            long.push(c);
-            long.push(c);
-            long
-        }),
-        _ => fallback.to_string(),
-    }
-}
-
 /// The contact link of an invitation email: the invitation's own when it is a usable http(s) URL, else the
 /// tenant's `settings.contact_url` (when that is one).
 pub fn contact_link<'a>(invitation: Option<&'a str>, tenant: Option<&'a str>) -> Option<&'a str> {
     [invitation, tenant]
         .into_iter()
         .find_map(|url| given(url).filter(|u| has_scheme(u, &["https://", "http://"])))
-}
-
-/// WCAG relative luminance of a valid `#rrggbb`.
-fn luminance(color: &str) -> f64 {
-    let channel = |i: usize| {
-        let c = f64::from(u8::from_str_radix(&color[i..i + 2], 16).unwrap_or(0)) / 255.0;
-        if c <= 0.03928 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
 }
 
 /// A value that is blank counts as not given.
@@ -181,16 +150,12 @@ pub fn render(email: &InvitationEmail<'_>) -> Result<RenderedEmail> {
         }
     }
 
-    let primary = color_or(email.primary_color, DEFAULT_PRIMARY_COLOR);
-    let background = color_or(email.background_color, DEFAULT_BACKGROUND_COLOR);
-    // Text on the button must stay readable on a light brand colour; links on white need a dark one.
-    let dark_primary = luminance(&primary) <= 0.18;
-    let button_text = if dark_primary { "#ffffff" } else { "#111111" };
-    let link_color = if dark_primary {
-        primary.as_str()
-    } else {
-        DEFAULT_PRIMARY_COLOR
-    };
+    // Only hex colours reach the inline styles; text on the button stays readable on a light brand
+    // colour, and links on white keep a dark one.
+    let palette = crate::domain::color::palette(email.primary_color, email.background_color);
+    let (primary, background) = (palette.primary.clone(), palette.background.clone());
+    let button_text = palette.on_primary;
+    let link_color = palette.link.as_str();
 
     let custom_text = given(email.custom_text).map(|t| t.replace("\r\n", "\n").replace('\r', "\n"));
     let custom_lines: Vec<&str> = custom_text
@@ -527,7 +492,7 @@ mod tests {
         e.primary_color = "#ABCDEF";
         e.background_color = "#000000";
         let r = render(&e).unwrap();
-        assert!(r.html.contains("background-color:#ABCDEF"));
+        assert!(r.html.contains("background-color:#abcdef"));
         assert!(r.html.contains("background-color:#000000"));
         // A light brand colour gets dark button text and keeps links readable.
         assert!(r.html.contains("color:#111111"));
@@ -535,21 +500,6 @@ mod tests {
         e.primary_color = "#0a8";
         let r = render(&e).unwrap();
         assert!(r.html.contains("background-color:#00aa88"), "{}", r.html);
-
-        assert_eq!(color_or("#1F4FA3", "x"), "#1F4FA3");
-        assert_eq!(color_or(" #AbC ", "x"), "#AAbbCC");
-        for bad in [
-            "",
-            "#ff",
-            "1f4fa3",
-            "#1f4fa33",
-            "#ggggg1",
-            "#1f4fa３",
-            "#ab",
-            "red",
-        ] {
-            assert_eq!(color_or(bad, "fallback"), "fallback", "{bad:?}");
-        }
     }
 
     #[test]

@@ -12,27 +12,31 @@ pub trait Tagged {
 
 /// A strong ETag for the representation `value`: the first 128 bits of the SHA-256 of its JSON.
 pub fn etag_of<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&json);
+    etag_of_bytes(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A strong ETag for `bytes` (a stored file, such as a logo).
+pub fn etag_of_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
+}
+
+/// Whether an `If-Match` or `If-None-Match` list names `current` (or is `*`); weak tags compare by value.
+pub fn names(list: &str, current: &str) -> bool {
+    list.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == current
+    })
 }
 
 /// Compares the caller's `If-Match` with the current ETag. `None` means the caller did not ask for a
 /// check (the operator's scripts); the API requires one and says so before calling the service.
 pub fn check_if_match(current: &str, given: Option<&str>) -> Result<()> {
     match given {
-        None => Ok(()),
-        Some(g) if g.trim() == "*" => Ok(()),
-        Some(g)
-            if g.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == current) =>
-        {
-            Ok(())
-        }
-        Some(_) => Err(Error::PreconditionFailed(
+        Some(g) if !names(g, current) => Err(Error::PreconditionFailed(
             "the object changed since you read it; reload it and apply your change again".into(),
         )),
+        _ => Ok(()),
     }
 }
 
@@ -58,5 +62,17 @@ mod tests {
             check_if_match(&a, Some(&b)),
             Err(Error::PreconditionFailed(_))
         ));
+        assert!(check_if_match(&a, Some(&format!("\"x\", {a}"))).is_ok());
+    }
+
+    #[test]
+    fn files_get_validators_and_lists_name_them() {
+        let etag = etag_of_bytes(b"logo");
+        assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34);
+        assert_ne!(etag, etag_of_bytes(b"other logo"));
+        assert!(names(&etag, &etag));
+        assert!(names(&format!("\"x\", W/{etag}"), &etag));
+        assert!(names("*", &etag));
+        assert!(!names("\"other\"", &etag));
     }
 }

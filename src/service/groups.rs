@@ -8,7 +8,7 @@ use super::tenants::Tenant;
 use super::users::UserView;
 use crate::domain::access::Action;
 use crate::domain::user::parse_display_name;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, patch_field};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{GroupMemberRow, GroupRow};
 use crate::store::queries;
@@ -194,12 +194,11 @@ pub async fn update(
     patch: GroupPatch,
     if_match: Option<String>,
 ) -> Result<GroupDetail> {
-    let name = patch
-        .display_name
-        .as_deref()
-        .map(parse_display_name)
-        .transpose()
-        .map_err(|e| Error::invalid("displayName", e.message))?;
+    let name = patch_field(
+        "displayName",
+        patch.display_name.as_deref(),
+        parse_display_name,
+    )?;
     let description = patch.description.map(|d| d.trim().to_string());
     if let Some(d) = &description {
         check_description(d)?;

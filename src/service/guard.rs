@@ -9,6 +9,13 @@ use crate::domain::access::{Action, Standing};
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
 
+/// Whether a use case reads or writes: reads run on the read pool, writes in a write transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Read,
+    Write,
+}
+
 impl Services {
     /// Runs `work` in one transaction after `actor` passed `action` there. `work` gets the caller's
     /// standing for the finer checks that need the object (whose invitation, still pending?); any
@@ -25,15 +32,24 @@ impl Services {
         F: FnOnce(&mut AnyConnection, &Standing) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (a, t) = (actor.clone(), tenant.clone());
-        let outcome = self
-            .store
-            .write(move |c| {
-                let standing = auth::authorize(c, &a, &t, action)?;
-                work(c, &standing)
-            })
-            .await;
-        self.audit_refusal(actor, tenant, action, target, outcome)
+        self.run_as(Work::Write, actor, Some(tenant), action, target, work)
+            .await
+    }
+
+    /// [`Services::write_as`] for reads.
+    pub(super) async fn read_as<T, F>(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        action: Action,
+        target: &str,
+        work: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(&mut AnyConnection, &Standing) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_as(Work::Read, actor, Some(tenant), action, target, work)
             .await
     }
 
@@ -51,14 +67,8 @@ impl Services {
         F: FnOnce(&mut AnyConnection, &Standing) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        match home {
-            Some(home) => self.write_as(actor, home, action, target, work).await,
-            None => {
-                let standing = auth::standing_without_tenant(actor)?;
-                auth::require(&standing, action)?;
-                self.store.write(move |c| work(c, &standing)).await
-            }
-        }
+        self.run_as(Work::Write, actor, home, action, target, work)
+            .await
     }
 
     /// [`Services::write_on_server`] for reads.
@@ -74,21 +84,15 @@ impl Services {
         F: FnOnce(&mut AnyConnection, &Standing) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        match home {
-            Some(home) => self.read_as(actor, home, action, target, work).await,
-            None => {
-                let standing = auth::standing_without_tenant(actor)?;
-                auth::require(&standing, action)?;
-                self.store.read(move |c| work(c, &standing)).await
-            }
-        }
+        self.run_as(Work::Read, actor, home, action, target, work)
+            .await
     }
 
-    /// [`Services::write_as`] for reads.
-    pub(super) async fn read_as<T, F>(
+    async fn run_as<T, F>(
         &self,
+        kind: Work,
         actor: &Actor,
-        tenant: &Tenant,
+        tenant: Option<&Tenant>,
         action: Action,
         target: &str,
         work: F,
@@ -97,16 +101,30 @@ impl Services {
         F: FnOnce(&mut AnyConnection, &Standing) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (a, t) = (actor.clone(), tenant.clone());
-        let outcome = self
-            .store
-            .read(move |c| {
-                let standing = auth::authorize(c, &a, &t, action)?;
-                work(c, &standing)
-            })
-            .await;
-        self.audit_refusal(actor, tenant, action, target, outcome)
-            .await
+        let (a, t) = (actor.clone(), tenant.cloned());
+        let job = move |c: &mut AnyConnection| {
+            let standing = match &t {
+                Some(t) => auth::authorize(c, &a, t, action)?,
+                None => {
+                    let s = auth::standing_without_tenant(&a)?;
+                    auth::require(&s, action)?;
+                    s
+                }
+            };
+            work(c, &standing)
+        };
+        let outcome = match kind {
+            Work::Read => self.store.read(job).await,
+            Work::Write => self.store.write(job).await,
+        };
+        match tenant {
+            Some(tenant) => {
+                self.audit_refusal(actor, tenant, action, target, outcome)
+                    .await
+            }
+            // Only the operator comes without a tenant, and the operator is refused nothing.
+            None => outcome,
+        }
     }
 
     async fn audit_refusal<T>(

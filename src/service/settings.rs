@@ -6,11 +6,12 @@ use super::auth::Actor;
 use super::etag::{check_if_match, etag_of};
 use super::tenants::{Tenant, TenantSettings};
 use crate::domain::access::Action;
+use crate::domain::color::parse_color;
 use crate::domain::language::Language;
-use crate::domain::logo::{check_logo, parse_color};
+use crate::domain::logo::check_logo;
 use crate::domain::policy::{DomainList, Domains, InvitePolicy};
 use crate::domain::user::parse_display_name;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, patch_field};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{TenantLogoRow, TenantRow};
 use crate::store::queries;
@@ -197,24 +198,17 @@ pub async fn update_branding(
     patch: BrandingPatch,
     if_match: Option<String>,
 ) -> Result<BrandingView> {
-    let name = patch
-        .display_name
-        .as_deref()
-        .map(parse_display_name)
-        .transpose()
-        .map_err(|e| Error::invalid("displayName", e.message))?;
-    let primary = patch
-        .primary_color
-        .as_deref()
-        .map(parse_color)
-        .transpose()
-        .map_err(|e| Error::invalid("primaryColor", e.message))?;
-    let background = patch
-        .background_color
-        .as_deref()
-        .map(parse_color)
-        .transpose()
-        .map_err(|e| Error::invalid("backgroundColor", e.message))?;
+    let name = patch_field(
+        "displayName",
+        patch.display_name.as_deref(),
+        parse_display_name,
+    )?;
+    let primary = patch_field("primaryColor", patch.primary_color.as_deref(), parse_color)?;
+    let background = patch_field(
+        "backgroundColor",
+        patch.background_color.as_deref(),
+        parse_color,
+    )?;
     let privacy = optional_url("privacyUrl", patch.privacy_url)?;
     let contact = optional_url("contactUrl", patch.contact_url)?;
     let signin_text = patch.signin_text.map(|t| t.trim().to_string());
@@ -224,12 +218,11 @@ pub async fn update_branding(
     {
         return Err(Error::invalid("signinText", "at most 500 characters"));
     }
-    let language = patch
-        .default_language
-        .as_deref()
-        .map(Language::parse)
-        .transpose()
-        .map_err(|e| Error::invalid("defaultLanguage", e.message))?;
+    let language = patch_field(
+        "defaultLanguage",
+        patch.default_language.as_deref(),
+        Language::parse,
+    )?;
     let view = change_settings(
         svc,
         actor,
@@ -301,6 +294,27 @@ pub async fn set_logo(
     .await
 }
 
+/// A tenant's uploaded logo: public, as it shows on the tenant's pages and emails.
+pub struct Logo {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub etag: String,
+}
+
+/// The logo `tenant`'s branding points at, if one was uploaded.
+pub async fn logo(svc: &Services, tenant: &Tenant) -> Result<Option<Logo>> {
+    let id = tenant.id.clone();
+    Ok(svc
+        .store
+        .read(move |c| queries::tenants::logo(c, &id))
+        .await?
+        .map(|row| Logo {
+            etag: super::etag::etag_of_bytes(&row.bytes),
+            content_type: row.content_type,
+            bytes: row.bytes,
+        }))
+}
+
 pub async fn remove_logo(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<BrandingView> {
     let id = tenant.id.clone();
     change_settings(
@@ -341,12 +355,11 @@ pub async fn update_policies(
     patch: PoliciesPatch,
     if_match: Option<String>,
 ) -> Result<PoliciesView> {
-    let invite_policy = patch
-        .invite_policy
-        .as_deref()
-        .map(InvitePolicy::parse)
-        .transpose()
-        .map_err(|e| Error::invalid("invitePolicy", e.message))?;
+    let invite_policy = patch_field(
+        "invitePolicy",
+        patch.invite_policy.as_deref(),
+        InvitePolicy::parse,
+    )?;
     if patch
         .ticket_lifetime_days
         .is_some_and(|d| !(1..=365).contains(&d))

@@ -13,7 +13,7 @@ use crate::domain::language::Language;
 use crate::domain::user::{
     CreationType, ExternalUserState, Role, RoleSet, Upn, User, UserType, parse_display_name,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, patch_field};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{ActionTokenRow, CredentialRow, UserRow};
 use crate::store::queries;
@@ -460,37 +460,26 @@ struct CheckedPatch {
 
 impl UserPatch {
     fn check(self) -> Result<CheckedPatch> {
-        let field = |name: &'static str| {
-            move |e: crate::domain::DomainError| Error::invalid(name, e.message)
-        };
         Ok(CheckedPatch {
-            display_name: self
-                .display_name
-                .as_deref()
-                .map(parse_display_name)
-                .transpose()
-                .map_err(field("displayName"))?,
+            display_name: patch_field(
+                "displayName",
+                self.display_name.as_deref(),
+                parse_display_name,
+            )?,
             account_enabled: self.account_enabled,
-            user_type: self
-                .user_type
-                .as_deref()
-                .map(UserType::parse)
-                .transpose()
-                .map_err(field("userType"))?,
+            user_type: patch_field("userType", self.user_type.as_deref(), UserType::parse)?,
             roles: self
                 .roles
                 .as_deref()
                 .map(RoleSet::parse_names)
                 .transpose()
-                .map_err(field("roles"))?,
-            preferred_language: match self.preferred_language.as_deref() {
-                None => None,
-                Some(raw) => Some(
-                    Language::parse_optional(raw)
-                        .map_err(field("preferredLanguage"))?
-                        .map(|l| l.as_str().to_string()),
-                ),
-            },
+                .map_err(|e| Error::invalid("roles", e.message))?,
+            preferred_language: patch_field(
+                "preferredLanguage",
+                self.preferred_language.as_deref(),
+                Language::parse_optional,
+            )?
+            .map(|l| l.map(|l| l.as_str().to_string())),
         })
     }
 }

@@ -6,19 +6,14 @@
 //! written by administrators but still treated as untrusted here: a colour reaches the stylesheet only as
 //! `#rgb` or `#rrggbb`, a link only as an http(s) URL.
 
+use crate::domain::color::palette;
 use crate::http::errors::PageError;
 use crate::http::{branded_in, browser_language, sentence, tenant_for_page};
 use crate::service::Services;
 use crate::service::tenants::{Tenant, TenantSettings};
-use crate::store::queries;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-/// The colours a tenant that set none gets (the same as `/static/style.css`).
-pub const DEFAULT_PRIMARY: &str = "#1f4fa3";
-pub const DEFAULT_BACKGROUND: &str = "#f6f7f9";
 
 /// How long browsers may keep `brand.css`: short, so a colour change shows within a minute.
 const BRAND_CSS_CACHE: &str = "public, max-age=60";
@@ -97,67 +92,13 @@ fn image_url(raw: &str) -> Option<&str> {
     if own_path { Some(url) } else { web_url(url) }
 }
 
-/// `#rgb` or `#rrggbb` (either case) as lower-case `#rrggbb`; `None` for anything else, which could
-/// otherwise end the declaration and add rules of its own (`red;}body{display:none`).
-pub fn css_color(raw: &str) -> Option<String> {
-    let hex = raw.trim().strip_prefix('#')?;
-    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let long: String = match hex.len() {
-        6 => hex.to_string(),
-        3 => hex.chars().flat_map(|c| [c, c]).collect(),
-        _ => return None,
-    };
-    Some(format!("#{}", long.to_ascii_lowercase()))
-}
-
-/// WCAG relative luminance of a lower-case `#rrggbb`.
-fn luminance(color: &str) -> f64 {
-    let channel = |i: usize| {
-        let byte = color
-            .get(i..i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or(0);
-        let c = f64::from(byte) / 255.0;
-        if c <= 0.03928 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
-}
-
-/// Whether white text is readable on `color` (else near-black is).
-fn is_dark(color: &str) -> bool {
-    luminance(color) <= 0.18
-}
-
 /// The tenant's stylesheet: the custom properties `/static/style.css` reads. Text colours follow the brand
 /// colours so a light brand colour keeps readable buttons and links.
 pub fn stylesheet(settings: &TenantSettings) -> String {
-    let primary = css_color(&settings.primary_color).unwrap_or_else(|| DEFAULT_PRIMARY.into());
-    let background =
-        css_color(&settings.background_color).unwrap_or_else(|| DEFAULT_BACKGROUND.into());
-    let on_primary = if is_dark(&primary) {
-        "#ffffff"
-    } else {
-        "#111111"
-    };
-    // Links sit on the white card: a light brand colour would vanish there, so they keep the default.
-    let link = if is_dark(&primary) {
-        primary.as_str()
-    } else {
-        DEFAULT_PRIMARY
-    };
-    let on_background = if is_dark(&background) {
-        "#f2f2f2"
-    } else {
-        "#444444"
-    };
+    let p = palette(&settings.primary_color, &settings.background_color);
     format!(
-        ":root {{\n  --primary: {primary};\n  --on-primary: {on_primary};\n  --link: {link};\n  --bg: {background};\n  --on-bg: {on_background};\n}}\n"
+        ":root {{\n  --primary: {};\n  --on-primary: {};\n  --link: {};\n  --bg: {};\n  --on-bg: {};\n}}\n",
+        p.primary, p.on_primary, p.link, p.background, p.on_background
     )
 }
 
@@ -186,32 +127,12 @@ fn logo_content_type(stored: &str) -> &'static str {
     }
 }
 
-/// A strong validator of the logo's bytes.
-fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
-}
-
-/// Whether an `If-None-Match` header names `etag` (or is `*`).
-fn matches_etag(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
-    let Some(value) = if_none_match.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    value.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-    })
-}
-
 /// `GET /t/{slug}/logo`: the logo an administrator uploaded, or "not found".
 pub async fn logo(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
     let language = browser_language(&req, &tenant);
     let fail = branded_in(&tenant, language);
-    let id = tenant.id.clone();
-    let stored = svc
-        .store
-        .read(move |c| queries::tenants::logo(c, &id))
+    let stored = crate::service::settings::logo(&svc, &tenant)
         .await
         .map_err(&fail)?;
     let Some(stored) = stored else {
@@ -220,8 +141,12 @@ pub async fn logo(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResp
             "error_no_page",
         ))));
     };
-    let etag = etag_of(&stored.bytes);
-    let unchanged = matches_etag(req.headers().get(header::IF_NONE_MATCH), &etag);
+    let etag = stored.etag;
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|list| crate::service::etag::names(list, &etag));
     let mut resp = if unchanged {
         HttpResponse::NotModified()
     } else {
@@ -242,27 +167,7 @@ pub async fn logo(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResp
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_hex_colours_pass() {
-        assert_eq!(css_color("#1F4FA3").as_deref(), Some("#1f4fa3"));
-        assert_eq!(css_color(" #0a8 ").as_deref(), Some("#00aa88"));
-        for bad in [
-            "",
-            "red",
-            "#ff",
-            "#ffff",
-            "#1f4fa33",
-            "#ggg",
-            "1f4fa3",
-            "red;}body{display:none",
-            "#fff;}body{display:none",
-            "#1f4fa３",
-            "#1f4\nfa3",
-        ] {
-            assert_eq!(css_color(bad), None, "{bad:?}");
-        }
-    }
+    use crate::domain::color::{DEFAULT_BACKGROUND, DEFAULT_PRIMARY};
 
     #[test]
     fn the_stylesheet_sets_the_brand_colours_or_the_defaults() {
@@ -339,21 +244,9 @@ mod tests {
     }
 
     #[test]
-    fn logo_types_and_validators() {
+    fn logo_types() {
         assert_eq!(logo_content_type("image/PNG"), "image/png");
         assert_eq!(logo_content_type("image/svg+xml"), "image/svg+xml");
         assert_eq!(logo_content_type("text/html"), "application/octet-stream");
-        let etag = etag_of(b"logo");
-        assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34);
-        assert_ne!(etag, etag_of(b"other logo"));
-        let header = |v: &str| HeaderValue::from_str(v).unwrap();
-        assert!(matches_etag(Some(&header(&etag)), &etag));
-        assert!(matches_etag(
-            Some(&header(&format!("\"x\", W/{etag}"))),
-            &etag
-        ));
-        assert!(matches_etag(Some(&header("*")), &etag));
-        assert!(!matches_etag(Some(&header("\"other\"")), &etag));
-        assert!(!matches_etag(None, &etag));
     }
 }

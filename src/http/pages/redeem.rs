@@ -261,25 +261,9 @@ pub async fn sign_in(
         .realip_remote_addr()
         .unwrap_or_default()
         .to_string();
-    match redemption::sign_in(
-        &svc,
-        &open,
-        input::field(&p, "email"),
-        input::field(&p, "password"),
-        &ip,
-    )
-    .await
-    {
-        Ok(secret) => Ok(with_session(
-            &format!("/invite/{ticket}/consent"),
-            secret,
-            &svc,
-        )),
-        Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
-            page(&svc, &req, &ticket, &open, &p, Some(&message)).await
-        }
-        Err(e) => Err(branded(&open)(e)),
-    }
+    let (email, password) = (input::field(&p, "email"), input::field(&p, "password"));
+    let outcome = redemption::sign_in(&svc, &open, email, password, &ip).await;
+    to_consent(&svc, &req, (&ticket, &open, &p), outcome).await
 }
 
 pub async fn register(
@@ -293,16 +277,30 @@ pub async fn register(
         password: input::field(&p, "password").to_string(),
         confirm_password: input::field(&p, "confirm_password").to_string(),
     };
-    match redemption::register(&svc, &open, reg).await {
-        Ok((secret, _)) => Ok(with_session(
+    let outcome = redemption::register(&svc, &open, reg)
+        .await
+        .map(|(secret, _)| secret);
+    to_consent(&svc, &req, (&ticket, &open, &p), outcome).await
+}
+
+/// After signing in or registering to redeem: on to consent with the new session, or the form again
+/// with what was wrong.
+async fn to_consent(
+    svc: &Services,
+    req: &HttpRequest,
+    (ticket, open, p): (&str, &OpenInvitation, &input::Params),
+    outcome: crate::error::Result<String>,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(secret) => Ok(with_session(
             &format!("/invite/{ticket}/consent"),
             secret,
-            &svc,
+            svc,
         )),
         Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
-            page(&svc, &req, &ticket, &open, &p, Some(&message)).await
+            page(svc, req, ticket, open, p, Some(&message)).await
         }
-        Err(e) => Err(branded(&open)(e)),
+        Err(e) => Err(branded(open)(e)),
     }
 }
 

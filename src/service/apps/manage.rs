@@ -12,7 +12,7 @@ use crate::domain::access::Action;
 use crate::domain::claims::OptionalClaim;
 use crate::domain::redirect;
 use crate::domain::user::parse_display_name;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, patch_field};
 use crate::keys::SigningAlg;
 use crate::store::connection::AnyConnection;
 use crate::store::models::{AppRow, AssignmentRow};
@@ -402,12 +402,7 @@ pub async fn update(
     patch: AppPatch,
     if_match: Option<String>,
 ) -> Result<AppDetail> {
-    let name = patch
-        .name
-        .as_deref()
-        .map(parse_display_name)
-        .transpose()
-        .map_err(|e| Error::invalid("name", e.message))?;
+    let name = patch_field("name", patch.name.as_deref(), parse_display_name)?;
     let redirect_uris = patch
         .redirect_uris
         .as_deref()

@@ -609,17 +609,7 @@ pub async fn resend(
     tenant: &Tenant,
     user_id: &str,
 ) -> Result<Reissued> {
-    let env = MailEnv::of(svc)?;
-    let (t, a, id, now) = (
-        tenant.clone(),
-        actor.clone(),
-        user_id.to_string(),
-        svc.now(),
-    );
-    svc.write_as(actor, tenant, RESEND_DOOR, user_id, move |c, standing| {
-        resend_on(c, &env, &t, &a, standing, &id, now)
-    })
-    .await
+    resend_of(svc, actor, tenant, Resend::Guest(user_id.to_string())).await
 }
 
 /// [`resend`] for the guest of invitation `invitation_id`.
@@ -629,24 +619,43 @@ pub async fn resend_invitation(
     tenant: &Tenant,
     invitation_id: &str,
 ) -> Result<Reissued> {
-    let env = MailEnv::of(svc)?;
-    let (t, a, id, now) = (
-        tenant.clone(),
-        actor.clone(),
-        invitation_id.to_string(),
-        svc.now(),
-    );
-    svc.write_as(
+    resend_of(
+        svc,
         actor,
         tenant,
-        RESEND_DOOR,
-        invitation_id,
-        move |c, standing| {
-            let inv = queries::invitations::by_id(c, &t.id, &id)?
-                .ok_or_else(|| Error::NotFound("no such invitation".into()))?;
-            resend_on(c, &env, &t, &a, standing, &inv.user_id, now)
-        },
+        Resend::Invitation(invitation_id.to_string()),
     )
+    .await
+}
+
+/// Whose invitation to send again: a guest object's, or the guest's of an invitation.
+enum Resend {
+    Guest(String),
+    Invitation(String),
+}
+
+async fn resend_of(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    which: Resend,
+) -> Result<Reissued> {
+    let env = MailEnv::of(svc)?;
+    let target = match &which {
+        Resend::Guest(id) | Resend::Invitation(id) => id.clone(),
+    };
+    let (t, a, now) = (tenant.clone(), actor.clone(), svc.now());
+    svc.write_as(actor, tenant, RESEND_DOOR, &target, move |c, standing| {
+        let user_id = match which {
+            Resend::Guest(id) => id,
+            Resend::Invitation(id) => {
+                queries::invitations::by_id(c, &t.id, &id)?
+                    .ok_or_else(|| Error::NotFound("no such invitation".into()))?
+                    .user_id
+            }
+        };
+        resend_on(c, &env, &t, &a, standing, &user_id, now)
+    })
     .await
 }
 

@@ -57,11 +57,11 @@ fn default_ticket_days() -> i64 {
 }
 
 fn default_primary() -> String {
-    "#1f4fa3".into()
+    crate::domain::color::DEFAULT_PRIMARY.into()
 }
 
 fn default_background() -> String {
-    "#f6f7f9".into()
+    crate::domain::color::DEFAULT_BACKGROUND.into()
 }
 
 impl Default for TenantSettings {
