@@ -256,14 +256,6 @@ fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) -> 
     Ok(())
 }
 
-async fn tenant(svc: &Services, slug: &str) -> Result<Tenant> {
-    svc.tenants
-        .by_slug(slug)
-        .await
-        .map(|t| (*t).clone())
-        .map_err(|_| Error::NotFound(format!("no tenant named {slug}")))
-}
-
 /// Runs a command; the exit code is 1 when an invitation upload had failed rows.
 pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let json = cli.json;
@@ -300,7 +292,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Invite(args) => {
             let svc = server::prepare(config)?;
-            let t = tenant(&svc, &args.tenant).await?;
+            let t = calls::tenant(&svc, &args.tenant).await?;
             return invite(&svc, &t, args, json).await;
         }
         // `route` sent every other command to the admin calls.

@@ -338,10 +338,11 @@ struct Paging {
     offset: Option<i64>,
 }
 
-async fn tenant(svc: &Services, slug: &str) -> Result<Arc<Tenant>, Stop> {
+/// The tenant a command names (`--tenant`), or an error that says which one is missing.
+pub(super) async fn tenant(svc: &Services, slug: &str) -> crate::error::Result<Arc<Tenant>> {
     svc.tenants.by_slug(slug).await.map_err(|e| match e {
-        Error::NotFound(_) => Stop::Failed(format!("no tenant named {slug}")),
-        other => other.into(),
+        Error::NotFound(_) => Error::NotFound(format!("no tenant named {slug}")),
+        other => other,
     })
 }
 

@@ -287,9 +287,9 @@ async function main() {
 
   // d. A member of another tenant, invited with the CLI, redeems with that account.
   run.step = 'd: other tenant';
-  const other = await cli(server, [
+  const other = (await cli(server, [
     'tenant', 'create', '--slug', OTHER_TENANT.slug, '--name', OTHER_TENANT.name, '--domain', OTHER_TENANT.domain,
-  ]);
+  ])).tenant;
   await cli(
     server,
     ['user', 'create', '--tenant', OTHER_TENANT.slug, '--email', OTHER_GUEST.email, '--name', OTHER_GUEST.name,

@@ -1,7 +1,7 @@
 //! Console: apps, their settings, secrets and assignments.
 
 use super::users::notice;
-use super::{ConsoleResult, console, field, lines};
+use super::{Console, ConsoleResult, field, lines};
 use crate::error::Error;
 use crate::service::Services;
 use crate::service::apps::AppRole;
@@ -22,8 +22,7 @@ const CLAIMS: [&str; 5] = [
     "include_externally_authenticated_upn_without_hash",
 ];
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn list(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let apps = app_admin::list(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -33,8 +32,7 @@ pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     c.render("admin/apps.html", "apps", ctx)
 }
 
-pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn new_form(c: Console) -> ConsoleResult {
     let mut ctx = tera::Context::new();
     ctx.insert("claims", &CLAIMS);
     c.render("admin/app_new.html", "apps", ctx)
@@ -48,8 +46,12 @@ fn claims_of(form: &HashMap<String, String>) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let err = |e: Error| c.page_error(e);
     let optional_claims = claims_of(&form)
@@ -85,8 +87,7 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     c.render_with("admin/app_created.html", "apps", ctx, &t)
 }
 
-pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let d = app_admin::get(&svc, &c.actor, &c.tenant, &id)
         .await
@@ -128,8 +129,12 @@ fn roles_of(form: &HashMap<String, String>) -> Vec<AppRole> {
         .collect()
 }
 
-pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn act(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let err = |e: Error| c.page_error(e);

@@ -1,17 +1,16 @@
 //! Console: the audit log, filtered and exportable.
 
-use super::{ConsoleResult, console, when};
+use super::{Console, ConsoleResult, when};
 use crate::service::Services;
 use crate::service::audit::{self, AuditQuery};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 pub async fn list(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: Console,
     q: web::Query<AuditQuery>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let q = q.into_inner();
     let page = audit::list(&svc, &c.actor, &c.tenant, q.clone())
         .await
@@ -47,10 +46,9 @@ pub async fn list(
 
 pub async fn export(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: Console,
     q: web::Query<AuditQuery>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let body = audit::export_csv(&svc, &c.actor, &c.tenant, q.into_inner())
         .await
         .map_err(|e| c.page_error(e))?;

@@ -1,7 +1,7 @@
 //! Console: groups and their members.
 
 use super::users::notice;
-use super::{ConsoleResult, console, field};
+use super::{Console, ConsoleResult, field};
 use crate::error::Error;
 use crate::service::Services;
 use crate::service::groups::{self, GroupPatch};
@@ -10,8 +10,7 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn list(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let all = groups::list(&svc, &c.actor, &c.tenant, Some(500), None)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -21,8 +20,12 @@ pub async fn list(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     c.render("admin/groups.html", "groups", ctx)
 }
 
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let d = groups::create(
         &svc,
@@ -39,8 +42,7 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     ))
 }
 
-pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let d = groups::get(&svc, &c.actor, &c.tenant, &id)
         .await
@@ -60,8 +62,12 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
     c.render_with("admin/group.html", "groups", ctx, &t)
 }
 
-pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn act(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let err = |e: Error| c.page_error(e);

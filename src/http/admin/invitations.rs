@@ -1,7 +1,7 @@
 //! Console: invite one person, upload a CSV (validate, then create), results, the invitation list.
 
 use super::users::notice;
-use super::{ConsoleResult, console, field, multipart, when};
+use super::{Console, ConsoleResult, field, multipart, when};
 use crate::domain::language::Language;
 use crate::domain::user::UserType;
 use crate::error::Error;
@@ -22,9 +22,9 @@ pub struct Paging {
 pub async fn list(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     q: web::Query<Paging>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let offset = q.offset.unwrap_or(0).max(0);
     let page = invitation_admin::list(&svc, &c.actor, &c.tenant, Some(50), Some(offset))
         .await
@@ -55,8 +55,7 @@ pub async fn list(
     c.render_with("admin/invitations.html", "invitations", ctx, &t)
 }
 
-pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn new_form(svc: web::Data<Services>, c: Console) -> ConsoleResult {
     let groups = groups::list(&svc, &c.actor, &c.tenant, Some(500), None)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -81,8 +80,12 @@ fn pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    body: web::Bytes,
+) -> ConsoleResult {
     let all = pairs(&body);
     let form: HashMap<String, String> = all.iter().cloned().collect();
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
@@ -136,8 +139,7 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, body: web::Bytes
     }
 }
 
-pub async fn upload_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn upload_form(c: Console) -> ConsoleResult {
     let t = c
         .texts()
         .around("admin_upload_required", "{columns}", &[])
@@ -151,9 +153,9 @@ pub async fn upload_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleR
 pub async fn upload(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     payload: actix_multipart::Multipart,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let (fields, file) = multipart(payload, 4 * 1024 * 1024)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -199,9 +201,9 @@ pub async fn upload(
 pub async fn commit(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     form: web::Form<HashMap<String, String>>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let report = invitation_admin::commit_upload(&svc, &c.actor, &c.tenant, &id)
@@ -216,8 +218,7 @@ pub async fn commit(
     }
 }
 
-pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn batch(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id)
         .await
@@ -235,8 +236,7 @@ pub async fn batch(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult 
     c.render_with("admin/batch.html", "invitations", ctx, &t)
 }
 
-pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let report = invitation_admin::batch(&svc, &c.actor, &c.tenant, &id)
         .await
@@ -254,9 +254,9 @@ pub async fn batch_csv(svc: web::Data<Services>, req: HttpRequest) -> ConsoleRes
 pub async fn act(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     form: web::Form<HashMap<String, String>>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let err = |e: Error| c.page_error(e);

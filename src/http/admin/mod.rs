@@ -226,8 +226,26 @@ impl Console {
     }
 }
 
+/// Console handlers receive the signed-in admin of the path's tenant (or the request ends in a redirect
+/// to sign in, or 403 for someone without the role).
+impl actix_web::FromRequest for Console {
+    type Error = ConsoleError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let svc = req
+                .app_data::<web::Data<Services>>()
+                .cloned()
+                .ok_or_else(|| Error::internal("the services are not configured"))?;
+            console(&svc, &req).await
+        })
+    }
+}
+
 /// The signed-in admin of the tenant in the path, or a redirect to sign in, or 403 for non-admins.
-pub async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, ConsoleError> {
+async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, ConsoleError> {
     let tenant = crate::http::tenant_for_page(svc, req).await?;
     let login = format!(
         "/admin/t/{}/login?next={}",

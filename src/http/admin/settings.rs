@@ -1,7 +1,7 @@
 //! Console: branding (with previews of the sign-in page and the invitation email) and policies.
 
 use super::users::notice;
-use super::{ConsoleResult, console, field, lines, multipart};
+use super::{Console, ConsoleResult, field, lines, multipart};
 use crate::domain::language::Language;
 use crate::mail::invitation::{InvitationEmail, render};
 use crate::service::Services;
@@ -12,8 +12,7 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn branding(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn branding(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let b = settings::branding(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -42,9 +41,9 @@ pub async fn branding(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
 pub async fn save_branding(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     form: Form,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let text = |k: &str| Some(form.get(k).cloned().unwrap_or_default());
     let patch = BrandingPatch {
@@ -65,9 +64,9 @@ pub async fn save_branding(
 pub async fn upload_logo(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     payload: actix_multipart::Multipart,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let (fields, file) = multipart(payload, 1024 * 1024)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -88,8 +87,7 @@ pub async fn upload_logo(
 }
 
 /// The tenant's real sign-in page, as people see it now.
-pub async fn preview_signin(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn preview_signin(c: Console) -> ConsoleResult {
     Ok(crate::http::see_other(&format!(
         "/t/{}/signin",
         c.tenant.slug
@@ -105,10 +103,9 @@ pub struct PreviewQuery {
 /// inline styles need a policy of their own (pages elsewhere allow no inline style).
 pub async fn preview_email(
     svc: web::Data<Services>,
-    req: HttpRequest,
+    c: Console,
     q: web::Query<PreviewQuery>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let language = q
         .language
         .as_deref()
@@ -145,8 +142,7 @@ pub async fn preview_email(
         .body(rendered.html))
 }
 
-pub async fn policies(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn policies(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let p = settings::policies(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -161,9 +157,9 @@ pub async fn policies(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResu
 pub async fn save_policies(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     form: Form,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let days = match field(&form, "ticket_lifetime_days") {
         Some(d) => Some(

@@ -1,6 +1,6 @@
 //! Console: members and guests.
 
-use super::{ConsoleResult, console, field, when};
+use super::{Console, ConsoleResult, field, when};
 use crate::domain::language::Language;
 use crate::domain::user::{Role, RoleSet};
 use crate::error::Error;
@@ -15,9 +15,9 @@ type Form = web::Form<HashMap<String, String>>;
 pub async fn list(
     svc: web::Data<Services>,
     req: HttpRequest,
+    c: Console,
     q: web::Query<UserQuery>,
 ) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
     let q = q.into_inner();
     let page = users::list(&svc, &c.actor, &c.tenant, q.clone())
         .await
@@ -66,13 +66,16 @@ pub fn notice(req: &HttpRequest) -> Option<String> {
         .map(|(_, v)| v.chars().take(300).collect())
 }
 
-pub async fn new_form(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn new_form(c: Console) -> ConsoleResult {
     c.render("admin/user_new.html", "users", tera::Context::new())
 }
 
-pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn create(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let roles = if form.contains_key("admin") {
         RoleSet::of(&[Role::Admin])
@@ -104,8 +107,7 @@ pub async fn create(svc: web::Data<Services>, req: HttpRequest, form: Form) -> C
     ))
 }
 
-pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let d = users::get(&svc, &c.actor, &c.tenant, &id)
         .await
@@ -160,8 +162,12 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest) -> ConsoleResult {
 }
 
 /// One form per action on the user's page; `action` says which.
-pub async fn act(svc: web::Data<Services>, req: HttpRequest, form: Form) -> ConsoleResult {
-    let c = console(&svc, &req).await?;
+pub async fn act(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    c: Console,
+    form: Form,
+) -> ConsoleResult {
     c.check(&req, form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let etag = form.get("etag").cloned();
