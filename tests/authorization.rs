@@ -442,18 +442,26 @@ async fn client_token(server: &TestServer, issuer: &str, app: &CreatedApp, scope
     .await
 }
 
-/// The number of `Access denied` events of `tenant`.
-async fn denials(server: &TestServer, tenant: &Tenant) -> usize {
+/// The audit events of `tenant`: `Access denied` ones, and all others (every change is audited, so
+/// the others count the changes).
+async fn audit_counts(server: &TestServer, tenant: &Tenant) -> (usize, usize) {
     let tenant_id = tenant.id.clone();
-    server
+    let events = server
         .svc
         .store
         .read(move |c| guestlist::store::queries::audit::recent(c, &tenant_id, 100_000))
         .await
-        .unwrap()
+        .unwrap();
+    let denied = events
         .iter()
         .filter(|e| e.event_name == "Access denied")
-        .count()
+        .count();
+    (denied, events.len() - denied)
+}
+
+/// The number of `Access denied` events of `tenant`.
+async fn denials(server: &TestServer, tenant: &Tenant) -> usize {
+    audit_counts(server, tenant).await.0
 }
 
 #[actix_web::test]
@@ -481,7 +489,7 @@ async fn every_api_route_answers_every_caller_as_the_table_says() {
     let mut failures = Vec::new();
     for (n, caller) in callers.iter().enumerate() {
         let o = objects_in(&server, &server.tenant, n).await;
-        let denied_before = denials(&server, &server.tenant).await;
+        let (denied_before, changes_before) = audit_counts(&server, &server.tenant).await;
         let mut refused = 0;
         for (method, template, class) in API_ROWS {
             let body = if matches!(*method, "POST" | "PUT" | "PATCH") {
@@ -521,11 +529,23 @@ async fn every_api_route_answers_every_caller_as_the_table_says() {
             }
         }
         // Each refusal is one `Access denied` event.
-        let recorded = denials(&server, &server.tenant).await - denied_before;
+        let (denied_after, changes_after) = audit_counts(&server, &server.tenant).await;
+        let recorded = denied_after - denied_before;
         if recorded != refused {
             failures.push(format!(
                 "{:?}: {refused} refusals but {recorded} audit events",
                 caller.who
+            ));
+        }
+        // Whoever may not administer changed nothing at all: no audited change (with `{}` bodies,
+        // even an allowed invitation is bad input).
+        if !matches!(caller.who, Who::Admin | Who::Operator | Who::AdminApp)
+            && changes_after != changes_before
+        {
+            failures.push(format!(
+                "{:?}: {} changes were made",
+                caller.who,
+                changes_after - changes_before
             ));
         }
         // Whoever may not administer changed nothing of what they were pointed at.
@@ -703,6 +723,11 @@ async fn every_console_route_answers_every_caller_as_the_table_says() {
             .await
             .unwrap();
         let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap_or_default();
+        assert!(
+            gets != Gets::Page || !csrf.is_empty(),
+            "the admin's console page carries a CSRF token"
+        );
+        let changes_before = audit_counts(&server, &server.tenant).await.1;
         for (method, full) in routes {
             let suffix = full.trim_start_matches("/admin/t/{slug}");
             let path = fill(full, "contoso", &o);
@@ -731,16 +756,27 @@ async fn every_console_route_answers_every_caller_as_the_table_says() {
                 }
                 continue;
             }
+            let text = resp.text().await.unwrap_or_default();
             let ok = match gets {
                 Gets::SignIn => status == 303 && location.starts_with(login),
                 Gets::Refused => status == 403,
-                Gets::Page => status < 500 && status != 403 && !location.starts_with(login),
+                // Past the console's door and past its CSRF check: the form's own answer.
+                Gets::Page => {
+                    status < 500
+                        && status != 403
+                        && !location.starts_with(login)
+                        && !text.contains("This form has expired")
+                }
             };
             if !ok {
                 failures.push(format!(
                     "{who} {method} {suffix}: {status} {location}, expected {gets:?}"
                 ));
             }
+        }
+        let changes = audit_counts(&server, &server.tenant).await.1 - changes_before;
+        if gets != Gets::Page && changes != 0 {
+            failures.push(format!("{who} made {changes} changes"));
         }
     }
     for (method, suffix, _) in CONSOLE_PUBLIC {

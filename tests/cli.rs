@@ -309,11 +309,7 @@ fn keys_rotate_adds_keys_and_keeps_the_old_ones() {
 #[test]
 fn first_serve_creates_the_default_tenant_and_prints_a_setup_link() {
     let cli = Cli::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = cli
         .command()

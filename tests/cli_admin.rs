@@ -448,9 +448,11 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
         &["--json", "audit", "list", "--event", events::UPDATE_POLICY],
     )
     .await;
+    // One policy change was made above: the filter finds it, and only such events.
+    let filtered = filtered.lines();
+    assert_eq!(filtered.len(), 1, "{filtered:?}");
     assert!(
         filtered
-            .lines()
             .iter()
             .all(|e| e["eventName"] == events::UPDATE_POLICY)
     );

@@ -146,9 +146,11 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
             .unwrap();
         assert_eq!(resp.status().as_u16(), 303, "{method} {path}");
     }
-    // Signing in to the other tenant's console with this account fails at the provider.
-    let (status, _) = sign_in(&browser, &server.tenant.slug, "boss@fabrikam.example").await;
-    assert_ne!(status, 200);
+    // Signing in to the other tenant's console with this account fails at the provider: the account is
+    // valid, but has no object in that tenant.
+    let (status, body) = sign_in(&browser, &server.tenant.slug, "boss@fabrikam.example").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("it has no access to"), "{body}");
 }
 
 /// The console cookie the browser holds for `slug` (read back through a fresh sign-in's Set-Cookie).
@@ -273,12 +275,10 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("1 row(s) ready"), "{body}");
     assert!(body.contains("not-an-address"));
-    let users = browser
-        .get(&format!("{base}/users?userType=Guest"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let users = browser.get(&format!("{base}/users?userType=Guest")).await;
+    assert_eq!(users.status(), 200);
+    let users = users.text().await.unwrap();
+    assert!(users.contains("<h1>Users</h1>"), "{users}");
     assert!(
         !users.contains("ana@partner.example"),
         "validation created nothing"

@@ -233,13 +233,20 @@ async fn scenario(server: &TestServer) -> Handled {
         .access_tokens
         .push(cc["access_token"].as_str().unwrap().into());
 
-    // A wrong email: the sign-in page answers with the form again.
+    // A wrong email: the sign-in page answers with the form again, and the one message for bad
+    // credentials.
     let stranger = server.browser();
     match stranger
         .run_flow(&start, "nobody@contoso.example", "accept")
         .await
     {
-        Step::Page(status, _) => assert_ne!(status, 303),
+        Step::Page(status, body) => {
+            assert_eq!(status, 401, "{body}");
+            assert!(
+                body.contains("The email or password is not right."),
+                "{body}"
+            );
+        }
         Step::Callback(url) => panic!("an unknown account signed in: {url}"),
     }
 

@@ -430,8 +430,9 @@ async fn replayed_code_is_refused_and_revokes_what_it_issued() {
 }
 
 #[actix_web::test]
-async fn expired_code_and_mismatched_redirect_uri() {
-    let server = TestServer::start_with(|c| c.code_ttl = 1).await;
+async fn a_code_needs_its_redirect_uri_and_its_client() {
+    // The default lifetime (60 s): each refusal here is for the reason it names, never expiry.
+    let server = TestServer::start().await;
     server.member("exp@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let other = server.app(|a| a.first_party = true).await;
@@ -445,21 +446,42 @@ async fn expired_code_and_mismatched_redirect_uri() {
         &[],
     )
     .await;
-    let (status, body, _) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://localhost/other"),
-        ],
-        Some((&app.client_id, secret)),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "redirect_uri must match"
-    );
+    for (redirect, (client, client_secret), reason) in [
+        (
+            "http://localhost/other",
+            (app.client_id.as_str(), secret),
+            "redirect_uri does not match",
+        ),
+        (
+            REDIRECT,
+            (
+                other.client_id.as_str(),
+                other.client_secret.as_deref().unwrap(),
+            ),
+            "not issued to this client",
+        ),
+    ] {
+        let (status, body, _) = token_request(
+            &server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+            ],
+            Some((client, client_secret)),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{body}"
+        );
+        assert!(
+            body["error_description"].as_str().unwrap().contains(reason),
+            "{reason}: {body}"
+        );
+    }
+    // Neither refusal spent the code: its own client, with its redirect URI, still exchanges it.
     let (status, body, _) = token_request(
         &server,
         &[
@@ -467,14 +489,27 @@ async fn expired_code_and_mismatched_redirect_uri() {
             ("code", &code),
             ("redirect_uri", REDIRECT),
         ],
-        Some((&other.client_id, other.client_secret.as_deref().unwrap())),
+        Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "a code belongs to its client"
-    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[actix_web::test]
+async fn an_expired_code_is_refused_as_expired() {
+    let server = TestServer::start_with(|c| c.code_ttl = 1).await;
+    server.member("exp@contoso.example").await;
+    let app = server.app(|a| a.first_party = true).await;
+    let browser = server.browser();
+    let code = fresh_code(
+        &server,
+        &browser,
+        &app.client_id,
+        "exp@contoso.example",
+        &[],
+    )
+    .await;
+    // Past the code's one-second life, whatever the machine's speed.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (status, body, _) = token_request(
         &server,
@@ -483,7 +518,7 @@ async fn expired_code_and_mismatched_redirect_uri() {
             ("code", &code),
             ("redirect_uri", REDIRECT),
         ],
-        Some((&app.client_id, secret)),
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
     )
     .await;
     assert_eq!(
@@ -495,7 +530,8 @@ async fn expired_code_and_mismatched_redirect_uri() {
         body["error_description"]
             .as_str()
             .unwrap()
-            .contains("expired")
+            .contains("expired"),
+        "{body}"
     );
 }
 

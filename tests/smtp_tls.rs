@@ -42,7 +42,7 @@ use openssl::x509::extension::{
 use openssl::x509::{X509, X509Builder, X509Name, X509NameBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -86,15 +86,10 @@ fn sink_available(test: &str) -> bool {
         ),
         Err(e) => format!("cannot run {py}: {e}"),
     };
-    let required = std::env::var("GUESTLIST_REQUIRE_SMTP_SINK").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "GUESTLIST_REQUIRE_SMTP_SINK=1 but the SMTP sink cannot run: {problem} \
-         (install aiosmtpd, and point GUESTLIST_TEST_PYTHON at that python)"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: smtp_tls::{test}: {problem}; set GUESTLIST_TEST_PYTHON to a python with aiosmtpd"
+    common::cannot_run(
+        "SMTP_SINK",
+        &format!("smtp_tls::{test}"),
+        &format!("{problem}; set GUESTLIST_TEST_PYTHON to a python with aiosmtpd"),
     );
     false
 }
@@ -815,11 +810,7 @@ async fn an_smtp_outage_during_a_bulk_upload_delays_mail_and_loses_none() {
     let tmp = tempfile::tempdir().unwrap();
     let pki = pki(tmp.path());
     // The sink's port, free for now: nothing listens there during the outage.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let server = TestServer::start_with(mail_settings(port, &pki.ca)).await;
 
     let mut csv = String::from(

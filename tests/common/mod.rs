@@ -24,6 +24,62 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "http://localhost/cb";
 pub const LOGOUT_REDIRECT: &str = "http://localhost/signed-out";
 
+/// A test that cannot run here for want of `what`: a failure when the switch `GUESTLIST_REQUIRE_{what}`
+/// is `1` (`.ci/run` sets the switches of everything it installs), else a `SKIPPED` line on standard
+/// error, past the test harness's capture, so a local run shows what it did not test.
+pub fn cannot_run(what: &str, test: &str, reason: &str) {
+    let switch = format!("GUESTLIST_REQUIRE_{what}");
+    let required = std::env::var(&switch).is_ok_and(|v| v == "1");
+    assert!(!required, "{switch}=1 but {test} cannot run: {reason}");
+    eprintln!("SKIPPED {test}: {reason} (with {switch}=1 this fails)");
+}
+
+/// A test that belongs to the other database pass of the suite (SQLite or PostgreSQL), said on
+/// standard error.
+pub fn other_pass(test: &str, pass: &str) {
+    eprintln!("SKIPPED {test}: runs in the {pass} pass");
+}
+
+/// A port for a server this test starts in another process (or a port nothing listens on). A port the kernel hands out for `:0` may be handed
+/// out again (to an outgoing connection, or another test) between our probe and the server's bind, so
+/// the port comes from below the kernel's ephemeral range, is never given twice in this process, and is
+/// free when probed.
+pub fn free_port() -> u16 {
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let (low, _) = ephemeral_range();
+    let span = u32::from(low.saturating_sub(10_000)).max(1000);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..1000 {
+        let offset = (rand_u32() % span) as u16;
+        let port = low.saturating_sub(1).saturating_sub(offset);
+        if port < 1024 || given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range ({low})");
+}
+
+/// The kernel's ephemeral port range (Linux), or the usual default.
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|n| n.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32768, 60999))
+}
+
+fn rand_u32() -> u32 {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
 /// A fresh PostgreSQL database for one test, dropped when the test ends.
 pub struct PgDatabase {
     admin_url: String,

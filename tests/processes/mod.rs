@@ -21,13 +21,7 @@ pub fn pg_admin_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::common::free_port;
 
 /// What a process needs: database, keys, its own data directory, and the public URL it names.
 #[derive(Clone)]
@@ -134,6 +128,13 @@ pub struct Node {
 impl Node {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Whether the process still runs (it has not exited, and was not killed or stopped).
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     pub fn pid(&self) -> Option<u32> {
