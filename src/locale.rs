@@ -521,16 +521,11 @@ mod tests {
         // German has no words of its own for the sign-in page's heading yet: English shows, its own
         // wording stays where it has one.
         let de_own = own(Language::De).unwrap();
+        let en_own = own(Language::En).unwrap();
         let de = Locale::new(Language::De).unwrap();
-        for key in own(Language::En).unwrap().keys() {
-            assert!(de.raw(key).is_ok(), "de finds {key}");
-        }
-        assert_eq!(
-            de.raw("page_email_label").unwrap(),
-            de_own["page_email_label"]
-        );
-        if !de_own.contains_key("signin_heading") {
-            assert_eq!(de.raw("signin_heading").unwrap(), "Sign in");
+        for (key, english) in en_own {
+            let expected = de_own.get(key).unwrap_or(english);
+            assert_eq!(de.raw(key).unwrap(), expected.as_str(), "de {key}");
         }
     }
 

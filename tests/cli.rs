@@ -303,7 +303,29 @@ fn keys_rotate_adds_keys_and_keeps_the_old_ones() {
         &std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(after["keys"].as_array().unwrap().len(), 6);
+    let kids = |set: &serde_json::Value| -> Vec<String> {
+        set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (old_kids, new_kids) = (kids(&first), kids(&after));
+    assert_eq!(new_kids.len(), 6);
+    for kid in &old_kids {
+        assert!(
+            new_kids.contains(kid),
+            "{kid} is kept so tokens it signed still verify"
+        );
+    }
+    for kid in r["kids"].as_array().unwrap() {
+        let kid = kid.as_str().unwrap();
+        assert!(
+            new_kids.iter().any(|k| k == kid) && !old_kids.iter().any(|k| k == kid),
+            "{kid} is a new key in the set"
+        );
+    }
 }
 
 #[test]

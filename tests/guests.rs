@@ -361,8 +361,6 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
     );
 
     server.member("eve@contoso.example").await;
-    let other = TestServer::start().await;
-    drop(other);
     let (url, _) = invite(&server, "frank@fabrikam.example", None).await;
     let fabrikam = create_tenant_with(
         &server.svc,
@@ -394,6 +392,16 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
     );
 }
 
+fn assert_refused_as_unsubscribed(outcome: guestlist::error::Result<InviteOutcome>) {
+    match outcome {
+        Err(guestlist::error::Error::Forbidden(message)) => assert!(
+            message.contains("asked not to receive invitations"),
+            "{message}"
+        ),
+        other => panic!("expected a refusal for an unsubscribed address, got {other:?}"),
+    }
+}
+
 #[actix_web::test]
 async fn the_block_link_stops_later_invitations() {
     let server = TestServer::start().await;
@@ -412,8 +420,8 @@ async fn the_block_link_stops_later_invitations() {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    // Delete the pending guest so the address is free, then invite again: refused and audited.
-    let err = invitations::invite(
+    // While the guest object exists, inviting the address again reports it, as for anyone.
+    let again = invitations::invite(
         &server.svc,
         &Actor::operator(),
         &server.tenant,
@@ -421,10 +429,32 @@ async fn the_block_link_stops_later_invitations() {
         None,
     )
     .await;
-    assert!(
-        matches!(err, Ok(InviteOutcome::Exists { .. })),
-        "the object still exists: {err:?}"
-    );
+    let Ok(InviteOutcome::Exists {
+        user_id: Some(guest_id),
+    }) = again
+    else {
+        panic!("the object still exists: {again:?}")
+    };
+    // Delete the pending guest so the address is free, then invite again: refused.
+    guestlist::service::users::delete(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &guest_id,
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        request("NoMore@fabrikam.example", None),
+        None,
+    )
+    .await;
+    assert_refused_as_unsubscribed(refused);
+    // The block is the person's, so it holds for every tenant on this server.
     let tenant2 = create_tenant_with(
         &server.svc,
         "northwind",
@@ -441,7 +471,7 @@ async fn the_block_link_stops_later_invitations() {
         None,
     )
     .await;
-    assert!(refused.is_err(), "blocked for every tenant");
+    assert_refused_as_unsubscribed(refused);
     let tid = tenant2.id.clone();
     let events = server
         .svc
@@ -506,7 +536,10 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     .await;
     assert_eq!(done.status(), 303);
     let err = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id).await;
-    assert!(err.is_err(), "a redeemed invitation is not resent");
+    assert!(
+        matches!(&err, Err(guestlist::error::Error::Conflict(m)) if m.contains("has been redeemed")),
+        "a redeemed invitation is not resent: {err:?}"
+    );
 
     // Reset to a new address: same object id, UPN and group; unbound and pending again.
     let id = guest_id.clone();
@@ -597,6 +630,10 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
         rebound.sign_in_name.as_deref(),
         Some("gina@northwind.example")
     );
+    assert!(
+        rebound.home_user_id.is_some(),
+        "the new account is bound to the object"
+    );
     assert_ne!(rebound.home_user_id, before.home_user_id);
 }
 
@@ -610,17 +647,20 @@ async fn a_disabled_guest_loses_sign_in_and_refresh() {
         auth,
         tokens,
     } = signed_in_guest(&server, &app, "hal@fabrikam.example").await;
-    let id = guest_id.clone();
-    server
-        .svc
-        .store
-        .write(move |c| {
-            let mut g = queries::users::by_id(c, &id)?.unwrap();
-            g.enabled = false;
-            queries::users::update(c, &g)
-        })
-        .await
-        .unwrap();
+    let patch = guestlist::service::users::UserPatch {
+        account_enabled: Some(false),
+        ..Default::default()
+    };
+    guestlist::service::users::update(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &guest_id,
+        patch,
+        None,
+    )
+    .await
+    .unwrap();
     let refresh = token_request(
         &server,
         &app,
@@ -631,14 +671,29 @@ async fn a_disabled_guest_loses_sign_in_and_refresh() {
     )
     .await;
     assert_eq!(refresh.status(), 400);
+    let refused: serde_json::Value = refresh.json().await.unwrap();
+    assert_eq!(refused["error"], "invalid_grant", "{refused}");
+    // The old session no longer carries the guest through …
     let again = browser.get(&auth).await;
     assert!(
         again.headers()["location"]
             .to_str()
             .unwrap()
             .contains("/signin"),
-        "the guest must sign in again, and cannot"
+        "the guest must sign in again"
     );
+    // … and signing in afresh with the guest's own password does not get a code either.
+    match server
+        .browser()
+        .run_flow(&auth, "hal@fabrikam.example", "accept")
+        .await
+    {
+        Step::Page(status, body) => {
+            assert_eq!(status, 403, "a disabled guest is refused: {body}");
+            assert!(body.contains("has no access to Contoso"), "{body}");
+        }
+        Step::Callback(u) => panic!("a disabled guest signed in: {u}"),
+    }
 }
 
 #[actix_web::test]

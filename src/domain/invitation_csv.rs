@@ -1003,7 +1003,31 @@ mod tests {
         );
         // Blank rows do not count: five real rows fit a limit of five.
         assert_eq!(parse(csv.as_bytes(), 5).unwrap().rows.len(), 5);
-        assert_eq!(DEFAULT_MAX_ROWS, 2_000);
+    }
+
+    #[test]
+    fn the_default_limit_is_the_specs_two_thousand_rows() {
+        let file = |rows: usize| {
+            let mut csv = String::from("Email,DisplayName\n");
+            for i in 0..rows {
+                csv.push_str(&format!("u{i}@fabrikam.example,U{i}\n"));
+            }
+            csv
+        };
+        assert_eq!(
+            parse(file(2_000).as_bytes(), DEFAULT_MAX_ROWS)
+                .unwrap()
+                .rows
+                .len(),
+            2_000
+        );
+        assert_eq!(
+            parse(file(2_001).as_bytes(), DEFAULT_MAX_ROWS),
+            Err(FileError::TooManyRows {
+                limit: 2_000,
+                found: 2_001
+            })
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ macro_rules! string_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            #[allow(dead_code)]
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
@@ -257,12 +260,36 @@ mod tests {
 
     #[test]
     fn enums_round_trip_and_reject_unknown_values() {
-        assert_eq!(UserType::parse("Guest").unwrap(), UserType::Guest);
-        assert_eq!(
-            ExternalUserState::PendingAcceptance.as_str(),
-            "PendingAcceptance"
+        // Every value reads back as itself, and JSON (the API, the audit details) spells it as the
+        // database and the CSV do.
+        fn round_trips<T>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Result<T, DomainError>,
+        ) where
+            T: Copy + PartialEq + fmt::Debug + serde::Serialize,
+        {
+            for &value in all {
+                assert_eq!(parse(as_str(value)).unwrap(), value);
+                assert_eq!(
+                    serde_json::to_value(value).unwrap(),
+                    as_str(value),
+                    "{value:?}"
+                );
+            }
+        }
+        round_trips(UserType::ALL, UserType::as_str, UserType::parse);
+        round_trips(CreationType::ALL, CreationType::as_str, CreationType::parse);
+        round_trips(
+            ExternalUserState::ALL,
+            ExternalUserState::as_str,
+            ExternalUserState::parse,
         );
+        round_trips(Role::ALL, Role::as_str, Role::parse);
+        // Values are matched exactly, as the directory this mirrors spells them.
         assert!(UserType::parse("guest").is_err());
+        assert!(ExternalUserState::parse("pendingacceptance").is_err());
+        assert!(Role::parse("").is_err());
     }
 
     #[test]

@@ -40,8 +40,6 @@ pub fn security_headers() -> DefaultHeaders {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use oidc::*;
-    use pages::*;
     cfg.app_data(web::PayloadConfig::new(MAX_BODY))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
@@ -54,60 +52,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/{rest:.*}", web::to(api_not_found))
         .configure(admin::routes)
         .route("/static/admin.css", web::get().to(admin::stylesheet))
-        .route("/invite/{ticket}", web::get().to(redeem::show))
-        .route("/invite/{ticket}/signin", web::post().to(redeem::sign_in))
-        .route(
-            "/invite/{ticket}/register",
-            web::post().to(redeem::register),
-        )
-        .route(
-            "/invite/{ticket}/continue",
-            web::post().to(redeem::continue_as),
-        )
-        .route(
-            "/invite/{ticket}/consent",
-            web::get().to(redeem::consent_page),
-        )
-        .route(
-            "/invite/{ticket}/consent",
-            web::post().to(redeem::consent_submit),
-        )
-        .route("/invite/{ticket}/block", web::get().to(redeem::block_page))
-        .route(
-            "/invite/{ticket}/block",
-            web::post().to(redeem::block_submit),
-        )
-        .service(
-            web::scope("/t/{slug}")
-                .route(
-                    "/.well-known/openid-configuration",
-                    web::get().to(discovery::openid_configuration),
-                )
-                .route("/jwks", web::get().to(discovery::jwks))
-                .route("/authorize", web::get().to(authorize::authorize_get))
-                .route("/authorize", web::post().to(authorize::authorize_post))
-                .route("/authorize/resume", web::get().to(authorize::resume))
-                .route("/token", web::post().to(token::token))
-                .route("/userinfo", web::get().to(userinfo::userinfo_get))
-                .route("/userinfo", web::post().to(userinfo::userinfo_post))
-                .route("/revoke", web::post().to(token::revoke))
-                .route("/introspect", web::post().to(token::introspect))
-                .route("/logout", web::get().to(logout::logout_get))
-                .route("/logout", web::post().to(logout::logout_post))
-                .route("/signin", web::get().to(signin::signin_page))
-                .route("/signin", web::post().to(signin::signin_submit))
-                .route("/signup", web::get().to(signup::signup_page))
-                .route("/signup", web::post().to(signup::signup_submit))
-                .route("/consent", web::get().to(consent::consent_page))
-                .route("/consent", web::post().to(consent::consent_submit))
-                .route("/setup/{token}", web::get().to(setup::setup_page))
-                .route("/setup/{token}", web::post().to(setup::setup_submit))
-                .route("/reset/{token}", web::get().to(reset::reset_page))
-                .route("/reset/{token}", web::post().to(reset::reset_submit))
-                .route("/apps", web::get().to(apps::app_panel))
-                .route("/brand.css", web::get().to(brand::brand_css))
-                .route("/logo", web::get().to(brand::logo)),
-        )
+        .configure(pages::invite_routes)
+        .configure(oidc::protocol_routes)
+        .configure(pages::page_routes)
         .default_service(web::to(not_found));
 }
 

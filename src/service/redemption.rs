@@ -350,9 +350,19 @@ mod tests {
     }
 
     #[test]
-    fn alt_sec_ids_are_stable_and_distinct() {
-        assert_eq!(alt_sec_id("i", "u"), alt_sec_id("i", "u"));
+    fn alt_sec_ids_are_pinned_and_distinct() {
+        // The value is stored on guest objects and read by apps, so its derivation may never change:
+        // "1:" and the first 40 hex digits of SHA-256("{issuer}|{user id}"). User ids are UUIDs and issuers
+        // are URLs without "|", so the separator cannot make two pairs collide.
+        assert_eq!(
+            alt_sec_id("i", "u"),
+            "1:0ebffbed4730ee39c5f4c69d385c2149ecc5320f"
+        );
+        assert_eq!(
+            alt_sec_id("https://idp.example/t/a", "0b5e"),
+            "1:7b76557c4ba126757e086d9e53adb07f839dff0d"
+        );
         assert_ne!(alt_sec_id("i", "u"), alt_sec_id("i", "v"));
-        assert!(alt_sec_id("i", "u").is_ascii());
+        assert_ne!(alt_sec_id("i", "u"), alt_sec_id("j", "u"));
     }
 }

@@ -477,6 +477,52 @@ pub fn jwt_header(jwt: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+/// Sends `access_token` to the tenant's userinfo endpoint as a bearer token.
+pub async fn userinfo(server: &TestServer, access_token: &str) -> reqwest::Response {
+    server
+        .rp_http()
+        .get(format!("{}/userinfo", server.issuer()))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Asserts that userinfo refuses `access_token` as RFC 6750 describes: 401 with an `invalid_token` challenge.
+pub async fn assert_token_refused_by_userinfo(server: &TestServer, access_token: &str, why: &str) {
+    let resp = userinfo(server, access_token).await;
+    assert_eq!(resp.status(), 401, "{why}");
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
+        "{why}: challenge {challenge:?}"
+    );
+}
+
+/// Asserts that a token request made through the relying-party library failed with `invalid_grant`.
+pub fn assert_invalid_grant<T: std::fmt::Debug, HE: std::error::Error + 'static>(
+    outcome: Result<
+        T,
+        openidconnect::RequestTokenError<
+            HE,
+            openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+        >,
+    >,
+    why: &str,
+) {
+    use openidconnect::core::CoreErrorResponseType;
+    match outcome {
+        Err(openidconnect::RequestTokenError::ServerResponse(answer))
+            if *answer.error() == CoreErrorResponseType::InvalidGrant => {}
+        other => panic!("{why}: expected invalid_grant, got {other:?}"),
+    }
+}
+
 /// A token-endpoint request by `app` with client_secret_basic.
 pub async fn token_request(
     server: &TestServer,

@@ -11,7 +11,35 @@ pub mod signin;
 pub mod signup;
 
 use crate::http::cookies;
+use crate::http::routes::route_table;
 use actix_web::{HttpRequest, HttpResponse};
+
+route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
+    get "/signin" => signin::signin_page;
+    post "/signin" => signin::signin_submit;
+    get "/signup" => signup::signup_page;
+    post "/signup" => signup::signup_submit;
+    get "/consent" => consent::consent_page;
+    post "/consent" => consent::consent_submit;
+    get "/setup/{token}" => setup::setup_page;
+    post "/setup/{token}" => setup::setup_submit;
+    get "/reset/{token}" => reset::reset_page;
+    post "/reset/{token}" => reset::reset_submit;
+    get "/apps" => apps::app_panel;
+    get "/brand.css" => brand::brand_css;
+    get "/logo" => brand::logo;
+]);
+
+route_table!(INVITE_ROUTES, invite_routes, "/invite/{ticket}", [
+    get "" => redeem::show;
+    post "/signin" => redeem::sign_in;
+    post "/register" => redeem::register;
+    post "/continue" => redeem::continue_as;
+    get "/consent" => redeem::consent_page;
+    post "/consent" => redeem::consent_submit;
+    get "/block" => redeem::block_page;
+    post "/block" => redeem::block_submit;
+]);
 
 /// Adds the CSRF token to a form page's context; returns the cookie to set, if new.
 pub fn with_csrf(
