@@ -753,9 +753,20 @@ async fn the_domain_deny_list_is_checked_again_at_redemption() {
         ],
     )
     .await;
-    assert_eq!(resp.status(), 403, "accepting is refused");
+    assert_eq!(
+        resp.status(),
+        400,
+        "registering is refused on the invitation's page"
+    );
     let body = resp.text().await.unwrap();
     assert!(body.to_lowercase().contains("blocked"), "{body}");
+    let account = server
+        .svc
+        .store
+        .read(|c| queries::users::account_by_email(c, "late@fabrikam.example"))
+        .await
+        .unwrap();
+    assert!(account.is_none(), "no account is made for a refused domain");
 }
 
 #[actix_web::test]

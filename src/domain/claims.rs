@@ -2,7 +2,7 @@
 //!
 //! The rules, in one place:
 //! - `sub` is the user object's id (`oid`): opaque, ASCII, stable, and different per tenant.
-//! - `tid`/`oid`/`acct` always; guests add `idp` (their home issuer) and `altsecid`.
+//! - `tid`/`oid`/`acct` always; guests add `idp` (their home issuer) and `altsecid`, in access tokens too.
 //! - `email`: guests always; members in userinfo with scope `email`, and in the ID token when the app
 //!   asks for it (optional claim) or the request names it in `claims`. Keeping profile claims out of
 //!   code-flow ID tokens by default is what certified providers do.
@@ -302,6 +302,29 @@ fn directory_claims(
     m
 }
 
+/// The subject's claims in an access token: who it is in this tenant (`oid`, `acct`) and, for guests, the
+/// home identity it stands for (`idp`, `altsecid`), so an API tells a guest and their home directory apart
+/// without calling userinfo. Profile claims stay out: access tokens travel further than ID tokens.
+pub fn access_token_claims(s: &Subject) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("oid".into(), json!(s.oid));
+    match s.user_type {
+        UserType::Member => {
+            m.insert("acct".into(), json!(0));
+        }
+        UserType::Guest => {
+            m.insert("acct".into(), json!(1));
+            if let Some(idp) = &s.home_issuer {
+                m.insert("idp".into(), json!(idp));
+            }
+            if let Some(alt) = &s.alt_sec_id {
+                m.insert("altsecid".into(), json!(alt));
+            }
+        }
+    }
+    m
+}
+
 /// The subject's claims for an ID token (without the protocol claims `iss`, `aud`, `exp`, …).
 pub fn id_token_claims(
     s: &Subject,
@@ -491,6 +514,23 @@ mod tests {
             !c.contains_key("upn"),
             "guests get upn only when the app opts in"
         );
+    }
+
+    #[test]
+    fn access_tokens_name_the_home_identity_of_guests_and_nothing_personal() {
+        let g = access_token_claims(&guest());
+        assert_eq!(g["acct"], 1);
+        assert_eq!(g["idp"], "https://id.example/t/fabrikam");
+        assert_eq!(g["altsecid"], "alt-123");
+        let m = access_token_claims(&member());
+        assert_eq!(m["oid"], "3f1c");
+        assert_eq!(m["acct"], 0);
+        for (who, claims) in [("guest", &g), ("member", &m)] {
+            for absent in ["email", "name", "upn", "groups"] {
+                assert!(!claims.contains_key(absent), "{who}: {absent}");
+            }
+        }
+        assert!(!m.contains_key("idp") && !m.contains_key("altsecid"));
     }
 
     #[test]

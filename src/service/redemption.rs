@@ -204,8 +204,14 @@ pub async fn register(
             "This invitation was copied to another address, so it cannot create a new account. Sign in with an existing account.".into(),
         ));
     }
-    let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let email = EmailAddress::parse(&open.invitation.email)?;
+    // A domain the tenant refuses now gets no account either: accepting would fail right after.
+    open.tenant
+        .settings
+        .domain_list
+        .check(email.domain())
+        .map_err(|e| Error::Forbidden(e.message))?;
+    let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let now = svc.now();
     let public_url = svc.config.public_url.clone();
     let display_name = input.display_name;
@@ -255,16 +261,24 @@ fn alt_sec_id(home_issuer: &str, home_user_id: &str) -> String {
     )
 }
 
-/// Accepts the invitation for the signed-in person: `Accepted`, bound to their home identity, audited.
-pub async fn accept(svc: &Services, open: &OpenInvitation, signed_in: &SignedIn) -> Result<String> {
-    let home = signed_in.home_user.clone();
-    check_email(open, &home)?;
+/// Whether the signed-in account may redeem this invitation at all: its address is the invited one (unless
+/// the tenant allows others) and its domain is not refused. Checked before the consent page is offered and
+/// again when accepting.
+pub fn admissible(open: &OpenInvitation, signed_in: &SignedIn) -> Result<()> {
+    let home = &signed_in.home_user;
+    check_email(open, home)?;
     let email = EmailAddress::parse(&home.mail)?;
     open.tenant
         .settings
         .domain_list
         .check(email.domain())
-        .map_err(|e| Error::Forbidden(e.message))?;
+        .map_err(|e| Error::Forbidden(e.message))
+}
+
+/// Accepts the invitation for the signed-in person: `Accepted`, bound to their home identity, audited.
+pub async fn accept(svc: &Services, open: &OpenInvitation, signed_in: &SignedIn) -> Result<String> {
+    admissible(open, signed_in)?;
+    let home = signed_in.home_user.clone();
     let now = svc.now();
     let record = open.invitation.record.clone();
     let (tenant, public_url) = (open.tenant.clone(), svc.config.public_url.clone());

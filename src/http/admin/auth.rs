@@ -170,6 +170,8 @@ pub async fn callback(
 
 #[derive(Deserialize)]
 pub struct SignOutForm {
+    /// Missing is refused by the CSRF check with its own page, like any other form's.
+    #[serde(default)]
     csrf: String,
 }
 

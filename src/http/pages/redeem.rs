@@ -310,8 +310,20 @@ pub async fn continue_as(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let (ticket, _, _) = posted(&svc, &req, &body).await?;
-    Ok(see_other(&format!("/invite/{ticket}/consent")))
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
+    let Some(signed_in) = cookies::signed_in(&svc, &req)
+        .await
+        .map_err(branded(&open))?
+    else {
+        return Ok(see_other(&format!("/invite/{ticket}")));
+    };
+    match redemption::admissible(&open, &signed_in) {
+        Ok(()) => Ok(see_other(&format!("/invite/{ticket}/consent"))),
+        Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
+            page(&svc, &req, &ticket, &open, &p, Some(&message)).await
+        }
+        Err(e) => Err(branded(&open)(e)),
+    }
 }
 
 pub async fn consent_page(
@@ -332,6 +344,15 @@ pub async fn consent_page(
             .await
             .map_err(branded(&open))?;
         return Ok(see_other(&to));
+    }
+    // An account that may not redeem is told why on the invitation's page, not offered a consent that
+    // would then fail.
+    match redemption::admissible(&open, &signed_in) {
+        Ok(()) => {}
+        Err(Error::Invalid { message, .. } | Error::Forbidden(message)) => {
+            return page(&svc, &req, &ticket, &open, &Params::new(), Some(&message)).await;
+        }
+        Err(e) => return Err(branded(&open)(e)),
     }
     let texts = consent_texts(
         language_of(&open),

@@ -22,7 +22,7 @@ use crate::crypto::{hash_secret, left_half_hash, random_token};
 use crate::domain::claims::{self, Membership, OptionalClaim, RequestedClaims, Subject};
 use crate::domain::pkce;
 use crate::domain::scope::Scopes;
-use crate::domain::user::{RoleSet, UserType};
+use crate::domain::user::RoleSet;
 use crate::error::{Error, OAuthErrorCode, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::models::{GrantRow, RefreshTokenRow, UserRow};
@@ -124,11 +124,13 @@ fn mint_user_tokens(
     nonce: Option<&str>,
 ) -> Result<(String, Option<String>)> {
     let subject = subject_of(f.user);
-    let acct = if subject.user_type == UserType::Guest {
-        1
-    } else {
-        0
-    };
+    let directory = claims::access_token_claims(&subject);
+    let mut access_claims: Vec<(&str, Value)> = directory
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    access_claims.push(("gid", json!(f.grant.id)));
+    access_claims.push(("auth_time", json!(f.grant.auth_time)));
     let access = mint_access_token(
         svc,
         &Minting {
@@ -138,12 +140,7 @@ fn mint_user_tokens(
             scope,
             resource: f.resource,
         },
-        &[
-            ("oid", json!(f.user.id)),
-            ("acct", json!(acct)),
-            ("gid", json!(f.grant.id)),
-            ("auth_time", json!(f.grant.auth_time)),
-        ],
+        &access_claims,
     )?;
     if !scope.contains("openid") {
         return Ok((access, None));

@@ -111,6 +111,8 @@ pub async fn introspect(svc: &Services, tenant: &Tenant, token: &str) -> Result<
                     "tid",
                     "oid",
                     "acct",
+                    "idp",
+                    "altsecid",
                 ] {
                     if let Some(v) = a.claims.get(k) {
                         out[k] = v.clone();
