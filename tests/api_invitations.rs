@@ -17,18 +17,9 @@ async fn post(
     path: &str,
     body: Value,
 ) -> (u16, Value, String) {
-    let mut req = server.rp_http().post(server.url(path)).json(&body);
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, resp.json().await.unwrap_or(Value::Null), ct)
+    let answer = send(server, "POST", path, bearer, Body::Json(body), &[]).await;
+    let content_type = answer.header("content-type").unwrap_or_default();
+    (answer.status, answer.json(), content_type)
 }
 
 #[actix_web::test]
@@ -68,16 +59,9 @@ async fn automation_invites_lists_resends_and_resets_through_the_api() {
     assert_eq!(page.status(), 200, "the redeem URL opens the invitation");
 
     // The list shows it with its state.
-    let list: Value = server
-        .rp_http()
-        .get(server.url(path))
-        .bearer_auth(&t)
-        .send()
+    let list = send(&server, "GET", path, Some(&t), Body::None, &[])
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     let entry = list["value"]
         .as_array()
         .unwrap()

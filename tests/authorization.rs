@@ -199,21 +199,12 @@ struct Objects {
     guest: String,
 }
 
+/// An invitation of a guest named "Guest", without its email.
 fn invite_request(email: &str) -> InviteRequest {
-    InviteRequest {
-        email: email.into(),
-        display_name: Some("Guest".into()),
-        user_type: guestlist::domain::user::UserType::Guest,
-        redirect_url: None,
-        language: guestlist::domain::language::Language::En,
-        cc: None,
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: false,
-    }
+    let mut request = invite::invite_request(email);
+    request.display_name = Some("Guest".into());
+    request.send_email = false;
+    request
 }
 
 async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
@@ -223,12 +214,7 @@ async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
         .member_in(tenant, &format!("someone{n}@{domain}"), vec![])
         .await
         .id;
-    let group =
-        guestlist::service::groups::create(&server.svc, &op, tenant, &format!("Staff {n}"), None)
-            .await
-            .unwrap()
-            .group
-            .id;
+    let group = server.group_in(tenant, &format!("Staff {n}")).await.id;
     let app = apps::create(
         &server.svc,
         &op,
@@ -368,11 +354,10 @@ async fn cast(server: &TestServer) -> Vec<Caller> {
     let their_tools = apps::create(svc, &op, &fabrikam, new_app("Tools", true, vec![]))
         .await
         .unwrap();
-    let (_, tokens) = sign_in(
+    let (_, tokens) = sign_in_through(
         server,
         &fabrikam.issuer,
-        &their_tools.client_id,
-        their_tools.client_secret.as_deref().unwrap(),
+        &their_tools,
         "boss@fabrikam.example",
     )
     .await;
@@ -617,46 +602,31 @@ async fn console_token(server: &TestServer, tenant: &Tenant, email: &str) -> Str
         .finish();
     let browser = server.browser();
     let start = format!("{}/authorize?{query}", tenant.issuer);
-    let mut url = start;
-    let code = loop {
-        if url.starts_with(&callback) {
-            break query_of(&url)["code"].clone();
-        }
-        let resp = browser.get(&url).await;
-        if resp.status().as_u16() == 303 {
-            url = browser.absolute(resp.headers()["location"].to_str().unwrap());
-            continue;
-        }
-        let page = resp.text().await.unwrap();
-        let signed = browser
-            .post_form(
-                url.split('?').next().unwrap(),
-                &[
-                    ("csrf", &hidden(&page, "csrf").unwrap()),
-                    ("request", &hidden(&page, "request").unwrap_or_default()),
-                    ("email", email),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(signed.status().as_u16(), 303, "{email} signs in");
-        url = browser.absolute(signed.headers()["location"].to_str().unwrap());
+    let step = follow_flow(
+        &browser.client,
+        |url| browser.absolute(url),
+        |url| url.starts_with(&callback),
+        &start,
+        email,
+        "accept",
+    )
+    .await;
+    let Step::Callback(back) = step else {
+        panic!("{email} did not get back to the console");
     };
-    let resp = server
-        .rp_http()
-        .post(format!("{}/token", tenant.issuer))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", &console_client_id(&tenant.slug)),
-            ("code", &code),
-            ("redirect_uri", &callback),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = resp.json().await.unwrap();
-    body["access_token"].as_str().expect("a token").to_string()
+    let (code, client_id) = (code_of(&back), console_client_id(&tenant.slug));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", callback.as_str()),
+        ("code_verifier", verifier),
+    ];
+    let answer = token_call(&server.rp_http(), &tenant.issuer, None, &form).await;
+    answer.json()["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_string()
 }
 
 #[actix_web::test]
@@ -1017,17 +987,7 @@ async fn a_guest_inviter_follows_up_on_their_own_pending_invitations_only() {
         .await;
     assert_eq!(reset.status, 403, "{reset}");
     // Adding the guest to groups grants access: refused, and nothing is created.
-    let group = guestlist::service::groups::create(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        "Staff",
-        None,
-    )
-    .await
-    .unwrap()
-    .group
-    .id;
+    let group = server.group("Staff").await.id;
     let csv = format!("Email,DisplayName,InvitedToGroups\nlee@fabrikam.example,Lee,{group}\n");
     let upload = ivy
         .post_raw(
@@ -1077,14 +1037,8 @@ async fn access_tokens_name_their_resource_and_are_refused_elsewhere() {
         all
     };
     // An admin's token from the tenant's own app: for userinfo and for the admin API.
-    let (_, tokens) = sign_in(
-        &server,
-        &server.issuer(),
-        &tools.client_id,
-        tools.client_secret.as_deref().unwrap(),
-        "root@contoso.example",
-    )
-    .await;
+    let (_, tokens) =
+        sign_in_through(&server, &server.issuer(), &tools, "root@contoso.example").await;
     let admins = tokens["access_token"].as_str().unwrap();
     let mut both = vec![api_uri.clone(), userinfo.clone()];
     both.sort();
@@ -1096,14 +1050,8 @@ async fn access_tokens_name_their_resource_and_are_refused_elsewhere() {
             .contains("guestlist.admin")
     );
     // A member asking for the same gets no admin scope, and a token for userinfo only.
-    let (_, tokens) = sign_in(
-        &server,
-        &server.issuer(),
-        &tools.client_id,
-        tools.client_secret.as_deref().unwrap(),
-        "pat@contoso.example",
-    )
-    .await;
+    let (_, tokens) =
+        sign_in_through(&server, &server.issuer(), &tools, "pat@contoso.example").await;
     let members = tokens["access_token"].as_str().unwrap();
     assert!(
         !tokens["scope"].as_str().unwrap().contains("guestlist."),
@@ -1235,18 +1183,9 @@ async fn users_status(server: &TestServer, token: &str) -> u16 {
 
 /// Introspection of `token` by `app`: whether it is active.
 async fn active(server: &TestServer, app: &CreatedApp, token: &str) -> bool {
-    let resp: Value = server
-        .rp_http()
-        .post(format!("{}/introspect", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["active"] == true
+    let (http, issuer) = (server.rp_http(), server.issuer());
+    let secret = app.client_secret.as_deref();
+    introspect(&http, &issuer, &app.client_id, secret, token).await["active"] == true
 }
 
 #[actix_web::test]

@@ -10,9 +10,6 @@ mod common;
 
 use common::*;
 use guestlist::domain::language::Language;
-use guestlist::domain::user::UserType;
-use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use guestlist::service::tenants::{Tenant, TenantSettings};
 use guestlist::store::models::TenantLogoRow;
 use guestlist::store::queries;
@@ -26,7 +23,7 @@ async fn tenant_with(
 ) -> Tenant {
     let created =
         create_tenant_with(&server.svc, slug, name, &format!("{slug}.example"), false).await;
-    set_settings(server, &created, adjust).await;
+    server.set_settings(&created, adjust).await;
     let tenant = server
         .svc
         .tenants
@@ -34,29 +31,6 @@ async fn tenant_with(
         .await
         .expect("stored tenant");
     tenant.as_ref().clone()
-}
-
-async fn set_settings(
-    server: &TestServer,
-    tenant: &Tenant,
-    adjust: impl FnOnce(&mut TenantSettings),
-) {
-    let mut settings = tenant.settings.clone();
-    adjust(&mut settings);
-    let (id, json) = (tenant.id.clone(), serde_json::to_string(&settings).unwrap());
-    server
-        .svc
-        .store
-        .write(move |c| {
-            use diesel::prelude::*;
-            use guestlist::store::schema::tenants::dsl as t;
-            diesel::update(t::tenants.find(&id))
-                .set(t::settings.eq(json))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
 }
 
 /// Northwind: every branding setting given.
@@ -73,32 +47,9 @@ async fn northwind(server: &TestServer) -> Tenant {
     .await
 }
 
-/// GET `path` with an `Accept-Language` header (none when `None`): status and body.
-async fn get_in(browser: &Browser, path: &str, accept_language: Option<&str>) -> (u16, String) {
-    let mut request = browser.client.get(browser.absolute(path));
-    if let Some(al) = accept_language {
-        request = request.header("accept-language", al);
-    }
-    let resp = request.send().await.expect("GET");
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap())
-}
-
 /// Signs `email` in at the tenant `slug` with the browser's own cookie jar.
-async fn sign_in(server: &TestServer, browser: &Browser, slug: &str, email: &str) {
-    let url = server.url(&format!("/t/{slug}/signin"));
-    let page = browser.get(&url).await.text().await.unwrap();
-    let resp = browser
-        .post_form(
-            &url,
-            &[
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-                ("email", email),
-                ("password", PASSWORD),
-                ("request", ""),
-            ],
-        )
-        .await;
+async fn sign_in(browser: &Browser, slug: &str, email: &str) {
+    let resp = browser.sign_in_directly(slug, email).await;
     assert_eq!(resp.status(), 303, "{email} signs in");
 }
 
@@ -107,7 +58,7 @@ async fn the_sign_in_page_shows_the_tenants_name_logo_links_and_text() {
     let server = TestServer::start().await;
     northwind(&server).await;
     let browser = server.browser();
-    let (status, page) = get_in(&browser, "/t/northwind/signin", None).await;
+    let (status, page) = browser.get_in("/t/northwind/signin", None).await;
     assert_eq!(status, 200);
     let logo = server.url("/t/northwind/logo?v=1");
     for part in [
@@ -135,7 +86,7 @@ async fn the_sign_in_page_shows_the_tenants_name_logo_links_and_text() {
     );
 
     // A tenant without branding gets none of it, only its name and the default stylesheet chain.
-    let (_, plain) = get_in(&browser, "/t/contoso/signin", None).await;
+    let (_, plain) = browser.get_in("/t/contoso/signin", None).await;
     assert!(plain.contains("<span class=\"brand-name\">Contoso</span>"));
     assert!(plain.contains("href=\"/t/contoso/brand.css\""));
     for absent in [
@@ -176,7 +127,7 @@ async fn brand_css_carries_valid_colours_only() {
     );
     assert!(css.contains("--on-primary: #ffffff;"), "{css}");
 
-    let css = browser.get("/t/evil/brand.css").await.text().await.unwrap();
+    let css = browser.page("/t/evil/brand.css").await;
     assert!(css.contains("--primary: #1f4fa3;"), "{css}");
     assert!(css.contains("--bg: #f6f7f9;"), "{css}");
     for injected in ["display", "red", "url(", "html", "body"] {
@@ -188,7 +139,7 @@ async fn brand_css_carries_valid_colours_only() {
     assert_eq!(css.matches('{').count(), 1, "one rule: {css}");
 
     // The page stylesheet reads the variables the tenant's sets.
-    let base = browser.get("/static/style.css").await.text().await.unwrap();
+    let base = browser.page("/static/style.css").await;
     for var in [
         "var(--primary)",
         "var(--on-primary)",
@@ -263,7 +214,9 @@ async fn the_stored_logo_is_served_with_a_sandbox_and_a_validator() {
 async fn the_browser_language_picks_the_page_language() {
     let server = TestServer::start().await;
     let browser = server.browser();
-    let (status, ko) = get_in(&browser, "/t/contoso/signin", Some("ko-KR,ko;q=0.9")).await;
+    let (status, ko) = browser
+        .get_in("/t/contoso/signin", Some("ko-KR,ko;q=0.9"))
+        .await;
     assert_eq!(status, 200);
     for part in [
         "<html lang=\"ko\">",
@@ -279,16 +232,13 @@ async fn the_browser_language_picks_the_page_language() {
     assert!(!ko.contains("Sign in") && !ko.contains("Password"), "{ko}");
 
     // q-values decide, not the order; a language we lack is skipped.
-    let (_, weighted) = get_in(
-        &browser,
-        "/t/contoso/signin",
-        Some("en;q=0.2, nl, ko;q=0.8"),
-    )
-    .await;
+    let (_, weighted) = browser
+        .get_in("/t/contoso/signin", Some("en;q=0.2, nl, ko;q=0.8"))
+        .await;
     assert!(weighted.contains("<html lang=\"ko\">"), "{weighted}");
 
     // French has the labels of its own and English for the keys it lacks.
-    let (_, fr) = get_in(&browser, "/t/contoso/signin", Some("fr-CA")).await;
+    let (_, fr) = browser.get_in("/t/contoso/signin", Some("fr-CA")).await;
     assert!(fr.contains("<html lang=\"fr\">"), "{fr}");
     assert!(
         fr.contains("<label for=\"email\">Adresse e-mail</label>"),
@@ -297,7 +247,9 @@ async fn the_browser_language_picks_the_page_language() {
     assert!(fr.contains(">Se connecter</button>"), "{fr}");
 
     // Nothing usable from the browser: the tenant's default language.
-    let (_, en) = get_in(&browser, "/t/contoso/signin", Some("nl-NL, sv;q=0.5")).await;
+    let (_, en) = browser
+        .get_in("/t/contoso/signin", Some("nl-NL, sv;q=0.5"))
+        .await;
     assert!(
         en.contains("<html lang=\"en\">") && en.contains("<h1>Sign in</h1>"),
         "{en}"
@@ -306,10 +258,10 @@ async fn the_browser_language_picks_the_page_language() {
         s.default_language = Language::Ko
     })
     .await;
-    let (_, default_ko) = get_in(&browser, "/t/hanbit/signin", None).await;
+    let (_, default_ko) = browser.get_in("/t/hanbit/signin", None).await;
     assert!(default_ko.contains("<html lang=\"ko\">"), "{default_ko}");
     assert!(default_ko.contains("<h1>로그인</h1>"), "{default_ko}");
-    let (_, asked_en) = get_in(&browser, "/t/hanbit/signin", Some("en-GB")).await;
+    let (_, asked_en) = browser.get_in("/t/hanbit/signin", Some("en-GB")).await;
     assert!(
         asked_en.contains("<h1>Sign in</h1>"),
         "the browser beats the default"
@@ -334,8 +286,8 @@ async fn a_signed_in_users_preferred_language_wins_over_the_browser() {
         .unwrap();
 
     let hers = server.browser();
-    sign_in(&server, &hers, "contoso", "mina@contoso.example").await;
-    let (status, panel) = get_in(&hers, "/t/contoso/apps", Some("en-US,en;q=0.9")).await;
+    sign_in(&hers, "contoso", "mina@contoso.example").await;
+    let (status, panel) = hers.get_in("/t/contoso/apps", Some("en-US,en;q=0.9")).await;
     assert_eq!(status, 200);
     assert!(panel.contains("<html lang=\"ko\">"), "{panel}");
     assert!(panel.contains("<h1>내 앱</h1>"), "{panel}");
@@ -344,15 +296,15 @@ async fn a_signed_in_users_preferred_language_wins_over_the_browser() {
 
     // Someone without a preference gets what the browser asks for.
     let his = server.browser();
-    sign_in(&server, &his, "contoso", "ed@contoso.example").await;
-    let (_, panel) = get_in(&his, "/t/contoso/apps", Some("en-US,en;q=0.9")).await;
+    sign_in(&his, "contoso", "ed@contoso.example").await;
+    let (_, panel) = his.get_in("/t/contoso/apps", Some("en-US,en;q=0.9")).await;
     assert!(
         panel.contains("<html lang=\"en\">") && panel.contains("<h1>Your apps</h1>"),
         "{panel}"
     );
 
     // The sign-out page follows the same choice.
-    let (_, logout) = get_in(&hers, "/t/contoso/logout", Some("en")).await;
+    let (_, logout) = hers.get_in("/t/contoso/logout", Some("en")).await;
     assert!(
         logout.contains("<h1>로그아웃하시겠습니까?</h1>"),
         "{logout}"
@@ -367,7 +319,7 @@ async fn error_pages_of_a_tenant_are_branded_and_localised() {
     let logo = server.url("/t/northwind/logo?v=1");
 
     // Sign-up is closed at Northwind: a "not found" page in its frame.
-    let (status, page) = get_in(&browser, "/t/northwind/signup", None).await;
+    let (status, page) = browser.get_in("/t/northwind/signup", None).await;
     assert_eq!(status, 404);
     for part in [
         "<h1>Not found</h1>",
@@ -381,7 +333,7 @@ async fn error_pages_of_a_tenant_are_branded_and_localised() {
     }
 
     // The same in Korean.
-    let (status, page) = get_in(&browser, "/t/northwind/signup", Some("ko")).await;
+    let (status, page) = browser.get_in("/t/northwind/signup", Some("ko")).await;
     assert_eq!(status, 404);
     assert!(page.contains("<html lang=\"ko\">"), "{page}");
     assert!(page.contains("<h1>찾을 수 없음</h1>"), "{page}");
@@ -410,14 +362,14 @@ async fn error_pages_of_a_tenant_are_branded_and_localised() {
     assert!(page.contains(&format!("src=\"{logo}\"")), "{page}");
 
     // A tenant that does not exist has no branding to show, but still the browser's language.
-    let (status, page) = get_in(&browser, "/t/nobody/signin", Some("ko")).await;
+    let (status, page) = browser.get_in("/t/nobody/signin", Some("ko")).await;
     assert_eq!(status, 404);
     assert!(page.contains("이 주소에는 조직이 없습니다."), "{page}");
     assert!(
         !page.contains("brand.css") && !page.contains("<img"),
         "{page}"
     );
-    let (status, page) = get_in(&browser, "/no/such/page", None).await;
+    let (status, page) = browser.get_in("/no/such/page", None).await;
     assert_eq!(status, 404);
     assert!(page.contains("There is no page at this address."), "{page}");
 }
@@ -430,7 +382,7 @@ async fn english_pages_keep_the_wording_the_spec_fixes() {
         .member_in(&open, "gus@fabrikam.example", vec![])
         .await;
     let browser = server.browser();
-    let (_, signin) = get_in(&browser, "/t/fabrikam/signin", Some("en")).await;
+    let (_, signin) = browser.get_in("/t/fabrikam/signin", Some("en")).await;
     for part in [
         "<label for=\"email\">Email</label>",
         "<label for=\"password\">Password</label>",
@@ -442,7 +394,7 @@ async fn english_pages_keep_the_wording_the_spec_fixes() {
         .await
         .unwrap()
         .expect("no admin yet");
-    let (_, page) = get_in(&browser, &setup, Some("en")).await;
+    let (_, page) = browser.get_in(&setup, Some("en")).await;
     for part in [
         "<label for=\"email\">Email</label>",
         "<label for=\"display_name\">Display name</label>",
@@ -457,7 +409,7 @@ async fn english_pages_keep_the_wording_the_spec_fixes() {
     for body in [&signin, &page] {
         assert!(!body.contains('{') && !body.contains('}'), "{body}");
     }
-    let (_, page) = get_in(&browser, &setup, Some("ko")).await;
+    let (_, page) = browser.get_in(&setup, Some("ko")).await;
     assert!(
         page.contains("<label for=\"display_name\">표시 이름</label>"),
         "{page}"
@@ -469,87 +421,16 @@ async fn english_pages_keep_the_wording_the_spec_fixes() {
 // ---------------------------------------------------------------------------------------------------
 // The invitation email.
 
-fn decode_qp(body: &str) -> Vec<u8> {
-    let text = body.replace("=\r\n", "").replace("=\n", "");
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && let Some(hex) = text.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
-
-/// The decoded bodies of every leaf part of a raw message, concatenated.
-fn decoded_bodies(raw: &str) -> String {
-    use base64::Engine;
-    let raw = raw.replace("\r\n", "\n");
-    let mut out = String::new();
-    let mut rest = raw.as_str();
-    while let Some(pos) = rest.to_ascii_lowercase().find("content-transfer-encoding:") {
-        let after = &rest[pos..];
-        let line_end = after.find('\n').unwrap_or(after.len());
-        let encoding = after["content-transfer-encoding:".len()..line_end]
-            .trim()
-            .to_ascii_lowercase();
-        let Some(body_start) = after.find("\n\n") else {
-            break;
-        };
-        let body_all = &after[body_start + 2..];
-        let body_end = body_all.find("\n--").unwrap_or(body_all.len());
-        let body = &body_all[..body_end];
-        let bytes = match encoding.as_str() {
-            "base64" => base64::engine::general_purpose::STANDARD
-                .decode(body.split_whitespace().collect::<String>())
-                .expect("base64 body"),
-            "quoted-printable" => decode_qp(body),
-            _ => body.as_bytes().to_vec(),
-        };
-        out.push_str(&String::from_utf8(bytes).expect("UTF-8 body"));
-        out.push('\n');
-        rest = &body_all[body_end..];
-    }
-    out
-}
-
 #[actix_web::test]
 async fn the_invitation_email_carries_the_tenants_branding() {
     let server = TestServer::start().await;
     let tenant = northwind(&server).await;
-    let outcome = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &tenant,
-        InviteRequest {
-            email: "bob@fabrikam.example".into(),
-            display_name: Some("Bob".into()),
-            user_type: UserType::Guest,
-            redirect_url: None,
-            language: Language::En,
-            cc: None,
-            custom_text: None,
-            app_ids: vec![],
-            group_ids: vec![],
-            contact_url: Some("https://northwind.example/partners".into()),
-            invite_app_id: None,
-            send_email: true,
-        },
-        None,
-    )
-    .await
-    .expect("invite");
-    let InviteOutcome::Created { invitation_id, .. } = outcome else {
-        panic!("expected a new invitation: {outcome:?}");
-    };
+    let mut request = invite::invite_request("bob@fabrikam.example");
+    request.display_name = Some("Bob".into());
+    request.contact_url = Some("https://northwind.example/partners".into());
+    let invitation_id = invite::invite_in(&server, &tenant, request)
+        .await
+        .invitation_id;
     let message = server
         .svc
         .store
@@ -568,7 +449,7 @@ async fn the_invitation_email_carries_the_tenants_branding() {
         })
         .await
         .unwrap();
-    let body = decoded_bodies(&message);
+    let body = common::mail::decoded_bodies(&message);
     let logo = server.url("/t/northwind/logo?v=1");
     for part in [
         format!("<img src=\"{logo}\" alt=\"Northwind Traders\""),
@@ -596,34 +477,14 @@ async fn rule_messages_of_the_services_appear_in_the_page_language() {
     .await
     .unwrap()
     .url;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("accept-language", "ko-KR,ko;q=0.9".parse().unwrap());
-    let korean = reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = korean
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let korean = server.browser_in("ko-KR,ko;q=0.9");
+    let page = korean.page(&link).await;
     assert!(page.contains("비밀번호 설정"), "{page}");
-    let csrf = common::hidden(&page, "csrf").unwrap();
-    let answer = korean
-        .post(&link)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("password", "long enough password"),
-            ("confirm_password", "something else"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let mismatched = [
+        ("password", "long enough password"),
+        ("confirm_password", "something else"),
+    ];
+    let answer = korean.submit_form(&link, &link, &mismatched).await;
     assert_eq!(answer.status(), 400);
     let body = answer.text().await.unwrap();
     assert!(body.contains("두 비밀번호가 일치하지 않습니다."), "{body}");

@@ -4,7 +4,8 @@
 mod common;
 
 use common::TestDatabase;
-use std::io::{BufRead, BufReader, Write};
+use common::cli::{self, Run};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 struct Cli {
@@ -18,68 +19,32 @@ impl Cli {
         }
     }
 
+    /// The binary on this test's database, in its temporary directory.
     fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_guestlist"));
-        let dir = self.db.dir.path();
-        c.current_dir(dir)
-            .env("GUESTLIST_DATA_DIR", dir.join("data"))
-            .env("GUESTLIST_KEYS_DIR", dir.join("keys"))
-            .env("GUESTLIST_DATABASE_URL", self.db.url())
-            .env("GUESTLIST_LOG", "warn");
+        let mut c = cli::command(&cli::database_env(&self.db));
+        c.current_dir(self.db.dir.path());
         c
     }
 
-    /// Runs with `args` (and `stdin`), returning exit success, stdout and stderr.
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into(),
-            String::from_utf8_lossy(&out.stderr).into(),
-        )
+    /// Runs with `args` (and `stdin`).
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        cli::run(self.command(), args, stdin)
     }
 
+    /// Runs with `--json` and `args` (and `stdin`), which must succeed and print one JSON object.
     fn json(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-        let (ok, out, err) = self.run(args, stdin);
-        assert!(ok, "{args:?} failed: {err}");
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?} printed {out:?}: {e}"))
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let run = self.run(&all, stdin);
+        assert!(run.ok(), "{args:?} failed: {}", run.err);
+        run.json()
     }
 }
 
 #[test]
 fn operators_create_tenants_users_groups_and_apps_with_json_output() {
     let cli = Cli::new();
-    let t = cli.json(
-        &[
-            "--json",
-            "tenant",
-            "create",
-            "--slug",
-            "contoso",
-            "--name",
-            "Contoso",
-            "--domain",
-            "contoso.example",
-        ],
-        None,
-    );
+    let t = cli.json(&cli::CREATE_CONTOSO, None);
     assert_eq!(t["tenant"]["slug"], "contoso");
     assert!(
         t["tenant"]["issuer"]
@@ -87,11 +52,10 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
             .unwrap()
             .ends_with("/t/contoso")
     );
-    let list = cli.json(&["--json", "tenant", "list"], None);
+    let list = cli.json(&["tenant", "list"], None);
     assert_eq!(list["slug"], "contoso");
     let u = cli.json(
         &[
-            "--json",
             "user",
             "create",
             "--tenant",
@@ -111,23 +75,22 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
     assert_eq!(u["user"]["roles"], serde_json::json!(["Admin"]));
     let g = cli.json(
         &[
-            "--json", "group", "create", "--tenant", "contoso", "--name", "Partners",
+            "group", "create", "--tenant", "contoso", "--name", "Partners",
         ],
         None,
     );
     assert!(uuid::Uuid::parse_str(g["group"]["id"].as_str().unwrap()).is_ok());
-    let (ok, plain, _) = cli.run(
+    let plain = cli.run(
         &["group", "create", "--tenant", "contoso", "--name", "Others"],
         None,
     );
-    assert!(ok);
     assert!(
-        uuid::Uuid::parse_str(plain.trim()).is_ok(),
-        "without --json the group id alone: {plain}"
+        uuid::Uuid::parse_str(plain.stdout().trim()).is_ok(),
+        "without --json the group id alone: {}",
+        plain.out
     );
     let a = cli.json(
         &[
-            "--json",
             "app",
             "create",
             "--tenant",
@@ -150,7 +113,6 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
     assert_eq!(a["signingAlg"], "ES256");
     let p = cli.json(
         &[
-            "--json",
             "app",
             "create",
             "--tenant",
@@ -169,7 +131,7 @@ fn operators_create_tenants_users_groups_and_apps_with_json_output() {
 #[test]
 fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
     let cli = Cli::new();
-    let (ok, _, err) = cli.run(
+    cli.run(
         &[
             "tenant",
             "create",
@@ -181,38 +143,21 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
             "x.example",
         ],
         None,
-    );
-    assert!(!ok);
-    assert!(err.contains("slug"), "{err}");
-    cli.json(
-        &[
-            "--json",
-            "tenant",
-            "create",
-            "--slug",
-            "dup",
-            "--name",
-            "Dup",
-            "--domain",
-            "dup.example",
-        ],
-        None,
-    );
-    let (ok, _, err) = cli.run(
-        &[
-            "tenant",
-            "create",
-            "--slug",
-            "dup",
-            "--name",
-            "Dup",
-            "--domain",
-            "dup.example",
-        ],
-        None,
-    );
-    assert!(!ok && err.contains("exists"), "{err}");
-    let (ok, _, err) = cli.run(
+    )
+    .assert_refused("slug");
+    let create_dup = [
+        "tenant",
+        "create",
+        "--slug",
+        "dup",
+        "--name",
+        "Dup",
+        "--domain",
+        "dup.example",
+    ];
+    cli.json(&create_dup, None);
+    cli.run(&create_dup, None).assert_refused("exists");
+    cli.run(
         &[
             "app",
             "create",
@@ -224,10 +169,10 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
             "http://evil.example/cb",
         ],
         None,
-    );
-    assert!(!ok && err.contains("redirectUris"), "{err}");
+    )
+    .assert_refused("redirectUris");
     let bad_profile = r#"{"birthdate":"yesterday"}"#;
-    let (ok, _, err) = cli.run(
+    cli.run(
         &[
             "user",
             "create",
@@ -241,9 +186,9 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
             bad_profile,
         ],
         None,
-    );
-    assert!(!ok && err.contains("birthdate"), "{err}");
-    let (ok, _, err) = cli.run(
+    )
+    .assert_refused("birthdate");
+    cli.run(
         &[
             "user",
             "create",
@@ -255,9 +200,9 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
             "A",
         ],
         None,
-    );
-    assert!(!ok && err.contains("no tenant"), "{err}");
-    let (ok, _, err) = cli.run(
+    )
+    .assert_refused("no tenant");
+    cli.run(
         &[
             "user",
             "create",
@@ -270,17 +215,16 @@ fn bad_input_is_a_clear_error_and_a_non_zero_exit() {
             "--password-stdin",
         ],
         Some("short\n"),
-    );
-    assert!(!ok && err.contains("10 characters"), "{err}");
+    )
+    .assert_refused("10 characters");
 }
 
 #[test]
 fn keys_rotate_adds_keys_and_keeps_the_old_ones() {
     let cli = Cli::new();
-    cli.json(&["--json", "migrate"], None);
+    cli.json(&["migrate"], None);
     cli.json(
         &[
-            "--json",
             "tenant",
             "create",
             "--slug",
@@ -297,7 +241,7 @@ fn keys_rotate_adds_keys_and_keeps_the_old_ones() {
     )
     .unwrap();
     assert_eq!(first["keys"].as_array().unwrap().len(), 3);
-    let r = cli.json(&["--json", "keys", "rotate", "--activate-in", "0"], None);
+    let r = cli.json(&["keys", "rotate", "--activate-in", "0"], None);
     assert_eq!(r["kids"].as_array().unwrap().len(), 3);
     let after: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(cli.db.dir.path().join("keys/keyset.json")).unwrap(),

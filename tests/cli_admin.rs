@@ -3,68 +3,21 @@
 
 mod common;
 
+use common::cli::{self, Run};
 use common::*;
 use guestlist::service::audit::events;
 use serde_json::Value;
-use std::process::Command;
 
-/// What a run of the binary gave: exit code, standard output and error.
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Run {
-    /// The output as JSON objects, one per line.
-    fn lines(&self) -> Vec<Value> {
-        assert_eq!(self.code, 0, "failed: {}", self.err);
-        self.out
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-            .collect()
-    }
-
-    fn json(&self) -> Value {
-        let mut lines = self.lines();
-        assert_eq!(lines.len(), 1, "one object: {}", self.out);
-        lines.remove(0)
-    }
-}
-
-/// Runs the binary with `env` (everything else about the process environment left out that could
-/// point it elsewhere) without blocking the server's runtime.
+/// Runs the binary with `env` alone as its configuration, without blocking the server's runtime.
 async fn run(env: Vec<(&'static str, String)>, args: &[&str]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_guestlist"));
-    c.args(args).env("GUESTLIST_LOG", "warn");
-    for var in [
-        "GUESTLIST_SERVER",
-        "GUESTLIST_TOKEN",
-        "GUESTLIST_DATABASE_URL",
-    ] {
-        c.env_remove(var);
-    }
-    c.envs(env);
-    let out = tokio::task::spawn_blocking(move || c.output())
-        .await
-        .unwrap()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into(),
-        err: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    cli::run_async(cli::command(&env), args, None).await
 }
 
 /// The environment of a local run on the test server's database, keys and public URL.
 fn local_env(server: &TestServer) -> Vec<(&'static str, String)> {
-    let dir = server.db.dir.path();
-    vec![
-        ("GUESTLIST_DATABASE_URL", server.db.url()),
-        ("GUESTLIST_DATA_DIR", dir.join("data").display().to_string()),
-        ("GUESTLIST_KEYS_DIR", dir.join("keys").display().to_string()),
-        ("GUESTLIST_PUBLIC_URL", server.base.clone()),
-    ]
+    let mut env = cli::database_env(&server.db);
+    env.push(("GUESTLIST_PUBLIC_URL", server.base.clone()));
+    env
 }
 
 /// A local run in tenant `contoso` (the harness's tenant): `args` then `--tenant contoso`.
@@ -72,22 +25,6 @@ async fn local(server: &TestServer, args: &[&str]) -> Run {
     let mut all = args.to_vec();
     all.extend(["--tenant", "contoso"]);
     run(local_env(server), &all).await
-}
-
-/// The `client_credentials` token of an app, or the token endpoint's answer when refused.
-async fn client_token(server: &TestServer, id: &str, secret: &str, scope: &str) -> (u16, Value) {
-    let resp = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
 }
 
 fn str_of(v: &Value) -> String {
@@ -289,10 +226,11 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
         .json();
     let new_secret = str_of(&rotated["clientSecret"]);
     assert_ne!(new_secret, old_secret);
-    let (status, body) = client_token(&server, &client_id, &new_secret, "api.read").await;
-    assert_eq!(status, 200, "the new secret works: {body}");
-    let (status, _) = client_token(&server, &client_id, &old_secret, "api.read").await;
-    assert_eq!(status, 401, "the old secret no longer works");
+    let (http, issuer) = (server.rp_http(), server.issuer());
+    let answer = client_credentials(&http, &issuer, &client_id, &new_secret, "api.read").await;
+    assert_eq!(answer.status, 200, "the new secret works: {answer}");
+    let answer = client_credentials(&http, &issuer, &client_id, &old_secret, "api.read").await;
+    assert_eq!(answer.status, 401, "the old secret no longer works");
 
     // Branding and policies: set, then show.
     let set = local(
@@ -502,15 +440,14 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
     )
     .await
     .json();
-    let (status, body) = client_token(
+    let token = app_token(
         &server,
+        &server.issuer(),
         &str_of(&admin_app["clientId"]),
         &str_of(&admin_app["clientSecret"]),
         "guestlist.admin",
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    let token = str_of(&body["access_token"]);
     // Nothing local is used: the database setting points nowhere.
     let remote_env = || {
         vec![(
@@ -614,14 +551,7 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
 
     // A token without the admin scope gets the API's reason and exit code 1.
     let reader = server.app(|_| {}).await;
-    let (_, body) = client_token(
-        &server,
-        &reader.client_id,
-        reader.client_secret.as_deref().unwrap(),
-        "api.read",
-    )
-    .await;
-    let weak = str_of(&body["access_token"]);
+    let weak = app_token_of(&server, &server.issuer(), &reader, "api.read").await;
     let denied = run(
         remote_env(),
         &[

@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{Step, TestServer, create_tenant_with, hidden};
+use common::{Browser, Step, TestServer, attribute_value, hidden};
 use guestlist::domain::user::Role;
+use guestlist::service::users::UserView;
 
 /// The console's routes as the router serves them (below `/admin/t/{slug}`, with a sample id), but the
 /// ones anyone may call to sign in and out.
@@ -21,18 +22,40 @@ fn routes() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// Signs `email` in to `slug`'s console and returns the page it lands on.
-async fn sign_in(browser: &common::Browser, slug: &str, email: &str) -> (u16, String) {
-    match browser
-        .run_flow(&format!("/admin/t/{slug}/users"), email, "accept")
-        .await
-    {
-        Step::Page(s, body) => (s, body),
-        Step::Callback(u) => panic!("unexpected callback {u}"),
-    }
+/// The Admin of the harness's tenant, signed in to its console: the admin, the browser, and the
+/// status and body of the page the sign-in landed on.
+async fn admin_signed_in(server: &TestServer) -> (UserView, Browser, u16, String) {
+    let admin = server
+        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
+        .await;
+    let browser = server.browser();
+    let (status, landing) = browser
+        .console_sign_in(&server.tenant.slug, "root@default.localhost")
+        .await;
+    (admin, browser, status, landing)
 }
 
-async fn call(browser: &common::Browser, method: &str, url: &str) -> u16 {
+/// Posts `csv` as `partners.csv` to the console's upload form at `url` (with `Accept-Language:
+/// accept_language` when given): the answer, which shows the check.
+async fn upload_for_check(
+    browser: &Browser,
+    url: &str,
+    csrf: &str,
+    csv: &str,
+    accept_language: Option<&str>,
+) -> reqwest::Response {
+    let file = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .part("file", file);
+    let mut request = browser.client.post(browser.absolute(url)).multipart(form);
+    if let Some(languages) = accept_language {
+        request = request.header("accept-language", languages);
+    }
+    request.send().await.expect("POST the CSV")
+}
+
+async fn call(browser: &Browser, method: &str, url: &str) -> u16 {
     let resp = if method == "GET" {
         browser.get(url).await
     } else {
@@ -46,12 +69,8 @@ async fn call(browser: &common::Browser, method: &str, url: &str) -> u16 {
 #[actix_web::test]
 async fn an_admin_signs_in_through_the_provider_and_sees_the_users() {
     let server = TestServer::start().await;
-    server
-        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
-        .await;
     server.member("plain@default.localhost").await;
-    let browser = server.browser();
-    let (status, body) = sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
+    let (_, browser, status, body) = admin_signed_in(&server).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<h1>Users</h1>"), "{body}");
     assert!(body.contains("plain@default.localhost"));
@@ -80,7 +99,9 @@ async fn a_plain_member_who_signs_in_is_refused_and_gets_no_console_cookie() {
     let server = TestServer::start().await;
     server.member("plain@default.localhost").await;
     let browser = server.browser();
-    let (status, body) = sign_in(&browser, &server.tenant.slug, "plain@default.localhost").await;
+    let (status, body) = browser
+        .console_sign_in(&server.tenant.slug, "plain@default.localhost")
+        .await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body.contains("administrator role"),
@@ -91,7 +112,7 @@ async fn a_plain_member_who_signs_in_is_refused_and_gets_no_console_cookie() {
         .get(&format!("/admin/t/{}/users", server.tenant.slug))
         .await;
     assert_eq!(resp.status().as_u16(), 303);
-    let to = resp.headers()["location"].to_str().unwrap();
+    let to = common::location(&resp);
     assert!(
         to.starts_with(&format!("/admin/t/{}/login", server.tenant.slug)),
         "{to}"
@@ -101,14 +122,9 @@ async fn a_plain_member_who_signs_in_is_refused_and_gets_no_console_cookie() {
 #[actix_web::test]
 async fn an_admin_of_one_tenant_touches_nothing_of_another() {
     let server = TestServer::start().await;
-    let other = create_tenant_with(
-        &server.svc,
-        "fabrikam",
-        "Fabrikam",
-        "fabrikam.example",
-        false,
-    )
-    .await;
+    let other = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
     server
         .member_in(&other, "boss@fabrikam.example", vec![Role::Admin])
         .await;
@@ -116,7 +132,9 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
         .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
         .await;
     let browser = server.browser();
-    let (status, _) = sign_in(&browser, "fabrikam", "boss@fabrikam.example").await;
+    let (status, _) = browser
+        .console_sign_in("fabrikam", "boss@fabrikam.example")
+        .await;
     assert_eq!(status, 200);
     // Fabrikam's console token is not sent to the default tenant's console, whose routes ask for sign-in.
     for (method, path) in routes() {
@@ -136,7 +154,7 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let cookie = browser_cookie(&server, &browser, "fabrikam").await;
+    let cookie = console_cookie(&server, "fabrikam", "boss@fabrikam.example").await;
     for (method, path) in routes().iter().filter(|(m, _)| *m == "GET") {
         let resp = stolen
             .get(server.url(&format!("/admin/t/{}{}", server.tenant.slug, path)))
@@ -148,59 +166,49 @@ async fn an_admin_of_one_tenant_touches_nothing_of_another() {
     }
     // Signing in to the other tenant's console with this account fails at the provider: the account is
     // valid, but has no object in that tenant.
-    let (status, body) = sign_in(&browser, &server.tenant.slug, "boss@fabrikam.example").await;
+    let (status, body) = browser
+        .console_sign_in(&server.tenant.slug, "boss@fabrikam.example")
+        .await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("it has no access to"), "{body}");
 }
 
-/// The console cookie the browser holds for `slug` (read back through a fresh sign-in's Set-Cookie).
-async fn browser_cookie(server: &TestServer, _browser: &common::Browser, slug: &str) -> String {
-    let b = server.browser();
-    let mut url = server.url(&format!("/admin/t/{slug}/login"));
-    for _ in 0..10 {
-        let resp = b.get(&url).await;
-        for c in resp.headers().get_all("set-cookie") {
+/// The console cookie of `email` for `slug`, read from the Set-Cookie of a fresh sign-in.
+async fn console_cookie(server: &TestServer, slug: &str, email: &str) -> String {
+    let browser = server.browser();
+    let callback = server.url(&format!("/admin/t/{slug}/callback"));
+    let login = format!("/admin/t/{slug}/login");
+    let step = common::follow_flow(
+        &browser.client,
+        |url| browser.absolute(url),
+        |url| url.starts_with(&callback),
+        &login,
+        email,
+        "accept",
+    )
+    .await;
+    let Step::Callback(back) = step else {
+        panic!("{email} did not get back to the console");
+    };
+    let resp = browser.get(&back).await;
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|c| {
             let c = c.to_str().unwrap();
-            if let Some(v) = c.strip_prefix("gl_console=") {
-                return v.split(';').next().unwrap().to_string();
-            }
-        }
-        if resp.status().as_u16() == 200 {
-            let body = resp.text().await.unwrap();
-            let r = b
-                .post_form(
-                    url.split('?').next().unwrap(),
-                    &[
-                        ("csrf", &hidden(&body, "csrf").unwrap()),
-                        ("request", &hidden(&body, "request").unwrap_or_default()),
-                        ("email", "boss@fabrikam.example"),
-                        ("password", common::PASSWORD),
-                    ],
-                )
-                .await;
-            url = b.absolute(r.headers()["location"].to_str().unwrap());
-            continue;
-        }
-        url = b.absolute(resp.headers()["location"].to_str().unwrap());
-    }
-    panic!("no console cookie");
+            c.strip_prefix("gl_console=")
+                .map(|v| v.split(';').next().unwrap().to_string())
+        })
+        .expect("a console cookie")
 }
 
 #[actix_web::test]
 async fn forms_need_csrf_and_etags_stop_silent_overwrites() {
     let server = TestServer::start().await;
-    server
-        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
-        .await;
-    let browser = server.browser();
-    sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
+    let (_, browser, status, landing) = admin_signed_in(&server).await;
+    assert_eq!(status, 200, "{landing}");
     let base = format!("/admin/t/{}", server.tenant.slug);
-    let page = browser
-        .get(&format!("{base}/branding"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = browser.page(&format!("{base}/branding")).await;
     let (csrf, etag) = (
         hidden(&page, "csrf").unwrap(),
         hidden(&page, "etag").unwrap().replace("&quot;", "\""),
@@ -243,33 +251,14 @@ async fn forms_need_csrf_and_etags_stop_silent_overwrites() {
 #[actix_web::test]
 async fn a_csv_upload_is_checked_before_anything_is_created() {
     let server = TestServer::start().await;
-    server
-        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
-        .await;
-    let browser = server.browser();
-    sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
+    let (_, browser, status, landing) = admin_signed_in(&server).await;
+    assert_eq!(status, 200, "{landing}");
     let base = format!("/admin/t/{}", server.tenant.slug);
-    let page = browser
-        .get(&format!("{base}/invitations/upload"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = browser.page(&format!("{base}/invitations/upload")).await;
     let csrf = hidden(&page, "csrf").unwrap();
     let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,Ana,https://app.example/\nnot-an-address,Bad,https://app.example/\n";
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv"),
-        );
-    let check = browser
-        .client
-        .post(server.url(&format!("{base}/invitations/upload")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let upload = format!("{base}/invitations/upload");
+    let check = upload_for_check(&browser, &upload, &csrf, csv, None).await;
     let status = check.status().as_u16();
     let body = check.text().await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -283,28 +272,16 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
         !users.contains("ana@partner.example"),
         "validation created nothing"
     );
-    let action = body
-        .split("action=\"")
-        .find(|s| s.contains("/invitations/upload/"))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let action = attribute_value(&body, "action", |a| a.contains("/invitations/upload/"));
     let created = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(created.status().as_u16(), 303);
-    let results_url = created.headers()["location"].to_str().unwrap().to_string();
-    let results = browser.get(&results_url).await.text().await.unwrap();
+    let results_url = common::location(&created);
+    let results = browser.page(&results_url).await;
     assert!(results.contains("<strong>1</strong> created"), "{results}");
     assert!(results.contains("<strong>1</strong> failed"));
-    let csv_link = results
-        .split("href=\"")
-        .find(|s| s.starts_with(&format!("{base}/invitations/batches/")))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csv_link = attribute_value(&results, "href", |h| {
+        h.starts_with(&format!("{base}/invitations/batches/"))
+    });
     let download = browser.get(&csv_link).await;
     assert!(
         download.headers()["content-type"]
@@ -322,40 +299,14 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
     // A second click on the same upload creates nothing more.
     let again = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(again.status().as_u16(), 404);
-    let users = browser
-        .get(&format!("{base}/users?userType=Guest"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let users = browser.page(&format!("{base}/users?userType=Guest")).await;
     assert!(users.contains("ana@partner.example"));
-}
-
-/// A console page fetched with `accept_language` as the browser's languages.
-async fn page_in(
-    server: &TestServer,
-    browser: &common::Browser,
-    path: &str,
-    accept_language: &str,
-) -> (u16, String) {
-    let resp = browser
-        .client
-        .get(server.url(path))
-        .header("accept-language", accept_language)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
 #[actix_web::test]
 async fn the_console_speaks_the_admins_language() {
     let server = TestServer::start().await;
-    let admin = server
-        .member_in(&server.tenant, "root@default.localhost", vec![Role::Admin])
-        .await;
-    let browser = server.browser();
-    let (status, body) = sign_in(&browser, &server.tenant.slug, "root@default.localhost").await;
+    let (admin, browser, status, body) = admin_signed_in(&server).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<html lang=\"en\">"), "{body}");
     assert!(body.contains(">Sign out</button>"));
@@ -363,7 +314,7 @@ async fn the_console_speaks_the_admins_language() {
 
     // A browser that asks for Korean gets the Korean console, on every page.
     let korean = "ko-KR,ko;q=0.9,en;q=0.5";
-    let (status, users) = page_in(&server, &browser, &format!("{base}/users"), korean).await;
+    let (status, users) = browser.get_in(&format!("{base}/users"), Some(korean)).await;
     assert_eq!(status, 200, "{users}");
     assert!(users.contains("<html lang=\"ko\">"), "{users}");
     for text in [
@@ -400,7 +351,7 @@ async fn the_console_speaks_the_admins_language() {
         ("/audit", "<h1>감사 로그</h1>"),
         (&format!("/users/{}", admin.id), ">사용자 삭제</button>"),
     ] {
-        let (status, page) = page_in(&server, &browser, &format!("{base}{path}"), korean).await;
+        let (status, page) = browser.get_in(&format!("{base}{path}"), Some(korean)).await;
         assert_eq!(status, 200, "{path}: {page}");
         assert!(page.contains("<html lang=\"ko\">"), "{path}");
         assert!(page.contains(heading), "{path}: {heading} in {page}");
@@ -408,7 +359,9 @@ async fn the_console_speaks_the_admins_language() {
     }
 
     // The notice a form leaves is in the same language, and so are the values filled into sentences.
-    let (_, groups) = page_in(&server, &browser, &format!("{base}/groups"), korean).await;
+    let (_, groups) = browser
+        .get_in(&format!("{base}/groups"), Some(korean))
+        .await;
     let csrf = hidden(&groups, "csrf").unwrap();
     let created = browser
         .client
@@ -419,11 +372,11 @@ async fn the_console_speaks_the_admins_language() {
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 303);
-    let group_url = created.headers()["location"].to_str().unwrap().to_string();
-    let (_, group) = page_in(&server, &browser, &group_url, korean).await;
+    let group_url = common::location(&created);
+    let (_, group) = browser.get_in(&group_url, Some(korean)).await;
     assert!(group.contains("그룹을 만들었습니다."), "{group}");
     assert!(group.contains("<h2>구성원(0명)</h2>"), "{group}");
-    let (_, group) = page_in(&server, &browser, &group_url, "en").await;
+    let (_, group) = browser.get_in(&group_url, Some("en")).await;
     assert!(group.contains("<h2>Members (0)</h2>"), "{group}");
 
     // Pages whose sentences the handlers fill: a registered app, an invited guest, a CSV upload.
@@ -457,15 +410,10 @@ async fn the_console_speaks_the_admins_language() {
         "{registered}"
     );
     assert!(registered.contains("지금 암호를 복사하세요."));
-    let app_path = registered
-        .split("href=\"")
-        .find(|s| s.starts_with(&format!("{base}/apps/")))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let (status, app) = page_in(&server, &browser, &app_path, korean).await;
+    let app_path = attribute_value(&registered, "href", |h| {
+        h.starts_with(&format!("{base}/apps/"))
+    });
+    let (status, app) = browser.get_in(&app_path, Some(korean)).await;
     assert_eq!(status, 200, "{app}");
     assert!(app.contains("할당된 사용자나 그룹이 없습니다."), "{app}");
     assert!(app.contains("예, Portal 앱을 삭제합니다."), "{app}");
@@ -481,8 +429,8 @@ async fn the_console_speaks_the_admins_language() {
     )
     .await;
     assert_eq!(invited.status().as_u16(), 303);
-    let guest_url = invited.headers()["location"].to_str().unwrap().to_string();
-    let (status, guest) = page_in(&server, &browser, &guest_url, korean).await;
+    let guest_url = common::location(&invited);
+    let (status, guest) = browser.get_in(&guest_url, Some(korean)).await;
     assert_eq!(status, 200, "{guest}");
     assert!(
         guest.contains("초대를 만들었습니다. 초대 수락 링크: "),
@@ -491,27 +439,18 @@ async fn the_console_speaks_the_admins_language() {
     assert!(guest.contains(">Member(으)로 전환</button>"), "{guest}");
     assert!(guest.contains(" 만료</dd>"), "{guest}");
     assert!(guest.contains(">초대 다시 보내기</button>"));
-    let (_, invitations) = page_in(&server, &browser, &format!("{base}/invitations"), korean).await;
+    let (_, invitations) = browser
+        .get_in(&format!("{base}/invitations"), Some(korean))
+        .await;
     assert!(
         invitations.contains("aria-label=\"ana@partner.example 초대 취소\""),
         "{invitations}"
     );
 
     let csv = "Email,DisplayName,Colour\nbo@partner.example,Bo,blue\nnot-an-address,Bad,red\n";
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("partners.csv"),
-        );
-    let check = browser
-        .client
-        .post(server.url(&format!("{base}/invitations/upload")))
-        .header("accept-language", korean)
-        .multipart(form)
-        .send()
+    let upload = format!("{base}/invitations/upload");
+    let check = upload_for_check(&browser, &upload, &csrf, csv, Some(korean))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -525,18 +464,11 @@ async fn the_console_speaks_the_admins_language() {
         "{check}"
     );
     assert!(check.contains(">초대 1개 만들기</button>"), "{check}");
-    let action = check
-        .split("action=\"")
-        .find(|s| s.contains("/invitations/upload/"))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let action = attribute_value(&check, "action", |a| a.contains("/invitations/upload/"));
     let done = post(action, vec![("csrf", csrf.clone())]).await;
     assert_eq!(done.status().as_u16(), 303);
-    let results_url = done.headers()["location"].to_str().unwrap().to_string();
-    let (_, results) = page_in(&server, &browser, &results_url, korean).await;
+    let results_url = common::location(&done);
+    let (_, results) = browser.get_in(&results_url, Some(korean)).await;
     assert!(results.contains("<strong>1</strong>건 생성"), "{results}");
     assert!(results.contains("<strong>1</strong>건 실패"), "{results}");
     assert!(results.contains("업로드를 처리했습니다."), "{results}");
@@ -545,13 +477,15 @@ async fn the_console_speaks_the_admins_language() {
     // signing in (and get no console session).
     server.member("plain@default.localhost").await;
     let plain = server.browser_in(korean);
-    let (status, refused) = sign_in(&plain, &server.tenant.slug, "plain@default.localhost").await;
+    let (status, refused) = plain
+        .console_sign_in(&server.tenant.slug, "plain@default.localhost")
+        .await;
     assert_eq!(status, 403);
     assert!(refused.contains("관리자 역할이 없습니다."), "{refused}");
 
     // The admin's preferred language beats the browser's: set it to Korean in the console, in English.
     let me = format!("{base}/users/{}", admin.id);
-    let (_, page) = page_in(&server, &browser, &me, "en").await;
+    let (_, page) = browser.get_in(&me, Some("en")).await;
     assert!(page.contains("<html lang=\"en\">"));
     let saved = browser
         .post_form(
@@ -570,13 +504,15 @@ async fn the_console_speaks_the_admins_language() {
         )
         .await;
     assert_eq!(saved.status().as_u16(), 303);
-    let back = saved.headers()["location"].to_str().unwrap().to_string();
-    let (_, page) = page_in(&server, &browser, &back, "en").await;
+    let back = common::location(&saved);
+    let (_, page) = browser.get_in(&back, Some("en")).await;
     assert!(
         page.contains("<p class=\"notice\" role=\"status\">저장했습니다.</p>"),
         "{page}"
     );
-    let (status, users) = page_in(&server, &browser, &format!("{base}/users"), "en-US,en").await;
+    let (status, users) = browser
+        .get_in(&format!("{base}/users"), Some("en-US,en"))
+        .await;
     assert_eq!(status, 200, "{users}");
     assert!(users.contains("<html lang=\"ko\">"), "{users}");
     assert!(users.contains("<h1>사용자</h1>"), "{users}");

@@ -10,9 +10,9 @@
 mod common;
 mod processes;
 
+use common::smtp::{FakeSmtp, SmtpBehaviour};
 use processes::*;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -38,30 +38,6 @@ fn invitations_csv(rows: usize, group: Option<&str>) -> String {
         ));
     }
     text
-}
-
-async fn upload_csv(base: &str, token: &str, csv: String) -> reqwest::Result<(u16, Value)> {
-    let resp = plain_client()
-        .post(format!("{base}/api/v1/tenants/contoso/invitations/csv"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .timeout(Duration::from_secs(300))
-        .body(csv)
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    Ok((status, resp.json().await.unwrap_or_default()))
-}
-
-async fn admin_token(base: &str, s: &Seeded) -> String {
-    cc_token(
-        base,
-        "contoso",
-        &s.admin_client_id,
-        &s.admin_client_secret,
-        "guestlist.admin",
-    )
-    .await
 }
 
 /// Checks that every invited guest is whole (object, invitation, outbox email, audit event, group
@@ -143,11 +119,11 @@ async fn kill_9_during_a_csv_upload_leaves_whole_rows_and_a_reupload_completes_t
     let csv = invitations_csv(ROWS, Some(&group));
     let mut node = setup.spawn(port);
     node.ready(Duration::from_secs(30)).await;
-    let token = admin_token(&node.base, &s).await;
+    let token = s.admin_token(&node.base).await;
 
     let base = node.base.clone();
     let (t, body) = (token.clone(), csv.clone());
-    let upload = tokio::spawn(async move { upload_csv(&base, &t, body).await });
+    let upload = tokio::spawn(async move { upload_invitations_csv(&base, &t, body).await });
     // Kill the server once a good part of the rows exist, well before the last.
     let mut c = connect(&setup.database_url);
     let started = eventually(Duration::from_secs(120), || {
@@ -171,7 +147,9 @@ async fn kill_9_during_a_csv_upload_leaves_whole_rows_and_a_reupload_completes_t
     // After a restart, the same file again completes the rest, once each.
     let mut node = setup.spawn(port);
     node.ready(Duration::from_secs(30)).await;
-    let (status, report) = upload_csv(&node.base, &token, csv).await.unwrap();
+    let (status, report) = upload_invitations_csv(&node.base, &token, csv)
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["failed"], 0, "{report}");
     assert_eq!(report["existing"], created, "{report}");
@@ -180,77 +158,19 @@ async fn kill_9_during_a_csv_upload_leaves_whole_rows_and_a_reupload_completes_t
     node.stop();
 }
 
-/// A minimal SMTP server on loopback that counts each delivered message per recipient, answering
-/// every message after `delay` (a slow relay, so that a kill lands while messages are in flight).
-async fn smtp_sink(delay: Duration) -> (u16, Arc<Mutex<HashMap<String, usize>>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let seen = received.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut lines = BufReader::new(read).lines();
-                let (mut in_data, mut rcpts) = (false, Vec::<String>::new());
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            tokio::time::sleep(delay).await;
-                            {
-                                let mut seen = seen.lock().unwrap();
-                                for r in rcpts.drain(..) {
-                                    *seen.entry(r).or_default() += 1;
-                                }
-                            }
-                            if write.write_all(b"250 queued\r\n").await.is_err() {
-                                return;
-                            }
-                        }
-                        continue;
-                    }
-                    let upper = line.to_ascii_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250 sink\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        let addr = line[8..].trim().trim_start_matches('<');
-                        let addr = addr.split('>').next().unwrap_or_default();
-                        rcpts.push(addr.to_ascii_lowercase());
-                        b"250 ok\r\n"
-                    } else if upper.starts_with("DATA") {
-                        in_data = true;
-                        b"354 go ahead\r\n"
-                    } else if upper.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        return;
-                    } else {
-                        b"250 ok\r\n"
-                    };
-                    if write.write_all(reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, received)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_outbox_sending_delivers_every_email_at_least_once_at_most_twice() {
     const MAILS: usize = 300;
     let db = common::TestDatabase::new();
-    let (smtp_port, received) = smtp_sink(Duration::from_millis(40)).await;
+    // A slow relay, so that the kill lands while messages are in flight.
+    let smtp = FakeSmtp::start_with(SmtpBehaviour {
+        delay: Duration::from_millis(40),
+        ..Default::default()
+    })
+    .await;
     let port = free_port();
     let mut setup = local_setup(&db, port);
-    setup.extra.push((
-        "GUESTLIST_SMTP_URL".into(),
-        format!("smtp://127.0.0.1:{smtp_port}"),
-    ));
+    setup.extra.push(("GUESTLIST_SMTP_URL".into(), smtp.url()));
     seed(&setup);
     // The emails are queued before any server runs (the CLI only writes the outbox).
     let csv_path = db.dir.path().join("invites.csv");
@@ -265,14 +185,13 @@ async fn kill_9_during_outbox_sending_delivers_every_email_at_least_once_at_most
         ],
         None,
     );
-    let total = |r: &Arc<Mutex<HashMap<String, usize>>>| r.lock().unwrap().values().sum::<usize>();
     let mut node = setup.spawn(port);
-    let sending = eventually(Duration::from_secs(60), || total(&received) >= 40).await;
+    let sending = eventually(Duration::from_secs(60), || smtp.deliveries() >= 40).await;
     node.kill9();
     assert!(sending, "the worker started sending: {}", node.log_text());
     let mut c = connect(&setup.database_url);
     let at_kill = (
-        total(&received),
+        smtp.deliveries(),
         count(
             &mut c,
             "SELECT count(*) FROM outbox_messages WHERE state = 'sent'",
@@ -310,7 +229,7 @@ async fn kill_9_during_outbox_sending_delivers_every_email_at_least_once_at_most
         "all {MAILS} sent {:?} after the restart",
         restarted.elapsed()
     );
-    let got = received.lock().unwrap().clone();
+    let got = smtp.per_recipient();
     let mut twice = 0;
     for i in 0..MAILS {
         let n = got
@@ -490,10 +409,7 @@ fn load(
             api_token.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap();
+            let http = plain_client();
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let req = match kind {
                     "token" => http
@@ -571,7 +487,7 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_without_a_serve
     let s = seed(&setup);
     let mut node = setup.spawn(port);
     node.ready(Duration::from_secs(30)).await;
-    let api_token = admin_token(&node.base, &s).await;
+    let api_token = s.admin_token(&node.base).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (samples, tasks) = load(node.base.clone(), &s, api_token, stop.clone());
 
@@ -776,6 +692,40 @@ fn sqlite_tmpfs(test: &str, dir: &Path, size: &str) -> Option<Tmpfs> {
     }
 }
 
+/// Where a SQLite storage fault test starts: a server with its database on a tmpfs of its own, which
+/// has invited one guest. (Fields drop in order: the server before the file system it uses.)
+struct SqliteOnTmpfs {
+    node: Node,
+    mnt: Tmpfs,
+    setup: Setup,
+    port: u16,
+    /// An admin API token.
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+/// [`SqliteOnTmpfs`] on a tmpfs of `size`, or `None` when `test` cannot run here.
+async fn sqlite_on_tmpfs(test: &str, size: &str) -> Option<SqliteOnTmpfs> {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = sqlite_tmpfs(test, dir.path(), size)?;
+    let port = free_port();
+    let setup = sqlite_setup(dir.path(), &mnt.path, port);
+    let s = seed(&setup);
+    let mut node = setup.spawn(port);
+    node.ready(Duration::from_secs(30)).await;
+    let token = s.admin_token(&node.base).await;
+    let (status, body) = invite_one(&node.base, &token, "before@fabrikam.example").await;
+    assert_eq!(status, 201, "{body}");
+    Some(SqliteOnTmpfs {
+        node,
+        mnt,
+        setup,
+        port,
+        token,
+        _dir: dir,
+    })
+}
+
 fn sqlite_setup(dir: &Path, mnt: &Path, port: u16) -> Setup {
     Setup {
         database_url: format!("sqlite://{}/guestlist.db", mnt.join("data").display()),
@@ -844,22 +794,14 @@ fn integrity(url: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_on_a_read_only_data_dir_reads_and_refuses_writes_clearly() {
-    let dir = tempfile::tempdir().unwrap();
     let test = "sqlite_on_a_read_only_data_dir_reads_and_refuses_writes_clearly";
-    let Some(mnt) = sqlite_tmpfs(test, dir.path(), "64m") else {
+    let Some(mut fault) = sqlite_on_tmpfs(test, "64m").await else {
         return;
     };
-    let port = free_port();
-    let setup = sqlite_setup(dir.path(), &mnt.path, port);
-    let s = seed(&setup);
-    let mut node = setup.spawn(port);
-    node.ready(Duration::from_secs(30)).await;
-    let token = admin_token(&node.base, &s).await;
-    let (status, body) = invite_one(&node.base, &token, "before@fabrikam.example").await;
-    assert_eq!(status, 201, "{body}");
-    node.stop();
+    let (setup, port, token) = (fault.setup.clone(), fault.port, fault.token.clone());
+    fault.node.stop();
 
-    mnt.remount("ro");
+    fault.mnt.remount("ro");
     let mut node = setup.spawn(port);
     node.ready(Duration::from_secs(30)).await;
     assert_eq!(
@@ -898,7 +840,7 @@ async fn sqlite_on_a_read_only_data_dir_reads_and_refuses_writes_clearly() {
     );
     node.stop();
 
-    mnt.remount("rw");
+    fault.mnt.remount("rw");
     assert_eq!(integrity(&setup.database_url), "ok");
     let mut node = setup.spawn(port);
     node.ready(Duration::from_secs(30)).await;
@@ -909,19 +851,17 @@ async fn sqlite_on_a_read_only_data_dir_reads_and_refuses_writes_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_recovers() {
-    let dir = tempfile::tempdir().unwrap();
     let test = "sqlite_on_a_full_disk_refuses_writes_clearly_and_recovers";
-    let Some(mnt) = sqlite_tmpfs(test, dir.path(), "12m") else {
+    let Some(mut fault) = sqlite_on_tmpfs(test, "12m").await else {
         return;
     };
-    let port = free_port();
-    let setup = sqlite_setup(dir.path(), &mnt.path, port);
-    let s = seed(&setup);
-    let mut node = setup.spawn(port);
-    node.ready(Duration::from_secs(30)).await;
-    let token = admin_token(&node.base, &s).await;
-    let (status, body) = invite_one(&node.base, &token, "before@fabrikam.example").await;
-    assert_eq!(status, 201, "{body}");
+    let SqliteOnTmpfs {
+        node,
+        mnt,
+        setup,
+        token,
+        ..
+    } = &mut fault;
 
     // Fill the file system to the last block.
     let filler = mnt.path.join("filler");
@@ -936,11 +876,11 @@ async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_recovers() {
     let mut refused = None;
     for i in 0..200 {
         let (status, body) =
-            invite_one(&node.base, &token, &format!("full{i}@fabrikam.example")).await;
+            invite_one(&node.base, token, &format!("full{i}@fabrikam.example")).await;
         match status {
             201 => continue, // the write-ahead log still had room for this one
             _ => {
-                assert_clear_refusal(&mut node, status, &body);
+                assert_clear_refusal(node, status, &body);
                 refused = Some(body);
                 break;
             }
@@ -955,7 +895,7 @@ async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_recovers() {
         node.log_text()
     );
     assert_eq!(
-        get_status(&node.url("/api/v1/tenants/contoso/users"), Some(&token)).await,
+        get_status(&node.url("/api/v1/tenants/contoso/users"), Some(token)).await,
         200,
         "reads still work on a full disk"
     );
@@ -966,7 +906,7 @@ async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_recovers() {
     let mut ok = false;
     for i in 0..50 {
         let (status, _) =
-            invite_one(&node.base, &token, &format!("after{i}@fabrikam.example")).await;
+            invite_one(&node.base, token, &format!("after{i}@fabrikam.example")).await;
         if status == 201 {
             ok = true;
             break;

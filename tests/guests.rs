@@ -5,105 +5,71 @@ mod common;
 
 use common::*;
 use guestlist::domain::claims::OptionalClaim;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::UserType;
+use guestlist::service::apps::manage::CreatedApp;
 use guestlist::service::auth::Actor;
 use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use guestlist::store::queries;
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, RedirectUrl,
-    TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, RedirectUrl, TokenResponse,
 };
 
+/// An invitation of a guest named "Guest", with its email sent (copied to `cc` when given).
 fn request(email: &str, cc: Option<&str>) -> InviteRequest {
-    InviteRequest {
-        email: email.into(),
-        display_name: Some("Guest".into()),
-        user_type: UserType::Guest,
-        redirect_url: None,
-        language: Language::En,
-        cc: cc.map(str::to_string),
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: true,
-    }
+    let mut request = invite::invite_request(email);
+    request.display_name = Some("Guest".into());
+    request.cc = cc.map(str::to_string);
+    request
 }
 
+/// Invites `email` in contoso: the redeem URL and the guest's object id.
 async fn invite(server: &TestServer, email: &str, cc: Option<&str>) -> (String, String) {
-    match invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        request(email, cc),
-        None,
-    )
-    .await
-    .unwrap()
-    {
-        InviteOutcome::Created {
-            redeem_url,
-            user_id,
-            ..
-        } => (redeem_url, user_id),
-        other => panic!("{other:?}"),
-    }
+    let invited = invite::invite(server, request(email, cc)).await;
+    (invited.redeem_url, invited.user_id)
 }
 
-/// Follows the redemption: open the link, post one of its forms, accept on the consent page.
+/// Follows the redemption (see [`common::redeem`]), checking that the consent page asks to join
+/// Contoso as a guest.
 async fn redeem(
     browser: &Browser,
     url: &str,
     form: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let page = browser.get(url).await.text().await.unwrap();
-    let csrf = hidden(&page, "csrf").expect("a form");
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    let resp = browser.post_form(&format!("{url}/{form}"), &all).await;
-    if resp.status() != 303 {
-        return resp;
-    }
-    let consent = browser
-        .get(resp.headers()["location"].to_str().unwrap())
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(consent.contains("Join Contoso as a guest?"), "{consent}");
-    browser
-        .post_form(
-            &format!("{url}/consent"),
-            &[
-                ("csrf", &hidden(&consent, "csrf").unwrap()),
-                ("decision", "accept"),
-            ],
-        )
-        .await
+    redeem_consenting(browser, url, form, fields, |consent| {
+        assert!(consent.contains("Join Contoso as a guest?"), "{consent}");
+    })
+    .await
 }
 
-/// A code flow at contoso in `browser` (already signed in), returning the verified ID token's raw claims.
-async fn guest_token(
+/// [`redeem`] by signing in with the existing account `email`.
+async fn redeem_signing_in(browser: &Browser, url: &str, email: &str) -> reqwest::Response {
+    redeem(
+        browser,
+        url,
+        "signin",
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await
+}
+
+/// [`redeem`] by registering a new account named `display_name`.
+async fn register(browser: &Browser, url: &str, display_name: &str) -> reqwest::Response {
+    redeem(browser, url, "register", &registration(display_name)).await
+}
+
+/// A code flow of `app` at contoso in `browser` (already signed in), returning the verified ID
+/// token's raw claims.
+async fn guest_claims(
     server: &TestServer,
     browser: &Browser,
-    client_id: &str,
-    secret: &str,
+    app: &CreatedApp,
 ) -> serde_json::Value {
     let http = server.rp_http();
-    let meta =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer()).unwrap(), &http)
-            .await
-            .unwrap();
     let client = CoreClient::from_provider_metadata(
-        meta,
-        ClientId::new(client_id.into()),
-        Some(ClientSecret::new(secret.into())),
+        discover(&server.issuer()).await,
+        ClientId::new(app.client_id.clone()),
+        app.client_secret.clone().map(ClientSecret::new),
     )
     .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let (url, _, nonce) = client
@@ -113,15 +79,9 @@ async fn guest_token(
             Nonce::new_random,
         )
         .url();
-    let resp = browser.get(url.as_str()).await;
-    let cb = resp.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        cb.starts_with(REDIRECT),
-        "the guest is signed in silently: {cb}"
-    );
-    let code = query_of(&cb)["code"].clone();
+    let callback = browser.silent_callback(url.as_str()).await;
     let token = client
-        .exchange_code(AuthorizationCode::new(code))
+        .exchange_code(AuthorizationCode::new(code_of(&callback)))
         .unwrap()
         .request_async(&http)
         .await
@@ -147,22 +107,12 @@ async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
         .await;
     let (url, guest_id) = invite(&server, "bob@fabrikam.example", None).await;
     let browser = server.browser();
-    let page = browser.get(&url).await.text().await.unwrap();
+    let page = browser.page(&url).await;
     assert!(
         page.contains("You are invited to Contoso") && page.contains("Create account"),
         "{page}"
     );
-    let done = redeem(
-        &browser,
-        &url,
-        "register",
-        &[
-            ("display_name", "Bob"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
+    let done = register(&browser, &url, "Bob").await;
     assert_eq!(done.status(), 303);
     assert_eq!(
         done.headers()["location"],
@@ -170,14 +120,7 @@ async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
         "no redirect URL: the app panel"
     );
 
-    let id = guest_id.clone();
-    let guest = server
-        .svc
-        .store
-        .read(move |c| queries::users::by_id(c, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let guest = server.user(&guest_id).await;
     assert_eq!(guest.external_user_state.as_deref(), Some("Accepted"));
     assert!(guest.external_user_state_changed_at.is_some());
     assert_eq!(guest.sign_in_name.as_deref(), Some("bob@fabrikam.example"));
@@ -188,13 +131,7 @@ async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
         "registered in the unmanaged directory of fabrikam.example"
     );
 
-    let claims = guest_token(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref().unwrap(),
-    )
-    .await;
+    let claims = guest_claims(&server, &browser, &app).await;
     assert_eq!(claims["iss"], server.issuer());
     assert_eq!(claims["tid"], server.tenant.id);
     assert_eq!(claims["oid"], guest_id);
@@ -207,7 +144,7 @@ async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
 
     // The redeemed link only signs in again and forwards; it never rebinds.
     let again = server.browser();
-    let page = again.get(&url).await.text().await.unwrap();
+    let page = again.page(&url).await;
     assert!(
         page.contains("Sign in to Contoso") && !page.contains("Create account"),
         "{page}"
@@ -216,58 +153,33 @@ async fn invited_partner_registers_redeems_and_gets_a_guest_token() {
     assert_eq!(resp, "/t/contoso/apps");
 }
 
+/// Signs in through the redeemed link `url`: where it forwards to.
 async fn redeem_signin_only(browser: &Browser, url: &str, email: &str) -> String {
-    let page = browser.get(url).await.text().await.unwrap();
+    let fields = [("email", email), ("password", PASSWORD)];
     let resp = browser
-        .post_form(
-            &format!("{url}/signin"),
-            &[
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-                ("email", email),
-                ("password", PASSWORD),
-            ],
-        )
+        .submit_form(url, &format!("{url}/signin"), &fields)
         .await;
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
-    let resp = browser
-        .get(resp.headers()["location"].to_str().unwrap())
-        .await;
+    let resp = browser.get(&location(&resp)).await;
     assert_eq!(resp.status(), 303);
-    resp.headers()["location"].to_str().unwrap().to_string()
+    location(&resp)
 }
 
 #[actix_web::test]
 async fn member_of_another_tenant_redeems_with_an_existing_account() {
     let server = TestServer::start().await;
-    let fabrikam = create_tenant_with(
-        &server.svc,
-        "fabrikam",
-        "Fabrikam",
-        "fabrikam.example",
-        false,
-    )
-    .await;
+    let fabrikam = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
     server
         .member_in(&fabrikam, "carol@fabrikam.example", vec![])
         .await;
     let app = server.app(|a| a.first_party = true).await;
     let (url, guest_id) = invite(&server, "carol@fabrikam.example", None).await;
     let browser = server.browser();
-    let done = redeem(
-        &browser,
-        &url,
-        "signin",
-        &[("email", "carol@fabrikam.example"), ("password", PASSWORD)],
-    )
-    .await;
+    let done = redeem_signing_in(&browser, &url, "carol@fabrikam.example").await;
     assert_eq!(done.status(), 303);
-    let claims = guest_token(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref().unwrap(),
-    )
-    .await;
+    let claims = guest_claims(&server, &browser, &app).await;
     assert_eq!(
         claims["idp"], fabrikam.issuer,
         "idp is the home tenant's issuer"
@@ -276,18 +188,9 @@ async fn member_of_another_tenant_redeems_with_an_existing_account() {
     assert!(claims.get("upn").is_none(), "no upn unless the app opts in");
 
     // Signing in at contoso's own sign-in page with the home account admits the guest.
-    let fresh = server.browser();
-    let page = fresh.get("/t/contoso/signin").await.text().await.unwrap();
-    let resp = fresh
-        .post_form(
-            "/t/contoso/signin",
-            &[
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-                ("email", "carol@fabrikam.example"),
-                ("password", PASSWORD),
-                ("request", ""),
-            ],
-        )
+    let resp = server
+        .browser()
+        .sign_in_directly("contoso", "carol@fabrikam.example")
         .await;
     assert_eq!(resp.status(), 303);
 }
@@ -336,7 +239,7 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
     )
     .await;
     let browser = server.browser();
-    let page = browser.get(&url).await.text().await.unwrap();
+    let page = browser.page(&url).await;
     assert!(
         !page.contains("Create account"),
         "no registration offered with a CC"
@@ -362,27 +265,13 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
 
     server.member("eve@contoso.example").await;
     let (url, _) = invite(&server, "frank@fabrikam.example", None).await;
-    let fabrikam = create_tenant_with(
-        &server.svc,
-        "fabrikam",
-        "Fabrikam",
-        "fabrikam.example",
-        false,
-    )
-    .await;
+    let fabrikam = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
     server
         .member_in(&fabrikam, "mallory@fabrikam.example", vec![])
         .await;
-    let resp = redeem(
-        &browser,
-        &url,
-        "signin",
-        &[
-            ("email", "mallory@fabrikam.example"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let resp = redeem_signing_in(&browser, &url, "mallory@fabrikam.example").await;
     assert_eq!(resp.status(), 400);
     assert!(
         resp.text()
@@ -407,26 +296,14 @@ async fn the_block_link_stops_later_invitations() {
     let server = TestServer::start().await;
     let (url, _) = invite(&server, "nomore@fabrikam.example", None).await;
     let browser = server.browser();
-    let page = browser
-        .get(&format!("{url}/block"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let resp = browser
-        .post_form(
-            &format!("{url}/block"),
-            &[("csrf", &hidden(&page, "csrf").unwrap())],
-        )
-        .await;
+    let block = format!("{url}/block");
+    let resp = browser.submit_form(&block, &block, &[]).await;
     assert_eq!(resp.status(), 200);
     // While the guest object exists, inviting the address again reports it, as for anyone.
-    let again = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
+    let again = invite::try_invite_in(
+        &server,
         &server.tenant,
         request("NoMore@fabrikam.example", None),
-        None,
     )
     .await;
     let Ok(InviteOutcome::Exists {
@@ -445,32 +322,19 @@ async fn the_block_link_stops_later_invitations() {
     )
     .await
     .unwrap();
-    let refused = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
+    let refused = invite::try_invite_in(
+        &server,
         &server.tenant,
         request("NoMore@fabrikam.example", None),
-        None,
     )
     .await;
     assert_refused_as_unsubscribed(refused);
     // The block is the person's, so it holds for every tenant on this server.
-    let tenant2 = create_tenant_with(
-        &server.svc,
-        "northwind",
-        "Northwind",
-        "northwind.example",
-        false,
-    )
-    .await;
-    let refused = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &tenant2,
-        request("nomore@fabrikam.example", None),
-        None,
-    )
-    .await;
+    let tenant2 = server
+        .tenant_named("northwind", "Northwind", "northwind.example")
+        .await;
+    let refused =
+        invite::try_invite_in(&server, &tenant2, request("nomore@fabrikam.example", None)).await;
     assert_refused_as_unsubscribed(refused);
     let tid = tenant2.id.clone();
     let events = server
@@ -489,30 +353,14 @@ async fn the_block_link_stops_later_invitations() {
 #[actix_web::test]
 async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_object() {
     let server = TestServer::start().await;
-    let group = guestlist::service::groups::create(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        "Partners",
-        None,
-    )
-    .await
-    .unwrap()
-    .group;
+    let group = server.group("Partners").await;
     let mut req = request("gina@fabrikam.example", None);
     req.group_ids = vec![group.id.clone()];
-    let (first, guest_id) =
-        match invitations::invite(&server.svc, &Actor::operator(), &server.tenant, req, None)
-            .await
-            .unwrap()
-        {
-            InviteOutcome::Created {
-                redeem_url,
-                user_id,
-                ..
-            } => (redeem_url, user_id),
-            other => panic!("{other:?}"),
-        };
+    let invite::Invited {
+        redeem_url: first,
+        user_id: guest_id,
+        ..
+    } = invite::invite(&server, req).await;
     let resent = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id)
         .await
         .unwrap();
@@ -523,17 +371,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
         404,
         "the old link is void"
     );
-    let done = redeem(
-        &browser,
-        &resent.invite_redeem_url,
-        "register",
-        &[
-            ("display_name", "Gina"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
+    let done = register(&browser, &resent.invite_redeem_url, "Gina").await;
     assert_eq!(done.status(), 303);
     let err = invitations::resend(&server.svc, &Actor::operator(), &server.tenant, &guest_id).await;
     assert!(
@@ -542,14 +380,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     );
 
     // Reset to a new address: same object id, UPN and group; unbound and pending again.
-    let id = guest_id.clone();
-    let before = server
-        .svc
-        .store
-        .read(move |c| queries::users::by_id(c, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let before = server.user(&guest_id).await;
     let reset = invitations::reset_redemption(
         &server.svc,
         &Actor::operator(),
@@ -560,14 +391,7 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
     .await
     .unwrap();
     assert_eq!(reset.invited_user.id, guest_id);
-    let id = guest_id.clone();
-    let after = server
-        .svc
-        .store
-        .read(move |c| queries::users::by_id(c, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let after = server.user(&guest_id).await;
     assert_eq!(
         after.user_principal_name, before.user_principal_name,
         "the UPN is kept"
@@ -587,18 +411,9 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
         .unwrap();
     assert_eq!(groups, vec![group.id.clone()], "groups are kept");
     // The old account is no longer admitted; the new address redeems and binds anew.
-    let page = server.browser();
-    let signin = page.get("/t/contoso/signin").await.text().await.unwrap();
-    let resp = page
-        .post_form(
-            "/t/contoso/signin",
-            &[
-                ("csrf", &hidden(&signin, "csrf").unwrap()),
-                ("email", "gina@fabrikam.example"),
-                ("password", PASSWORD),
-                ("request", ""),
-            ],
-        )
+    let resp = server
+        .browser()
+        .sign_in_directly("contoso", "gina@fabrikam.example")
         .await;
     assert_eq!(
         resp.status(),
@@ -606,26 +421,9 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
         "the unbound home account has no access any more"
     );
     let fresh = server.browser();
-    let done = redeem(
-        &fresh,
-        &reset.invite_redeem_url,
-        "register",
-        &[
-            ("display_name", "Gina N"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
+    let done = register(&fresh, &reset.invite_redeem_url, "Gina N").await;
     assert_eq!(done.status(), 303);
-    let id = guest_id.clone();
-    let rebound = server
-        .svc
-        .store
-        .read(move |c| queries::users::by_id(c, &id))
-        .await
-        .unwrap()
-        .unwrap();
+    let rebound = server.user(&guest_id).await;
     assert_eq!(
         rebound.sign_in_name.as_deref(),
         Some("gina@northwind.example")
@@ -641,51 +439,23 @@ async fn resend_voids_the_old_link_and_reset_redemption_rebinds_keeping_the_obje
 async fn a_disabled_guest_loses_sign_in_and_refresh() {
     let server = TestServer::start().await;
     let app = server.app(|a| a.first_party = true).await;
-    let SignedInGuest {
-        guest_id,
-        browser,
-        auth,
-        tokens,
-    } = signed_in_guest(&server, &app, "hal@fabrikam.example").await;
-    let patch = guestlist::service::users::UserPatch {
-        account_enabled: Some(false),
-        ..Default::default()
-    };
-    guestlist::service::users::update(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        &guest_id,
-        patch,
-        None,
-    )
-    .await
-    .unwrap();
-    let refresh = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let guest = signed_in_guest(&server, &app, "hal@fabrikam.example").await;
+    server.disable_user(&guest.id).await;
+    let refresh_token = guest.tokens["refresh_token"].as_str().unwrap();
+    let refresh = token_request(&server, &app, &refresh_form(refresh_token)).await;
     assert_eq!(refresh.status(), 400);
     let refused: serde_json::Value = refresh.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant", "{refused}");
     // The old session no longer carries the guest through …
-    let again = browser.get(&auth).await;
+    let again = guest.browser.get(&guest.auth).await;
     assert!(
-        again.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin"),
+        location(&again).contains("/signin"),
         "the guest must sign in again"
     );
     // … and signing in afresh with the guest's own password does not get a code either.
     match server
         .browser()
-        .run_flow(&auth, "hal@fabrikam.example", "accept")
+        .run_flow(&guest.auth, "hal@fabrikam.example", "accept")
         .await
     {
         Step::Page(status, body) => {
@@ -705,8 +475,7 @@ async fn display_names_with_commas_and_quotes_are_invited() {
     {
         let mut req = request(&format!("p{i}@fabrikam.example"), None);
         req.display_name = Some(name.into());
-        let outcome =
-            invitations::invite(&server.svc, &Actor::operator(), &server.tenant, req, None).await;
+        let outcome = invite::try_invite_in(&server, &server.tenant, req).await;
         assert!(
             matches!(outcome, Ok(InviteOutcome::Created { .. })),
             "{name}: {outcome:?}"
@@ -719,40 +488,16 @@ async fn the_domain_deny_list_is_checked_again_at_redemption() {
     let server = TestServer::start().await;
     let (url, _) = invite(&server, "late@fabrikam.example", None).await;
     // The organisation blocks the domain after the invitation went out.
-    let mut settings = server.tenant.settings.clone();
-    settings.domain_list = serde_json::from_value(
-        serde_json::json!({ "mode": "deny", "domains": ["fabrikam.example"] }),
-    )
-    .unwrap();
-    let (tenant_id, json) = (
-        server.tenant.id.clone(),
-        serde_json::to_string(&settings).unwrap(),
-    );
     server
-        .svc
-        .store
-        .write(move |c| {
-            use diesel::prelude::*;
-            use guestlist::store::schema::tenants::dsl as t;
-            diesel::update(t::tenants.find(&tenant_id))
-                .set(t::settings.eq(json))
-                .execute(c)?;
-            Ok(())
+        .set_settings(&server.tenant, |settings| {
+            settings.domain_list = serde_json::from_value(
+                serde_json::json!({ "mode": "deny", "domains": ["fabrikam.example"] }),
+            )
+            .unwrap();
         })
-        .await
-        .unwrap();
+        .await;
     let browser = server.browser();
-    let resp = redeem(
-        &browser,
-        &url,
-        "register",
-        &[
-            ("display_name", "Late"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
+    let resp = register(&browser, &url, "Late").await;
     assert_eq!(
         resp.status(),
         400,
@@ -773,13 +518,8 @@ async fn the_domain_deny_list_is_checked_again_at_redemption() {
 async fn a_deleted_guest_loses_sign_in_and_refresh() {
     let server = TestServer::start().await;
     let app = server.app(|a| a.first_party = true).await;
-    let SignedInGuest {
-        guest_id,
-        browser,
-        auth,
-        tokens,
-    } = signed_in_guest(&server, &app, "ian@fabrikam.example").await;
-    let id = guest_id.clone();
+    let guest = signed_in_guest(&server, &app, "ian@fabrikam.example").await;
+    let id = guest.id.clone();
     server
         .svc
         .store
@@ -790,88 +530,38 @@ async fn a_deleted_guest_loses_sign_in_and_refresh() {
         })
         .await
         .unwrap();
-    let refresh = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let refresh_token = guest.tokens["refresh_token"].as_str().unwrap();
+    let refresh = token_request(&server, &app, &refresh_form(refresh_token)).await;
     assert_eq!(
         refresh.status(),
         400,
         "the refresh token died with the guest"
     );
-    let ui = server
-        .rp_http()
-        .get(format!("{}/userinfo", server.issuer()))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let ui = userinfo(&server, guest.tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(ui.status(), 401);
-    let again = browser.get(&auth).await;
-    assert!(
-        again.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin")
-    );
+    let again = guest.browser.get(&guest.auth).await;
+    assert!(location(&again).contains("/signin"));
 }
 
 /// A redeemed guest signed in at contoso through `app`, with its authorization URL and its tokens
 /// (access and refresh).
 struct SignedInGuest {
-    guest_id: String,
+    id: String,
     browser: Browser,
     auth: String,
     tokens: serde_json::Value,
 }
 
-async fn signed_in_guest(
-    server: &TestServer,
-    app: &guestlist::service::apps::manage::CreatedApp,
-    email: &str,
-) -> SignedInGuest {
+async fn signed_in_guest(server: &TestServer, app: &CreatedApp, email: &str) -> SignedInGuest {
     let (url, guest_id) = invite(server, email, None).await;
     let browser = server.browser();
-    redeem(
-        &browser,
-        &url,
-        "register",
-        &[
-            ("display_name", "Guest"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-        ],
-    )
-    .await;
-    let auth = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
-        server.issuer(),
-        app.client_id
-    );
-    let cb = browser.get(&auth).await.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let tokens = token_request(
-        server,
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let registered = register(&browser, &url, "Guest").await;
+    assert_eq!(registered.status(), 303, "{email} redeems");
+    let auth = authorize_url_for(&server.issuer(), &app.client_id, "openid offline_access");
+    let callback = browser.silent_callback(&auth).await;
+    let tokens = app_tokens_for_callback(server, app, &callback).await;
     SignedInGuest {
-        guest_id,
+        id: guest_id,
         browser,
         auth,
         tokens,

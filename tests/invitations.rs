@@ -4,19 +4,19 @@
 
 mod common;
 
-use common::{PASSWORD, REDIRECT, TestServer, hidden, jwt_claims, query_of, token_request};
+use common::invite::invite_request;
+use common::mail::{self, outbox_row, outbox_rows, outbox_worker};
+use common::{
+    TestServer, app_tokens_for_callback, authorize_url_for, jwt_claims, register_as_guest,
+};
 use diesel::prelude::*;
 use guestlist::crypto::hash_secret;
 use guestlist::domain::language::Language;
 use guestlist::domain::policy::{DomainList, Domains, InvitePolicy};
-use guestlist::domain::user::UserType;
 use guestlist::error::Error;
-use guestlist::mail::outbox::{OutboxWorker, RetryPolicy};
-use guestlist::mail::sender;
-use guestlist::mail::transport::Transport;
 use guestlist::service::auth::Actor;
 use guestlist::service::invitations::{
-    BatchReport, CsvUpload, InviteOutcome, InviteRequest, events, invite, invite_from_csv,
+    BatchReport, CsvUpload, InviteOutcome, events, invite, invite_from_csv,
 };
 use guestlist::service::tenants::Tenant;
 use guestlist::store::models::{AuditEventRow, InvitationRecord, OutboxRow, UserRow};
@@ -121,27 +121,11 @@ async fn invitations_for(server: &TestServer, email: &str) -> Vec<InvitationReco
         .unwrap()
 }
 
-async fn outbox_rows(server: &TestServer) -> Vec<OutboxRow> {
-    let tid = server.tenant.id.clone();
-    server
-        .svc
-        .store
-        .read(move |c| {
-            use schema::outbox_messages::dsl as o;
-            Ok(o::outbox_messages
-                .filter(o::tenant_id.eq(&tid))
-                .select(OutboxRow::as_select())
-                .load(c)?)
-        })
-        .await
-        .unwrap()
-}
-
 /// Outbox rows whose recipient holds `email` (case-insensitive).
 async fn outbox_to(server: &TestServer, email: &str) -> Vec<OutboxRow> {
     let needle = format!("<{}>", email.to_lowercase());
     let bare = email.to_lowercase();
-    outbox_rows(server)
+    outbox_rows(&server.svc.store, &server.tenant.id)
         .await
         .into_iter()
         .filter(|r| {
@@ -174,28 +158,7 @@ async fn assigned(server: &TestServer, app_id: &str, user_id: &str) -> bool {
 }
 
 async fn group(server: &TestServer, name: &str) -> String {
-    guestlist::service::groups::create(&server.svc, &Actor::operator(), &server.tenant, name, None)
-        .await
-        .expect("group")
-        .group
-        .id
-}
-
-fn request(email: &str) -> InviteRequest {
-    InviteRequest {
-        email: email.into(),
-        display_name: None,
-        user_type: UserType::Guest,
-        redirect_url: None,
-        language: Language::En,
-        cc: None,
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: true,
-    }
+    server.group(name).await.id
 }
 
 async fn upload(
@@ -254,135 +217,20 @@ async fn assert_nothing_for(server: &TestServer, email: &str) {
     );
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Decoding delivered messages (enough MIME for lettre's output).
-
-fn decode_qp(body: &str) -> Vec<u8> {
-    let text = body.replace("=\r\n", "").replace("=\n", "");
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(hex) = std::str::from_utf8(&bytes[i + 1..i + 3])
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
-
-/// The decoded bodies of every leaf part of `raw`, concatenated.
-fn decoded_bodies(raw: &str) -> String {
-    use base64::Engine;
-    let raw = raw.replace("\r\n", "\n");
-    let mut out = String::new();
-    // Each leaf part is a header block holding Content-Transfer-Encoding, a blank line, then the body
-    // up to the next boundary line.
-    let mut rest = raw.as_str();
-    while let Some(pos) = rest.to_ascii_lowercase().find("content-transfer-encoding:") {
-        let after = &rest[pos..];
-        let line_end = after.find('\n').unwrap_or(after.len());
-        let encoding = after["content-transfer-encoding:".len()..line_end]
-            .trim()
-            .to_ascii_lowercase();
-        let Some(body_start) = after.find("\n\n") else {
-            break;
-        };
-        let body_all = &after[body_start + 2..];
-        let body_end = body_all.find("\n--").unwrap_or(body_all.len());
-        let body = &body_all[..body_end];
-        let bytes = match encoding.as_str() {
-            "base64" => base64::engine::general_purpose::STANDARD
-                .decode(body.split_whitespace().collect::<String>())
-                .expect("base64 body"),
-            "quoted-printable" => decode_qp(body),
-            _ => body.as_bytes().to_vec(),
-        };
-        out.push_str(&String::from_utf8(bytes).expect("UTF-8 body"));
-        out.push('\n');
-        rest = &body_all[body_end..];
-    }
-    out
-}
-
-/// The Subject header of `raw`, unfolded, with RFC 2047 `B` words decoded; and whether it was encoded.
-fn subject_of(raw: &str) -> (String, bool) {
-    use base64::Engine;
-    let header: Vec<String> = raw
-        .split("\r\n")
-        .skip_while(|l| !l.to_ascii_lowercase().starts_with("subject:"))
-        .enumerate()
-        .take_while(|(i, l)| *i == 0 || l.starts_with(' ') || l.starts_with('\t'))
-        .map(|(i, l)| {
-            if i == 0 {
-                l["subject:".len()..].trim().to_string()
-            } else {
-                l.trim().to_string()
-            }
-        })
-        .collect();
-    let mut encoded_any = false;
-    let mut decoded = String::new();
-    let mut prev_encoded = false;
-    for word in header.join(" ").split(' ') {
-        let lower = word.to_ascii_lowercase();
-        let (text, encoded) = if lower.starts_with("=?utf-8?b?") && lower.ends_with("?=") {
-            let b64 = &word["=?utf-8?b?".len()..word.len() - 2];
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .expect("RFC 2047 B word");
-            (String::from_utf8(bytes).expect("UTF-8 subject"), true)
-        } else {
-            (word.to_string(), false)
-        };
-        encoded_any |= encoded;
-        if !(decoded.is_empty() || (prev_encoded && encoded)) {
-            decoded.push(' ');
-        }
-        decoded.push_str(&text);
-        prev_encoded = encoded;
-    }
-    (decoded, encoded_any)
-}
-
 /// Delivers every due message with a file-transport worker of the test's own, and returns the delivered
 /// raw message of each outbox id in `ids`. The server's background worker may deliver some of them first
 /// (to its own outbox directory); either way each message must arrive exactly once.
 async fn deliver(server: &TestServer, ids: &[String]) -> Vec<String> {
     let mine = server.db.dir.path().join("test-outbox");
     let theirs = server.svc.config.outbox_dir();
-    let worker = OutboxWorker {
-        store: server.svc.store.clone(),
-        transport: Transport::from_config(None, mine.clone()).unwrap(),
-        from: sender(&server.svc.config.mail_from).unwrap(),
-        policy: RetryPolicy {
-            base_delay_secs: 0,
-            max_delay_secs: 0,
-            max_attempts: 10,
-            lease_secs: 60,
-        },
-        claim: "invitations-test".into(),
-    };
+    let from = &server.svc.config.mail_from;
+    let worker = outbox_worker(&server.svc.store, None, &mine, from, "invitations-test");
     worker.run_once().await.expect("worker");
     let mut messages = Vec::new();
     for id in ids {
         let mut row = None;
         for _ in 0..100 {
-            let i = id.clone();
-            let r = server
-                .svc
-                .store
-                .read(move |c| queries::outbox::by_id(c, &i))
-                .await
-                .unwrap()
-                .expect("outbox row");
+            let r = outbox_row(&server.svc.store, id).await;
             if r.state == "sent" {
                 row = Some(r);
                 break;
@@ -412,7 +260,7 @@ async fn single_invite_creates_the_guest_object_at_once() {
     let before = counts(&server).await;
     let t0 = server.svc.now();
 
-    let mut req = request("bob@fabrikam.example");
+    let mut req = invite_request("bob@fabrikam.example");
     req.display_name = Some("Bob Partner".into());
     req.group_ids = vec![gid.clone()];
     req.app_ids = vec![app.id.clone()];
@@ -534,7 +382,7 @@ async fn single_invite_creates_the_guest_object_at_once() {
 
     // The same email again (in another case) exists and creates nothing more.
     let audit_before = audit_events(&server).await.len();
-    let mut again = request("Bob@Fabrikam.Example");
+    let mut again = invite_request("Bob@Fabrikam.Example");
     again.group_ids = vec![gid];
     again.app_ids = vec![app.id.clone()];
     match invite(&server.svc, &Actor::operator(), &server.tenant, again, None).await {
@@ -816,8 +664,8 @@ async fn csv_v1_labels_in_mixed_case_work_and_invite_app_id_brands_the_email() {
         ben_inv[0].outbox_id.clone().expect("ben's email"),
     ];
     let delivered = deliver(&server, &ids).await;
-    let ann_mail = decoded_bodies(&delivered[0]);
-    let ben_mail = decoded_bodies(&delivered[1]);
+    let ann_mail = mail::decoded_bodies(&delivered[0]);
+    let ben_mail = mail::decoded_bodies(&delivered[1]);
     assert!(
         ann_mail.contains("Northwind Portal"),
         "the InviteAppID app brands the email: {ann_mail}"
@@ -842,7 +690,7 @@ async fn validate_only_reports_rows_and_creates_nothing() {
         &server.svc,
         &Actor::operator(),
         &server.tenant,
-        request("existing@fabrikam.example"),
+        invite_request("existing@fabrikam.example"),
         None,
     )
     .await
@@ -920,11 +768,11 @@ async fn validate_only_reports_rows_and_creates_nothing() {
 #[actix_web::test]
 async fn outbox_worker_delivers_invitations_with_accept_and_block_links() {
     let server = TestServer::start().await;
-    let mut ko = request("minsu@fabrikam.example");
+    let mut ko = invite_request("minsu@fabrikam.example");
     ko.display_name = Some("김민수".into());
     ko.language = Language::Ko;
     ko.custom_text = Some("환영합니다, partner".into());
-    let mut en = request("bob@fabrikam.example");
+    let mut en = invite_request("bob@fabrikam.example");
     en.display_name = Some("Bob".into());
     let mut delivered_ids = Vec::new();
     let mut tickets = Vec::new();
@@ -949,7 +797,7 @@ async fn outbox_worker_delivers_invitations_with_accept_and_block_links() {
             raw.contains(ticket.as_str()),
             "the raw message has the ticket"
         );
-        let body = decoded_bodies(raw);
+        let body = mail::decoded_bodies(raw);
         let accept = format!("{base}/invite/{ticket}");
         let block = format!("{base}/invite/{ticket}/block");
         assert!(body.contains(&accept), "accept link in {body}");
@@ -962,17 +810,21 @@ async fn outbox_worker_delivers_invitations_with_accept_and_block_links() {
     }
 
     // The Korean one: an RFC 2047 subject that decodes to Korean text naming the tenant.
-    let (subject, encoded) = subject_of(&messages[0]);
-    assert!(encoded, "RFC 2047 subject in {}", messages[0]);
+    let subject = mail::subject(&messages[0]);
+    assert!(
+        mail::subject_is_encoded(&messages[0]),
+        "RFC 2047 subject in {}",
+        messages[0]
+    );
     assert!(
         subject.contains("Contoso") && subject.contains("초대"),
         "{subject}"
     );
     assert!(messages[0].contains("minsu@fabrikam.example"));
-    let ko_body = decoded_bodies(&messages[0]);
+    let ko_body = mail::decoded_bodies(&messages[0]);
     assert!(ko_body.contains("김민수"), "{ko_body}");
     assert!(ko_body.contains("환영합니다, partner"), "{ko_body}");
-    let (en_subject, _) = subject_of(&messages[1]);
+    let en_subject = mail::subject(&messages[1]);
     assert!(en_subject.contains("Contoso"), "{en_subject}");
     assert_ne!(subject, en_subject);
 }
@@ -1014,7 +866,7 @@ async fn invite_policy_refuses_and_creates_nothing() {
     strict.settings.invite_policy = InvitePolicy::AdminsAndGuestInviters;
     let before = counts(&server).await;
 
-    let mut req = request("x@fabrikam.example");
+    let mut req = invite_request("x@fabrikam.example");
     req.group_ids = vec![gid.clone()];
     let mia_acts = member_actor(&server, "mia@contoso.example").await;
     let refused = invite(&server.svc, &mia_acts, &strict, req.clone(), None).await;
@@ -1075,7 +927,7 @@ async fn domain_lists_refuse_and_create_nothing() {
             &server.svc,
             &Actor::operator(),
             tenant,
-            request(email),
+            invite_request(email),
             None,
         )
         .await;
@@ -1102,7 +954,7 @@ async fn domain_lists_refuse_and_create_nothing() {
             &server.svc,
             &Actor::operator(),
             tenant,
-            request(email),
+            invite_request(email),
             None,
         )
         .await
@@ -1193,7 +1045,7 @@ async fn blocked_address_is_refused_and_nothing_is_created() {
     block(&server, "x@fabrikam.example").await;
     let before = counts(&server).await;
 
-    let mut req = request("X@Fabrikam.example");
+    let mut req = invite_request("X@Fabrikam.example");
     req.group_ids = vec![gid];
     let refused = invite(&server.svc, &Actor::operator(), &server.tenant, req, None).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
@@ -1233,7 +1085,7 @@ async fn blocked_address_records_the_unsubscribed_audit_event() {
         &server.svc,
         &Actor::operator(),
         &server.tenant,
-        request("x@fabrikam.example"),
+        invite_request("x@fabrikam.example"),
         None,
     )
     .await;
@@ -1268,67 +1120,13 @@ async fn the_link_in_a_delivered_email_leads_to_a_guest_token() {
         .map(|r| r.id)
         .collect();
     let raw = deliver(&server, &ids).await.remove(0);
-    let body = decoded_bodies(&raw);
-    let start = body
-        .find(&server.url("/invite/"))
-        .expect("an accept link in the email");
-    let link: String = body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-".contains(*c))
-        .collect();
+    let link = mail::invitation_link(&raw, &server.svc.config.public_url);
     let browser = server.browser();
-    let page = browser.get(&link).await.text().await.unwrap();
-    let csrf = hidden(&page, "csrf").expect("the redemption page");
-    let resp = browser
-        .post_form(
-            &format!("{link}/register"),
-            &[
-                ("csrf", &csrf),
-                ("display_name", "Zoe"),
-                ("password", PASSWORD),
-                ("confirm_password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), 303);
-    let consent = browser
-        .get(resp.headers()["location"].to_str().unwrap())
-        .await
-        .text()
-        .await
-        .unwrap();
-    let resp = browser
-        .post_form(
-            &format!("{link}/consent"),
-            &[
-                ("csrf", &hidden(&consent, "csrf").unwrap()),
-                ("decision", "accept"),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), 303);
-    let auth = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
-        server.issuer(),
-        app.client_id
-    );
-    let cb = browser.get(&auth).await.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let tokens: serde_json::Value = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let accepted = register_as_guest(&browser, &link, "Zoe").await;
+    assert_eq!(accepted.status(), 303);
+    let auth = authorize_url_for(&server.issuer(), &app.client_id, "openid");
+    let callback = browser.silent_callback(&auth).await;
+    let tokens = app_tokens_for_callback(&server, &app, &callback).await;
     let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(claims["acct"], 1);
     assert_eq!(claims["email"], "zoe@fabrikam.example");

@@ -5,11 +5,8 @@
 mod common;
 
 use common::*;
+use common::{cli, invite};
 use guestlist::config::LogFormat;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::UserType;
-use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -103,21 +100,16 @@ impl Scrape {
 }
 
 async fn scrape(server: &TestServer) -> Scrape {
-    let resp = server
-        .rp_http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let answer = send(server, "GET", "/metrics", None, Body::None, &[]).await;
+    assert_eq!(answer.status, 200);
     assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
+        answer
+            .header("content-type")
+            .unwrap_or_default()
             .starts_with("text/plain; version=0.0.4"),
         "Prometheus text format"
     );
-    Scrape(parse(&resp.text().await.unwrap()))
+    Scrape(parse(&answer.text))
 }
 
 /// Every secret and id that the scenario handled, which must appear in no label and no log line.
@@ -250,37 +242,13 @@ async fn scenario(server: &TestServer) -> Handled {
         Step::Callback(url) => panic!("an unknown account signed in: {url}"),
     }
 
-    let outcome = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        InviteRequest {
-            email: "bob@fabrikam.example".into(),
-            display_name: Some("Bob".into()),
-            user_type: UserType::Guest,
-            redirect_url: None,
-            language: Language::En,
-            cc: None,
-            custom_text: None,
-            app_ids: vec![],
-            group_ids: vec![],
-            contact_url: None,
-            invite_app_id: None,
-            send_email: true,
-        },
-        None,
-    )
-    .await
-    .unwrap();
-    let InviteOutcome::Created {
-        redeem_url,
-        user_id,
+    let mut request = invite::invite_request("bob@fabrikam.example");
+    request.display_name = Some("Bob".into());
+    let invite::Invited {
         invitation_id,
-        ..
-    } = outcome
-    else {
-        panic!("{outcome:?}")
-    };
+        user_id,
+        redeem_url,
+    } = invite::invite(server, request).await;
     handled.ids.extend([user_id, invitation_id]);
     handled.ticket = redeem_url.rsplit('/').next().unwrap().to_string();
     let guest = server.browser();
@@ -293,34 +261,7 @@ async fn scenario(server: &TestServer) -> Handled {
         .unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["x-request-id"], REDEEM_REQUEST_ID);
-    let page = page.text().await.unwrap();
-    let registered = guest
-        .post_form(
-            &format!("{redeem_url}/register"),
-            &[
-                ("csrf", hidden(&page, "csrf").unwrap().as_str()),
-                ("display_name", "Bob"),
-                ("password", PASSWORD),
-                ("confirm_password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(registered.status(), 303);
-    let consent = guest
-        .get(registered.headers()["location"].to_str().unwrap())
-        .await
-        .text()
-        .await
-        .unwrap();
-    let accepted = guest
-        .post_form(
-            &format!("{redeem_url}/consent"),
-            &[
-                ("csrf", hidden(&consent, "csrf").unwrap().as_str()),
-                ("decision", "accept"),
-            ],
-        )
-        .await;
+    let accepted = register_as_guest(&guest, &redeem_url, "Bob").await;
     assert_eq!(accepted.status(), 303, "the invitation is redeemed");
     handled
 }
@@ -655,26 +596,21 @@ impl Drop for Served {
     }
 }
 
+/// The binary on `db`, logging JSON lines at info.
 fn guestlist(db: &TestDatabase) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_guestlist"));
-    let dir = db.dir.path();
-    c.current_dir(dir)
-        .env("GUESTLIST_DATA_DIR", dir.join("data"))
-        .env("GUESTLIST_KEYS_DIR", dir.join("keys"))
-        .env("GUESTLIST_DATABASE_URL", db.url())
-        .env("GUESTLIST_LOG", "info")
-        .env("GUESTLIST_LOG_FORMAT", "json");
+    let mut env = cli::database_env(db);
+    env.push(("GUESTLIST_LOG", "info".into()));
+    env.push(("GUESTLIST_LOG_FORMAT", "json".into()));
+    let mut c = cli::command(&env);
+    c.current_dir(db.dir.path());
     c
 }
 
+/// Runs the binary on `db` with `--json` and `args`, which must succeed and print one JSON object.
 fn run_json(db: &TestDatabase, args: &[&str]) -> serde_json::Value {
-    let out = guestlist(db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    cli::run(guestlist(db), &all, None).json()
 }
 
 fn serve(db: &TestDatabase) -> Served {
@@ -759,24 +695,10 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
     let db = TestDatabase::new();
-    run_json(
-        &db,
-        &[
-            "--json",
-            "tenant",
-            "create",
-            "--slug",
-            "contoso",
-            "--name",
-            "Contoso",
-            "--domain",
-            "contoso.example",
-        ],
-    );
+    run_json(&db, &cli::CREATE_CONTOSO);
     let app = run_json(
         &db,
         &[
-            "--json",
             "app",
             "create",
             "--tenant",

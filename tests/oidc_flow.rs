@@ -5,24 +5,15 @@
 mod common;
 
 use common::*;
+use guestlist::service::apps::manage::CreatedApp;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
-    RefreshToken, Scope, TokenIntrospectionResponse, TokenResponse,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IntrospectionUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenIntrospectionResponse, TokenResponse,
 };
-
-async fn discover(server: &TestServer) -> CoreProviderMetadata {
-    CoreProviderMetadata::discover_async(
-        IssuerUrl::new(server.issuer()).unwrap(),
-        &server.rp_http(),
-    )
-    .await
-    .expect("discovery")
-}
 
 struct SignedIn {
     access_token: AccessToken,
@@ -31,23 +22,50 @@ struct SignedIn {
     claims: CoreIdTokenClaims,
 }
 
+/// The relying-party library's client as discovery makes it: authorization endpoint set, token and
+/// userinfo endpoints as the metadata says.
+type RpClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The relying-party library's client of `app`, from the provider's metadata.
+async fn rp_client(server: &TestServer, app: &CreatedApp) -> RpClient {
+    CoreClient::from_provider_metadata(
+        discover(&server.issuer()).await,
+        ClientId::new(app.client_id.clone()),
+        app.client_secret.clone().map(ClientSecret::new),
+    )
+}
+
+/// [`code_flow`] with RS256, the default signing algorithm.
+async fn rs256_flow(
+    server: &TestServer,
+    browser: &Browser,
+    app: &CreatedApp,
+    email: &str,
+    scopes: &[&str],
+) -> SignedIn {
+    let rs256 = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
+    code_flow(server, browser, app, email, scopes, rs256).await
+}
+
 /// The whole authorization code flow with PKCE, as a relying app does it.
 async fn code_flow(
     server: &TestServer,
     browser: &Browser,
-    client_id: &str,
-    secret: Option<&str>,
+    app: &CreatedApp,
     email: &str,
     scopes: &[&str],
     alg: CoreJwsSigningAlgorithm,
 ) -> SignedIn {
-    let meta = discover(server).await;
-    let client = CoreClient::from_provider_metadata(
-        meta,
-        ClientId::new(client_id.into()),
-        secret.map(|s| ClientSecret::new(s.into())),
-    )
-    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let client = rp_client(server, app)
+        .await
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut req = client.authorize_url(
         CoreAuthenticationFlow::AuthorizationCode,
@@ -97,20 +115,13 @@ async fn code_flow(
 #[actix_web::test]
 async fn discovery_and_jwks_are_certifiable() {
     let server = TestServer::start().await;
-    let meta = discover(&server).await;
+    let meta = discover(&server.issuer()).await;
     assert_eq!(meta.issuer().as_str(), server.issuer());
-    let raw: serde_json::Value = server
-        .rp_http()
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            server.issuer()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw = get_json(&format!(
+        "{}/.well-known/openid-configuration",
+        server.issuer()
+    ))
+    .await;
     assert_eq!(raw["request_uri_parameter_supported"], false);
     assert_eq!(raw["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
@@ -133,15 +144,7 @@ async fn discovery_and_jwks_are_certifiable() {
             .iter()
             .any(|v| v == "none")
     );
-    let jwks: serde_json::Value = server
-        .rp_http()
-        .get(format!("{}/jwks", server.issuer()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = get_json(&format!("{}/jwks", server.issuer())).await;
     let keys = jwks["keys"].as_array().unwrap();
     let mut kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
     kids.sort();
@@ -166,16 +169,16 @@ async fn member_signs_in_with_code_flow_and_pkce() {
     let alice = server.member("alice@contoso.example").await;
     let app = server.app(|_| {}).await;
     let browser = server.browser();
-    let s = code_flow(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref(),
-        "alice@contoso.example",
-        &["email", "profile"],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    )
-    .await;
+    let sign_in = || {
+        rs256_flow(
+            &server,
+            &browser,
+            &app,
+            "alice@contoso.example",
+            &["email", "profile"],
+        )
+    };
+    let s = sign_in().await;
     assert_eq!(
         s.claims.subject().as_str(),
         alice.id,
@@ -205,9 +208,7 @@ async fn member_signs_in_with_code_flow_and_pkce() {
     assert_eq!(jwt_header(&s.id_token_raw)["alg"], "RS256");
 
     // userinfo, through the library: claims follow the scopes.
-    let meta = discover(&server).await;
-    let client =
-        CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
+    let client = rp_client(&server, &app).await;
     let info: openidconnect::core::CoreUserInfoClaims = client
         .user_info(s.access_token.clone(), None)
         .unwrap()
@@ -220,16 +221,7 @@ async fn member_signs_in_with_code_flow_and_pkce() {
     assert!(info.name().is_some());
 
     // Consent is remembered: a second flow needs no UI and keeps the sub.
-    let s2 = code_flow(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref(),
-        "alice@contoso.example",
-        &["email", "profile"],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    )
-    .await;
+    let s2 = sign_in().await;
     assert_eq!(s2.claims.subject(), s.claims.subject());
     assert_eq!(
         jwt_claims(&s2.id_token_raw)["auth_time"],
@@ -255,8 +247,7 @@ async fn es256_and_eddsa_apps_get_tokens_signed_with_their_alg() {
         let s = code_flow(
             &server,
             &server.browser(),
-            &app.client_id,
-            app.client_secret.as_deref(),
+            &app,
             "bob@contoso.example",
             &[],
             lib_alg,
@@ -275,26 +266,19 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
     let server = TestServer::start().await;
     server.member("carol@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
-    let s = code_flow(
+    let s = rs256_flow(
         &server,
         &server.browser(),
-        &app.client_id,
-        app.client_secret.as_deref(),
+        &app,
         "carol@contoso.example",
         &["offline_access", "email"],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
     let first_rt = s
         .refresh_token
         .clone()
         .expect("offline_access gives a refresh token");
-    let meta = discover(&server).await;
-    let client = CoreClient::from_provider_metadata(
-        meta,
-        ClientId::new(app.client_id.clone()),
-        app.client_secret.clone().map(ClientSecret::new),
-    );
+    let client = rp_client(&server, &app).await;
     let http = server.rp_http();
     let refreshed = client
         .exchange_refresh_token(&first_rt)
@@ -348,27 +332,16 @@ async fn refresh_token_of_another_client_is_invalid_grant() {
     server.member("dan@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let other = server.app(|a| a.first_party = true).await;
-    let s = code_flow(
+    let s = rs256_flow(
         &server,
         &server.browser(),
-        &app.client_id,
-        app.client_secret.as_deref(),
+        &app,
         "dan@contoso.example",
         &["offline_access"],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    let resp = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&other.client_id, other.client_secret.as_deref())
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", s.refresh_token.unwrap().secret()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refresh_token = s.refresh_token.unwrap();
+    let resp = token_request(&server, &other, &refresh_form(refresh_token.secret())).await;
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
@@ -379,23 +352,15 @@ async fn revocation_and_introspection() {
     let server = TestServer::start().await;
     server.member("erin@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
-    let s = code_flow(
+    let s = rs256_flow(
         &server,
         &server.browser(),
-        &app.client_id,
-        app.client_secret.as_deref(),
+        &app,
         "erin@contoso.example",
         &["offline_access"],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     )
     .await;
-    let meta = discover(&server).await;
-    let client = CoreClient::from_provider_metadata(
-        meta,
-        ClientId::new(app.client_id.clone()),
-        app.client_secret.clone().map(ClientSecret::new),
-    )
-    .set_introspection_url(
+    let client = rp_client(&server, &app).await.set_introspection_url(
         IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap(),
     );
     let http = server.rp_http();
@@ -484,13 +449,7 @@ async fn client_credentials_with_rs256_and_es256() {
     let server = TestServer::start().await;
     for (alg, header_alg) in [("RS256", "RS256"), ("ES256", "ES256")] {
         let app = server.app(|a| a.signing_alg = alg.into()).await;
-        let meta = discover(&server).await;
-        let client = CoreClient::from_provider_metadata(
-            meta,
-            ClientId::new(app.client_id.clone()),
-            app.client_secret.clone().map(ClientSecret::new),
-        )
-        .set_introspection_url(
+        let client = rp_client(&server, &app).await.set_introspection_url(
             IntrospectionUrl::new(format!("{}/introspect", server.issuer())).unwrap(),
         );
         let token = client
@@ -529,16 +488,7 @@ async fn rp_initiated_logout_ends_the_session() {
     server.member("fay@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
-    let s = code_flow(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref(),
-        "fay@contoso.example",
-        &[],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    )
-    .await;
+    let s = rs256_flow(&server, &browser, &app, "fay@contoso.example", &[]).await;
     let logout = format!(
         "{}/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye%20now",
         server.issuer(),
@@ -553,14 +503,16 @@ async fn rp_initiated_logout_ends_the_session() {
     );
 
     // After logout, prompt=none must report login_required.
-    let silent = format!(
-        "{}/authorize?client_id={}&redirect_uri={}&response_type=code&scope=openid&prompt=none&state=s1",
-        server.issuer(),
-        app.client_id,
-        REDIRECT
+    let silent = authorize_url_with(
+        &server.issuer(),
+        &code_request(
+            &app.client_id,
+            "openid",
+            &[("prompt", "none"), ("state", "s1")],
+        ),
     );
     let resp = browser.get(&silent).await;
-    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    let q = query_of(&location(&resp));
     assert_eq!(q["error"], "login_required");
     assert_eq!(q["state"], "s1");
 
@@ -596,16 +548,7 @@ async fn tokens_signed_before_key_rotation_still_verify() {
     server.member("gus@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
-    let before = code_flow(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref(),
-        "gus@contoso.example",
-        &[],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    )
-    .await;
+    let before = rs256_flow(&server, &browser, &app, "gus@contoso.example", &[]).await;
     let old_kid = jwt_header(&before.id_token_raw)["kid"]
         .as_str()
         .unwrap()
@@ -615,21 +558,7 @@ async fn tokens_signed_before_key_rotation_still_verify() {
     // The server notices the rotation within its reload interval.
     let mut published = false;
     for _ in 0..50 {
-        let jwks: serde_json::Value = server
-            .rp_http()
-            .get(format!("{}/jwks", server.issuer()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let kids: Vec<String> = jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap().to_string())
-            .collect();
+        let kids = kids_of(&get_json(&format!("{}/jwks", server.issuer())).await);
         if new_kids.iter().all(|k| kids.contains(k)) {
             assert!(kids.contains(&old_kid), "the old key stays published");
             published = true;
@@ -638,25 +567,14 @@ async fn tokens_signed_before_key_rotation_still_verify() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(published, "the rotated keys were published");
-    let after = code_flow(
-        &server,
-        &browser,
-        &app.client_id,
-        app.client_secret.as_deref(),
-        "gus@contoso.example",
-        &[],
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    )
-    .await;
+    let after = rs256_flow(&server, &browser, &app, "gus@contoso.example", &[]).await;
     let new_kid = jwt_header(&after.id_token_raw)["kid"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(new_kids.contains(&new_kid), "new tokens use the new key");
     // The old ID token still verifies against the JWKS served now.
-    let meta = discover(&server).await;
-    let client =
-        CoreClient::from_provider_metadata(meta, ClientId::new(app.client_id.clone()), None);
+    let client = rp_client(&server, &app).await;
     let old: openidconnect::core::CoreIdToken = before.id_token_raw.parse().unwrap();
     old.claims(
         &client

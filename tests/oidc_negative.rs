@@ -4,56 +4,74 @@
 mod common;
 
 use common::*;
+use guestlist::service::apps::manage::CreatedApp;
 
+/// An authorization request at contoso with exactly these parameters.
 fn authorize_url(server: &TestServer, params: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    format!("{}/authorize?{q}", server.issuer())
+    authorize_url_with(&server.issuer(), params)
 }
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-async fn token_request(
+/// A token request at contoso, the client authenticated with client_secret_basic when `basic` is
+/// given: status, JSON body (null when not JSON) and headers.
+async fn token_answer(
     server: &TestServer,
     form: &[(&str, &str)],
     basic: Option<(&str, &str)>,
 ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let mut req = server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
-    (status, body, headers)
+    let answer = token_call(&server.rp_http(), &server.issuer(), basic, form).await;
+    let body = answer.json();
+    (answer.status, body, answer.headers)
+}
+
+/// The member `email` of contoso with a browser of their own, and a first-party app (no consent).
+async fn member_and_first_party_app(server: &TestServer, email: &str) -> (CreatedApp, Browser) {
+    server.member(email).await;
+    let app = server.app(|a| a.first_party = true).await;
+    (app, server.browser())
+}
+
+/// A `client_credentials` request that names the client `client_id` and gives no secret.
+fn named_only(client_id: &str) -> [(&str, &str); 2] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+    ]
+}
+
+/// Asserts that a token answer (`status` and `body`) is the OAuth error `error` with `expected`
+/// as its status; `why` says what the request lacked.
+#[track_caller]
+fn assert_oauth_error(
+    status: u16,
+    body: &serde_json::Value,
+    expected: u16,
+    error: &str,
+    why: &str,
+) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (expected, Some(error)),
+        "{why}: {status} {body}"
+    );
 }
 
 /// Signs in through the browser and returns a fresh code for `app` (first-party, so no consent).
 async fn fresh_code(
     server: &TestServer,
     browser: &Browser,
-    client_id: &str,
+    app: &CreatedApp,
     email: &str,
     extra: &[(&str, &str)],
 ) -> String {
-    let mut params = vec![
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("response_type", "code"),
-        ("scope", "openid offline_access"),
-        ("state", "st"),
-    ];
+    let mut params = code_request(&app.client_id, "openid offline_access", &[("state", "st")]);
     params.extend_from_slice(extra);
     let cb = browser
         .callback(&authorize_url(server, &params), email)
         .await;
-    query_of(&cb)["code"].clone()
+    code_of(&cb)
 }
 
 #[actix_web::test]
@@ -192,7 +210,7 @@ async fn request_errors_after_the_redirect_check_go_back_with_state_and_iss() {
         params.extend(extra.iter().copied());
         let resp = browser.get(&authorize_url(&server, &params)).await;
         assert_eq!(resp.status(), 303, "{extra:?}");
-        let q = query_of(resp.headers()["location"].to_str().unwrap());
+        let q = query_of(&location(&resp));
         assert_eq!(q["error"], expected, "{extra:?}");
         assert_eq!(q["state"], "xyz");
         assert_eq!(q["iss"], server.issuer());
@@ -211,17 +229,13 @@ async fn request_errors_after_the_redirect_check_go_back_with_state_and_iss() {
     }
     // A public client without PKCE is refused.
     let resp = browser
-        .get(&authorize_url(
-            &server,
-            &[
-                ("client_id", public.client_id.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("response_type", "code"),
-                ("scope", "openid"),
-            ],
+        .get(&authorize_url_for(
+            &server.issuer(),
+            &public.client_id,
+            "openid",
         ))
         .await;
-    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    let q = query_of(&location(&resp));
     assert_eq!(q["error"], "invalid_request");
     assert!(q["error_description"].contains("PKCE"));
 }
@@ -229,77 +243,39 @@ async fn request_errors_after_the_redirect_check_go_back_with_state_and_iss() {
 #[actix_web::test]
 async fn pkce_verifier_must_match() {
     let server = TestServer::start().await;
-    server.member("ann@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
+    let (app, browser) = member_and_first_party_app(&server, "ann@contoso.example").await;
     let secret = app.client_secret.as_deref().unwrap();
     let pkce = [
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
     ];
-    let code = fresh_code(
-        &server,
-        &browser,
-        &app.client_id,
-        "ann@contoso.example",
-        &pkce,
-    )
-    .await;
+    let code = fresh_code(&server, &browser, &app, "ann@contoso.example", &pkce).await;
     let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx";
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", wrong),
-        ],
+        &code_form(&code, &[("code_verifier", wrong)]),
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let code = fresh_code(
+    assert_oauth_error(status, &body, 400, "invalid_grant", "a wrong verifier");
+    let code = fresh_code(&server, &browser, &app, "ann@contoso.example", &pkce).await;
+    let (status, body, _) = token_answer(
         &server,
-        &browser,
-        &app.client_id,
-        "ann@contoso.example",
-        &pkce,
-    )
-    .await;
-    let (status, body, _) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
+        &code_form(&code, &[]),
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "a missing verifier fails"
+    assert_oauth_error(
+        status,
+        &body,
+        400,
+        "invalid_grant",
+        "a missing verifier fails",
     );
-    let code = fresh_code(
+    let code = fresh_code(&server, &browser, &app, "ann@contoso.example", &pkce).await;
+    let (status, _, headers) = token_answer(
         &server,
-        &browser,
-        &app.client_id,
-        "ann@contoso.example",
-        &pkce,
-    )
-    .await;
-    let (status, _, headers) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
+        &code_form(&code, &[("code_verifier", VERIFIER)]),
         Some((&app.client_id, secret)),
     )
     .await;
@@ -322,7 +298,7 @@ async fn public_client_exchanges_with_pkce_and_no_secret() {
     let code = fresh_code(
         &server,
         &browser,
-        &app.client_id,
+        &app,
         "pub@contoso.example",
         &[
             ("code_challenge", CHALLENGE),
@@ -330,102 +306,55 @@ async fn public_client_exchanges_with_pkce_and_no_secret() {
         ],
     )
     .await;
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", &app.client_id),
-        ],
+        &code_form(
+            &code,
+            &[("code_verifier", VERIFIER), ("client_id", &app.client_id)],
+        ),
         None,
     )
     .await;
     assert_eq!(status, 200, "{body}");
     // A public client cannot use client_credentials.
-    let (status, body, _) = token_request(
-        &server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &app.client_id),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unauthorized_client"))
+    let (status, body, _) = token_answer(&server, &named_only(&app.client_id), None).await;
+    assert_oauth_error(
+        status,
+        &body,
+        400,
+        "unauthorized_client",
+        "a public client asks for client_credentials",
     );
 }
 
 #[actix_web::test]
 async fn replayed_code_is_refused_and_revokes_what_it_issued() {
     let server = TestServer::start().await;
-    server.member("rex@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
+    let (app, browser) = member_and_first_party_app(&server, "rex@contoso.example").await;
     let secret = app.client_secret.as_deref().unwrap();
-    let code = fresh_code(
-        &server,
-        &browser,
-        &app.client_id,
-        "rex@contoso.example",
-        &[],
-    )
-    .await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-    ];
-    let (status, first, _) = token_request(&server, &form, Some((&app.client_id, secret))).await;
+    let code = fresh_code(&server, &browser, &app, "rex@contoso.example", &[]).await;
+    let form = code_form(&code, &[]);
+    let (status, first, _) = token_answer(&server, &form, Some((&app.client_id, secret))).await;
     assert_eq!(status, 200);
     let access = first["access_token"].as_str().unwrap();
-    let ui = server
-        .rp_http()
-        .get(format!("{}/userinfo", server.issuer()))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let ui = userinfo(&server, access).await;
     assert_eq!(ui.status(), 200);
-    let (status, body, _) = token_request(&server, &form, Some((&app.client_id, secret))).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let ui = server
-        .rp_http()
-        .get(format!("{}/userinfo", server.issuer()))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        ui.status(),
-        401,
-        "the first access token died with the replay"
-    );
-    assert!(
-        ui.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(&server, &form, Some((&app.client_id, secret))).await;
+    assert_oauth_error(status, &body, 400, "invalid_grant", "the code again");
+    let why = "the first access token died with the replay";
+    assert_token_refused_by_userinfo(&server, access, why).await;
+    let (status, body, _) = token_answer(
         &server,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", first["refresh_token"].as_str().unwrap()),
-        ],
+        &refresh_form(first["refresh_token"].as_str().unwrap()),
         Some((&app.client_id, secret)),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "and so did its refresh token"
+    assert_oauth_error(
+        status,
+        &body,
+        400,
+        "invalid_grant",
+        "and so did its refresh token",
     );
 }
 
@@ -438,14 +367,7 @@ async fn a_code_needs_its_redirect_uri_and_its_client() {
     let other = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
     let secret = app.client_secret.as_deref().unwrap();
-    let code = fresh_code(
-        &server,
-        &browser,
-        &app.client_id,
-        "exp@contoso.example",
-        &[],
-    )
-    .await;
+    let code = fresh_code(&server, &browser, &app, "exp@contoso.example", &[]).await;
     for (redirect, (client, client_secret), reason) in [
         (
             "http://localhost/other",
@@ -461,7 +383,7 @@ async fn a_code_needs_its_redirect_uri_and_its_client() {
             "not issued to this client",
         ),
     ] {
-        let (status, body, _) = token_request(
+        let (status, body, _) = token_answer(
             &server,
             &[
                 ("grant_type", "authorization_code"),
@@ -471,24 +393,16 @@ async fn a_code_needs_its_redirect_uri_and_its_client() {
             Some((client, client_secret)),
         )
         .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "{body}"
-        );
+        assert_oauth_error(status, &body, 400, "invalid_grant", reason);
         assert!(
             body["error_description"].as_str().unwrap().contains(reason),
             "{reason}: {body}"
         );
     }
     // Neither refusal spent the code: its own client, with its redirect URI, still exchanges it.
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
+        &code_form(&code, &[]),
         Some((&app.client_id, secret)),
     )
     .await;
@@ -498,34 +412,17 @@ async fn a_code_needs_its_redirect_uri_and_its_client() {
 #[actix_web::test]
 async fn an_expired_code_is_refused_as_expired() {
     let server = TestServer::start_with(|c| c.code_ttl = 1).await;
-    server.member("exp@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
-    let code = fresh_code(
-        &server,
-        &browser,
-        &app.client_id,
-        "exp@contoso.example",
-        &[],
-    )
-    .await;
+    let (app, browser) = member_and_first_party_app(&server, "exp@contoso.example").await;
+    let code = fresh_code(&server, &browser, &app, "exp@contoso.example", &[]).await;
     // Past the code's one-second life, whatever the machine's speed.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
+        &code_form(&code, &[]),
         Some((&app.client_id, app.client_secret.as_deref().unwrap())),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "{body}"
-    );
+    assert_oauth_error(status, &body, 400, "invalid_grant", "an expired code");
     assert!(
         body["error_description"]
             .as_str()
@@ -541,10 +438,13 @@ async fn client_authentication_failures() {
     let app = server.app(|_| {}).await;
     let form = [("grant_type", "client_credentials")];
     let (status, body, headers) =
-        token_request(&server, &form, Some((&app.client_id, "wrong-secret"))).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
+        token_answer(&server, &form, Some((&app.client_id, "wrong-secret"))).await;
+    assert_oauth_error(
+        status,
+        &body,
+        401,
+        "invalid_client",
+        "a wrong secret (basic)",
     );
     assert!(
         headers["www-authenticate"]
@@ -552,7 +452,7 @@ async fn client_authentication_failures() {
             .unwrap()
             .starts_with("Basic")
     );
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
         &[
             ("grant_type", "client_credentials"),
@@ -562,52 +462,51 @@ async fn client_authentication_failures() {
         None,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
+    assert_oauth_error(
+        status,
+        &body,
+        401,
+        "invalid_client",
+        "a wrong secret (post)",
     );
-    let (status, body, _) = token_request(&server, &form, None).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client")),
-        "no credentials at all"
+    let (status, body, _) = token_answer(&server, &form, None).await;
+    assert_oauth_error(
+        status,
+        &body,
+        401,
+        "invalid_client",
+        "no credentials at all",
     );
-    let (status, body, _) = token_request(
-        &server,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &app.client_id),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client")),
-        "a confidential client needs its secret"
+    let (status, body, _) = token_answer(&server, &named_only(&app.client_id), None).await;
+    assert_oauth_error(
+        status,
+        &body,
+        401,
+        "invalid_client",
+        "a confidential client needs its secret",
     );
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
         &[("grant_type", "password")],
         Some((&app.client_id, app.client_secret.as_deref().unwrap())),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
+    assert_oauth_error(
+        status,
+        &body,
+        400,
+        "unsupported_grant_type",
+        "a grant the provider does not offer",
     );
-    let (status, body, _) = token_request(
+    let (status, body, _) = token_answer(
         &server,
         &[],
         Some((&app.client_id, app.client_secret.as_deref().unwrap())),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    assert_oauth_error(status, &body, 400, "invalid_request", "no grant type");
     // client_secret_post works.
-    let (status, _, _) = token_request(
+    let (status, _, _) = token_answer(
         &server,
         &[
             ("grant_type", "client_credentials"),
@@ -701,13 +600,7 @@ async fn prompt_none_and_consent_rules() {
     let app = server.app(|_| {}).await;
     let browser = server.browser();
     let id = app.client_id.as_str();
-    let base = vec![
-        ("client_id", id),
-        ("redirect_uri", REDIRECT),
-        ("response_type", "code"),
-        ("scope", "openid email"),
-        ("state", "s"),
-    ];
+    let base = code_request(id, "openid email", &[("state", "s")]);
     // Cancel at the consent page: access_denied goes back to the app.
     match browser
         .run_flow(
@@ -724,156 +617,88 @@ async fn prompt_none_and_consent_rules() {
     let mut silent = base.clone();
     silent.push(("prompt", "none"));
     let resp = browser.get(&authorize_url(&server, &silent)).await;
-    assert_eq!(
-        query_of(resp.headers()["location"].to_str().unwrap())["error"],
-        "consent_required"
-    );
+    assert_eq!(query_of(&location(&resp))["error"], "consent_required");
     // After consenting once, prompt=none returns a code at once.
     browser
         .callback(&authorize_url(&server, &base), "pat@contoso.example")
         .await;
     let resp = browser.get(&authorize_url(&server, &silent)).await;
-    assert!(query_of(resp.headers()["location"].to_str().unwrap()).contains_key("code"));
+    assert!(query_of(&location(&resp)).contains_key("code"));
     // prompt=consent asks again.
     let mut again = base.clone();
     again.push(("prompt", "consent"));
     let resp = browser.get(&authorize_url(&server, &again)).await;
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/consent?request=")
-    );
+    assert!(location(&resp).contains("/consent?request="));
     // A wider scope than consented asks again too.
     let mut wider = silent.clone();
     wider[3] = ("scope", "openid email phone");
     let resp = browser.get(&authorize_url(&server, &wider)).await;
-    assert_eq!(
-        query_of(resp.headers()["location"].to_str().unwrap())["error"],
-        "consent_required"
-    );
+    assert_eq!(query_of(&location(&resp))["error"], "consent_required");
 }
 
 #[actix_web::test]
 async fn prompt_login_and_max_age_force_a_new_sign_in() {
     let server = TestServer::start().await;
-    server.member("max@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
+    let (app, browser) = member_and_first_party_app(&server, "max@contoso.example").await;
     let secret = app.client_secret.as_deref().unwrap();
     let id = app.client_id.as_str();
     let auth_time = |code: String| {
         let server = &server;
         async move {
-            let (_, body, _) = token_request(
-                server,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                ],
-                Some((id, secret)),
-            )
-            .await;
+            let (_, body, _) =
+                token_answer(server, &code_form(&code, &[]), Some((id, secret))).await;
             jwt_claims(body["id_token"].as_str().unwrap())["auth_time"]
                 .as_i64()
                 .unwrap()
         }
     };
     let first =
-        auth_time(fresh_code(&server, &browser, id, "max@contoso.example", &[]).await).await;
+        auth_time(fresh_code(&server, &browser, &app, "max@contoso.example", &[]).await).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // A large max_age needs no new sign-in and keeps auth_time.
     let url = authorize_url(
         &server,
-        &[
-            ("client_id", id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("max_age", "10000"),
-        ],
+        &code_request(id, "openid", &[("max_age", "10000")]),
     );
     let resp = browser.get(&url).await;
-    let loc = resp.headers()["location"].to_str().unwrap().to_string();
+    let loc = location(&resp);
     assert!(loc.starts_with(REDIRECT), "{loc}");
     assert_eq!(auth_time(query_of(&loc)["code"].clone()).await, first);
     // prompt=login shows the form although a session exists, and auth_time moves on.
-    let url = authorize_url(
-        &server,
-        &[
-            ("client_id", id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "login"),
-        ],
-    );
+    let url = authorize_url(&server, &code_request(id, "openid", &[("prompt", "login")]));
     let resp = browser.get(&url).await;
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin?request=")
-    );
+    assert!(location(&resp).contains("/signin?request="));
     let cb = browser.callback(&url, "max@contoso.example").await;
     let second = auth_time(query_of(&cb)["code"].clone()).await;
     assert!(second > first, "{second} > {first}");
     // max_age=0 also demands a fresh sign-in.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let url = authorize_url(
-        &server,
-        &[
-            ("client_id", id),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("max_age", "0"),
-        ],
-    );
+    let url = authorize_url(&server, &code_request(id, "openid", &[("max_age", "0")]));
     let resp = browser.get(&url).await;
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin?request=")
-    );
+    assert!(location(&resp).contains("/signin?request="));
 }
 
 #[actix_web::test]
 async fn authorize_by_post_means_the_same_as_get() {
     let server = TestServer::start().await;
-    server.member("post@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
+    let (app, browser) = member_and_first_party_app(&server, "post@contoso.example").await;
     browser
         .callback(
-            &authorize_url(
-                &server,
-                &[
-                    ("client_id", app.client_id.as_str()),
-                    ("redirect_uri", REDIRECT),
-                    ("response_type", "code"),
-                    ("scope", "openid"),
-                ],
-            ),
+            &authorize_url_for(&server.issuer(), &app.client_id, "openid"),
             "post@contoso.example",
         )
         .await;
     let resp = browser
         .post_form(
             &format!("{}/authorize", server.issuer()),
-            &[
-                ("client_id", app.client_id.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("state", "p"),
-                ("extra", "foobar"),
-            ],
+            &code_request(
+                &app.client_id,
+                "openid",
+                &[("state", "p"), ("extra", "foobar")],
+            ),
         )
         .await;
-    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    let q = query_of(&location(&resp));
     assert!(q.contains_key("code"));
     assert_eq!(q["state"], "p");
 }
@@ -881,26 +706,12 @@ async fn authorize_by_post_means_the_same_as_get() {
 #[actix_web::test]
 async fn racing_exchanges_of_one_code_yield_one_token() {
     let server = TestServer::start().await;
-    server.member("race@contoso.example").await;
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
+    let (app, browser) = member_and_first_party_app(&server, "race@contoso.example").await;
     let secret = app.client_secret.as_deref().unwrap();
     for _ in 0..3 {
-        let code = fresh_code(
-            &server,
-            &browser,
-            &app.client_id,
-            "race@contoso.example",
-            &[],
-        )
-        .await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-        ];
-        let attempts =
-            (0..4).map(|_| token_request(&server, &form, Some((&app.client_id, secret))));
+        let code = fresh_code(&server, &browser, &app, "race@contoso.example", &[]).await;
+        let form = code_form(&code, &[]);
+        let attempts = (0..4).map(|_| token_answer(&server, &form, Some((&app.client_id, secret))));
         let results = futures_util::future::join_all(attempts).await;
         let ok = results.iter().filter(|(s, _, _)| *s == 200).count();
         assert_eq!(

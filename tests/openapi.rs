@@ -4,10 +4,7 @@
 mod common;
 
 use common::*;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::{Role, UserType};
-use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
+use guestlist::domain::user::Role;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -17,20 +14,14 @@ const NO_SUCH_RESOURCE: &str = "there is no such API resource";
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 async fn document(server: &TestServer) -> Value {
-    let resp = server
-        .rp_http()
-        .get(server.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let answer = send(server, "GET", "/api/v1/openapi.json", None, Body::None, &[]).await;
+    assert_eq!(answer.status, 200);
+    let content_type = answer.header("content-type").unwrap_or_default();
     assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
+        content_type.starts_with("application/json"),
+        "{content_type}"
     );
-    resp.json().await.unwrap()
+    serde_json::from_str(&answer.text).expect("the document is JSON")
 }
 
 /// Every (METHOD, path template, operation) of the document.
@@ -179,43 +170,11 @@ async fn objects(server: &TestServer, n: usize) -> Objects {
         .member(&format!("someone{n}@contoso.example"))
         .await
         .id;
-    let group = guestlist::service::groups::create(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        &format!("Staff {n}"),
-        None,
-    )
-    .await
-    .unwrap()
-    .group
-    .id;
+    let group = server.group(&format!("Staff {n}")).await.id;
     let app = server.app(|_| {}).await.id;
-    let outcome = invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        InviteRequest {
-            email: format!("partner{n}@fabrikam.example"),
-            display_name: None,
-            user_type: UserType::Guest,
-            redirect_url: None,
-            language: Language::En,
-            cc: None,
-            custom_text: None,
-            app_ids: vec![],
-            group_ids: vec![],
-            contact_url: None,
-            invite_app_id: None,
-            send_email: false,
-        },
-        None,
-    )
-    .await
-    .unwrap();
-    let InviteOutcome::Created { invitation_id, .. } = outcome else {
-        panic!("{outcome:?}")
-    };
+    let mut request = invite::invite_request(&format!("partner{n}@fabrikam.example"));
+    request.send_email = false;
+    let invitation_id = invite::invite(server, request).await.invitation_id;
     Objects {
         user,
         group,
@@ -278,28 +237,18 @@ async fn walk(server: &TestServer, doc: &Value, token: &str, if_match: Option<&s
     ops.sort_by_key(|(m, _, _)| m == "DELETE");
     for (method, template, op) in ops {
         let path = fill(&template, &o);
-        let mut req = server
-            .rp_http()
-            .request(
-                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-                server.url(&path),
-            )
-            .bearer_auth(token)
-            .header("x-guestlist-tenant", "contoso");
-        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
-            req = req.json(&json!({}));
-        }
+        let mut headers = vec![("x-guestlist-tenant", "contoso")];
         if let Some(tag) = if_match {
-            req = req.header("if-match", tag);
+            headers.push(("if-match", tag));
         }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = resp.text().await.unwrap();
+        let body = if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            Body::Json(json!({}))
+        } else {
+            Body::None
+        };
+        let answer = send(server, &method, &path, Some(token), body, &headers).await;
+        let (status, text) = (answer.status, &answer.text);
+        let content_type = answer.header("content-type").unwrap_or_default();
         let label = format!("{method} {path} (If-Match: {if_match:?})");
         assert!(status < 500, "{label} answered {status}: {text}");
         // An admin and operator may call everything: each request reaches its handler.
@@ -312,7 +261,7 @@ async fn walk(server: &TestServer, doc: &Value, token: &str, if_match: Option<&s
                 content_type, "application/problem+json",
                 "{label}: {status} {text}"
             );
-            let problem: Value = serde_json::from_str(&text).unwrap();
+            let problem: Value = serde_json::from_str(text).unwrap();
             assert_eq!(problem["status"], status, "{label}");
             assert_ne!(
                 problem["detail"], NO_SUCH_RESOURCE,
@@ -341,18 +290,9 @@ async fn every_documented_operation_exists_and_answers_an_empty_request() {
         ("PUT", "/api/v1/tenants/contoso/users"),
         ("GET", "/api/v2/anything"),
     ] {
-        let resp = server
-            .rp_http()
-            .request(
-                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-                server.url(path),
-            )
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 404, "{method} {path}");
-        let problem: Value = resp.json().await.unwrap();
+        let answer = send(&server, method, path, Some(&token), Body::None, &[]).await;
+        assert_eq!(answer.status, 404, "{method} {path}");
+        let problem: Value = serde_json::from_str(&answer.text).unwrap();
         assert_eq!(problem["detail"], NO_SUCH_RESOURCE, "{method} {path}");
     }
 }

@@ -21,10 +21,8 @@ async fn sign_in_page_has_labels_csrf_and_security_headers() {
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
-    let csrf_cookie = h
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
+    let csrf_cookie = set_cookies(&resp)
+        .into_iter()
         .find(|c| c.starts_with("gl_csrf="))
         .unwrap();
     assert!(
@@ -50,12 +48,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
     let server = TestServer::start().await;
     server.member("amy@contoso.example").await;
     let browser = server.browser();
-    let page = browser
-        .get(&format!("{}/signin", server.issuer()))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = browser.page(&format!("{}/signin", server.issuer())).await;
     let csrf = hidden(&page, "csrf").unwrap();
     let mut answers = Vec::new();
     for (email, password) in [
@@ -108,10 +101,9 @@ async fn forms_without_a_matching_csrf_token_are_refused() {
 
 /// Whether an answer sets the session cookie (any of its `Set-Cookie` headers).
 fn sets_session(resp: &reqwest::Response) -> bool {
-    resp.headers()
-        .get_all("set-cookie")
+    set_cookies(resp)
         .iter()
-        .any(|c| c.to_str().is_ok_and(|c| c.starts_with("gl_session=")))
+        .any(|c| c.starts_with("gl_session="))
 }
 
 #[actix_web::test]
@@ -126,33 +118,15 @@ async fn session_cookie_flags_and_app_panel() {
         })
         .await;
     let browser = server.browser();
-    let page = browser
-        .get(&format!("{}/signin", server.issuer()))
-        .await
-        .text()
-        .await
-        .unwrap();
     let resp = browser
-        .post_form(
-            &format!("{}/signin", server.issuer()),
-            &[
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-                ("email", "dee@contoso.example"),
-                ("password", PASSWORD),
-                ("request", ""),
-            ],
-        )
+        .sign_in_directly("contoso", "dee@contoso.example")
         .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/t/contoso/apps");
-    let cookie = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|c| c.to_str().ok())
+    let cookie = set_cookies(&resp)
+        .into_iter()
         .find(|c| c.starts_with("gl_session="))
-        .expect("a session cookie")
-        .to_string();
+        .expect("a session cookie");
     assert!(
         cookie.starts_with("gl_session=")
             && cookie.contains("HttpOnly")
@@ -163,7 +137,7 @@ async fn session_cookie_flags_and_app_panel() {
         !cookie.contains("Secure"),
         "http public URL: no Secure flag"
     );
-    let panel = browser.get("/t/contoso/apps").await.text().await.unwrap();
+    let panel = browser.page("/t/contoso/apps").await;
     assert!(panel.contains("Payroll"));
     assert!(
         !panel.contains("Restricted"),
@@ -175,12 +149,7 @@ async fn session_cookie_flags_and_app_panel() {
 async fn secure_cookie_when_public_url_is_https() {
     let server = TestServer::start_with(|c| c.public_url = "https://id.example".into()).await;
     let resp = server.browser().get(&server.url("/t/contoso/signin")).await;
-    let cookies: Vec<String> = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_string())
-        .collect();
+    let cookies = set_cookies(&resp);
     // The sign-in page sets the CSRF cookie; every cookie it sets is Secure over https.
     assert!(
         !cookies.is_empty() && cookies.iter().all(|c| c.contains("Secure")),
@@ -199,11 +168,7 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
         })
         .await;
     let browser = server.browser();
-    let url = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid",
-        server.issuer(),
-        app.client_id
-    );
+    let url = authorize_url_for(&server.issuer(), &app.client_id, "openid");
     match browser
         .run_flow(&url, "eve@contoso.example", "accept")
         .await
@@ -215,16 +180,7 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
         Step::Callback(u) => panic!("an unassigned user got through: {u}"),
     }
     // Assigning a group the user is in lets them through.
-    let group = guestlist::service::groups::create(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        "Staff",
-        None,
-    )
-    .await
-    .unwrap()
-    .group;
+    let group = server.group("Staff").await;
     let op = Actor::operator();
     guestlist::service::groups::add_member(&server.svc, &op, &server.tenant, &group.id, &eve.id)
         .await
@@ -243,6 +199,24 @@ async fn assignment_required_apps_refuse_unassigned_users_with_a_page() {
             .await
             .contains("code=")
     );
+}
+
+/// Posts the sign-up form at `url` for new@fabrikam.example, named New, with [`PASSWORD`] confirmed
+/// as `confirm_password`.
+async fn sign_up(
+    browser: &Browser,
+    url: &str,
+    csrf: &str,
+    confirm_password: &str,
+) -> reqwest::Response {
+    let form = [
+        ("csrf", csrf),
+        ("email", "new@fabrikam.example"),
+        ("display_name", "New"),
+        ("password", PASSWORD),
+        ("confirm_password", confirm_password),
+    ];
+    browser.post_form(url, &form).await
 }
 
 #[actix_web::test]
@@ -264,7 +238,7 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
     .await;
     let browser = server.browser();
     let url = format!("{}/signup", open.issuer);
-    let page = browser.get(&url).await.text().await.unwrap();
+    let page = browser.page(&url).await;
     for label in [
         "Email",
         "Display name",
@@ -275,42 +249,20 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
         assert!(page.contains(label), "missing {label}");
     }
     let csrf = hidden(&page, "csrf").unwrap();
-    let resp = browser
-        .post_form(
-            &url,
-            &[
-                ("csrf", &csrf),
-                ("email", "new@fabrikam.example"),
-                ("display_name", "New"),
-                ("password", PASSWORD),
-                ("confirm_password", "different"),
-            ],
-        )
-        .await;
+    let resp = sign_up(&browser, &url, &csrf, "different").await;
     assert_eq!(resp.status(), 400);
     let body = resp.text().await.unwrap();
     assert!(
         body.contains("id=\"confirm_password-error\" role=\"alert\""),
         "the error sits next to its field"
     );
-    let resp = browser
-        .post_form(
-            &url,
-            &[
-                ("csrf", &csrf),
-                ("email", "new@fabrikam.example"),
-                ("display_name", "New"),
-                ("password", PASSWORD),
-                ("confirm_password", PASSWORD),
-            ],
-        )
-        .await;
+    let resp = sign_up(&browser, &url, &csrf, PASSWORD).await;
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
-    let panel = browser.get("/t/fabrikam/apps").await.text().await.unwrap();
+    let panel = browser.page("/t/fabrikam/apps").await;
     assert!(panel.contains("new@fabrikam.example"));
     // The same email cannot sign up twice.
     let again = server.browser();
-    let page = again.get(&url).await.text().await.unwrap();
+    let page = again.page(&url).await;
     let resp = again
         .post_form(
             &url,
@@ -343,7 +295,7 @@ async fn first_admin_setup_link_works_once() {
         404,
         "a newer link voids the older one"
     );
-    let page = browser.get(&older).await.text().await.unwrap();
+    let page = browser.page(&older).await;
     let csrf = hidden(&page, "csrf").unwrap();
     let resp = browser
         .post_form(
@@ -395,57 +347,22 @@ async fn loses_sign_in_and_tokens(ending: Ending) {
     let user = server.member("gone@contoso.example").await;
     let app = server.app(|a| a.first_party = true).await;
     let browser = server.browser();
-    let url = format!(
-        "{}/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid%20offline_access",
-        server.issuer(),
-        app.client_id
-    );
+    let url = authorize_url_for(&server.issuer(), &app.client_id, "openid offline_access");
     let cb = browser.callback(&url, "gone@contoso.example").await;
-    let resp = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(&cb)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    let tokens: serde_json::Value = resp.json().await.unwrap();
+    let tokens = app_tokens_for_callback(&server, &app, &cb).await;
     let (op, t) = (Actor::operator(), &server.tenant);
     match ending {
-        Ending::Disabled => {
-            let patch = guestlist::service::users::UserPatch {
-                account_enabled: Some(false),
-                ..Default::default()
-            };
-            guestlist::service::users::update(&server.svc, &op, t, &user.id, patch, None)
-                .await
-                .unwrap();
-        }
+        Ending::Disabled => server.disable_user(&user.id).await,
         Ending::Deleted => guestlist::service::users::delete(&server.svc, &op, t, &user.id, None)
             .await
             .unwrap(),
     }
-    let resp = token_request(
-        &server,
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let resp = token_request(&server, &app, &refresh_form(refresh_token)).await;
     assert_eq!(resp.status(), 400, "{ending:?}: refresh stops at once");
     let refused: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant", "{refused}");
-    let ui = server
-        .rp_http()
-        .get(format!("{}/userinfo", server.issuer()))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let ui = userinfo(&server, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(ui.status(), 401, "{ending:?}: the access token stops");
     let fresh = server.browser();
     match fresh.run_flow(&url, "gone@contoso.example", "accept").await {
@@ -454,10 +371,5 @@ async fn loses_sign_in_and_tokens(ending: Ending) {
     }
     // The existing browser session is no longer honoured either.
     let resp = browser.get(&url).await;
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin")
-    );
+    assert!(location(&resp).contains("/signin"));
 }

@@ -10,7 +10,7 @@
 mod common;
 mod processes;
 
-use common::PgDatabase;
+use common::{PgDatabase, get_json, introspect, jwt_header, kids_of, userinfo_at};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
     CoreProviderMetadata,
@@ -92,36 +92,14 @@ impl Pair {
 
 /// The provider metadata as process `base` serves it, with its JWKS fetched from that process too.
 async fn metadata_from(base: &str) -> CoreProviderMetadata {
-    let http = plain_client();
-    let meta: CoreProviderMetadata = http
-        .get(format!("{base}/t/contoso/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .expect("discovery document");
-    let jwks: CoreJsonWebKeySet = http
-        .get(format!("{base}/t/contoso/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .expect("JWKS");
+    let discovery = get_json(&format!(
+        "{base}/t/contoso/.well-known/openid-configuration"
+    ))
+    .await;
+    let meta: CoreProviderMetadata = serde_json::from_value(discovery).expect("discovery document");
+    let jwks: CoreJsonWebKeySet =
+        serde_json::from_value(get_json(&format!("{base}/t/contoso/jwks")).await).expect("JWKS");
     meta.set_jwks(jwks)
-}
-
-async fn token_form(base: &str, s: &Seeded, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let resp = plain_client()
-        .post(format!("{base}/t/contoso/token"))
-        .basic_auth(&s.client_id, Some(&s.client_secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,23 +174,23 @@ async fn codes_sessions_and_refresh_tokens_work_across_processes() {
         .await
         .unwrap();
     assert_eq!(direct.status(), 303);
-    let location = direct.headers()["location"].to_str().unwrap().to_string();
+    let location = common::location(&direct);
     assert!(
         location.starts_with(REDIRECT) && query_of(&location).contains_key("code"),
         "the session from A is valid at B (no sign-in): {location}"
     );
     // …and that code is redeemed at A.
-    let (status, body) = token_form(
-        &pair.a.base,
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &query_of(&location)["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.secret()),
-        ],
-    )
-    .await;
+    let (status, body) = s
+        .token_request(
+            &pair.a.base,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &query_of(&location)["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier.secret()),
+            ],
+        )
+        .await;
     assert_eq!(status, 200, "a code issued by B is redeemed at A: {body}");
 
     // A refresh token rotated at A and presented again at B is reuse: refused, grant revoked.
@@ -221,29 +199,29 @@ async fn codes_sessions_and_refresh_tokens_work_across_processes() {
         .expect("offline_access")
         .secret()
         .clone();
-    let (status, rotated) = token_form(
-        &pair.a.base,
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
-    )
-    .await;
+    let (status, rotated) = s
+        .token_request(
+            &pair.a.base,
+            &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+        )
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let second = rotated["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(second, first);
-    let (status, reuse) = token_form(
-        &pair.b.base,
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
-    )
-    .await;
+    let (status, reuse) = s
+        .token_request(
+            &pair.b.base,
+            &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+        )
+        .await;
     assert_eq!(status, 400, "{reuse}");
     assert_eq!(reuse["error"], "invalid_grant");
-    let (status, _) = token_form(
-        &pair.a.base,
-        &s,
-        &[("grant_type", "refresh_token"), ("refresh_token", &second)],
-    )
-    .await;
+    let (status, _) = s
+        .token_request(
+            &pair.a.base,
+            &[("grant_type", "refresh_token"), ("refresh_token", &second)],
+        )
+        .await;
     assert_eq!(status, 400, "the newest refresh token died with the grant");
     let mut c = connect(&pair.setup_a.database_url);
     assert_eq!(
@@ -261,12 +239,8 @@ async fn codes_sessions_and_refresh_tokens_work_across_processes() {
         ) >= 1,
         "the grant is revoked"
     );
-    let userinfo = plain_client()
-        .get(pair.b.url("/t/contoso/userinfo"))
-        .bearer_auth(rotated["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let access_token = rotated["access_token"].as_str().unwrap();
+    let userinfo = userinfo_at(&plain_client(), &s.issuer_at(&pair.b.base), access_token).await;
     assert_eq!(
         userinfo.status(),
         401,
@@ -275,17 +249,17 @@ async fn codes_sessions_and_refresh_tokens_work_across_processes() {
 
     // The first code again, at A this time, with everything right but that it was spent at B: a
     // replay, refused.
-    let (status, body) = token_form(
-        &pair.a.base,
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &first_verifier),
-        ],
-    )
-    .await;
+    let (status, body) = s
+        .token_request(
+            &pair.a.base,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &first_verifier),
+            ],
+        )
+        .await;
     assert_eq!(status, 400, "a code redeemed at B is spent at A: {body}");
     assert_eq!(body["error"], "invalid_grant", "{body}");
     assert!(
@@ -296,17 +270,6 @@ async fn codes_sessions_and_refresh_tokens_work_across_processes() {
     );
 }
 
-fn kids_of(jwks: &serde_json::Value) -> Vec<String> {
-    jwks["keys"]
-        .as_array()
-        .map(|keys| {
-            keys.iter()
-                .filter_map(|k| k["kid"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_rotated_through_one_process_is_published_by_the_other() {
     let Some(admin) = postgres("a_key_rotated_through_one_process_is_published_by_the_other")
@@ -314,20 +277,11 @@ async fn a_key_rotated_through_one_process_is_published_by_the_other() {
         return;
     };
     let (pair, s) = Pair::start(&admin).await;
-    let http = plain_client();
-    let jwks = |base: String| {
-        let http = http.clone();
-        async move {
-            http.get(format!("{base}/t/contoso/jwks"))
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
+    let kids_at = |base: &str| {
+        let url = format!("{base}/t/contoso/jwks");
+        async move { kids_of(&get_json(&url).await) }
     };
-    let before = kids_of(&jwks(pair.b.base.clone()).await);
+    let before = kids_at(&pair.b.base).await;
     assert_eq!(before.len(), 3);
     // Rotation is a CLI command on the shared keys directory, run beside process A; new keys sign
     // from 0 s so that tokens signed with them must verify at B.
@@ -346,7 +300,7 @@ async fn a_key_rotated_through_one_process_is_published_by_the_other() {
     while seen_at.len() < 2 && written.elapsed() < bound + Duration::from_secs(5) {
         for (name, base) in [("A", &pair.a.base), ("B", &pair.b.base)] {
             if !seen_at.contains_key(name) {
-                let kids = kids_of(&jwks(base.clone()).await);
+                let kids = kids_at(base).await;
                 if new_kids.iter().all(|k| kids.contains(k)) {
                     assert!(
                         before.iter().all(|k| kids.contains(k)),
@@ -372,38 +326,15 @@ async fn a_key_rotated_through_one_process_is_published_by_the_other() {
     );
     assert!(seen_at.contains_key("A"));
     // Once both have reloaded: a token A signs with a new key verifies at B (introspection).
-    let token = cc_token(
-        &pair.a.base,
-        "contoso",
-        &s.client_id,
-        &s.client_secret,
-        "api.read",
-    )
-    .await;
-    let header: serde_json::Value = {
-        use base64::Engine;
-        let part = token.split('.').next().unwrap();
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(part)
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let token = s.app_token(&pair.a.base, "api.read").await;
+    let header = jwt_header(&token);
     assert!(
         new_kids.iter().any(|k| header["kid"] == k.as_str()),
         "A signs with the rotated key: {header}"
     );
-    let intro: serde_json::Value = http
-        .post(pair.b.url("/t/contoso/introspect"))
-        .basic_auth(&s.client_id, Some(&s.client_secret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let at_b = s.issuer_at(&pair.b.base);
+    let secret = Some(s.client_secret.as_str());
+    let intro = introspect(&plain_client(), &at_b, &s.client_id, secret, &token).await;
     assert_eq!(
         intro["active"], true,
         "B accepts a token signed with the new key: {intro}"
@@ -429,24 +360,8 @@ async fn two_outbox_workers_send_every_email_exactly_once() {
     let upload = |base: String, body: String| {
         let s = &s;
         async move {
-            let token = cc_token(
-                &base,
-                "contoso",
-                &s.admin_client_id,
-                &s.admin_client_secret,
-                "guestlist.admin",
-            )
-            .await;
-            let resp = plain_client()
-                .post(format!("{base}/api/v1/tenants/contoso/invitations/csv"))
-                .bearer_auth(token)
-                .header("content-type", "text/csv")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = resp.status().as_u16();
-            let report: serde_json::Value = resp.json().await.unwrap_or_default();
+            let token = s.admin_token(&base).await;
+            let (status, report) = upload_invitations_csv(&base, &token, body).await.unwrap();
             assert_eq!(status, 200, "{report}");
             assert_eq!(report["created"], N / 2, "{report}");
         }

@@ -14,21 +14,16 @@
 
 mod common;
 
-use common::{TestDatabase, TestServer};
-use diesel::prelude::*;
+use common::mail::outbox_rows;
+use common::{TestDatabase, TestServer, invite};
 use guestlist::config::Config;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::UserType;
 use guestlist::mail::sender;
 use guestlist::mail::transport::Transport;
 use guestlist::server;
 use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{
-    CsvUpload, InviteOutcome, InviteRequest, invite, invite_from_csv,
-};
+use guestlist::service::invitations::{CsvUpload, InviteRequest, invite, invite_from_csv};
 use guestlist::store::Store;
 use guestlist::store::models::OutboxRow;
-use guestlist::store::schema;
 use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
@@ -380,52 +375,18 @@ fn mail_settings(port: u16, ca: &Path) -> impl FnOnce(&mut Config) + Send + use<
     }
 }
 
+/// An invitation of `email`, named `name`, with its email sent.
 fn request(email: &str, name: &str) -> InviteRequest {
-    InviteRequest {
-        email: email.into(),
-        display_name: Some(name.into()),
-        user_type: UserType::Guest,
-        redirect_url: None,
-        language: Language::En,
-        cc: None,
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: true,
-    }
+    let mut request = invite::invite_request(email);
+    request.display_name = Some(name.into());
+    request
 }
 
 /// Invites `email` with the email sent; returns the redeem URL.
 async fn invite_guest(server: &TestServer, email: &str, name: &str) -> String {
-    match invite(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        request(email, name),
-        None,
-    )
-    .await
-    .expect("invite")
-    {
-        InviteOutcome::Created { redeem_url, .. } => redeem_url,
-        other => panic!("{other:?}"),
-    }
-}
-
-async fn outbox_rows(store: &Store, tenant_id: &str) -> Vec<OutboxRow> {
-    let tid = tenant_id.to_string();
-    store
-        .read(move |c| {
-            use schema::outbox_messages::dsl as o;
-            Ok(o::outbox_messages
-                .filter(o::tenant_id.eq(&tid))
-                .select(OutboxRow::as_select())
-                .load(c)?)
-        })
+    invite::invite(server, request(email, name))
         .await
-        .unwrap()
+        .redeem_url
 }
 
 /// Polls the tenant's outbox until `done` holds for its rows; panics with them after `within`.
@@ -502,102 +463,6 @@ impl Instance {
     }
 }
 
-fn decode_qp(body: &str) -> Vec<u8> {
-    let text = body.replace("=\r\n", "").replace("=\n", "");
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(hex) = std::str::from_utf8(&bytes[i + 1..i + 3])
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
-
-/// The decoded leaf parts of a message as lettre writes it: (content type, body).
-fn parts(raw: &str) -> Vec<(String, String)> {
-    use base64::Engine;
-    let raw = raw.replace("\r\n", "\n");
-    let mut out = Vec::new();
-    let mut rest = raw.as_str();
-    // A leaf part: a header block with Content-Type and Content-Transfer-Encoding, a blank line, the
-    // body up to the next boundary line.
-    while let Some(pos) = rest.to_ascii_lowercase().find("content-transfer-encoding:") {
-        let block_start = rest[..pos].rfind("\n\n").map_or(0, |p| p + 2);
-        let after = &rest[pos..];
-        let Some(body_start) = after.find("\n\n") else {
-            break;
-        };
-        let headers = format!("{}{}", &rest[block_start..pos], &after[..body_start]);
-        let header = |name: &str| {
-            headers
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.trim()
-                        .eq_ignore_ascii_case(name)
-                        .then(|| v.trim().to_string())
-                })
-                .unwrap_or_default()
-        };
-        let body_all = &after[body_start + 2..];
-        let body_end = body_all.find("\n--").unwrap_or(body_all.len());
-        let body = &body_all[..body_end];
-        let bytes = match header("content-transfer-encoding")
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "base64" => base64::engine::general_purpose::STANDARD
-                .decode(body.split_whitespace().collect::<String>())
-                .expect("base64 body"),
-            "quoted-printable" => decode_qp(body),
-            _ => body.as_bytes().to_vec(),
-        };
-        out.push((
-            header("content-type").to_ascii_lowercase(),
-            String::from_utf8(bytes).expect("UTF-8 body"),
-        ));
-        rest = &body_all[body_end..];
-    }
-    out
-}
-
-/// The invitation link of the plain-text part: `<{public_url}/invite/{ticket}>`.
-fn invitation_link(server: &TestServer, message: &Received) -> String {
-    let parts = parts(&message.raw);
-    let text = parts
-        .iter()
-        .find(|(ct, _)| ct.starts_with("text/plain"))
-        .map(|(_, body)| body.as_str())
-        .unwrap_or_else(|| panic!("no text/plain part in {}", message.raw));
-    let marker = format!("<{}/invite/", server.svc.config.public_url);
-    let start = text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no invitation link in {text}"))
-        + 1;
-    let end = start + text[start..].find('>').expect("the link's end");
-    let link = text[start..end].to_string();
-    let html = parts
-        .iter()
-        .find(|(ct, _)| ct.starts_with("text/html"))
-        .map(|(_, body)| body.as_str())
-        .expect("a text/html part");
-    assert!(
-        html.contains(&format!("href=\"{link}\"")),
-        "the HTML part links the same URL"
-    );
-    link
-}
-
 /// How many messages each envelope recipient got.
 fn per_recipient(messages: &[Received]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -658,7 +523,7 @@ async fn invitation_arrives_over_starttls_with_auth_and_its_link_opens_the_redem
 
     // The link in the message, decoded from its transfer encoding, is the one the invitation made and
     // opens the tenant's redemption page.
-    let link = invitation_link(&server, m);
+    let link = common::mail::invitation_link(&m.raw, &server.svc.config.public_url);
     assert_eq!(link, redeem_url);
     let browser = server.browser();
     let page = browser.get(&link).await;

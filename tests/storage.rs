@@ -10,12 +10,6 @@ use guestlist::store::connection::Backend;
 use guestlist::store::models::{CodeRow, GrantRow, RefreshTokenRow, TenantRow, UserRow};
 use guestlist::store::queries;
 
-fn store(db: &TestDatabase) -> Store {
-    let s = Store::connect(&db.url(), 4).expect("connect");
-    s.migrate().expect("migrate");
-    s
-}
-
 fn tenant(id: &str) -> TenantRow {
     TenantRow {
         id: id.into(),
@@ -119,7 +113,7 @@ fn member(
 #[test]
 fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
     let db = TestDatabase::new();
-    let s = store(&db);
+    let s = db.store();
     s.write_blocking(|c| {
         queries::tenants::insert(c, &tenant("t1"))?;
         queries::tenants::insert(c, &tenant("t2"))?;
@@ -157,7 +151,7 @@ fn an_email_has_one_account_on_the_server_and_one_object_per_tenant() {
 #[test]
 fn codes_are_consumed_once_and_refresh_tokens_rotate_once() {
     let db = TestDatabase::new();
-    let s = store(&db);
+    let s = db.store();
     s.write_blocking(|c| {
         queries::tenants::insert(c, &tenant("t1"))?;
         queries::users::insert(c, &user("u1", "t1", "a@x.example"))?;
@@ -313,7 +307,7 @@ fn concurrent_writes_commit_independently() {
     // On SQLite these go through the group-commit writer: one failing write must not take the writes
     // batched with it down, and its own changes must vanish.
     let db = TestDatabase::new();
-    let s = store(&db);
+    let s = db.store();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

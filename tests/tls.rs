@@ -128,25 +128,13 @@ async fn https_discovery_and_revocation_through_the_library() {
         .request_async(&http)
         .await
         .expect("revocation over https through the library");
-    let info: serde_json::Value = http
-        .post(format!("{issuer}/introspect"))
-        .basic_auth(&app.client_id, app.client_secret.as_deref())
-        .form(&[("token", token.access_token().secret().as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let secret = app.client_secret.as_deref();
+    let access_token = token.access_token().secret();
+    let info = common::introspect(&http, &issuer, &app.client_id, secret, access_token).await;
     assert_eq!(info["active"], false, "the revoked token is inactive");
     // Every cookie set over https (the sign-in page's CSRF cookie here) carries Secure.
     let page = http.get(format!("{issuer}/signin")).send().await.unwrap();
-    let cookies: Vec<String> = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_string())
-        .collect();
+    let cookies = common::set_cookies(&page);
     assert!(
         !cookies.is_empty() && cookies.iter().all(|c| c.contains("Secure")),
         "{cookies:?}"

@@ -1,7 +1,6 @@
 //! Talking to the admin API as its callers do: bearer tokens from the token endpoint, and the answers.
 
 use super::*;
-use guestlist::service::apps::manage::CreatedApp;
 use serde_json::{Value, json};
 
 pub const API: &str = "/api/v1/tenants/contoso";
@@ -33,6 +32,17 @@ impl Answer {
     pub fn etag(&self) -> String {
         self.header("etag")
             .unwrap_or_else(|| panic!("an ETag on {self}"))
+    }
+
+    /// Asserts that this answer has `status` and a problem detail that says `says`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, says: &str) {
+        assert_eq!(self.status, status, "{self}");
+        let detail = self.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(detail.contains(says), "the detail says {says:?}: {self}");
     }
 
     pub fn is_success(&self) -> bool {
@@ -180,6 +190,13 @@ impl Api<'_> {
         a.json()
     }
 
+    /// Asserts that each of `event_names` was audited at least once.
+    pub async fn assert_audited(&self, event_names: &[&str]) {
+        for event in event_names {
+            assert!(!self.audit(event).await.is_empty(), "{event} is audited");
+        }
+    }
+
     /// The audit events of the tenant with this name (newest first).
     pub async fn audit(&self, event_name: &str) -> Vec<Value> {
         let q = url::form_urlencoded::Serializer::new(String::new())
@@ -191,168 +208,23 @@ impl Api<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Tokens.
-
-pub async fn token_endpoint(
-    server: &TestServer,
-    issuer: &str,
-    client_id: &str,
-    secret: &str,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let resp = server
-        .rp_http()
-        .post(format!("{issuer}/token"))
-        .basic_auth(client_id, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// A `client_credentials` access token.
-pub async fn app_token(
-    server: &TestServer,
-    issuer: &str,
-    client_id: &str,
-    secret: &str,
-    scope: &str,
-) -> String {
-    let (status, body) = token_endpoint(
-        server,
-        issuer,
-        client_id,
-        secret,
-        &[("grant_type", "client_credentials"), ("scope", scope)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 /// An app of contoso allowed both API scopes, and a caller with its `guestlist.admin` token.
 pub async fn admin_api(server: &TestServer) -> Api<'_> {
     let app = server
         .app(|a| a.allowed_scopes = vec![ADMIN_SCOPE.into(), INVITE_SCOPE.into()])
         .await;
-    let token = app_token(
-        server,
-        &server.issuer(),
-        &app.client_id,
-        app.client_secret.as_deref().unwrap(),
-        ADMIN_SCOPE,
-    )
-    .await;
+    let token = app_token_of(server, &server.issuer(), &app, ADMIN_SCOPE).await;
     Api { server, token }
-}
-
-/// The scopes a first-party tool asks for: a person gets the admin API's only with a role for them.
-pub const TOOL_SCOPE: &str = "openid offline_access guestlist.admin guestlist.invite";
-
-pub fn authorize_url(issuer: &str, client_id: &str) -> String {
-    authorize_url_for(issuer, client_id, TOOL_SCOPE)
-}
-
-pub fn authorize_url_for(issuer: &str, client_id: &str, scope: &str) -> String {
-    let scope: String = url::form_urlencoded::byte_serialize(scope.as_bytes()).collect();
-    format!(
-        "{issuer}/authorize?client_id={client_id}&redirect_uri={REDIRECT}&response_type=code&scope={scope}"
-    )
-}
-
-/// Redeems the code of an app's callback URL: the token response.
-pub async fn tokens_for_callback(
-    server: &TestServer,
-    issuer: &str,
-    client_id: &str,
-    secret: &str,
-    callback: &str,
-) -> Value {
-    let (status, body) = token_endpoint(
-        server,
-        issuer,
-        client_id,
-        secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", query_of(callback)["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-/// Signs `email` in at `issuer` through the app (a fresh browser, consent accepted when asked): the
-/// browser (signed in) and the token response.
-pub async fn sign_in(
-    server: &TestServer,
-    issuer: &str,
-    client_id: &str,
-    secret: &str,
-    email: &str,
-) -> (Browser, Value) {
-    let browser = server.browser();
-    let cb = browser
-        .callback(&authorize_url(issuer, client_id), email)
-        .await;
-    let tokens = tokens_for_callback(server, issuer, client_id, secret, &cb).await;
-    (browser, tokens)
-}
-
-/// A member's access token for `app` of contoso.
-pub async fn user_token(server: &TestServer, app: &CreatedApp, email: &str) -> String {
-    let (_, tokens) = sign_in(
-        server,
-        &server.issuer(),
-        &app.client_id,
-        app.client_secret.as_deref().unwrap(),
-        email,
-    )
-    .await;
-    tokens["access_token"].as_str().unwrap().to_string()
 }
 
 /// Invites `email` through the API and registers through the link, accepting: the guest's object id
 /// and the browser, signed in with the guest's new home account.
 pub async fn redeemed_guest(api: &Api<'_>, email: &str) -> (String, Browser) {
     let invitation = api.invite(email, false).await;
-    let url = invitation["inviteRedeemUrl"].as_str().unwrap().to_string();
+    let url = invitation["inviteRedeemUrl"].as_str().unwrap();
     let browser = api.server.browser();
-    let page = browser.get(&url).await.text().await.unwrap();
-    let csrf = hidden(&page, "csrf").expect("the redemption form");
-    let resp = browser
-        .post_form(
-            &format!("{url}/register"),
-            &[
-                ("csrf", csrf.as_str()),
-                ("display_name", "Guest"),
-                ("password", PASSWORD),
-                ("confirm_password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), 303, "registering while redeeming");
-    let consent = browser
-        .get(resp.headers()["location"].to_str().unwrap())
-        .await
-        .text()
-        .await
-        .unwrap();
-    let resp = browser
-        .post_form(
-            &format!("{url}/consent"),
-            &[
-                ("csrf", &hidden(&consent, "csrf").expect("the consent form")),
-                ("decision", "accept"),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), 303, "accepting the invitation");
+    let accepted = register_as_guest(&browser, url, "Guest").await;
+    assert_eq!(accepted.status(), 303, "accepting the invitation");
     (
         invitation["invitedUser"]["id"]
             .as_str()
@@ -360,22 +232,4 @@ pub async fn redeemed_guest(api: &Api<'_>, email: &str) -> (String, Browser) {
             .to_string(),
         browser,
     )
-}
-
-/// The guest's access token for a first-party `app` of contoso, from the browser already signed in.
-pub async fn guest_token(server: &TestServer, browser: &Browser, app: &CreatedApp) -> String {
-    let resp = browser
-        .get(&authorize_url(&server.issuer(), &app.client_id))
-        .await;
-    let cb = resp.headers()["location"].to_str().unwrap().to_string();
-    assert!(cb.starts_with(REDIRECT), "the guest is signed in: {cb}");
-    let tokens = tokens_for_callback(
-        server,
-        &server.issuer(),
-        &app.client_id,
-        app.client_secret.as_deref().unwrap(),
-        &cb,
-    )
-    .await;
-    tokens["access_token"].as_str().unwrap().to_string()
 }

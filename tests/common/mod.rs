@@ -1,12 +1,24 @@
 //! A real guestlist server on a random loopback port, a browser-like user agent, and seeding helpers.
 //! The database is a fresh SQLite file, or a fresh PostgreSQL database when
 //! `GUESTLIST_TEST_DATABASE_URL` is set (CI runs the suite both ways).
+//!
+//! Beside it: `api` (the admin API as its callers use it), `oidc` (authorization and token requests,
+//! userinfo, JWTs), `invite` (invitations by the operator), `mail` (delivered messages decoded, an
+//! outbox worker of the test's own), `smtp` (a fake SMTP server) and `cli` (the binary run as a
+//! process). Each helper exists once, here; a test file keeps only what is about its own subject.
 
 #![allow(dead_code)]
 
 pub mod api;
+pub mod cli;
+pub mod invite;
+pub mod mail;
+pub mod oidc;
+pub mod smtp;
 #[allow(unused_imports)]
 pub use api::*;
+#[allow(unused_imports)]
+pub use oidc::*;
 
 use guestlist::config::Config;
 use guestlist::domain::claims::OptionalClaim;
@@ -147,6 +159,13 @@ impl TestDatabase {
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
+
+    /// The store on this database, migrated.
+    pub fn store(&self) -> guestlist::store::Store {
+        let store = guestlist::store::Store::connect(&self.url(), 4).expect("connect");
+        store.migrate().expect("migrate");
+        store
+    }
 }
 
 pub struct TestServer {
@@ -250,6 +269,75 @@ impl TestServer {
             .expect("app")
     }
 
+    /// Stores `tenant`'s settings as `adjust` changes them, behind the services' back (the tenant
+    /// cache may hold the old ones for a few seconds).
+    pub async fn set_settings(
+        &self,
+        tenant: &Tenant,
+        adjust: impl FnOnce(&mut guestlist::service::tenants::TenantSettings),
+    ) {
+        let mut settings = tenant.settings.clone();
+        adjust(&mut settings);
+        let (id, json) = (tenant.id.clone(), serde_json::to_string(&settings).unwrap());
+        self.svc
+            .store
+            .write(move |c| {
+                use diesel::prelude::*;
+                use guestlist::store::schema::tenants::dsl as t;
+                diesel::update(t::tenants.find(&id))
+                    .set(t::settings.eq(json))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Disables the account of user `id`, as an admin does.
+    pub async fn disable_user(&self, id: &str) {
+        let patch = guestlist::service::users::UserPatch {
+            account_enabled: Some(false),
+            ..Default::default()
+        };
+        users::update(&self.svc, &Actor::operator(), &self.tenant, id, patch, None)
+            .await
+            .expect("disable the user");
+    }
+
+    /// The stored user object `id`, if there is one.
+    pub async fn find_user(&self, id: &str) -> Option<guestlist::store::models::UserRow> {
+        let id = id.to_string();
+        self.svc
+            .store
+            .read(move |c| guestlist::store::queries::users::by_id(c, &id))
+            .await
+            .unwrap()
+    }
+
+    /// The stored user object `id`.
+    pub async fn user(&self, id: &str) -> guestlist::store::models::UserRow {
+        self.find_user(id)
+            .await
+            .unwrap_or_else(|| panic!("no user object {id}"))
+    }
+
+    /// A group of `tenant` named `name`, created by the operator.
+    pub async fn group_in(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+    ) -> guestlist::service::groups::GroupView {
+        guestlist::service::groups::create(&self.svc, &Actor::operator(), tenant, name, None)
+            .await
+            .expect("group")
+            .group
+    }
+
+    /// A group of contoso named `name`, created by the operator.
+    pub async fn group(&self, name: &str) -> guestlist::service::groups::GroupView {
+        self.group_in(&self.tenant, name).await
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             client: reqwest::Client::builder()
@@ -278,10 +366,7 @@ impl TestServer {
 
     /// An HTTP client for the relying app (no cookies, no redirects), as `openidconnect` wants it.
     pub fn rp_http(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        oidc::http_client()
     }
 }
 
@@ -354,6 +439,16 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].replace("&amp;", "&"))
 }
 
+/// The first `attribute="…"` value on a page (an `action`, an `href`) that `pick` accepts.
+pub fn attribute_value(html: &str, attribute: &str, pick: impl Fn(&str) -> bool) -> String {
+    html.split(&format!("{attribute}=\""))
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|value| pick(value))
+        .unwrap_or_else(|| panic!("no such {attribute} in {html}"))
+        .replace("&amp;", "&")
+}
+
 pub enum Step {
     /// The browser reached the app's redirect URI with this full URL.
     Callback(String),
@@ -378,6 +473,11 @@ impl Browser {
             .expect("GET")
     }
 
+    /// The body of the page at `url`.
+    pub async fn page(&self, url: &str) -> String {
+        self.get(url).await.text().await.expect("a page")
+    }
+
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(self.absolute(url))
@@ -390,55 +490,15 @@ impl Browser {
     /// Follows redirects from `start`, signing in with `email` when asked and answering consent
     /// with `consent` (accept or cancel), until the app's redirect URI or a page.
     pub async fn run_flow(&self, start: &str, email: &str, consent: &str) -> Step {
-        let mut url = start.to_string();
-        for _ in 0..12 {
-            if url.starts_with("http://localhost/") {
-                return Step::Callback(url);
-            }
-            let resp = self.get(&url).await;
-            let status = resp.status().as_u16();
-            if status == 303 || status == 302 {
-                url = self.absolute(resp.headers()["location"].to_str().unwrap());
-                continue;
-            }
-            let body = resp.text().await.unwrap();
-            if url.contains("/signin") && status == 200 {
-                let resp = self
-                    .post_form(
-                        url.split('?').next().unwrap(),
-                        &[
-                            ("csrf", &hidden(&body, "csrf").unwrap()),
-                            ("request", &hidden(&body, "request").unwrap_or_default()),
-                            ("email", email),
-                            ("password", PASSWORD),
-                        ],
-                    )
-                    .await;
-                if resp.status().as_u16() != 303 {
-                    let s = resp.status().as_u16();
-                    return Step::Page(s, resp.text().await.unwrap());
-                }
-                url = self.absolute(resp.headers()["location"].to_str().unwrap());
-                continue;
-            }
-            if url.contains("/consent") && status == 200 {
-                let resp = self
-                    .post_form(
-                        url.split('?').next().unwrap(),
-                        &[
-                            ("csrf", &hidden(&body, "csrf").unwrap()),
-                            ("request", &hidden(&body, "request").unwrap()),
-                            ("decision", consent),
-                        ],
-                    )
-                    .await;
-                assert_eq!(resp.status().as_u16(), 303, "consent answer");
-                url = self.absolute(resp.headers()["location"].to_str().unwrap());
-                continue;
-            }
-            return Step::Page(status, body);
-        }
-        panic!("too many redirects from {start}");
+        follow_flow(
+            &self.client,
+            |url| self.absolute(url),
+            |url| url.starts_with("http://localhost/"),
+            start,
+            email,
+            consent,
+        )
+        .await
     }
 
     pub async fn callback(&self, start: &str, email: &str) -> String {
@@ -447,94 +507,201 @@ impl Browser {
             Step::Page(s, body) => panic!("flow stopped at a page ({s}): {body}"),
         }
     }
-}
 
-/// The query parameters of a callback URL.
-pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
+    /// GETs `url` with `Accept-Language: accept_language` (no such header when `None`): status and body.
+    pub async fn get_in(&self, url: &str, accept_language: Option<&str>) -> (u16, String) {
+        let mut request = self.client.get(self.absolute(url));
+        if let Some(languages) = accept_language {
+            request = request.header("accept-language", languages);
+        }
+        let resp = request.send().await.expect("GET");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap())
+    }
 
-/// The JSON payload of a JWT (after the library verified it, to read non-standard claims).
-pub fn jwt_claims(jwt: &str) -> serde_json::Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
+    /// Requests `authorize_url` as a person already signed in who consented before: the app's
+    /// callback URL, at once.
+    pub async fn silent_callback(&self, authorize_url: &str) -> String {
+        let callback = oidc::location(&self.get(authorize_url).await);
+        assert!(
+            callback.starts_with(REDIRECT),
+            "the browser is signed in: {callback}"
+        );
+        callback
+    }
 
-pub fn jwt_header(jwt: &str) -> serde_json::Value {
-    use base64::Engine;
-    let part = jwt.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
+    /// Opens the page at `page_url` and posts `fields` with the page's CSRF token to `action`.
+    pub async fn submit_form(
+        &self,
+        page_url: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let page = self.page(page_url).await;
+        let csrf = hidden(&page, "csrf").unwrap_or_else(|| panic!("no form at {page_url}: {page}"));
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(action, &form).await
+    }
 
-/// Sends `access_token` to the tenant's userinfo endpoint as a bearer token.
-pub async fn userinfo(server: &TestServer, access_token: &str) -> reqwest::Response {
-    server
-        .rp_http()
-        .get(format!("{}/userinfo", server.issuer()))
-        .bearer_auth(access_token)
-        .send()
+    /// Signs `email` in on the sign-in page of tenant `slug`, without an authorization request: the
+    /// answer to the form.
+    pub async fn sign_in_directly(&self, slug: &str, email: &str) -> reqwest::Response {
+        let url = format!("/t/{slug}/signin");
+        self.submit_form(
+            &url,
+            &url,
+            &[("email", email), ("password", PASSWORD), ("request", "")],
+        )
         .await
-        .unwrap()
-}
+    }
 
-/// Asserts that userinfo refuses `access_token` as RFC 6750 describes: 401 with an `invalid_token` challenge.
-pub async fn assert_token_refused_by_userinfo(server: &TestServer, access_token: &str, why: &str) {
-    let resp = userinfo(server, access_token).await;
-    assert_eq!(resp.status(), 401, "{why}");
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
-        "{why}: challenge {challenge:?}"
-    );
-}
-
-/// Asserts that a token request made through the relying-party library failed with `invalid_grant`.
-pub fn assert_invalid_grant<T: std::fmt::Debug, HE: std::error::Error + 'static>(
-    outcome: Result<
-        T,
-        openidconnect::RequestTokenError<
-            HE,
-            openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
-        >,
-    >,
-    why: &str,
-) {
-    use openidconnect::core::CoreErrorResponseType;
-    match outcome {
-        Err(openidconnect::RequestTokenError::ServerResponse(answer))
-            if *answer.error() == CoreErrorResponseType::InvalidGrant => {}
-        other => panic!("{why}: expected invalid_grant, got {other:?}"),
+    /// Signs `email` in to the admin console of tenant `slug`: the page it lands on.
+    pub async fn console_sign_in(&self, slug: &str, email: &str) -> (u16, String) {
+        match self
+            .run_flow(&format!("/admin/t/{slug}/users"), email, "accept")
+            .await
+        {
+            Step::Page(s, body) => (s, body),
+            Step::Callback(u) => panic!("unexpected callback {u}"),
+        }
     }
 }
 
-/// A token-endpoint request by `app` with client_secret_basic.
-pub async fn token_request(
-    server: &TestServer,
-    app: &CreatedApp,
-    form: &[(&str, &str)],
+/// The `Set-Cookie` headers of an answer.
+pub fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// Follows an authorization request from `start` with `client`: every redirect, the sign-in form as
+/// `email` (with [`PASSWORD`]) and the consent form answered with `consent` (accept or cancel), until
+/// a URL that `arrived` says is the end, or a page that is neither form. Each URL is requested as
+/// `absolute` makes it (relative ones need a base; a test may also send every request to one process).
+pub async fn follow_flow(
+    client: &reqwest::Client,
+    absolute: impl Fn(&str) -> String,
+    arrived: impl Fn(&str) -> bool,
+    start: &str,
+    email: &str,
+    consent: &str,
+) -> Step {
+    let mut url = start.to_string();
+    for _ in 0..12 {
+        if arrived(&url) {
+            return Step::Callback(url);
+        }
+        let target = absolute(&url);
+        let resp = client.get(&target).send().await.expect("GET");
+        let status = resp.status().as_u16();
+        if status == 303 || status == 302 {
+            url = oidc::location(&resp);
+            continue;
+        }
+        let body = resp.text().await.unwrap();
+        let action = target.split('?').next().unwrap();
+        if target.contains("/signin") && status == 200 {
+            let resp = client
+                .post(action)
+                .form(&sign_in_form(&body, email))
+                .send()
+                .await
+                .expect("POST");
+            if resp.status().as_u16() != 303 {
+                let s = resp.status().as_u16();
+                return Step::Page(s, resp.text().await.unwrap());
+            }
+            url = oidc::location(&resp);
+            continue;
+        }
+        if target.contains("/consent") && status == 200 {
+            let resp = client
+                .post(action)
+                .form(&[
+                    ("csrf", hidden(&body, "csrf").unwrap().as_str()),
+                    ("request", hidden(&body, "request").unwrap().as_str()),
+                    ("decision", consent),
+                ])
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(resp.status().as_u16(), 303, "consent answer");
+            url = oidc::location(&resp);
+            continue;
+        }
+        return Step::Page(status, body);
+    }
+    panic!("too many redirects from {start}");
+}
+
+/// The fields of the provider's sign-in form on `page` (with its CSRF token and pending request) for
+/// `email` with [`PASSWORD`].
+pub fn sign_in_form(page: &str, email: &str) -> [(&'static str, String); 4] {
+    [
+        ("csrf", hidden(page, "csrf").expect("the sign-in form")),
+        ("request", hidden(page, "request").unwrap_or_default()),
+        ("email", email.to_string()),
+        ("password", PASSWORD.to_string()),
+    ]
+}
+
+/// Follows the link of an invitation: opens it, posts its `form` (`register`, `signin`) with
+/// `fields`, and accepts on the consent page that follows. The answer to the last form posted.
+pub async fn redeem(
+    browser: &Browser,
+    url: &str,
+    form: &str,
+    fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    server
-        .rp_http()
-        .post(format!("{}/token", server.issuer()))
-        .basic_auth(&app.client_id, app.client_secret.clone())
-        .form(form)
-        .send()
+    redeem_consenting(browser, url, form, fields, |_| {}).await
+}
+
+/// [`redeem`], with `check` run on the consent page before it is accepted.
+pub async fn redeem_consenting(
+    browser: &Browser,
+    url: &str,
+    form: &str,
+    fields: &[(&str, &str)],
+    check: impl FnOnce(&str),
+) -> reqwest::Response {
+    let resp = browser
+        .submit_form(url, &format!("{url}/{form}"), fields)
+        .await;
+    if resp.status() != 303 {
+        return resp;
+    }
+    let consent = oidc::location(&resp);
+    let page = browser.page(&consent).await;
+    check(&page);
+    browser
+        .post_form(
+            &format!("{url}/consent"),
+            &[
+                ("csrf", &hidden(&page, "csrf").expect("the consent form")),
+                ("decision", "accept"),
+            ],
+        )
         .await
-        .unwrap()
+}
+
+/// The fields of the `register` form of an invitation: a new account named `display_name` with
+/// [`PASSWORD`].
+pub fn registration(display_name: &str) -> [(&str, &str); 3] {
+    [
+        ("display_name", display_name),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    ]
+}
+
+/// [`redeem`] by registering a new account named `display_name` with [`PASSWORD`].
+pub async fn register_as_guest(
+    browser: &Browser,
+    url: &str,
+    display_name: &str,
+) -> reqwest::Response {
+    redeem(browser, url, "register", &registration(display_name)).await
 }

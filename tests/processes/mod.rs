@@ -4,15 +4,14 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::io::Write;
+use crate::common::cli::{self, Run};
+use crate::common::{Step, follow_flow};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_guestlist");
-pub const PASSWORD: &str = "correct horse battery staple";
-pub const REDIRECT: &str = "http://localhost/cb";
+#[allow(unused_imports)]
+pub use crate::common::{PASSWORD, REDIRECT, client_credentials_token, query_of};
 
 /// The PostgreSQL server the suite uses (`GUESTLIST_TEST_DATABASE_URL`), when set.
 pub fn pg_admin_url() -> Option<String> {
@@ -34,59 +33,35 @@ pub struct Setup {
 }
 
 impl Setup {
-    fn apply(&self, c: &mut Command) {
-        c.current_dir(self.data_dir.parent().unwrap_or(Path::new("/")))
-            .env("GUESTLIST_DATABASE_URL", &self.database_url)
-            .env("GUESTLIST_KEYS_DIR", &self.keys_dir)
-            .env("GUESTLIST_DATA_DIR", &self.data_dir)
-            .env("GUESTLIST_PUBLIC_URL", &self.public_url)
-            .env("GUESTLIST_LOG", "warn")
-            .env_remove("GUESTLIST_SMTP_URL")
-            .env_remove("GUESTLIST_LOG_FORMAT");
-        for (k, v) in &self.extra {
-            c.env(k, v);
-        }
+    /// The binary with this setup's configuration, in the directory above its data directory.
+    fn command(&self) -> Command {
+        let mut vars = vec![
+            ("GUESTLIST_DATABASE_URL", self.database_url.clone()),
+            ("GUESTLIST_KEYS_DIR", self.keys_dir.display().to_string()),
+            ("GUESTLIST_DATA_DIR", self.data_dir.display().to_string()),
+            ("GUESTLIST_PUBLIC_URL", self.public_url.clone()),
+        ];
+        vars.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let mut c = cli::command(&vars);
+        c.current_dir(self.data_dir.parent().unwrap_or(Path::new("/")));
+        c
     }
 
     /// Runs the CLI with `args` (and `stdin`); panics with its stderr when it fails.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let (ok, out, err) = self.try_cli(args, stdin);
-        assert!(ok, "guestlist {args:?} failed: {err}");
-        out
+        let run = self.try_cli(args, stdin);
+        assert!(run.ok(), "guestlist {args:?} failed: {}", run.err);
+        run.out
     }
 
-    pub fn try_cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let mut c = Command::new(BIN);
-        self.apply(&mut c);
-        let mut child = c
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the CLI");
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into(),
-            String::from_utf8_lossy(&out.stderr).into(),
-        )
+    pub fn try_cli(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        cli::run(self.command(), args, stdin)
     }
 
     pub fn cli_json(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
-        let out = self.cli(&all, stdin);
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?} printed {out:?}: {e}"))
+        self.try_cli(&all, stdin).json()
     }
 
     /// Starts `guestlist serve` on `port` (not waiting for it).
@@ -99,8 +74,7 @@ impl Setup {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut c = Command::new(BIN);
-        self.apply(&mut c);
+        let mut c = self.command();
         c.arg("serve")
             .env("GUESTLIST_LISTEN", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
@@ -204,13 +178,7 @@ impl Drop for Node {
 }
 
 /// A client without cookies or redirects.
-pub fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
+pub use crate::common::http_client as plain_client;
 
 /// A client that keeps cookies and stops at every redirect, like a browser driven by a test. Cookies
 /// are per host, not per port, so one jar serves every process on 127.0.0.1, as a load balancer's
@@ -235,22 +203,57 @@ pub struct Seeded {
     pub admin_client_secret: String,
 }
 
+impl Seeded {
+    /// The tenant's issuer as the process at `base` serves it.
+    pub fn issuer_at(&self, base: &str) -> String {
+        format!("{base}/t/{}", self.tenant)
+    }
+
+    /// A `guestlist.admin` token of the admin-API app from the process at `base`.
+    pub async fn admin_token(&self, base: &str) -> String {
+        client_credentials_token(
+            &plain_client(),
+            &self.issuer_at(base),
+            &self.admin_client_id,
+            &self.admin_client_secret,
+            "guestlist.admin",
+        )
+        .await
+    }
+
+    /// A `client_credentials` token of the first-party app for `scope` from the process at `base`.
+    pub async fn app_token(&self, base: &str, scope: &str) -> String {
+        client_credentials_token(
+            &plain_client(),
+            &self.issuer_at(base),
+            &self.client_id,
+            &self.client_secret,
+            scope,
+        )
+        .await
+    }
+
+    /// A token request of the first-party app at the process at `base`: status and JSON body.
+    pub async fn token_request(
+        &self,
+        base: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let answer = crate::common::token_call(
+            &plain_client(),
+            &self.issuer_at(base),
+            Some((&self.client_id, &self.client_secret)),
+            form,
+        )
+        .await;
+        (answer.status, answer.json())
+    }
+}
+
 /// Tenant `contoso` with one member (an Admin, so no process prints or voids a first-admin setup
 /// link), a first-party app and an admin-API app, through the CLI.
 pub fn seed(setup: &Setup) -> Seeded {
-    setup.cli(
-        &[
-            "tenant",
-            "create",
-            "--slug",
-            "contoso",
-            "--name",
-            "Contoso",
-            "--domain",
-            "contoso.example",
-        ],
-        None,
-    );
+    setup.cli(&cli::CREATE_CONTOSO, None);
     let email = "alice@contoso.example";
     setup.cli(
         &[
@@ -309,37 +312,6 @@ pub fn seed(setup: &Setup) -> Seeded {
     }
 }
 
-/// A `client_credentials` token from `base`'s token endpoint.
-pub async fn cc_token(base: &str, tenant: &str, id: &str, secret: &str, scope: &str) -> String {
-    let resp = plain_client()
-        .post(format!("{base}/t/{tenant}/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    assert_eq!(status, 200, "client_credentials: {body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-/// Reads `name="NAME" value="..."` from a page.
-pub fn hidden(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
-}
-
-pub fn query_of(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
 /// Follows an authorization request from `start` with `client`, signing in as `email` when asked and
 /// accepting consent, sending every request to `base` (whatever host the redirects name), until the
 /// app's redirect URI; returns that URL.
@@ -355,55 +327,32 @@ pub async fn authorize(client: &reqwest::Client, base: &str, start: &str, email:
         }
         format!("{base}{tail}")
     };
-    let mut url = rebase(start);
-    for _ in 0..12 {
-        if url.starts_with(REDIRECT) {
-            return url;
+    let arrived = |u: &str| u.starts_with(REDIRECT);
+    match follow_flow(client, rebase, arrived, start, email, "accept").await {
+        Step::Callback(url) => url,
+        Step::Page(status, body) => {
+            panic!("the flow from {start} stopped at a page ({status}): {body}")
         }
-        let resp = client.get(&url).send().await.expect("GET");
-        let status = resp.status().as_u16();
-        if status == 302 || status == 303 {
-            let loc = resp.headers()["location"].to_str().unwrap().to_string();
-            url = if loc.starts_with(REDIRECT) {
-                loc
-            } else {
-                rebase(&loc)
-            };
-            continue;
-        }
-        let body = resp.text().await.unwrap();
-        let form_url = url.split('?').next().unwrap().to_string();
-        let form: Vec<(&str, String)> = if url.contains("/signin") && status == 200 {
-            vec![
-                ("csrf", hidden(&body, "csrf").unwrap()),
-                ("request", hidden(&body, "request").unwrap_or_default()),
-                ("email", email.into()),
-                ("password", PASSWORD.into()),
-            ]
-        } else if url.contains("/consent") && status == 200 {
-            vec![
-                ("csrf", hidden(&body, "csrf").unwrap()),
-                ("request", hidden(&body, "request").unwrap()),
-                ("decision", "accept".into()),
-            ]
-        } else {
-            panic!("the flow stopped at {url} ({status}): {body}");
-        };
-        let resp = client
-            .post(&form_url)
-            .form(&form)
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(resp.status().as_u16(), 303, "form answer at {form_url}");
-        let loc = resp.headers()["location"].to_str().unwrap().to_string();
-        url = if loc.starts_with(REDIRECT) {
-            loc
-        } else {
-            rebase(&loc)
-        };
     }
-    panic!("too many redirects from {start}");
+}
+
+/// Uploads `csv` of invitations to contoso at the process at `base` with an admin `token`: status and
+/// report; an error when the process never answers (it may be killed meanwhile).
+pub async fn upload_invitations_csv(
+    base: &str,
+    token: &str,
+    csv: String,
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let resp = plain_client()
+        .post(format!("{base}/api/v1/tenants/contoso/invitations/csv"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .timeout(Duration::from_secs(300))
+        .body(csv)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.json().await.unwrap_or_default()))
 }
 
 /// A database connection for checks with SQL (either backend).
