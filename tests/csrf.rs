@@ -7,10 +7,8 @@
 mod common;
 
 use common::*;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::{Role, UserType};
+use guestlist::domain::user::Role;
 use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use std::collections::BTreeSet;
 
 /// What every form says when its token does not match the browser's cookie.
@@ -163,43 +161,10 @@ fn csrf_of(page: &str) -> String {
     hidden(page, "csrf").expect("the page has a form with a CSRF token")
 }
 
-fn location(answer: &reqwest::Response) -> String {
-    answer.headers()["location"].to_str().unwrap().to_string()
-}
-
-/// Invites `email` to contoso as the operator: the redeem URL.
+/// Invites `email` to contoso as the operator, without an email: the redeem URL and the invitation.
 async fn invite(server: &TestServer, email: &str) -> (String, String) {
-    let request = InviteRequest {
-        email: email.into(),
-        display_name: Some("Partner".into()),
-        user_type: UserType::Guest,
-        redirect_url: None,
-        language: Language::En,
-        cc: None,
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: false,
-    };
-    match invitations::invite(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        request,
-        None,
-    )
-    .await
-    .unwrap()
-    {
-        InviteOutcome::Created {
-            redeem_url,
-            invitation_id,
-            ..
-        } => (redeem_url, invitation_id),
-        other => panic!("{other:?}"),
-    }
+    let invited = invite::invite_quietly(server, &server.tenant, email).await;
+    (invited.redeem_url, invited.invitation_id)
 }
 
 /// The POST routes of `tables` that browsers submit as forms.
@@ -436,14 +401,10 @@ async fn every_form_of_the_console_needs_its_own_token() {
     let app = server.app(|_| {}).await;
     let (_, invitation_id) = invite(server, "again@partner.example").await;
     let admin = server.browser();
-    match admin
-        .run_flow("/admin/t/contoso/users", "root@contoso.example", "accept")
-        .await
-    {
-        Step::Page(200, _) => {}
-        Step::Page(status, body) => panic!("the console did not open: {status} {body}"),
-        Step::Callback(u) => panic!("unexpected callback {u}"),
-    }
+    let (status, body) = admin
+        .console_sign_in("contoso", "root@contoso.example")
+        .await;
+    assert_eq!(status, 200, "the console opens: {body}");
     let base = "/admin/t/contoso";
     let token = csrf_of(&page_of(&admin, &format!("{base}/users/new")).await);
     let etag_of = |page: &str| {

@@ -4,71 +4,21 @@
 mod common;
 
 use common::*;
-use guestlist::domain::language::Language;
-use guestlist::domain::user::UserType;
-use guestlist::service::apps::manage::{self as apps, CreatedApp, NewApp};
+use guestlist::service::apps::manage::CreatedApp;
 use guestlist::service::auth::Actor;
-use guestlist::service::invitations::{self, InviteOutcome, InviteRequest};
 use guestlist::service::tenants::Tenant;
-use guestlist::store::queries;
 use serde_json::Value;
 
 /// Invites `email` to `tenant` as the operator, without an email: the redeem URL and the guest's id.
 async fn invite_to(server: &TestServer, tenant: &Tenant, email: &str) -> (String, String) {
-    let request = InviteRequest {
-        email: email.into(),
-        display_name: Some("Partner".into()),
-        user_type: UserType::Guest,
-        redirect_url: None,
-        language: Language::En,
-        cc: None,
-        custom_text: None,
-        app_ids: vec![],
-        group_ids: vec![],
-        contact_url: None,
-        invite_app_id: None,
-        send_email: false,
-    };
-    match invitations::invite(&server.svc, &Actor::operator(), tenant, request, None)
-        .await
-        .unwrap()
-    {
-        InviteOutcome::Created {
-            redeem_url,
-            user_id,
-            ..
-        } => (redeem_url, user_id),
-        other => panic!("{other:?}"),
-    }
+    let invited = invite::invite_quietly(server, tenant, email).await;
+    (invited.redeem_url, invited.user_id)
 }
 
 /// Signs the browser in at `tenant`'s own sign-in page.
 async fn sign_in_at(browser: &Browser, tenant: &Tenant, email: &str) {
-    let signin = format!("{}/signin", tenant.issuer);
-    let page = browser.get(&signin).await.text().await.unwrap();
-    let resp = browser
-        .post_form(
-            &signin,
-            &[
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-                ("email", email),
-                ("password", PASSWORD),
-                ("request", ""),
-            ],
-        )
-        .await;
+    let resp = browser.sign_in_directly(&tenant.slug, email).await;
     assert_eq!(resp.status(), 303, "{email} signs in at {}", tenant.slug);
-}
-
-async fn guest_row(server: &TestServer, id: &str) -> guestlist::store::models::UserRow {
-    let id = id.to_string();
-    server
-        .svc
-        .store
-        .read(move |c| queries::users::by_id(c, &id))
-        .await
-        .unwrap()
-        .expect("the guest object")
 }
 
 #[actix_web::test]
@@ -114,7 +64,7 @@ async fn continuing_with_another_signed_in_account_is_refused_and_binds_nothing(
         .await;
     assert_eq!(accept.status(), 403);
     assert!(accept.text().await.unwrap().contains(refusal));
-    let guest = guest_row(&server, &guest_id).await;
+    let guest = server.user(&guest_id).await;
     assert_eq!(
         guest.external_user_state.as_deref(),
         Some("PendingAcceptance")
@@ -187,59 +137,28 @@ async fn a_guests_altsecid_names_the_home_identity_in_every_token_and_every_tena
         .tenant_named("northwind", "Northwind", "northwind.example")
         .await;
     let contoso_app = server.app(|a| a.first_party = true).await;
-    let northwind_app = apps::create(
-        &server.svc,
-        &Actor::operator(),
-        &northwind,
-        NewApp {
-            name: "Portal".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            post_logout_redirect_uris: vec![],
-            public: false,
-            first_party: true,
-            assignment_required: false,
-            signing_alg: "RS256".into(),
-            optional_claims: vec![],
-            allowed_scopes: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    let northwind_app = server
+        .app_in(&northwind, |a| {
+            a.first_party = true;
+            a.optional_claims = vec![];
+            a.allowed_scopes = vec![];
+        })
+        .await;
 
     // Two tenants invite the same person, who redeems both with their Fabrikam account.
     let mut guests = Vec::new();
     for tenant in [&server.tenant, &northwind] {
         let (url, guest_id) = invite_to(&server, tenant, "gail@fabrikam.example").await;
         let browser = server.browser();
-        let page = browser.get(&url).await.text().await.unwrap();
-        let signed_in = browser
-            .post_form(
-                &format!("{url}/signin"),
-                &[
-                    ("csrf", &hidden(&page, "csrf").unwrap()),
-                    ("email", "gail@fabrikam.example"),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(signed_in.status(), 303);
-        let consent = browser
-            .get(&format!("{url}/consent"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        let accepted = browser
-            .post_form(
-                &format!("{url}/consent"),
-                &[
-                    ("csrf", &hidden(&consent, "csrf").unwrap()),
-                    ("decision", "accept"),
-                ],
-            )
-            .await;
+        let accepted = redeem(
+            &browser,
+            &url,
+            "signin",
+            &[("email", "gail@fabrikam.example"), ("password", PASSWORD)],
+        )
+        .await;
         assert_eq!(accepted.status(), 303);
-        guests.push(guest_row(&server, &guest_id).await);
+        guests.push(server.user(&guest_id).await);
     }
     let altsecid = guests[0].alt_sec_id.clone().expect("set on redemption");
     assert_eq!(

@@ -14,7 +14,7 @@ async fn silently_signed_in(server: &TestServer, browser: &Browser, client_id: &
     );
     let resp = browser.get(&url).await;
     assert_eq!(resp.status(), 303, "prompt=none always answers the app");
-    let back = query_of(resp.headers()["location"].to_str().unwrap());
+    let back = query_of(&location(&resp));
     match (back.get("code"), back.get("error")) {
         (Some(_), None) => true,
         (None, Some(e)) if e == "login_required" => false,
@@ -105,20 +105,12 @@ async fn the_sign_out_form_ends_the_session_and_returns_only_to_registered_addre
         )
         .await;
     assert_eq!(done.status(), 303);
-    assert_eq!(
-        done.headers()["location"],
-        format!("{LOGOUT_REDIRECT}?state=bye").as_str()
-    );
+    assert_eq!(location(&done), format!("{LOGOUT_REDIRECT}?state=bye"));
     assert!(clears(&done, "gl_session"), "the session cookie is cleared");
     assert!(!silently_signed_in(&server, &browser, &app.client_id).await);
     let panel = browser.get("/t/contoso/apps").await;
     assert_eq!(panel.status(), 303, "the app panel asks to sign in again");
-    assert!(
-        panel.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin")
-    );
+    assert!(location(&panel).contains("/signin"));
 }
 
 #[actix_web::test]
@@ -182,12 +174,7 @@ async fn a_session_ended_by_signing_out_cannot_be_replayed_with_its_cookie() {
         303,
         "the old session cookie is worth nothing"
     );
-    assert!(
-        replay.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("/signin")
-    );
+    assert!(location(&replay).contains("/signin"));
 }
 
 #[actix_web::test]
@@ -197,14 +184,10 @@ async fn console_sign_out_forgets_the_console_and_leads_to_the_providers_sign_ou
         .member_in(&server.tenant, "root@contoso.example", vec![Role::Admin])
         .await;
     let admin = server.browser();
-    match admin
-        .run_flow("/admin/t/contoso/users", "root@contoso.example", "accept")
-        .await
-    {
-        Step::Page(200, _) => {}
-        Step::Page(status, body) => panic!("the console did not open: {status} {body}"),
-        Step::Callback(u) => panic!("unexpected callback {u}"),
-    }
+    let (status, body) = admin
+        .console_sign_in("contoso", "root@contoso.example")
+        .await;
+    assert_eq!(status, 200, "the console opens: {body}");
     let page = admin
         .get("/admin/t/contoso/users")
         .await
@@ -219,17 +202,14 @@ async fn console_sign_out_forgets_the_console_and_leads_to_the_providers_sign_ou
         .await;
     assert_eq!(out.status(), 303);
     assert!(clears(&out, "gl_console"), "the console cookie is cleared");
-    let next = out.headers()["location"].to_str().unwrap().to_string();
+    let next = location(&out);
     assert_eq!(next, "/t/contoso/logout");
 
     // The console asks to sign in again at once …
     let console = admin.get("/admin/t/contoso/users").await;
     assert_eq!(console.status(), 303);
     assert!(
-        console.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/admin/t/contoso/login"),
+        location(&console).starts_with("/admin/t/contoso/login"),
         "the console no longer knows the browser"
     );
     // … and the provider's sign-out, confirmed, ends the session behind it, so signing in to the console
@@ -252,7 +232,7 @@ async fn console_sign_out_forgets_the_console_and_leads_to_the_providers_sign_ou
         if resp.status() != 303 {
             panic!("stopped at {url}: {}", resp.status());
         }
-        url = resp.headers()["location"].to_str().unwrap().to_string();
+        url = location(&resp);
         if url.contains("/t/contoso/signin") {
             return;
         }

@@ -67,3 +67,13 @@ pub async fn invite_in(server: &TestServer, tenant: &Tenant, request: InviteRequ
 pub async fn invite(server: &TestServer, request: InviteRequest) -> Invited {
     invite_in(server, &server.tenant, request).await
 }
+
+/// The operator invites `email` as a guest of `tenant` without sending the email: the link is only
+/// in the answer.
+pub async fn invite_quietly(server: &TestServer, tenant: &Tenant, email: &str) -> Invited {
+    let request = InviteRequest {
+        send_email: false,
+        ..invite_request(email)
+    };
+    invite_in(server, tenant, request).await
+}

@@ -251,7 +251,13 @@ impl TestServer {
         create_tenant(&self.svc, slug, name, domain).await
     }
 
+    /// An app of contoso, as `adjust` changes the harness's defaults.
     pub async fn app(&self, adjust: impl FnOnce(&mut NewApp)) -> CreatedApp {
+        self.app_in(&self.tenant, adjust).await
+    }
+
+    /// An app of `tenant`, as `adjust` changes the harness's defaults.
+    pub async fn app_in(&self, tenant: &Tenant, adjust: impl FnOnce(&mut NewApp)) -> CreatedApp {
         let mut app = NewApp {
             name: "Moodle".into(),
             redirect_uris: vec![REDIRECT.into()],
@@ -264,7 +270,7 @@ impl TestServer {
             allowed_scopes: vec!["api.read".into()],
         };
         adjust(&mut app);
-        apps::create(&self.svc, &Actor::operator(), &self.tenant, app)
+        apps::create(&self.svc, &Actor::operator(), tenant, app)
             .await
             .expect("app")
     }
