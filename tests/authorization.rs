@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use guestlist::domain::user::Role;
 use guestlist::service::apps::console::console_client_id;
-use guestlist::service::apps::manage::{self as apps, CreatedApp, NewApp};
+use guestlist::service::apps::manage::{self as apps, AssignmentInput, CreatedApp, NewApp};
 use guestlist::service::auth::Actor;
 use guestlist::service::invitations::{self, InviteOutcome, InviteRequest, follow_up};
 use guestlist::service::tenants::Tenant;
@@ -191,6 +191,7 @@ fn expect(class: Class, who: Who) -> Expect {
 
 /// One object of each kind, to fill the placeholders of a route; each caller gets its own.
 struct Objects {
+    /// A member of `group` and assigned to `app`.
     user: String,
     group: String,
     app: String,
@@ -224,6 +225,17 @@ async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
     .await
     .unwrap()
     .id;
+    guestlist::service::groups::add_member(&server.svc, &op, tenant, &group, &user)
+        .await
+        .unwrap();
+    let assignment = AssignmentInput {
+        principal_type: "user".into(),
+        principal_id: user.clone(),
+        app_role: String::new(),
+    };
+    apps::assign(&server.svc, &op, tenant, &app, assignment)
+        .await
+        .unwrap();
     let outcome = invitations::invite(
         &server.svc,
         &op,
@@ -266,12 +278,18 @@ fn new_app(name: &str, first_party: bool, scopes: Vec<&str>) -> NewApp {
 
 /// The path of a route with its placeholders filled from `o`.
 fn fill(template: &str, slug: &str, o: &Objects) -> String {
+    fill_mixed(template, slug, o, o)
+}
+
+/// The path of a route with `{id}` filled from `o` and the principal it names (`{userId}`,
+/// `{principalId}`) from `principals`, so that one path can name objects of two tenants.
+fn fill_mixed(template: &str, slug: &str, o: &Objects, principals: &Objects) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for segment in template.split('/') {
         let filled = match segment {
             "{slug}" => slug,
-            "{userId}" | "{principalId}" => &o.user,
+            "{userId}" | "{principalId}" => &principals.user,
             "{principalType}" => "user",
             "{id}" => match previous {
                 "users" if template.ends_with("/resend-invitation") => &o.guest,
@@ -552,6 +570,229 @@ async fn every_api_route_answers_every_caller_as_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Another tenant's objects.
+
+/// A body with which `method template` succeeds on the tenant's own objects (the principal an
+/// assignment names comes from `principals`), so that a 404 with another tenant's ids can only come
+/// from the id.
+fn body_for(method: &str, template: &str, principals: &Objects) -> Body {
+    let rename = |field: &str| Body::Json(json!({ field: "Renamed" }));
+    match (
+        method,
+        template.rsplit('/').nth(1),
+        template.rsplit('/').next(),
+    ) {
+        ("PATCH", Some("users" | "groups"), _) => rename("displayName"),
+        ("PATCH", Some("apps"), _) => rename("name"),
+        ("POST", _, Some("assignments")) => Body::Json(json!({
+            "principalType": "group",
+            "principalId": principals.group,
+        })),
+        _ => Body::None,
+    }
+}
+
+/// Whether a route names a principal besides its object (in the path or, for assignments, the body).
+fn names_a_principal(template: &str) -> bool {
+    template.contains("{userId}")
+        || template.contains("{principalId}")
+        || template.ends_with("/assignments")
+}
+
+/// Sends `method template` as contoso's admin with `{id}` from `o` and the principal from
+/// `principals`, as a request that would succeed if both were contoso's.
+async fn as_contoso_admin(
+    api: &Api<'_>,
+    method: &str,
+    template: &str,
+    o: &Objects,
+    principals: &Objects,
+) -> Answer {
+    send(
+        api.server,
+        method,
+        &fill_mixed(template, "contoso", o, principals),
+        Some(&api.token),
+        body_for(method, template, principals),
+        &[("if-match", "*")],
+    )
+    .await
+}
+
+/// The stored user of `tenant` with `email`, if any.
+async fn user_by_mail(
+    server: &TestServer,
+    tenant: &Tenant,
+    email: &str,
+) -> Option<guestlist::store::models::UserRow> {
+    let (tenant_id, email) = (tenant.id.clone(), email.to_string());
+    server
+        .svc
+        .store
+        .read(move |c| guestlist::store::queries::users::by_tenant_and_mail(c, &tenant_id, &email))
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn another_tenants_ids_are_not_found_on_every_api_that_takes_ids() {
+    let server = TestServer::start().await;
+    let api = admin_api(&server).await;
+    let fabrikam = server
+        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+        .await;
+    let theirs = objects_in(&server, &fabrikam, 0).await;
+    let ours = objects_in(&server, &server.tenant, 1).await;
+    let fabrikam_before = audit_counts(&server, &fabrikam).await;
+    let contoso_before = audit_counts(&server, &server.tenant).await;
+    let with_ids: Vec<(&str, &str)> = guestlist::http::api::ROUTES
+        .iter()
+        .copied()
+        .filter(|(_, path)| {
+            path.replace("{slug}", "").contains('{') || path.ends_with("/assignments")
+        })
+        .collect();
+    assert!(with_ids.len() >= 18, "{with_ids:?}");
+
+    // Their object, their principal; ours with theirs; theirs with ours: never found.
+    let mut failures = Vec::new();
+    for (method, template) in &with_ids {
+        let mut mixes = vec![("theirs", &theirs, &theirs)];
+        if names_a_principal(template) {
+            mixes.push(("ours with their principal", &ours, &theirs));
+            mixes.push(("theirs with our principal", &theirs, &ours));
+        }
+        for (mix, o, principals) in mixes {
+            let a = as_contoso_admin(&api, method, template, o, principals).await;
+            if a.status != 404 {
+                failures.push(format!("{method} {template} ({mix}): {a}"));
+            }
+        }
+    }
+    // Ids in bodies: an assignment of their user, a redemption reset of their guest.
+    let assign_theirs = api
+        .post(
+            &format!("{API}/apps/{}/assignments", ours.app),
+            json!({ "principalType": "user", "principalId": theirs.user }),
+        )
+        .await;
+    if assign_theirs.status != 404 {
+        failures.push(format!("assigning their user: {assign_theirs}"));
+    }
+    let reset = |guest: &str| {
+        json!({
+            "invitedUserEmailAddress": "partner@northwind.example",
+            "inviteRedirectUrl": "https://moodle.example/",
+            "resetRedemption": true,
+            "invitedUser": { "id": guest },
+        })
+    };
+    let reset_theirs = api
+        .post(&format!("{API}/invitations"), reset(&theirs.guest))
+        .await;
+    if reset_theirs.status != 404 {
+        failures.push(format!(
+            "resetting their guest's redemption: {reset_theirs}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(
+        audit_counts(&server, &server.tenant).await,
+        contoso_before,
+        "nothing happened in contoso"
+    );
+
+    // A file naming their app or group fails those rows only.
+    let csv = format!(
+        "Email,DisplayName,InvitedToApplications,InvitedToGroups\n\
+         ann@northwind.example,Ann,{},\n\
+         ben@northwind.example,Ben,,{}\n\
+         cy@northwind.example,Cy,{},{}\n",
+        theirs.app, theirs.group, ours.app, ours.group
+    );
+    let upload = api
+        .post_raw(
+            &format!("{API}/invitations/csv"),
+            "text/csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(upload.status, 200, "{upload}");
+    let report = upload.json();
+    let outcomes: Vec<(&str, &str)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap(),
+                r["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes[0].0, "failed", "{report}");
+    assert!(outcomes[0].1.contains(&theirs.app), "{report}");
+    assert_eq!(outcomes[1].0, "failed", "{report}");
+    assert!(outcomes[1].1.contains(&theirs.group), "{report}");
+    assert_eq!(outcomes[2].0, "created", "{report}");
+    for email in ["ann@northwind.example", "ben@northwind.example"] {
+        assert!(
+            user_by_mail(&server, &server.tenant, email).await.is_none(),
+            "nothing of {email}'s row was created"
+        );
+    }
+
+    // The same requests on contoso's own objects succeed (each on objects of its own, as some delete):
+    // the 404s above came from the ids.
+    for (n, (method, template)) in with_ids.iter().enumerate() {
+        let fresh = objects_in(&server, &server.tenant, 10 + n).await;
+        let a = as_contoso_admin(&api, method, template, &fresh, &fresh).await;
+        if !a.is_success() {
+            failures.push(format!("{method} {template} on our own objects: {a}"));
+        }
+    }
+    let reset_ours = api
+        .post(&format!("{API}/invitations"), reset(&ours.guest))
+        .await;
+    if !reset_ours.is_success() {
+        failures.push(format!("resetting our guest's redemption: {reset_ours}"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Fabrikam's objects are as they were, and nothing was recorded there.
+    let op = Actor::operator();
+    let user = users::get(&server.svc, &op, &fabrikam, &theirs.user)
+        .await
+        .unwrap();
+    assert!(user.user.account_enabled);
+    assert_eq!(user.user.display_name, "someone0");
+    let group = guestlist::service::groups::get(&server.svc, &op, &fabrikam, &theirs.group)
+        .await
+        .unwrap();
+    assert_eq!(group.group.display_name, "Staff 0");
+    assert_eq!(
+        group.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
+        [&theirs.user]
+    );
+    let app = apps::get(&server.svc, &op, &fabrikam, &theirs.app)
+        .await
+        .unwrap();
+    assert_eq!(app.app.name, "Wiki 0");
+    assert_eq!(
+        app.assignments
+            .iter()
+            .map(|a| a.principal_id.as_str())
+            .collect::<Vec<_>>(),
+        [theirs.user.as_str()]
+    );
+    let invitation = follow_up::get(&server.svc, &op, &fabrikam, &theirs.invitation)
+        .await
+        .unwrap();
+    assert_eq!(invitation.status, "PendingAcceptance");
+    assert_eq!(audit_counts(&server, &fabrikam).await, fabrikam_before);
 }
 
 // ---------------------------------------------------------------------------------------------------
