@@ -491,11 +491,46 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_without_a_serve
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (samples, tasks) = load(node.base.clone(), &s, api_token, stop.clone());
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Polled states instead of fixed periods: the load is answered before the stop, and has met the
+    // outage a few times on every database route before the cluster comes back.
+    let answered =
+        |samples: &Mutex<Vec<Sample>>, since: Instant, status: u16, kinds: &[&str], n: usize| {
+            let samples = samples.lock().unwrap();
+            kinds.iter().all(|k| {
+                samples
+                    .iter()
+                    .filter(|x| x.kind == *k && x.sent >= since && x.status == status)
+                    .count()
+                    >= n
+            })
+        };
+    let loaded = Instant::now();
+    assert!(
+        eventually(Duration::from_secs(30), || answered(
+            &samples,
+            loaded,
+            200,
+            &["token", "api", "readyz"],
+            3
+        ))
+        .await,
+        "the load is answered before the stop"
+    );
     let stopping = Instant::now();
     pg.stop_immediately().expect("stop the private cluster");
     let down = Instant::now();
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        eventually(Duration::from_secs(30), || answered(
+            &samples,
+            down,
+            503,
+            &["api", "readyz"],
+            5
+        ))
+        .await,
+        "api and readyz answer 503 while the database is down: {}",
+        node.log_text()
+    );
     let readyz = plain_client()
         .get(node.url("/readyz"))
         .send()
@@ -514,7 +549,11 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_without_a_serve
         })
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = Instant::now();
+    eventually(Duration::from_secs(10), || {
+        answered(&samples, settled, 200, &["token", "api", "readyz"], 3)
+    })
+    .await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     for t in tasks {
         let _ = t.await;
