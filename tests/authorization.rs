@@ -363,9 +363,7 @@ async fn cast(server: &TestServer) -> Vec<Caller> {
         .app(|a| a.allowed_scopes = vec!["api.read".into()])
         .await;
 
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "boss@fabrikam.example", vec![Role::Admin])
         .await;
@@ -641,9 +639,7 @@ async fn user_by_mail(
 async fn another_tenants_ids_are_not_found_on_every_api_that_takes_ids() {
     let server = TestServer::start().await;
     let api = admin_api(&server).await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     let theirs = objects_in(&server, &fabrikam, 0).await;
     let ours = objects_in(&server, &server.tenant, 1).await;
     let fabrikam_before = audit_counts(&server, &fabrikam).await;
@@ -881,9 +877,7 @@ async fn every_console_route_answers_every_caller_as_the_table_says() {
     ] {
         server.member_in(&server.tenant, email, roles).await;
     }
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "boss@fabrikam.example", vec![Role::Admin])
         .await;

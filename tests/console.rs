@@ -122,9 +122,7 @@ async fn a_plain_member_who_signs_in_is_refused_and_gets_no_console_cookie() {
 #[actix_web::test]
 async fn an_admin_of_one_tenant_touches_nothing_of_another() {
     let server = TestServer::start().await;
-    let other = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let other = server.fabrikam().await;
     server
         .member_in(&other, "boss@fabrikam.example", vec![Role::Admin])
         .await;

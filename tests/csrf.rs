@@ -185,9 +185,7 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
     let issuer = server.issuer();
     let sam = server.member("sam@contoso.example").await;
     let consented = server.app(|a| a.first_party = false).await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "ivy@fabrikam.example", vec![])
         .await;

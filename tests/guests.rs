@@ -168,9 +168,7 @@ async fn redeem_signin_only(browser: &Browser, url: &str, email: &str) -> String
 #[actix_web::test]
 async fn member_of_another_tenant_redeems_with_an_existing_account() {
     let server = TestServer::start().await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "carol@fabrikam.example", vec![])
         .await;
@@ -265,9 +263,7 @@ async fn cc_invitations_cannot_register_and_mismatched_accounts_are_refused() {
 
     server.member("eve@contoso.example").await;
     let (url, _) = invite(&server, "frank@fabrikam.example", None).await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "mallory@fabrikam.example", vec![])
         .await;

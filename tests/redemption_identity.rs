@@ -24,9 +24,7 @@ async fn sign_in_at(browser: &Browser, tenant: &Tenant, email: &str) {
 #[actix_web::test]
 async fn continuing_with_another_signed_in_account_is_refused_and_binds_nothing() {
     let server = TestServer::start().await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     server
         .member_in(&fabrikam, "mallory@fabrikam.example", vec![])
         .await;
@@ -127,9 +125,7 @@ async fn claims_everywhere(server: &TestServer, tokens: &Value) -> [Value; 3] {
 #[actix_web::test]
 async fn a_guests_altsecid_names_the_home_identity_in_every_token_and_every_tenant() {
     let server = TestServer::start().await;
-    let fabrikam = server
-        .tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
-        .await;
+    let fabrikam = server.fabrikam().await;
     let home = server
         .member_in(&fabrikam, "gail@fabrikam.example", vec![])
         .await;

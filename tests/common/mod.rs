@@ -251,6 +251,12 @@ impl TestServer {
         create_tenant(&self.svc, slug, name, domain).await
     }
 
+    /// The partner organisation of most tests: tenant `fabrikam` (Fabrikam, fabrikam.example).
+    pub async fn fabrikam(&self) -> Tenant {
+        self.tenant_named("fabrikam", "Fabrikam", "fabrikam.example")
+            .await
+    }
+
     /// An app of contoso, as `adjust` changes the harness's defaults.
     pub async fn app(&self, adjust: impl FnOnce(&mut NewApp)) -> CreatedApp {
         self.app_in(&self.tenant, adjust).await
