@@ -43,6 +43,39 @@ pub struct Config {
     /// Serve HTTPS directly with this PEM certificate chain and key (otherwise plain HTTP, for a
     /// TLS-terminating proxy in front).
     pub tls: Option<TlsFiles>,
+    /// Seconds a session may go unused before it ends (besides `session_ttl`, its absolute end).
+    pub session_idle_ttl: i64,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (CIDR blocks); nobody's by
+    /// default, so a client cannot choose the address its attempts are counted under.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: Limits,
+}
+
+/// The abuse limits (see `crate::service::throttle`); every one is a `GUESTLIST_*` setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed password sign-ins for one account from one address within `failure_window` before
+    /// attempts wait.
+    pub sign_in_failures: i64,
+    /// Failed password sign-ins from one address, whatever the account, within `failure_window`.
+    pub address_failures: i64,
+    /// Failed client authentications at the token endpoints for one client from one address.
+    pub client_failures: i64,
+    /// Unknown or spent one-time links (setup, reset, invitation tickets) opened from one address.
+    pub link_failures: i64,
+    pub failure_window: i64,
+    /// The first wait, doubled with each further failure up to `max_delay` (seconds).
+    pub base_delay: i64,
+    pub max_delay: i64,
+    /// Self-service sign-ups per address per hour.
+    pub sign_ups_per_hour: i64,
+    /// Invitations one inviter (person or app) creates per hour.
+    pub invitations_per_hour: i64,
+    /// Sign-in requests one address may leave waiting (parked `/authorize` requests) per window.
+    pub parked_requests: i64,
+    /// Password checks one address may have queued or running at once, so that one address cannot
+    /// fill the argon2 queue that everyone shares.
+    pub password_checks_per_address: usize,
 }
 
 /// The log line format (`log_format` / `GUESTLIST_LOG_FORMAT`).
@@ -99,6 +132,19 @@ struct FileConfig {
     http_workers: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    session_idle_ttl: Option<i64>,
+    trusted_proxies: Option<String>,
+    sign_in_failure_limit: Option<i64>,
+    address_failure_limit: Option<i64>,
+    client_failure_limit: Option<i64>,
+    link_failure_limit: Option<i64>,
+    failure_window: Option<i64>,
+    throttle_base_delay: Option<i64>,
+    throttle_max_delay: Option<i64>,
+    sign_ups_per_hour: Option<i64>,
+    invitations_per_hour: Option<i64>,
+    parked_request_limit: Option<i64>,
+    password_checks_per_address: Option<i64>,
 }
 
 impl Config {
@@ -163,6 +209,12 @@ impl Config {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let hash_threads = num(
+            "PASSWORD_HASH_CONCURRENCY",
+            file.password_hash_concurrency.map(|v| v as i64),
+            cores as i64,
+        )?
+        .max(1) as usize;
         let config = Config {
             listen: s("LISTEN", file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             public_url,
@@ -185,12 +237,7 @@ impl Config {
             id_token_ttl: num("ID_TOKEN_TTL", file.id_token_ttl, 3600)?,
             refresh_token_ttl: num("REFRESH_TOKEN_TTL", file.refresh_token_ttl, 30 * 24 * 3600)?,
             session_ttl: num("SESSION_TTL", file.session_ttl, 12 * 3600)?,
-            password_hash_concurrency: num(
-                "PASSWORD_HASH_CONCURRENCY",
-                file.password_hash_concurrency.map(|v| v as i64),
-                cores as i64,
-            )?
-            .max(1) as usize,
+            password_hash_concurrency: hash_threads,
             db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
                 as u32,
             db_connect_timeout: {
@@ -220,13 +267,60 @@ impl Config {
             )?
             .clamp(1, 256) as usize,
             tls,
+            session_idle_ttl: num("SESSION_IDLE_TTL", file.session_idle_ttl, 2 * 3600)?,
+            trusted_proxies: parse_proxies(
+                &s("TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
+            )?,
+            limits: Limits {
+                sign_in_failures: num("SIGN_IN_FAILURE_LIMIT", file.sign_in_failure_limit, 5)?,
+                address_failures: num("ADDRESS_FAILURE_LIMIT", file.address_failure_limit, 50)?,
+                client_failures: num("CLIENT_FAILURE_LIMIT", file.client_failure_limit, 5)?,
+                link_failures: num("LINK_FAILURE_LIMIT", file.link_failure_limit, 20)?,
+                failure_window: num("FAILURE_WINDOW", file.failure_window, 900)?,
+                base_delay: num("THROTTLE_BASE_DELAY", file.throttle_base_delay, 30)?,
+                max_delay: num("THROTTLE_MAX_DELAY", file.throttle_max_delay, 900)?,
+                sign_ups_per_hour: num("SIGN_UPS_PER_HOUR", file.sign_ups_per_hour, 20)?,
+                invitations_per_hour: num(
+                    "INVITATIONS_PER_HOUR",
+                    file.invitations_per_hour,
+                    10_000,
+                )?,
+                parked_requests: num("PARKED_REQUEST_LIMIT", file.parked_request_limit, 300)?,
+                // Four per hashing thread: enough for a busy office behind one address, while one
+                // address's flood leaves the rest of the queue to everyone else.
+                password_checks_per_address: num(
+                    "PASSWORD_CHECKS_PER_ADDRESS",
+                    file.password_checks_per_address,
+                    4 * hash_threads as i64,
+                )?
+                .clamp(1, 1024) as usize,
+            },
         };
+        for (name, v) in [
+            ("sign_in_failure_limit", config.limits.sign_in_failures),
+            ("address_failure_limit", config.limits.address_failures),
+            ("client_failure_limit", config.limits.client_failures),
+            ("link_failure_limit", config.limits.link_failures),
+            ("failure_window", config.limits.failure_window),
+            ("throttle_base_delay", config.limits.base_delay),
+            ("throttle_max_delay", config.limits.max_delay),
+            ("sign_ups_per_hour", config.limits.sign_ups_per_hour),
+            ("invitations_per_hour", config.limits.invitations_per_hour),
+            ("parked_request_limit", config.limits.parked_requests),
+        ] {
+            if !(1..=1_000_000_000).contains(&v) {
+                return Err(Error::Config(format!(
+                    "{name} must be a whole number between 1 and 1000000000"
+                )));
+            }
+        }
         for (name, v) in [
             ("code_ttl", config.code_ttl),
             ("access_token_ttl", config.access_token_ttl),
             ("id_token_ttl", config.id_token_ttl),
             ("refresh_token_ttl", config.refresh_token_ttl),
             ("session_ttl", config.session_ttl),
+            ("session_idle_ttl", config.session_idle_ttl),
             ("mail_retry_delay", config.mail_retry_delay),
         ] {
             if v <= 0 || v > 31_536_000 {
@@ -247,6 +341,22 @@ impl Config {
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
+}
+
+/// `GUESTLIST_TRUSTED_PROXIES`: CIDR blocks or single addresses, separated by commas or spaces.
+fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>> {
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    Error::Config(format!(
+                        "trusted_proxies: {p:?} is not an address or a CIDR block"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

@@ -88,6 +88,10 @@ pub enum Error {
     Denied(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Too many failures or actions: nothing was tried, and the caller may try again after
+    /// `retry_after` seconds (429 with `Retry-After`).
+    #[error("too many attempts; try again in {retry_after} s")]
+    Throttled { retry_after: i64 },
     /// The database or another dependency is down; callers should retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -120,11 +120,14 @@ pub fn spawn_background_until(
             let now = svc.now();
             // Consumed codes stay as long as a token they issued could live, so replays are caught.
             let keep = svc.config.refresh_token_ttl;
+            let idle = svc.config.session_idle_ttl;
             let result = svc
                 .store
                 .write(move |c| {
                     let n = crate::store::queries::oauth::purge_expired(c, now, keep)?;
-                    Ok(n + crate::store::queries::sessions::delete_expired(c, now)?)
+                    let n = n + crate::store::queries::sessions::delete_expired(c, now, idle)?;
+                    // A day without failures or budgeted actions forgets a throttled subject.
+                    Ok(n + crate::store::queries::throttles::purge(c, now, 24 * 3600)?)
                 })
                 .await;
             match result {

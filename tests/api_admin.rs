@@ -1141,6 +1141,7 @@ async fn only_operators_list_and_create_tenants() {
             password: PASSWORD.into(),
             confirm_password: PASSWORD.into(),
         },
+        "127.0.0.1",
     )
     .await
     .unwrap();

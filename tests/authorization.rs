@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use guestlist::domain::user::Role;
+use guestlist::domain::user::{Role, RoleSet};
 use guestlist::service::apps::console::console_client_id;
 use guestlist::service::apps::manage::{self as apps, AssignmentInput, CreatedApp, NewApp};
 use guestlist::service::auth::Actor;
@@ -310,6 +310,20 @@ fn fill_mixed(template: &str, slug: &str, o: &Objects, principals: &Objects) -> 
     out.join("/")
 }
 
+/// Takes `user_id`'s roles away (leaving `roles`) in the store, behind the services' back, as a change
+/// of another process would look to this one: no grant is revoked, so the tokens issued before meet
+/// the role check at their next use. (Through the services, removing a role revokes the user's grants;
+/// `a_persons_admin_token_works_only_while_they_hold_the_role` checks that.)
+async fn set_roles_behind_the_services_back(server: &TestServer, user_id: &str, roles: &[Role]) {
+    let (id, roles) = (user_id.to_string(), RoleSet::of(roles));
+    server
+        .svc
+        .store
+        .write(move |c| guestlist::store::queries::users::set_roles(c, &id, roles))
+        .await
+        .unwrap();
+}
+
 /// A caller: its token (if any) and the tenant that issued it.
 struct Caller {
     who: Who,
@@ -342,13 +356,7 @@ async fn cast(server: &TestServer) -> Vec<Caller> {
         .into_iter()
         .find(|u| u.mail == "fay@contoso.example")
         .unwrap();
-    let demote = UserPatch {
-        roles: Some(vec![]),
-        ..Default::default()
-    };
-    users::update(svc, &op, &server.tenant, &fay.id, demote, None)
-        .await
-        .unwrap();
+    set_roles_behind_the_services_back(server, &fay.id, &[]).await;
     let invite_app = server
         .app(|a| a.allowed_scopes = vec![INVITE_SCOPE.into()])
         .await;
@@ -620,21 +628,6 @@ async fn as_contoso_admin(
     .await
 }
 
-/// The stored user of `tenant` with `email`, if any.
-async fn user_by_mail(
-    server: &TestServer,
-    tenant: &Tenant,
-    email: &str,
-) -> Option<guestlist::store::models::UserRow> {
-    let (tenant_id, email) = (tenant.id.clone(), email.to_string());
-    server
-        .svc
-        .store
-        .read(move |c| guestlist::store::queries::users::by_tenant_and_mail(c, &tenant_id, &email))
-        .await
-        .unwrap()
-}
-
 #[actix_web::test]
 async fn another_tenants_ids_are_not_found_on_every_api_that_takes_ids() {
     let server = TestServer::start().await;
@@ -736,7 +729,10 @@ async fn another_tenants_ids_are_not_found_on_every_api_that_takes_ids() {
     assert_eq!(outcomes[2].0, "created", "{report}");
     for email in ["ann@northwind.example", "ben@northwind.example"] {
         assert!(
-            user_by_mail(&server, &server.tenant, email).await.is_none(),
+            server
+                .find_user_by_mail(&server.tenant, email)
+                .await
+                .is_none(),
             "nothing of {email}'s row was created"
         );
     }
@@ -891,13 +887,7 @@ async fn every_console_route_answers_every_caller_as_the_table_says() {
         .into_iter()
         .find(|u| u.mail == "fay@contoso.example")
         .unwrap();
-    let demote = UserPatch {
-        roles: Some(vec![]),
-        ..Default::default()
-    };
-    users::update(&server.svc, &op, &server.tenant, &fay.id, demote, None)
-        .await
-        .unwrap();
+    set_roles_behind_the_services_back(&server, &fay.id, &[]).await;
     let theirs = console_token(&server, &fabrikam, "boss@fabrikam.example").await;
     let o = objects_in(&server, &server.tenant, 0).await;
 
@@ -1232,19 +1222,9 @@ async fn a_guest_inviter_follows_up_on_their_own_pending_invitations_only() {
         )
         .await;
     assert_eq!(upload.status, 403, "{upload}");
-    let tenant_id = server.tenant.id.clone();
     let lee = server
-        .svc
-        .store
-        .read(move |c| {
-            guestlist::store::queries::users::by_tenant_and_mail(
-                c,
-                &tenant_id,
-                "lee@fabrikam.example",
-            )
-        })
-        .await
-        .unwrap();
+        .find_user_by_mail(&server.tenant, "lee@fabrikam.example")
+        .await;
     assert!(lee.is_none(), "nothing of the refused file was created");
 }
 
@@ -1498,21 +1478,9 @@ async fn a_persons_admin_token_works_only_while_they_hold_the_role() {
         .await;
     let token = user_token(&server, &tools, "root@contoso.example").await;
     assert_eq!(users_status(&server, &token).await, 200);
-    let patch = UserPatch {
-        roles: Some(vec!["GuestInviter".into()]),
-        ..Default::default()
-    };
-    users::update(
-        &server.svc,
-        &Actor::operator(),
-        &server.tenant,
-        &root.id,
-        patch,
-        None,
-    )
-    .await
-    .unwrap();
-    // The token still carries guestlist.admin; the role it stood for is gone.
+    // The role goes where no grant is revoked (another process's write): the token still carries
+    // guestlist.admin, but the role it stood for is gone, and each use checks it.
+    set_roles_behind_the_services_back(&server, &root.id, &[Role::GuestInviter]).await;
     assert_eq!(users_status(&server, &token).await, 403);
     let invite = send(
         &server,
@@ -1527,6 +1495,31 @@ async fn a_persons_admin_token_works_only_while_they_hold_the_role() {
         invite.status, 201,
         "an admin-scoped token of a guest inviter invites: {invite}"
     );
+    // Through the services, taking a role away revokes the grants the person's tokens belong to.
+    server
+        .member_in(&server.tenant, "third@contoso.example", vec![Role::Admin])
+        .await;
+    let deputy = server
+        .find_user_by_mail(&server.tenant, "deputy@contoso.example")
+        .await
+        .unwrap();
+    let token = user_token(&server, &tools, "deputy@contoso.example").await;
+    assert_eq!(users_status(&server, &token).await, 200);
+    let patch = UserPatch {
+        roles: Some(vec!["GuestInviter".into()]),
+        ..Default::default()
+    };
+    users::update(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &deputy.id,
+        patch,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(users_status(&server, &token).await, 401);
     // A third-party app never holds a person's admin token.
     let wiki = server.app(|_| {}).await;
     let passed = user_token(&server, &wiki, "deputy@contoso.example").await;

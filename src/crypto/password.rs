@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::TryRngCore;
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -129,11 +130,35 @@ pub struct PasswordHasher {
     /// A real hash of a random password: verifying against it when an email is unknown makes the
     /// answer take as long as for a wrong password.
     decoy: Arc<str>,
+    /// Checks queued or running per source (a client address), and how many one source may have: the
+    /// queue is everyone's, so one source flooding it must not keep others' sign-ins out.
+    per_source: Arc<Mutex<HashMap<String, usize>>>,
+    source_share: usize,
+}
+
+/// A source's place in the queue, given back when the check ends (or its request is dropped).
+struct SourceSlot {
+    per_source: Arc<Mutex<HashMap<String, usize>>>,
+    source: String,
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.per_source.lock()
+            && let Some(n) = map.get_mut(&self.source)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.source);
+            }
+        }
+    }
 }
 
 impl PasswordHasher {
-    /// Starts `threads` hashing threads and computes the decoy hash on one of them.
-    pub fn new(threads: usize) -> Result<Self> {
+    /// Starts `threads` hashing threads and computes the decoy hash on one of them; one source may
+    /// have `source_share` checks queued or running at once.
+    pub fn new(threads: usize, source_share: usize) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
@@ -155,7 +180,34 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             jobs: tx,
             decoy: decoy.into(),
+            per_source: Arc::default(),
+            source_share: source_share.max(1),
         })
+    }
+
+    /// Takes one of `source`'s places, or refuses (429, try again in a second) when it has its share.
+    fn take_slot(&self, source: &str) -> Result<SourceSlot> {
+        let mut map = self.per_source.lock().map_err(Error::internal)?;
+        let n = map.entry(source.to_string()).or_insert(0);
+        if *n >= self.source_share {
+            return Err(Error::Throttled { retry_after: 1 });
+        }
+        *n += 1;
+        Ok(SourceSlot {
+            per_source: self.per_source.clone(),
+            source: source.to_string(),
+        })
+    }
+
+    /// [`PasswordHasher::verify`] for a check asked for by `source`, within its share of the queue.
+    pub async fn verify_from(
+        &self,
+        source: &str,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool> {
+        let _slot = self.take_slot(source)?;
+        self.verify(password, stored).await
     }
 
     fn submit(&self, job: Job) -> Result<()> {
@@ -236,7 +288,7 @@ mod tests {
 
     #[tokio::test]
     async fn pool_hashes_and_verifies_and_unknown_accounts_never_verify() {
-        let hasher = PasswordHasher::new(2).unwrap();
+        let hasher = PasswordHasher::new(2, 4).unwrap();
         let h = hasher.hash("pool password".into()).await.unwrap();
         assert!(
             hasher
@@ -246,5 +298,22 @@ mod tests {
         );
         assert!(!hasher.verify("nope".into(), Some(h)).await.unwrap());
         assert!(!hasher.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn one_source_gets_its_share_of_the_queue_and_no_more() {
+        let hasher = PasswordHasher::new(1, 2).unwrap();
+        let first = hasher.take_slot("198.51.100.7").unwrap();
+        let second = hasher.take_slot("198.51.100.7").unwrap();
+        assert!(matches!(
+            hasher.take_slot("198.51.100.7"),
+            Err(Error::Throttled { retry_after: 1 })
+        ));
+        // Another source is not held back by the first one's flood.
+        let other = hasher.take_slot("203.0.113.9").unwrap();
+        drop(first);
+        let again = hasher.take_slot("198.51.100.7").unwrap();
+        drop((second, other, again));
+        assert!(hasher.per_source.lock().unwrap().is_empty());
     }
 }

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod redirect;
 pub mod scope;
 pub mod tenant;
+pub mod throttle;
 pub mod user;
 
 use std::fmt;

@@ -14,6 +14,8 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 
 pub const SESSION: &str = "gl_session";
 pub const CSRF: &str = "gl_csrf";
+/// The device cookie: this browser signed in as an account before (see `signin::device_token`).
+pub const DEVICE: &str = "gl_device";
 
 fn base(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build(name, value)
@@ -27,6 +29,12 @@ fn base(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
 pub fn session(value: String, secure: bool, ttl: i64) -> Cookie<'static> {
     let mut c = base(SESSION, value, secure);
     c.set_max_age(Duration::seconds(ttl));
+    c
+}
+
+pub fn device(value: String, secure: bool) -> Cookie<'static> {
+    let mut c = base(DEVICE, value, secure);
+    c.set_max_age(Duration::seconds(signin::DEVICE_TTL));
     c
 }
 

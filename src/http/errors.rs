@@ -75,6 +75,11 @@ fn oauth_code_and_status(e: &Error) -> (OAuthErrorCode, StatusCode, String) {
             StatusCode::PAYLOAD_TOO_LARGE,
             "the request body is too large".into(),
         ),
+        Error::Throttled { retry_after } => (
+            OAuthErrorCode::TemporarilyUnavailable,
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed attempts; try again in {retry_after} seconds"),
+        ),
         Error::Unavailable(_) => (
             OAuthErrorCode::TemporarilyUnavailable,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -108,6 +113,7 @@ impl ResponseError for OAuthJson {
         let (code, status, description) = oauth_code_and_status(&self.error);
         let mut resp = HttpResponse::build(status);
         resp.insert_header((header::CACHE_CONTROL, "no-store"));
+        retry_after(&mut resp, &self.error);
         if status == StatusCode::UNAUTHORIZED {
             let challenge = if code == OAuthErrorCode::InvalidToken {
                 format!(
@@ -128,6 +134,20 @@ impl ResponseError for OAuthJson {
         resp.json(
             json!({ "error": code.as_str(), "error_description": safe_description(&description) }),
         )
+    }
+}
+
+/// `Retry-After` on a throttled answer being built.
+fn retry_after(resp: &mut actix_web::HttpResponseBuilder, e: &Error) {
+    if let Error::Throttled { retry_after } = e {
+        resp.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
+    }
+}
+
+/// `Retry-After` on a throttled answer already built (a page).
+pub fn set_retry_after(resp: &mut HttpResponse, seconds: i64) {
+    if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 
@@ -187,6 +207,7 @@ fn page_status(e: &Error) -> StatusCode {
         Error::Unauthenticated => StatusCode::UNAUTHORIZED,
         Error::Forbidden(_) | Error::Denied(_) => StatusCode::FORBIDDEN,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -212,6 +233,13 @@ fn page_text(e: &Error, locale: &Locale) -> Result<(String, String)> {
         Error::Unauthenticated => (s("error_sign_in_title")?, s("error_sign_in_message")?),
         Error::Forbidden(m) | Error::Denied(m) => (s("error_forbidden_title")?, locale.message(m)),
         Error::PayloadTooLarge => (s("error_too_large_title")?, s("error_too_large_message")?),
+        Error::Throttled { retry_after } => (
+            s("error_throttled_title")?,
+            locale.text(
+                "error_throttled_message",
+                &[("seconds", &retry_after.to_string())],
+            )?,
+        ),
         Error::Unavailable(_) => (
             s("error_unavailable_title")?,
             s("error_unavailable_message")?,
@@ -260,7 +288,11 @@ impl ResponseError for PageError {
             tracing::error!(error = %e, "locale of an error page");
             (status.to_string(), String::new())
         });
-        message_page(status, self.tenant.as_deref(), language, &title, &message)
+        let mut resp = message_page(status, self.tenant.as_deref(), language, &title, &message);
+        if let Error::Throttled { retry_after } = &self.error {
+            set_retry_after(&mut resp, *retry_after);
+        }
+        resp
     }
 }
 
@@ -318,6 +350,11 @@ fn api_status(e: &Error) -> (StatusCode, &'static str, String) {
             "Payload too large",
             "the request body is too large".into(),
         ),
+        Error::Throttled { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            format!("try again in {retry_after} seconds"),
+        ),
         Error::Unavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Unavailable",
@@ -340,6 +377,7 @@ impl ResponseError for ApiError {
         log(&self.0);
         let (status, title, detail) = api_status(&self.0);
         let mut resp = HttpResponse::build(status);
+        retry_after(&mut resp, &self.0);
         if status == StatusCode::UNAUTHORIZED {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
         }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 pub mod caller;
+pub mod client_address;
 pub mod cookies;
 pub mod errors;
 pub mod health;
@@ -56,6 +57,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(oidc::protocol_routes)
         .configure(pages::page_routes)
         .default_service(web::to(not_found));
+}
+
+/// The client's address as abuse limits and the audit log see it (see [`client_address`]).
+pub fn client_ip(svc: &Services, req: &HttpRequest) -> String {
+    client_address::client_address(req, &svc.config.trusted_proxies)
+}
+
+/// Where a password attempt comes from: the client's address and its device cookie.
+pub fn origin(svc: &Services, req: &HttpRequest) -> crate::service::signin::Origin {
+    crate::service::signin::Origin {
+        address: client_ip(svc, req),
+        device: req.cookie(cookies::DEVICE).map(|c| c.value().to_string()),
+    }
+}
+
+/// Remembers on `resp` that this browser signed in as `email` (the device cookie that keeps failures
+/// from elsewhere from holding it back).
+pub fn remember_device(svc: &Services, resp: &mut HttpResponse, email: &str) {
+    let lower = crate::domain::email::EmailAddress::parse(email)
+        .map(|e| e.lower())
+        .unwrap_or_default();
+    match crate::service::signin::device_token(svc, &lower) {
+        Ok(token) => {
+            let _ = resp.add_cookie(&cookies::device(token, svc.config.secure_cookies()));
+        }
+        Err(e) => tracing::warn!(error = %e, "could not sign a device cookie"),
+    }
 }
 
 /// Uploads (CSV files, logos) may be larger than forms.

@@ -104,6 +104,7 @@ struct Metrics {
     tokens_issued: IntCounterVec,
     token_reuse: IntCounterVec,
     invitations: IntCounterVec,
+    throttled: IntCounterVec,
     outbox_sent: IntCounter,
     outbox_failures: IntCounterVec,
 }
@@ -170,6 +171,12 @@ impl Metrics {
             "Invitations created and redeemed.",
             &["event"],
         );
+        let throttled = counter_vec(
+            r,
+            "guestlist_throttled_total",
+            "Attempts answered 429 without being tried, by limit.",
+            &["limit"],
+        );
         let outbox_sent = IntCounter::new(
             "guestlist_outbox_sent_total",
             "Emails delivered by this process's outbox worker.",
@@ -206,6 +213,9 @@ impl Metrics {
         for g in ["false", "true"] {
             outbox_failures.with_label_values(&[g]);
         }
+        for l in THROTTLE_LIMITS {
+            throttled.with_label_values(&[l]);
+        }
         Metrics {
             registry,
             http_requests,
@@ -215,6 +225,7 @@ impl Metrics {
             tokens_issued,
             token_reuse,
             invitations,
+            throttled,
             outbox_sent,
             outbox_failures,
         }
@@ -253,6 +264,23 @@ impl Drop for InFlight {
 
 pub fn sign_in(outcome: SignIn) {
     METRICS.sign_ins.with_label_values(&[outcome.label()]).inc();
+}
+
+/// The limits of `crate::service::throttle`, by their metric label.
+pub const THROTTLE_LIMITS: [&str; 8] = [
+    "sign_in_account",
+    "sign_in_address",
+    "sign_in_device",
+    "client_auth",
+    "one_time_link",
+    "sign_up",
+    "invitation",
+    "authorize",
+];
+
+/// An attempt refused by the limit labelled `limit` (one of [`THROTTLE_LIMITS`]).
+pub fn throttled(limit: &'static str) {
+    METRICS.throttled.with_label_values(&[limit]).inc();
 }
 
 /// A token response was issued for `grant_type` (unsupported grant types are not counted).

@@ -10,6 +10,7 @@ use crate::store::queries;
 pub mod events {
     pub const SIGN_IN_SUCCESS: &str = "Sign-in success";
     pub const SIGN_IN_FAILURE: &str = "Sign-in failure";
+    pub const SIGN_IN_THROTTLED: &str = "Sign-in throttled";
     pub const SIGN_OUT: &str = "Sign-out";
     pub const CREATE_TENANT: &str = "Create tenant";
     pub const CREATE_USER: &str = "Add user";

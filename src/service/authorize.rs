@@ -10,6 +10,7 @@ use super::apps::App;
 use super::audit::{self, AuditEvent, events};
 use super::signin::{SignedIn, subject_in_tenant};
 use super::tenants::Tenant;
+use super::throttle::{self, Limit, Subject};
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::access::user_may_receive_scope;
 use crate::domain::claims::RequestedClaims;
@@ -312,8 +313,14 @@ pub async fn validate(
     Ok((request, app))
 }
 
-/// Stores a request that waits for the person; returns its handle.
-async fn park(svc: &Services, tenant: &Tenant, request: &AuthorizationRequest) -> Result<String> {
+/// Stores a request that waits for the person; returns its handle. Each address may leave only so many
+/// requests waiting per window (each is a row until it expires).
+async fn park(
+    svc: &Services,
+    tenant: &Tenant,
+    request: &AuthorizationRequest,
+    address: &str,
+) -> Result<String> {
     let id = random_token();
     let row = PendingAuthorizationRow {
         id: id.clone(),
@@ -322,8 +329,13 @@ async fn park(svc: &Services, tenant: &Tenant, request: &AuthorizationRequest) -
         created_at: svc.now(),
         expires_at: svc.now() + PENDING_TTL,
     };
+    let budget = Subject::new(Limit::Authorize, &[address]);
+    let (limits, now) = (svc.config.limits.clone(), svc.now());
     svc.store
-        .write(move |c| queries::oauth::insert_pending(c, &row))
+        .write(move |c| {
+            throttle::spend_on(c, &limits, &budget, now)?;
+            queries::oauth::insert_pending(c, &row)
+        })
         .await?;
     Ok(id)
 }
@@ -364,15 +376,16 @@ pub async fn load_pending(svc: &Services, tenant: &Tenant, id: &str) -> Result<P
     })
 }
 
-/// Decides what happens with a checked request. `parked` is set when resuming a request that waited
-/// for sign-in or consent: a sign-in or consent given since then satisfies `prompt` and `max_age`.
+/// Decides what happens with a checked request from `address`. `parked` is set when resuming a
+/// request that waited for sign-in or consent: a sign-in or consent given since then satisfies `prompt`
+/// and `max_age`.
 pub async fn decide(
     svc: &Services,
     tenant: &Tenant,
     app: &App,
     request: &AuthorizationRequest,
     parked: Option<(&str, i64)>,
-    signed_in: Option<&SignedIn>,
+    (signed_in, address): (Option<&SignedIn>, &str),
 ) -> Result<Next> {
     let now = svc.now();
     let fresh_since = parked.map(|(_, at)| at);
@@ -390,10 +403,11 @@ pub async fn decide(
     let park_or_reuse = |svc: &Services| {
         let parked_id = parked.map(|(id, _)| id.to_string());
         let (svc, tenant, request) = (svc.clone(), tenant.clone(), request.clone());
+        let address = address.to_string();
         async move {
             match parked_id {
                 Some(id) => Ok::<String, Error>(id),
-                None => park(&svc, &tenant, &request).await,
+                None => park(&svc, &tenant, &request, &address).await,
             }
         }
     };

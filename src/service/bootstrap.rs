@@ -85,18 +85,28 @@ pub async fn first_admin_link(svc: &Services, tenant: &Tenant) -> Result<Option<
     }))
 }
 
-/// True when `token` is a usable setup link of the tenant (for showing the form).
-pub async fn setup_link_usable(svc: &Services, tenant: &Tenant, token: &str) -> Result<bool> {
+/// True when `token` is a usable setup link of the tenant (for showing the form), opened from
+/// `address`; a link that is not counts against the address's limit of unknown links.
+pub async fn setup_link_usable(
+    svc: &Services,
+    tenant: &Tenant,
+    token: &str,
+    address: &str,
+) -> Result<bool> {
     let hash = hash_secret(token);
     let (now, tenant_id) = (svc.now(), tenant.id.clone());
-    svc.store
-        .read(move |c| {
-            Ok(
-                queries::action_tokens::usable(c, &hash, SETUP_PURPOSE, now)?
-                    .is_some_and(|t| t.tenant_id == tenant_id),
-            )
-        })
-        .await
+    let lookup = svc.store.read(move |c| {
+        match queries::action_tokens::usable(c, &hash, SETUP_PURPOSE, now)?
+            .filter(|t| t.tenant_id == tenant_id)
+        {
+            Some(_) => Ok(true),
+            None => Err(Error::NotFound("setup link".into())),
+        }
+    });
+    match super::throttle::one_time_link(svc, address, lookup).await {
+        Err(Error::NotFound(_)) => Ok(false),
+        other => other,
+    }
 }
 
 pub struct FirstAdmin {
@@ -112,6 +122,7 @@ pub async fn complete_setup(
     tenant: &Tenant,
     token: &str,
     input: FirstAdmin,
+    address: &str,
 ) -> Result<UserView> {
     let member = NewMember {
         email: input.email,
@@ -128,7 +139,7 @@ pub async fn complete_setup(
         profile: Default::default(),
     };
     let row = member_row(tenant, &member, svc.now())?;
-    if !setup_link_usable(svc, tenant, token).await? {
+    if !setup_link_usable(svc, tenant, token, address).await? {
         return Err(Error::NotFound("setup link".into()));
     }
     let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;

@@ -22,7 +22,8 @@ pub struct LogoutRequest {
 pub struct LogoutPlan {
     /// Where to send the browser afterwards (with `state`), if anywhere.
     pub redirect_to: Option<String>,
-    /// The request proved it came from a client of ours: no confirmation needed.
+    /// The request proved it came from a client of ours for the browser's current session (or the
+    /// browser has none): no confirmation needed.
     pub hinted: bool,
 }
 
@@ -33,8 +34,14 @@ fn bad_hint() -> Error {
     )
 }
 
-/// The client ids in the `aud` of a hint we signed for this tenant.
-fn hint_audience(svc: &Services, tenant: &Tenant, hint: &str) -> Result<Vec<String>> {
+/// What a hint we signed for this tenant vouches for: the client ids of its `aud`, and the session of
+/// its `sid`.
+struct Hint {
+    audience: Vec<String>,
+    session_id: Option<String>,
+}
+
+fn read_hint(svc: &Services, tenant: &Tenant, hint: &str) -> Result<Hint> {
     let (payload, _) = svc.keys.verify(hint).map_err(|_| bad_hint())?;
     if payload.issuer() != Some(tenant.issuer.as_str()) {
         return Err(bad_hint());
@@ -50,14 +57,32 @@ fn hint_audience(svc: &Services, tenant: &Tenant, hint: &str) -> Result<Vec<Stri
     if aud.is_empty() {
         return Err(bad_hint());
     }
-    Ok(aud)
+    Ok(Hint {
+        audience: aud,
+        session_id: payload
+            .claim("sid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
 }
 
-pub async fn plan(svc: &Services, tenant: &Tenant, req: &LogoutRequest) -> Result<LogoutPlan> {
-    let audience = match &req.id_token_hint {
-        Some(h) => Some(hint_audience(svc, tenant, h)?),
+/// Plans the sign-out of the browser whose current session is `session_id` (if it has one). A hint
+/// spares the confirmation only when it was issued for that very session: an ID token of someone else,
+/// or of an earlier session, must not sign this browser out unasked.
+pub async fn plan(
+    svc: &Services,
+    tenant: &Tenant,
+    req: &LogoutRequest,
+    session_id: Option<&str>,
+) -> Result<LogoutPlan> {
+    let hint = match &req.id_token_hint {
+        Some(h) => Some(read_hint(svc, tenant, h)?),
         None => None,
     };
+    let for_this_session = hint
+        .as_ref()
+        .is_some_and(|h| session_id.is_none() || h.session_id.as_deref() == session_id);
+    let audience = hint.map(|h| h.audience);
     let client_id = match (&audience, &req.client_id) {
         (Some(aud), Some(cid)) if !aud.contains(cid) => {
             return Err(Error::invalid(
@@ -69,7 +94,7 @@ pub async fn plan(svc: &Services, tenant: &Tenant, req: &LogoutRequest) -> Resul
         (Some(aud), None) => aud.first().cloned(),
         (None, None) => None,
     };
-    let hinted = audience.is_some();
+    let hinted = for_this_session;
     let Some(uri) = &req.post_logout_redirect_uri else {
         return Ok(LogoutPlan {
             redirect_to: None,

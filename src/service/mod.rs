@@ -20,6 +20,7 @@ pub mod redemption;
 pub mod settings;
 pub mod signin;
 pub mod tenants;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 
@@ -42,7 +43,10 @@ pub struct Services {
 
 impl Services {
     pub fn new(config: Config, store: Store, keys: KeyStore) -> crate::error::Result<Services> {
-        let passwords = PasswordHasher::new(config.password_hash_concurrency)?;
+        let passwords = PasswordHasher::new(
+            config.password_hash_concurrency,
+            config.limits.password_checks_per_address,
+        )?;
         Ok(Services {
             tenants: tenants::TenantCache::new(store.clone(), &config.public_url),
             apps: apps::AppCache::new(store.clone()),

@@ -48,8 +48,13 @@ pub fn not_valid() -> Error {
     )
 }
 
-/// Finds the invitation of a link. Every failure is the same `not_valid`.
-pub async fn open(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
+/// Finds the invitation of a link opened from `address`. Every failure is the same `not_valid`, and
+/// counts against the address's limit of unknown links.
+pub async fn open(svc: &Services, ticket: &str, address: &str) -> Result<OpenInvitation> {
+    super::throttle::one_time_link(svc, address, find(svc, ticket)).await
+}
+
+async fn find(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
     if ticket.len() != 43 {
         return Err(not_valid());
     }
@@ -117,9 +122,9 @@ pub async fn sign_in(
     open: &OpenInvitation,
     email: &str,
     password: &str,
-    ip: &str,
+    origin: &signin::Origin,
 ) -> Result<String> {
-    let home = signin::verify_account(svc, &open.tenant.id, email, password, ip).await?;
+    let home = signin::verify_account(svc, &open.tenant.id, email, password, origin).await?;
     check_email(open, &home)?;
     let (secret, session) = signin::new_session(svc, &home);
     svc.store

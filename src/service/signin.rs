@@ -3,6 +3,7 @@
 use super::Services;
 use super::audit::{self, AuditEvent, events};
 use super::tenants::Tenant;
+use super::throttle::{self, Limit, Subject};
 use super::users::{self, NewMember, UserView};
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::email::EmailAddress;
@@ -82,18 +83,84 @@ fn home_of(c: &mut AnyConnection, row: UserRow) -> Result<User> {
     Ok(row.into_user(roles))
 }
 
+/// Where a password attempt comes from: the client's address and the device cookie it carries (the
+/// value of a [`device_token`] an earlier sign-in on this browser got).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub address: String,
+    pub device: Option<String>,
+}
+
+/// The `typ` and audience of device tokens, so that no other token of ours passes for one.
+const DEVICE_TYP: &str = "device+jwt";
+const DEVICE_AUDIENCE: &str = "guestlist-device";
+/// How long a device is remembered after it last signed in.
+pub const DEVICE_TTL: i64 = 180 * 24 * 3600;
+
+/// A signed note that this browser signed in as `email_lower` (OWASP device cookies): it names the
+/// account only by a hash, and carries a nonce its failures are counted under.
+pub fn device_token(svc: &Services, email_lower: &str) -> Result<String> {
+    let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(svc.now() as u64);
+    let mut payload = josekit::jwt::JwtPayload::new();
+    payload.set_issuer(&svc.config.public_url);
+    payload.set_audience(vec![DEVICE_AUDIENCE]);
+    payload.set_subject(hash_secret(email_lower));
+    payload.set_jwt_id(random_token());
+    payload.set_issued_at(&now);
+    payload.set_expires_at(&(now + std::time::Duration::from_secs(DEVICE_TTL as u64)));
+    svc.keys
+        .sign(crate::keys::SigningAlg::RS256, &payload, DEVICE_TYP)
+}
+
+/// The nonce of a device token that is ours, unexpired, and for `email_lower`.
+fn device_nonce(svc: &Services, token: &str, email_lower: &str) -> Option<String> {
+    if token.len() > 4096 || email_lower.is_empty() {
+        return None;
+    }
+    let (payload, header) = svc.keys.verify(token).ok()?;
+    let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(svc.now() as u64);
+    let fits = header.token_type() == Some(DEVICE_TYP)
+        && payload.issuer() == Some(svc.config.public_url.as_str())
+        && payload
+            .audience()
+            .is_some_and(|a| a.iter().any(|x| *x == DEVICE_AUDIENCE))
+        && payload.subject() == Some(hash_secret(email_lower).as_str())
+        && payload.expires_at().is_some_and(|e| e > now);
+    fits.then(|| payload.jwt_id().map(str::to_string))?
+}
+
+/// What a password attempt counts against: on a device that signed in as this account before, the
+/// device alone (failures from elsewhere never hold it back); otherwise the account at this address
+/// and the address as a whole.
+fn attempt_subjects(svc: &Services, email_lower: &str, origin: &Origin) -> Vec<Subject> {
+    let device = origin
+        .device
+        .as_deref()
+        .and_then(|d| device_nonce(svc, d, email_lower));
+    match device {
+        Some(nonce) => vec![Subject::new(Limit::SignInDevice, &[email_lower, &nonce])],
+        None => vec![
+            Subject::new(Limit::SignInAccount, &[email_lower, &origin.address]),
+            Subject::new(Limit::SignInAddress, &[&origin.address]),
+        ],
+    }
+}
+
 /// Checks an email and password against the server's accounts (whatever their home tenant). Failures
-/// are audited in `audit_tenant_id` and all look the same.
+/// are audited in `audit_tenant_id` and all look the same. Past the abuse limits the attempt is refused
+/// (`Error::Throttled`) before any password is hashed.
 pub async fn verify_account(
     svc: &Services,
     audit_tenant_id: &str,
     email: &str,
     password: &str,
-    client_ip: &str,
+    origin: &Origin,
 ) -> Result<User> {
     let email_lower = EmailAddress::parse(email)
         .map(|e| e.lower())
         .unwrap_or_default();
+    let subjects = attempt_subjects(svc, &email_lower, origin);
+    let standing = throttle::check(svc, &subjects).await?;
     let lookup = email_lower.clone();
     let account = if lookup.is_empty() {
         None
@@ -110,9 +177,17 @@ pub async fn verify_account(
     let stored = account.as_ref().map(|(cred, _)| cred.password_hash.clone());
     let ok = !password.is_empty()
         && password.len() <= 1024
-        && svc.passwords.verify(password.to_string(), stored).await?;
+        && svc
+            .passwords
+            .verify_from(&origin.address, password.to_string(), stored)
+            .await?;
     let disabled = ok && account.as_ref().is_some_and(|(_, home)| !home.enabled);
     if let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) {
+        if standing.has_record {
+            svc.store
+                .write(move |c| throttle::clear_on(c, &subjects))
+                .await?;
+        }
         return Ok(home);
     }
     crate::observability::metrics::sign_in(if disabled {
@@ -122,9 +197,10 @@ pub async fn verify_account(
     });
     let (tenant_id, ip, target) = (
         audit_tenant_id.to_string(),
-        client_ip.to_string(),
+        origin.address.clone(),
         email_lower,
     );
+    let (limits, now) = (svc.config.limits.clone(), svc.now());
     svc.store
         .write(move |c| {
             audit::record(
@@ -137,7 +213,25 @@ pub async fn verify_account(
                     outcome: "failure",
                     details: serde_json::json!({ "reason": "bad credentials", "ip": ip }),
                 },
-            )
+            )?;
+            for subject in &subjects {
+                if let Some(delay) = throttle::fail_on(c, &limits, subject, now)? {
+                    audit::record(
+                        c,
+                        AuditEvent {
+                            tenant_id: &tenant_id,
+                            event_name: events::SIGN_IN_THROTTLED,
+                            actor: &target,
+                            target: &target,
+                            outcome: "failure",
+                            details: serde_json::json!({
+                                "limit": subject.limit.label(), "waitSeconds": delay, "ip": ip
+                            }),
+                        },
+                    )?;
+                }
+            }
+            Ok(())
         })
         .await?;
     Err(Error::invalid("credentials", BAD_CREDENTIALS))
@@ -155,6 +249,7 @@ pub(super) fn new_session(svc: &Services, home: &User) -> (String, SessionRow) {
         amr: "pwd".into(),
         created_at: now,
         expires_at: now + svc.config.session_ttl,
+        last_seen_at: now,
     };
     (secret, session)
 }
@@ -164,10 +259,10 @@ pub async fn sign_in(
     tenant: &Tenant,
     email: &str,
     password: &str,
-    client_ip: &str,
+    origin: &Origin,
 ) -> Result<SignInOutcome> {
-    let home = verify_account(svc, &tenant.id, email, password, client_ip).await?;
-    let ip = client_ip.to_string();
+    let home = verify_account(svc, &tenant.id, email, password, origin).await?;
+    let ip = origin.address.clone();
     let now = svc.now();
     let (secret, session) = new_session(svc, &home);
     let tenant_c = tenant.clone();
@@ -229,23 +324,43 @@ pub async fn current(svc: &Services, secret: &str) -> Result<Option<SignedIn>> {
         return Ok(None);
     }
     let hash = hash_secret(secret);
-    let now = svc.now();
-    svc.store
+    let (now, idle_ttl) = (svc.now(), svc.config.session_idle_ttl);
+    let found = svc
+        .store
         .read(move |c| {
-            let Some(session) = queries::sessions::by_secret_hash(c, &hash, now)? else {
+            let Some(session) = queries::sessions::by_secret_hash(c, &hash, now, idle_ttl)? else {
                 return Ok(None);
             };
             let Some(row) = queries::users::by_id(c, &session.user_id)?.filter(|u| u.enabled)
             else {
                 return Ok(None);
             };
-            Ok(Some(SignedIn {
-                session: Session::of(&session),
-                home_user: home_of(c, row)?,
-            }))
+            let last_seen_at = session.last_seen_at;
+            Ok(Some((
+                SignedIn {
+                    session: Session::of(&session),
+                    home_user: home_of(c, row)?,
+                },
+                last_seen_at,
+            )))
         })
-        .await
+        .await?;
+    let Some((signed_in, last_seen_at)) = found else {
+        return Ok(None);
+    };
+    // The idle clock is kept to the minute, so a busy session costs one write a minute, not one a
+    // request.
+    if now - last_seen_at >= SESSION_TOUCH_INTERVAL {
+        let id = signed_in.session.id.clone();
+        svc.store
+            .write(move |c| queries::sessions::touch(c, &id, now))
+            .await?;
+    }
+    Ok(Some(signed_in))
 }
+
+/// How stale a session's `last_seen_at` may get before a request refreshes it.
+const SESSION_TOUCH_INTERVAL: i64 = 60;
 
 pub async fn sign_out(svc: &Services, tenant_id: &str, signed_in: &SignedIn) -> Result<()> {
     let (tenant_id, session_id, user_id) = (
@@ -278,13 +393,20 @@ pub struct SignUp {
     pub confirm_password: String,
 }
 
-/// Self-service sign-up of a member, when the tenant allows it.
-pub async fn sign_up(svc: &Services, tenant: &Tenant, input: SignUp) -> Result<UserView> {
+/// Self-service sign-up of a member, when the tenant allows it; each address has an hourly budget of
+/// sign-ups (spent by refused ones too, so that probing costs the same).
+pub async fn sign_up(
+    svc: &Services,
+    tenant: &Tenant,
+    input: SignUp,
+    origin: &Origin,
+) -> Result<UserView> {
     if !tenant.self_service_signup {
         return Err(Error::Forbidden(
             "sign-up is not open in this organisation".into(),
         ));
     }
+    throttle::spend(svc, Subject::new(Limit::SignUp, &[&origin.address])).await?;
     let hash = users::hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let email = EmailAddress::parse(&input.email)?;
     let member = NewMember {

@@ -523,7 +523,7 @@ pub async fn update(
         if let Some(enabled) = patch.account_enabled {
             row.enabled = enabled;
             if !enabled {
-                queries::users::end_sessions(c, &row.id)?;
+                queries::users::end_trust(c, &row.id, now)?;
             }
         }
         if let Some(t) = patch.user_type {
@@ -549,6 +549,11 @@ pub async fn update(
                         "the organisation needs at least one Admin who can sign in",
                     ));
                 }
+            }
+            // A token issued while a role was held may rely on it (the admin API's scopes): removing
+            // any role ends the user's grants, and the next token is issued for the roles they hold.
+            if held.iter().any(|r| !roles.contains(r)) {
+                queries::oauth::revoke_grants_of(c, std::slice::from_ref(&row.id), now)?;
             }
             queries::users::set_roles(c, &row.id, roles)?;
         }
@@ -604,7 +609,7 @@ pub async fn delete(
                 "the organisation needs at least one Admin",
             ));
         }
-        queries::users::end_sessions(c, id)?;
+        queries::users::end_trust(c, id, now)?;
         queries::users::delete(c, id)?;
         audit::record(
             c,
@@ -681,27 +686,35 @@ pub async fn password_reset_link(
     })
 }
 
-/// The address of the user a usable password reset link of `tenant` is for, or `None`.
+/// The address of the user a usable password reset link of `tenant` is for, or `None`; the link is
+/// opened from `client_address`, and one that is not usable counts against that address's limit of
+/// unknown links.
 pub async fn password_reset_for(
     svc: &Services,
     tenant: &Tenant,
     token: &str,
+    client_address: &str,
 ) -> Result<Option<String>> {
     let (hash, now, tenant_id) = (hash_secret(token), svc.now(), tenant.id.clone());
-    svc.store
-        .read(move |c| {
-            let Some(t) = queries::action_tokens::usable(c, &hash, PASSWORD_RESET_PURPOSE, now)?
-                .filter(|t| t.tenant_id == tenant_id)
-            else {
-                return Ok(None);
-            };
-            let user = match &t.user_id {
-                Some(id) => queries::users::by_id(c, id)?,
-                None => None,
-            };
-            Ok(user.filter(|u| u.enabled).map(|u| u.mail))
-        })
-        .await
+    let lookup = svc.store.read(move |c| {
+        let Some(t) = queries::action_tokens::usable(c, &hash, PASSWORD_RESET_PURPOSE, now)?
+            .filter(|t| t.tenant_id == tenant_id)
+        else {
+            return Err(Error::NotFound("password reset link".into()));
+        };
+        let user = match &t.user_id {
+            Some(id) => queries::users::by_id(c, id)?,
+            None => None,
+        };
+        user.filter(|u| u.enabled)
+            .map(|u| u.mail)
+            .ok_or_else(|| Error::NotFound("password reset link".into()))
+    });
+    match super::throttle::one_time_link(svc, client_address, lookup).await {
+        Ok(mail) => Ok(Some(mail)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sets the password from a reset link (once); ends the user's sessions, so an old session of whoever
@@ -712,9 +725,13 @@ pub async fn complete_password_reset(
     token: &str,
     password: &str,
     confirm: &str,
+    client_address: &str,
 ) -> Result<String> {
     crate::domain::user::check_new_password(password, confirm)?;
-    if password_reset_for(svc, tenant, token).await?.is_none() {
+    if password_reset_for(svc, tenant, token, client_address)
+        .await?
+        .is_none()
+    {
         return Err(Error::NotFound("password reset link".into()));
     }
     let hash = svc.passwords.hash(password.to_string()).await?;
@@ -750,7 +767,7 @@ pub async fn complete_password_reset(
                     other => other,
                 })?;
             }
-            queries::users::end_sessions(c, &user.id)?;
+            queries::users::end_trust(c, &user.id, now)?;
             audit::record(
                 c,
                 AuditEvent {

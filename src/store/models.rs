@@ -117,6 +117,21 @@ pub struct SessionRow {
     pub amr: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// When the session was last used (idle timeout), to the minute.
+    pub last_seen_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = throttles)]
+pub struct ThrottleRow {
+    pub scope: String,
+    pub subject: String,
+    pub count: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+    pub blocked_until: i64,
+    pub level: i64,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

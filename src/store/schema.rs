@@ -106,6 +106,20 @@ diesel::table! {
         amr -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    throttles (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        count -> BigInt,
+        first_at -> BigInt,
+        last_at -> BigInt,
+        blocked_until -> BigInt,
+        level -> BigInt,
+        version -> BigInt,
     }
 }
 
@@ -279,6 +293,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    throttles,
     tenants,
     users,
     user_roles,

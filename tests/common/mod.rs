@@ -326,6 +326,22 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The stored user object of `tenant` with `email`, if there is one.
+    pub async fn find_user_by_mail(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+    ) -> Option<guestlist::store::models::UserRow> {
+        let (tenant_id, email) = (tenant.id.clone(), email.to_string());
+        self.svc
+            .store
+            .read(move |c| {
+                guestlist::store::queries::users::by_tenant_and_mail(c, &tenant_id, &email)
+            })
+            .await
+            .unwrap()
+    }
+
     /// The stored user object `id`.
     pub async fn user(&self, id: &str) -> guestlist::store::models::UserRow {
         self.find_user(id)
@@ -351,24 +367,27 @@ impl TestServer {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: self.base.clone(),
-        }
+        self.browser_with(&[])
     }
 
     /// A browser whose `Accept-Language` is `language`.
     pub fn browser_in(&self, language: &str) -> Browser {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("accept-language", language.parse().expect("a header value"));
+        self.browser_with(&[("accept-language", language)])
+    }
+
+    /// A browser that sends `headers` with every request (a language, a forwarding proxy's headers).
+    pub fn browser_with(&self, headers: &[(&str, &str)]) -> Browser {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                value.parse().expect("a header value"),
+            );
+        }
         Browser {
             client: reqwest::Client::builder()
                 .cookie_store(true)
-                .default_headers(headers)
+                .default_headers(map)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

@@ -183,6 +183,12 @@ pub async fn signout(
 ) -> ConsoleResult {
     let tenant = tenant_for_page(&svc, &req).await?;
     cookies::check_csrf(&req, &form.csrf).map_err(branded(&tenant))?;
+    // The token the console held ends with it, not only its cookie.
+    if let Some(token) = req.cookie(TOKEN_COOKIE) {
+        crate::service::tokens::give_up(&svc, &tenant, token.value())
+            .await
+            .map_err(branded(&tenant))?;
+    }
     let secure = svc.config.public_url.starts_with("https://");
     let mut gone = scoped(TOKEN_COOKIE, String::new(), &tenant.slug, secure);
     gone.make_removal();

@@ -50,9 +50,17 @@ async fn run(
     let signed_in = cookies::signed_in(svc, req)
         .await
         .map_err(branded(tenant))?;
-    let next = svc_authz::decide(svc, tenant, &app, &request, None, signed_in.as_ref())
-        .await
-        .map_err(branded(tenant))?;
+    let address = crate::http::client_ip(svc, req);
+    let next = svc_authz::decide(
+        svc,
+        tenant,
+        &app,
+        &request,
+        None,
+        (signed_in.as_ref(), &address),
+    )
+    .await
+    .map_err(branded(tenant))?;
     respond(tenant, next)
 }
 
@@ -73,7 +81,7 @@ pub async fn resume(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpRe
         &pending.app,
         &pending.request,
         Some((&pending.id, pending.created_at)),
-        signed_in.as_ref(),
+        (signed_in.as_ref(), &crate::http::client_ip(&svc, &req)),
     )
     .await
     .map_err(branded(&tenant))?;

@@ -43,7 +43,7 @@ pub async fn logout_post(
     if input::field(&params, "confirm") == "yes" {
         cookies::check_csrf(&req, input::field(&params, "csrf")).map_err(&fail)?;
         let request = request_of(&params).map_err(&fail)?;
-        let plan = plan(&svc, &tenant, &request).await.map_err(&fail)?;
+        let plan = plan(&svc, &tenant, &request, None).await.map_err(&fail)?;
         return finish(&svc, &req, (&tenant, language), plan.redirect_to).await;
     }
     handle(&svc, &req, (&tenant, language), params).await
@@ -60,7 +60,15 @@ async fn handle(
 ) -> Result<HttpResponse, PageError> {
     let fail = branded_in(tenant, language);
     let request = request_of(&params).map_err(&fail)?;
-    let plan = plan(svc, tenant, &request).await.map_err(&fail)?;
+    let session = cookies::signed_in(svc, req).await.map_err(&fail)?;
+    let plan = plan(
+        svc,
+        tenant,
+        &request,
+        session.as_ref().map(|s| s.session.id.as_str()),
+    )
+    .await
+    .map_err(&fail)?;
     if plan.hinted {
         return finish(svc, req, (tenant, language), plan.redirect_to).await;
     }

@@ -31,9 +31,8 @@ async fn authenticated(
         error,
         basic_challenge: req.headers().contains_key(header::AUTHORIZATION),
     })?;
-    let app = svc
-        .apps
-        .authenticate(&tenant.id, &creds)
+    let address = crate::http::client_ip(svc, req);
+    let app = crate::service::apps::authenticate_client(svc, &tenant.id, &creds, &address)
         .await
         .map_err(|error| OAuthJson {
             error,

@@ -154,7 +154,7 @@ async fn opened(
     req: &HttpRequest,
     ticket: &str,
 ) -> Result<OpenInvitation, PageError> {
-    redemption::open(svc, ticket)
+    redemption::open(svc, ticket, &crate::http::client_ip(svc, req))
         .await
         .map_err(|e| PageError::plain(e, accepted_or_english(req)))
 }
@@ -256,14 +256,15 @@ pub async fn sign_in(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let (ticket, open, p) = posted(&svc, &req, &body).await?;
-    let ip = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or_default()
-        .to_string();
+    let origin = crate::http::origin(&svc, &req);
     let (email, password) = (input::field(&p, "email"), input::field(&p, "password"));
-    let outcome = redemption::sign_in(&svc, &open, email, password, &ip).await;
-    to_consent(&svc, &req, (&ticket, &open, &p), outcome).await
+    let outcome = redemption::sign_in(&svc, &open, email, password, &origin).await;
+    let signed_in = outcome.is_ok();
+    let mut resp = to_consent(&svc, &req, (&ticket, &open, &p), outcome).await?;
+    if signed_in {
+        crate::http::remember_device(&svc, &mut resp, email);
+    }
+    Ok(resp)
 }
 
 pub async fn register(

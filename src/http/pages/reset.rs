@@ -56,7 +56,7 @@ pub async fn reset_page(
     let tenant = tenant_for_page(&svc, &req).await?;
     let language = browser_language(&req, &tenant);
     let token = &path.1;
-    match password_reset_for(&svc, &tenant, token)
+    match password_reset_for(&svc, &tenant, token, &crate::http::client_ip(&svc, &req))
         .await
         .map_err(branded_in(&tenant, language))?
     {
@@ -79,7 +79,8 @@ pub async fn reset_submit(
     cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(&fail)?;
     let password = input::field(&p, "password");
     let confirm = input::field(&p, "confirm_password");
-    match complete_password_reset(&svc, &tenant, token, password, confirm).await {
+    let address = crate::http::client_ip(&svc, &req);
+    match complete_password_reset(&svc, &tenant, token, password, confirm, &address).await {
         Ok(email) => {
             let t = texts(&tenant, language)?
                 .fill("reset_done_message", &[("email", &email)])
@@ -93,7 +94,7 @@ pub async fn reset_submit(
         }
         Err(Error::NotFound(_)) => Err(used_up(&tenant, language)),
         Err(Error::Invalid { field, message }) => {
-            let email = password_reset_for(&svc, &tenant, token)
+            let email = password_reset_for(&svc, &tenant, token, &address)
                 .await
                 .map_err(&fail)?
                 .unwrap_or_default();

@@ -57,7 +57,7 @@ pub async fn setup_page(
     let tenant = tenant_for_page(&svc, &req).await?;
     let language = browser_language(&req, &tenant);
     let token = &path.1;
-    if !setup_link_usable(&svc, &tenant, token)
+    if !setup_link_usable(&svc, &tenant, token, &crate::http::client_ip(&svc, &req))
         .await
         .map_err(branded_in(&tenant, language))?
     {
@@ -85,7 +85,8 @@ pub async fn setup_submit(
         confirm_password: input::field(&p, "confirm_password").to_string(),
     };
     let frame = (tenant.as_ref(), language);
-    match complete_setup(&svc, &tenant, token, data).await {
+    let address = crate::http::client_ip(&svc, &req);
+    match complete_setup(&svc, &tenant, token, data, &address).await {
         Ok(admin) => {
             let t = texts(&tenant, language)?
                 .fill("setup_done_message", &[("email", &admin.mail)])

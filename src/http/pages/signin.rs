@@ -117,12 +117,8 @@ pub async fn signin_submit(
         input::field(&p, "password"),
         input::field(&p, "request"),
     );
-    let ip = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or_default()
-        .to_string();
-    match signin::sign_in(&svc, &tenant, email, password, &ip).await {
+    let origin = crate::http::origin(&svc, &req);
+    match signin::sign_in(&svc, &tenant, email, password, &origin).await {
         Ok(SignInOutcome::Success { secret, .. }) => {
             let mut resp = see_other(&after_sign_in(&tenant, request));
             resp.add_cookie(&cookies::session(
@@ -131,6 +127,30 @@ pub async fn signin_submit(
                 svc.config.session_ttl,
             ))
             .ok();
+            crate::http::remember_device(&svc, &mut resp, email);
+            Ok(resp)
+        }
+        // Too many failures: the sign-in page again, saying how long to wait, without trying.
+        Err(Error::Throttled { retry_after }) => {
+            let locale = crate::locale::Locale::new(language).map_err(&fail)?;
+            let message = locale
+                .text(
+                    "error_throttled_message",
+                    &[("seconds", &retry_after.to_string())],
+                )
+                .map_err(&fail)?;
+            let mut resp = form(
+                &svc,
+                &req,
+                &tenant,
+                language,
+                request,
+                email,
+                Some(&message),
+            )
+            .await?;
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            crate::http::errors::set_retry_after(&mut resp, retry_after);
             Ok(resp)
         }
         Ok(SignInOutcome::NoAccess) => {

@@ -81,14 +81,10 @@ pub async fn signup_submit(
         password: password.clone(),
         confirm_password: input::field(&p, "confirm_password").to_string(),
     };
-    match signin::sign_up(&svc, &tenant, input_data).await {
+    let origin = crate::http::origin(&svc, &req);
+    match signin::sign_up(&svc, &tenant, input_data, &origin).await {
         Ok(created) => {
-            let ip = req
-                .connection_info()
-                .realip_remote_addr()
-                .unwrap_or_default()
-                .to_string();
-            let outcome = signin::sign_in(&svc, &tenant, &created.mail, &password, &ip)
+            let outcome = signin::sign_in(&svc, &tenant, &created.mail, &password, &origin)
                 .await
                 .map_err(&fail)?;
             let SignInOutcome::Success { secret, .. } = outcome else {

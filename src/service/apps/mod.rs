@@ -129,6 +129,35 @@ impl ClientCredentials {
     }
 }
 
+/// Authenticates a client at the token endpoints for a request from `address`, within the abuse
+/// limits: after repeated failures for one client from one address, attempts are refused (429) without
+/// the secret being looked at, and a success forgets the failures.
+pub async fn authenticate_client(
+    svc: &super::Services,
+    tenant_id: &str,
+    creds: &ClientCredentials,
+    address: &str,
+) -> Result<Arc<App>> {
+    use super::throttle::{self, Limit, Subject};
+    let subject = Subject::new(Limit::ClientAuth, &[tenant_id, creds.client_id(), address]);
+    let standing = throttle::check(svc, std::slice::from_ref(&subject)).await?;
+    match svc.apps.authenticate(tenant_id, creds).await {
+        Ok(app) => {
+            if standing.has_record {
+                svc.store
+                    .write(move |c| throttle::clear_on(c, &[subject]))
+                    .await?;
+            }
+            Ok(app)
+        }
+        Err(e @ Error::OAuth { .. }) => {
+            throttle::fail(svc, vec![subject]).await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn invalid_client() -> Error {
     Error::oauth(
         OAuthErrorCode::InvalidClient,

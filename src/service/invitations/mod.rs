@@ -19,6 +19,7 @@ use super::Services;
 use super::audit::{self, AuditEvent};
 use super::auth::{self, Actor};
 use super::tenants::Tenant;
+use super::throttle::{self, Limit, Subject};
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::access::{self, Action, Standing};
 use crate::domain::email::EmailAddress;
@@ -237,6 +238,9 @@ pub async fn invite(
     let user_id_c = user_id.clone();
     let door = invite_action(tenant, &req);
     let target = p.email.lower();
+    let limits = svc.config.limits.clone();
+    // Each inviter (person or app) has an hourly budget of new invitations.
+    let budget = Subject::new(Limit::Invitation, &[&tenant.id, &actor.id()]);
     svc.write_as(actor, tenant, door, &target, move |c, standing| {
             let tenant = &tenant_c;
             let actor = &actor_c;
@@ -255,6 +259,7 @@ pub async fn invite(
                     p.email.as_str()
                 ))));
             }
+            throttle::spend_on(c, &limits, &budget, now)?;
             // Resolve every named app and group in this tenant before writing anything.
             let mut apps = Vec::new();
             for id in &req.app_ids {

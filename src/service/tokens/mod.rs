@@ -12,7 +12,7 @@ mod reading;
 pub use access::{
     AccessToken, Holder, Resource, admin_api_uri, check_access_token, parse_resource,
 };
-pub use reading::{introspect, revoke, userinfo};
+pub use reading::{give_up, introspect, revoke, userinfo};
 
 use super::Services;
 use super::apps::App;

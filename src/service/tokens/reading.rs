@@ -89,6 +89,29 @@ pub async fn revoke(svc: &Services, tenant: &Tenant, app: &App, token: &str) -> 
     Ok(())
 }
 
+/// The holder of an access token gives it up (the console's sign-out): the token's grant is revoked,
+/// so neither it nor any refresh token of the grant works again; an app's own token is marked revoked.
+/// A token that is no longer valid needs nothing.
+pub async fn give_up(svc: &Services, tenant: &Tenant, token: &str) -> Result<()> {
+    let Ok(active) = check_access_token(svc, tenant, token, None).await else {
+        return Ok(());
+    };
+    let (jti, exp, now) = (active.jti, active.expires_at, svc.now());
+    let grant = match active.holder {
+        Holder::User { grant_id, .. } => Some(grant_id),
+        Holder::App { .. } => None,
+    };
+    svc.store
+        .write(move |c| {
+            queries::oauth::revoke_jti(c, &jti, exp)?;
+            if let Some(id) = grant {
+                queries::oauth::revoke_grant(c, &id, now)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
 /// RFC 7662: what a resource server may know about a token of this tenant.
 pub async fn introspect(svc: &Services, tenant: &Tenant, token: &str) -> Result<Value> {
     let inactive = json!({ "active": false });

@@ -10,4 +10,5 @@ pub mod oauth;
 pub mod outbox;
 pub mod sessions;
 pub mod tenants;
+pub mod throttles;
 pub mod users;

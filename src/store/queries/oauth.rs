@@ -62,6 +62,16 @@ pub fn revoke_grant(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// Revokes every live grant of the user objects `user_ids`: their refresh tokens stop working and so do
+/// the access tokens issued under them (each use looks its grant up).
+pub fn revoke_grants_of(c: &mut AnyConnection, user_ids: &[String], now: i64) -> Result<usize> {
+    Ok(
+        diesel::update(g::grants.filter(g::user_id.eq_any(user_ids).and(g::revoked_at.is_null())))
+            .set(g::revoked_at.eq(Some(now)))
+            .execute(c)?,
+    )
+}
+
 pub fn insert_refresh(c: &mut AnyConnection, row: &RefreshTokenRow) -> Result<()> {
     diesel::insert_into(rt::refresh_tokens)
         .values(row)

@@ -9,12 +9,31 @@ pub fn insert(c: &mut AnyConnection, row: &SessionRow) -> Result<()> {
     Ok(())
 }
 
-pub fn by_secret_hash(c: &mut AnyConnection, hash: &str, now: i64) -> Result<Option<SessionRow>> {
+/// The live session with this secret: before its absolute end, and used within `idle_ttl` seconds.
+pub fn by_secret_hash(
+    c: &mut AnyConnection,
+    hash: &str,
+    now: i64,
+    idle_ttl: i64,
+) -> Result<Option<SessionRow>> {
     Ok(s::sessions
-        .filter(s::secret_hash.eq(hash).and(s::expires_at.gt(now)))
+        .filter(
+            s::secret_hash
+                .eq(hash)
+                .and(s::expires_at.gt(now))
+                .and(s::last_seen_at.gt(now - idle_ttl)),
+        )
         .select(SessionRow::as_select())
         .first(c)
         .optional()?)
+}
+
+/// Notes that a session was used at `now`.
+pub fn touch(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    diesel::update(s::sessions.find(id))
+        .set(s::last_seen_at.eq(now))
+        .execute(c)?;
+    Ok(())
 }
 
 pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
@@ -22,6 +41,10 @@ pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn delete_expired(c: &mut AnyConnection, now: i64) -> Result<usize> {
-    Ok(diesel::delete(s::sessions.filter(s::expires_at.le(now))).execute(c)?)
+/// Removes sessions past their absolute end or unused for `idle_ttl` seconds.
+pub fn delete_expired(c: &mut AnyConnection, now: i64, idle_ttl: i64) -> Result<usize> {
+    Ok(diesel::delete(
+        s::sessions.filter(s::expires_at.le(now).or(s::last_seen_at.le(now - idle_ttl))),
+    )
+    .execute(c)?)
 }

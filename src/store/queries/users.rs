@@ -249,3 +249,22 @@ pub fn end_sessions(c: &mut AnyConnection, user_id: &str) -> Result<()> {
     diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).execute(c)?;
     Ok(())
 }
+
+/// The guest objects bound to a home account, in every tenant.
+pub fn guests_of_home(c: &mut AnyConnection, home_user_id: &str) -> Result<Vec<String>> {
+    Ok(u::users
+        .filter(u::home_user_id.eq(home_user_id))
+        .select(u::id)
+        .load(c)?)
+}
+
+/// Trust in a user object ended (its password was reset, it was disabled or deleted): its sessions end,
+/// and the grants of the object and of every guest object bound to it are revoked, so no refresh or
+/// access token issued before outlives the change.
+pub fn end_trust(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
+    end_sessions(c, user_id)?;
+    let mut objects = guests_of_home(c, user_id)?;
+    objects.push(user_id.to_string());
+    super::oauth::revoke_grants_of(c, &objects, now)?;
+    Ok(())
+}

@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN last_seen_at;
+DROP TABLE throttles;

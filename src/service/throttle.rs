@@ -1,0 +1,251 @@
+//! The abuse limits: which subject each attempt counts against, and the checks use cases run before
+//! the expensive or guessable part of their work (argon2, a client secret, a one-time link).
+//!
+//! Failures wait progressively (`domain::throttle::FailurePolicy`); actions that cost others something
+//! have hourly budgets (`domain::throttle::Budget`). The state is in the database, so every process
+//! behind one PostgreSQL counts the same attempts.
+
+use super::Services;
+use crate::config::Limits;
+use crate::crypto::hash_secret;
+use crate::domain::throttle::{self, Budget, FailurePolicy};
+use crate::error::{Error, Result};
+use crate::observability::metrics;
+use crate::store::connection::AnyConnection;
+use crate::store::queries::throttles;
+use std::cell::Cell;
+
+/// The limits, each a stored scope and a `/metrics` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Password failures for one account from one address.
+    SignInAccount,
+    /// Password failures from one address, whatever the account.
+    SignInAddress,
+    /// Password failures for one account on a device it signed in on before (OWASP device cookies):
+    /// counted apart from the address, so failures from elsewhere never hold the device back.
+    SignInDevice,
+    /// Failed client authentication at the token endpoints, per client and address.
+    ClientAuth,
+    /// Unknown or spent one-time links, per address.
+    OneTimeLink,
+    /// Self-service sign-ups, per address per hour.
+    SignUp,
+    /// Invitations, per inviter per hour.
+    Invitation,
+    /// Parked sign-in requests, per address per window.
+    Authorize,
+}
+
+enum Rule {
+    Failures(FailurePolicy),
+    Budget(Budget),
+}
+
+impl Limit {
+    pub fn label(self) -> &'static str {
+        match self {
+            Limit::SignInAccount => "sign_in_account",
+            Limit::SignInAddress => "sign_in_address",
+            Limit::SignInDevice => "sign_in_device",
+            Limit::ClientAuth => "client_auth",
+            Limit::OneTimeLink => "one_time_link",
+            Limit::SignUp => "sign_up",
+            Limit::Invitation => "invitation",
+            Limit::Authorize => "authorize",
+        }
+    }
+
+    fn rule(self, l: &Limits) -> Rule {
+        let failures = |limit| {
+            Rule::Failures(FailurePolicy {
+                limit,
+                window: l.failure_window,
+                base_delay: l.base_delay,
+                max_delay: l.max_delay,
+            })
+        };
+        match self {
+            Limit::SignInAccount | Limit::SignInDevice => failures(l.sign_in_failures),
+            Limit::SignInAddress => failures(l.address_failures),
+            Limit::ClientAuth => failures(l.client_failures),
+            Limit::OneTimeLink => failures(l.link_failures),
+            Limit::SignUp => Rule::Budget(Budget {
+                limit: l.sign_ups_per_hour,
+                period: 3600,
+            }),
+            Limit::Invitation => Rule::Budget(Budget {
+                limit: l.invitations_per_hour,
+                period: 3600,
+            }),
+            Limit::Authorize => Rule::Budget(Budget {
+                limit: l.parked_requests,
+                period: l.failure_window,
+            }),
+        }
+    }
+}
+
+/// One subject of one limit. Its parts (an account, an address, a client …) are stored hashed, so the
+/// table names nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub limit: Limit,
+    key: String,
+}
+
+impl Subject {
+    pub fn new(limit: Limit, parts: &[&str]) -> Subject {
+        Subject {
+            limit,
+            key: hash_secret(&parts.join("\u{0}")),
+        }
+    }
+}
+
+/// What a check found: how long the caller must wait (and for which limit), and whether any subject
+/// has failures on record (a success then clears them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Standing {
+    pub wait: Option<(i64, Limit)>,
+    pub has_record: bool,
+}
+
+/// The standing of `subjects` at `now`, read in `c`.
+pub fn standing_on(
+    c: &mut AnyConnection,
+    limits: &Limits,
+    subjects: &[Subject],
+    now: i64,
+) -> Result<Standing> {
+    let mut standing = Standing::default();
+    for s in subjects {
+        let Some(state) = throttles::get(c, s.limit.label(), &s.key)? else {
+            continue;
+        };
+        standing.has_record = true;
+        let wait = match s.limit.rule(limits) {
+            Rule::Failures(_) => throttle::wait(&state, now),
+            Rule::Budget(b) => b.wait(&state, now),
+        };
+        if let Some(w) = wait
+            && standing.wait.is_none_or(|(longest, _)| w > longest)
+        {
+            standing.wait = Some((w, s.limit));
+        }
+    }
+    Ok(standing)
+}
+
+/// The standing of `subjects`, and a refusal (429, counted in `/metrics`) when one must wait.
+pub async fn check(svc: &Services, subjects: &[Subject]) -> Result<Standing> {
+    let (limits, now, list) = (svc.config.limits.clone(), svc.now(), subjects.to_vec());
+    let standing = svc
+        .store
+        .read(move |c| standing_on(c, &limits, &list, now))
+        .await?;
+    refuse(standing)
+}
+
+/// [`check`] inside a transaction the caller already holds.
+pub fn check_on(
+    c: &mut AnyConnection,
+    limits: &Limits,
+    subjects: &[Subject],
+    now: i64,
+) -> Result<Standing> {
+    refuse(standing_on(c, limits, subjects, now)?)
+}
+
+fn refuse(standing: Standing) -> Result<Standing> {
+    match standing.wait {
+        Some((retry_after, limit)) => {
+            metrics::throttled(limit.label());
+            Err(Error::Throttled { retry_after })
+        }
+        None => Ok(standing),
+    }
+}
+
+/// Records one failure of `subject` in `c`: the delay it imposed, when it did.
+pub fn fail_on(
+    c: &mut AnyConnection,
+    limits: &Limits,
+    subject: &Subject,
+    now: i64,
+) -> Result<Option<i64>> {
+    let Rule::Failures(policy) = subject.limit.rule(limits) else {
+        return Ok(None);
+    };
+    let imposed = Cell::new(None);
+    throttles::update(c, subject.limit.label(), &subject.key, |state| {
+        let (next, delay) = policy.after_failure(state, now);
+        imposed.set(delay);
+        next
+    })?;
+    Ok(imposed.get())
+}
+
+/// Forgets the failures of `subjects` (the rightful person got in).
+pub fn clear_on(c: &mut AnyConnection, subjects: &[Subject]) -> Result<()> {
+    for s in subjects {
+        throttles::clear(c, s.limit.label(), &s.key)?;
+    }
+    Ok(())
+}
+
+/// Spends one unit of `subject`'s budget in `c`, or refuses (429) when it is spent. Checking and
+/// spending in one transaction keeps concurrent requests from all slipping under the limit.
+pub fn spend_on(c: &mut AnyConnection, limits: &Limits, subject: &Subject, now: i64) -> Result<()> {
+    let Rule::Budget(budget) = subject.limit.rule(limits) else {
+        return Ok(());
+    };
+    if let Some(state) = throttles::get(c, subject.limit.label(), &subject.key)?
+        && let Some(retry_after) = budget.wait(&state, now)
+    {
+        metrics::throttled(subject.limit.label());
+        return Err(Error::Throttled { retry_after });
+    }
+    throttles::update(c, subject.limit.label(), &subject.key, |state| {
+        budget.after_event(state, now)
+    })?;
+    Ok(())
+}
+
+/// [`spend_on`] in a transaction of its own.
+pub async fn spend(svc: &Services, subject: Subject) -> Result<()> {
+    let (limits, now) = (svc.config.limits.clone(), svc.now());
+    svc.store
+        .write(move |c| spend_on(c, &limits, &subject, now))
+        .await
+}
+
+/// Records one failure of each of `subjects` in a transaction of its own.
+pub async fn fail(svc: &Services, subjects: Vec<Subject>) -> Result<()> {
+    let (limits, now) = (svc.config.limits.clone(), svc.now());
+    svc.store
+        .write(move |c| {
+            for s in &subjects {
+                fail_on(c, &limits, s, now)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Looks up a one-time link (setup, password reset, invitation) for a request from `address`: past the
+/// limit of unknown or spent links from that address nothing is looked up (429), and a link that is
+/// not found (`Error::NotFound`) counts as one failure, so links cannot be guessed by trying many.
+pub async fn one_time_link<T>(
+    svc: &Services,
+    address: &str,
+    lookup: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let subject = Subject::new(Limit::OneTimeLink, &[address]);
+    check(svc, std::slice::from_ref(&subject)).await?;
+    let found = lookup.await;
+    if matches!(found, Err(Error::NotFound(_))) {
+        fail(svc, vec![subject]).await?;
+    }
+    found
+}
