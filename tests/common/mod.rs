@@ -384,14 +384,16 @@ impl TestServer {
                 value.parse().expect("a header value"),
             );
         }
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Browser {
             client: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .default_headers(map)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             base: self.base.clone(),
+            jar,
         }
     }
 
@@ -460,6 +462,7 @@ fn toml_string(s: &str) -> String {
 pub struct Browser {
     pub client: reqwest::Client,
     base: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// Reads `name="NAME" value="..."` from a page.
@@ -488,6 +491,18 @@ pub enum Step {
 }
 
 impl Browser {
+    /// The value of the cookie `name` the browser would send to `url`.
+    pub fn cookie_value(&self, url: &str, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = url::Url::parse(&self.absolute(url)).expect("a URL");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
+    }
+
     pub fn absolute(&self, location: &str) -> String {
         if location.starts_with('/') {
             format!("{}{}", self.base, location)
