@@ -545,3 +545,87 @@ async fn two_processes_starting_at_once_migrate_an_empty_database_once() {
         b.stop();
     }
 }
+
+/// One password attempt for `email` at the sign-in page of the process at `base`: the status.
+async fn sign_in_attempt(base: &str, email: &str, password: &str) -> u16 {
+    let agent = browser();
+    let url = format!("{base}/t/contoso/signin");
+    let page = agent.get(&url).send().await.unwrap().text().await.unwrap();
+    let csrf = common::hidden(&page, "csrf").expect("the sign-in form");
+    agent
+        .post(&url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("request", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_at_one_process_count_at_the_other() {
+    let Some(admin) = postgres("failures_at_one_process_count_at_the_other") else {
+        return;
+    };
+    let (pair, s) = Pair::start(&admin).await;
+    // The default limit: five wrong passwords for one account from one address, spread over both.
+    for (n, base) in [
+        &pair.a.base,
+        &pair.b.base,
+        &pair.a.base,
+        &pair.b.base,
+        &pair.a.base,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(
+            sign_in_attempt(base, &s.email, "guess").await,
+            401,
+            "attempt {n}"
+        );
+    }
+    for base in [&pair.a.base, &pair.b.base] {
+        assert_eq!(
+            sign_in_attempt(base, &s.email, PASSWORD).await,
+            429,
+            "the right password waits at both processes"
+        );
+    }
+    // Client secrets alike: failures at B count at A.
+    let wrong = |base: &str| {
+        let issuer = s.issuer_at(base);
+        let client_id = s.client_id.clone();
+        async move {
+            common::token_call(
+                &plain_client(),
+                &issuer,
+                Some((&client_id, "wrong")),
+                &[("grant_type", "client_credentials"), ("scope", "api.read")],
+            )
+            .await
+            .status
+        }
+    };
+    for base in [
+        &pair.b.base,
+        &pair.a.base,
+        &pair.b.base,
+        &pair.a.base,
+        &pair.b.base,
+    ] {
+        assert_eq!(wrong(base).await, 401);
+    }
+    let (status, body) = s
+        .token_request(
+            &pair.a.base,
+            &[("grant_type", "client_credentials"), ("scope", "api.read")],
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+}

@@ -349,3 +349,46 @@ fn concurrent_writes_commit_independently() {
     assert_eq!(slugs.len(), 48);
     assert!(!slugs.contains(&"w0".to_string()) && slugs.contains(&"w1".to_string()));
 }
+
+/// Throttle counts are compare-and-set updates: failures recorded at once by many connections (as by
+/// several processes on one PostgreSQL) are all counted, none lost to a race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_throttle_failures_are_all_counted() {
+    use guestlist::domain::throttle::ThrottleState;
+    let db = TestDatabase::new();
+    let store = db.store();
+    let writers = (0..24).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(|c| {
+                    queries::throttles::update(c, "test", "subject", |s| ThrottleState {
+                        count: s.count + 1,
+                        ..s
+                    })
+                    .map(|_| ())
+                })
+                .await
+        })
+    });
+    for w in futures_util::future::join_all(writers).await {
+        w.unwrap().unwrap();
+    }
+    let state = store
+        .read(|c| queries::throttles::get(c, "test", "subject"))
+        .await
+        .unwrap()
+        .expect("the subject's state");
+    assert_eq!(state.count, 24);
+    store
+        .write(|c| queries::throttles::clear(c, "test", "subject"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .read(|c| queries::throttles::get(c, "test", "subject"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
