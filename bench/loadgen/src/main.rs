@@ -197,6 +197,8 @@ async fn run(args: RunArgs) -> Result<(), String> {
             Scenario::CcRs256,
             Scenario::CodeExchange,
             Scenario::Signin,
+            Scenario::Flood,
+            Scenario::Throttled,
         ]
     } else {
         args.scenarios.clone()
@@ -251,6 +253,20 @@ async fn run(args: RunArgs) -> Result<(), String> {
             "{:<16} sign-in reaches {:.0}% of raw argon2id verification",
             "",
             s.rate() / b.rate().max(f64::MIN_POSITIVE) * 100.0
+        );
+    }
+    let find = |name: &str| outcomes.iter().find(|o| o.name == name);
+    if let (Some(b), Some(attack), Some(people)) =
+        (&baseline, find("flood-attacker"), find("flood-rightful"))
+    {
+        let succeeded = people.requests.saturating_sub(people.errors) as f64
+            / (people.requests.max(1) as f64)
+            * 100.0;
+        println!(
+            "{:<16} the flood ran at {:.0}x raw argon2id capacity; rightful sign-ins: {succeeded:.1}% succeeded, p99 {:.0} ms",
+            "",
+            attack.rate() / b.rate().max(f64::MIN_POSITIVE),
+            people.p99_ms
         );
     }
     if let Some(path) = &args.summary {

@@ -4,13 +4,17 @@ use crate::client::{self, Error, Target, Template};
 use crate::driver::{LoadOptions, drive};
 use crate::seed::{AppSecret, Seed};
 use crate::stats::Outcome;
-use crate::workloads::{CodeExchange, CodeMinter, RoundRobin};
+use crate::workloads::{CodeExchange, CodeMinter, Refused, RoundRobin};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::StatusCode;
-use hyper::header::{AUTHORIZATION, COOKIE};
+use hyper::header::{AUTHORIZATION, COOKIE, HeaderName};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The address the flood comes from.
+const ATTACKER: &str = "203.0.113.66";
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -26,6 +30,12 @@ pub enum Scenario {
     CodeExchange,
     /// Password sign-in (POST /signin, 303 on success).
     Signin,
+    /// Sign-ins of the seeded users (each from an address of its own) while one address floods the
+    /// sign-in page with wrong passwords for made-up accounts: reported as `flood-rightful` and
+    /// `flood-attacker`.
+    Flood,
+    /// Wrong passwords from an address that is already waiting (429): the cost of a throttled attempt.
+    Throttled,
 }
 
 impl Scenario {
@@ -37,6 +47,8 @@ impl Scenario {
             Scenario::CcRs256 => "cc-rs256",
             Scenario::CodeExchange => "code-exchange",
             Scenario::Signin => "signin",
+            Scenario::Flood => "flood",
+            Scenario::Throttled => "throttled",
         }
     }
 }
@@ -110,6 +122,8 @@ impl Bench {
             Scenario::CcRs256 => vec![self.client_credentials(name, &self.seed.rs256).await?],
             Scenario::CodeExchange => self.code_exchange(name).await?,
             Scenario::Signin => vec![self.signin(name).await?],
+            Scenario::Flood => self.flood().await?,
+            Scenario::Throttled => vec![self.throttled(name).await?],
         })
     }
 
@@ -188,26 +202,102 @@ impl Bench {
         Ok((token, cookie))
     }
 
-    fn signin_request(&self, csrf: &(String, String), email: &str) -> Result<Template, Error> {
+    /// A sign-in of `email` with `password`, as the client at `address` (bench/run makes 127.0.0.1 a
+    /// trusted proxy, so the server counts the attempt under `X-Forwarded-For`).
+    fn attempt(
+        &self,
+        csrf: &(String, String),
+        email: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<Template, Error> {
         let form = format!(
             "csrf={}&email={}&password={}&request=",
             form_encode(&csrf.0),
             form_encode(email),
-            form_encode(&self.seed.password)
+            form_encode(password)
         );
         Template::post_form(self.path("/signin"), form)
-            .with_header(COOKIE, &format!("gl_csrf={}", csrf.1))
+            .with_header(COOKIE, &format!("gl_csrf={}", csrf.1))?
+            .with_header(X_FORWARDED_FOR, address)
+    }
+
+    /// The seeded users' sign-ins, each from an address of its own (as people in different places).
+    fn rightful_signins(&self, csrf: &(String, String)) -> Result<Vec<Template>, Error> {
+        self.seed
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let address = format!("10.{}.{}.1", i / 250, i % 250);
+                self.attempt(csrf, u, &self.seed.password, &address)
+            })
+            .collect()
+    }
+
+    fn signin_request(&self, csrf: &(String, String), email: &str) -> Result<Template, Error> {
+        self.attempt(csrf, email, &self.seed.password, "10.0.0.1")
     }
 
     async fn signin(&self, name: &str) -> Result<Outcome, Error> {
         let csrf = self.csrf().await?;
-        let templates = self
-            .seed
-            .users
-            .iter()
-            .map(|u| self.signin_request(&csrf, u))
-            .collect::<Result<Vec<_>, _>>()?;
+        let templates = self.rightful_signins(&csrf)?;
         self.fixed(name, templates, StatusCode::SEE_OTHER).await
+    }
+
+    /// Wrong passwords for made-up accounts from the one attacking address.
+    fn attack(&self, csrf: &(String, String)) -> Result<Vec<Template>, Error> {
+        (0..64)
+            .map(|i| {
+                let email = format!("nobody{i}@flood.example");
+                self.attempt(csrf, &email, "not the password", ATTACKER)
+            })
+            .collect()
+    }
+
+    /// The rightful users sign in (a quarter of the connections) while the attacker floods (the rest).
+    async fn flood(&self) -> Result<Vec<Outcome>, Error> {
+        let csrf = self.csrf().await?;
+        let rightful = self.rightful_signins(&csrf)?;
+        self.probe(&rightful[0], StatusCode::SEE_OTHER).await?;
+        let attack = self.attack(&csrf)?;
+        let people = LoadOptions {
+            concurrency: (self.load.concurrency / 4).max(1),
+            ..self.load
+        };
+        let attacker = LoadOptions {
+            concurrency: self.load.concurrency.saturating_sub(people.concurrency).max(1),
+            ..self.load
+        };
+        let (people, attacker) = tokio::join!(
+            drive(
+                "flood-rightful",
+                &self.targets,
+                Arc::new(RoundRobin::new(rightful, StatusCode::SEE_OTHER)),
+                people,
+            ),
+            drive(
+                "flood-attacker",
+                &self.targets,
+                Arc::new(Refused::new(attack)),
+                attacker,
+            ),
+        );
+        Ok(vec![people, attacker])
+    }
+
+    /// Wrong passwords from the attacking address once it waits: every answer is 429.
+    async fn throttled(&self, name: &str) -> Result<Outcome, Error> {
+        let csrf = self.csrf().await?;
+        let attack = self.attack(&csrf)?;
+        // Enough failures to make the address wait (the default limit is 50 per address).
+        for t in attack.iter().cycle().take(64) {
+            let reply = client::once(self.first(), t).await?;
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                break;
+            }
+        }
+        self.fixed(name, attack, StatusCode::TOO_MANY_REQUESTS).await
     }
 
     /// Signs the first user in and returns the `gl_session` cookie.

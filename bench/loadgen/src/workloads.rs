@@ -39,6 +39,33 @@ impl Workload for RoundRobin {
     }
 }
 
+/// An attacker's requests: every refusal counts (401 while guessing, 429 once waiting), any other
+/// answer (a sign-in that got through, a server error) is a failure.
+pub struct Refused {
+    inner: RoundRobin,
+}
+
+impl Refused {
+    pub fn new(templates: Vec<Template>) -> Refused {
+        Refused {
+            inner: RoundRobin::new(templates, StatusCode::UNAUTHORIZED),
+        }
+    }
+}
+
+impl Workload for Refused {
+    fn next(&self, target: &Target) -> Option<Request<Full<Bytes>>> {
+        self.inner.next(target)
+    }
+
+    fn accept(&self, reply: &Reply) -> bool {
+        matches!(
+            reply.status,
+            StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+        )
+    }
+}
+
 /// Authorization requests whose redirects carry codes; stops once `max` codes are collected.
 pub struct CodeMinter {
     template: Template,
