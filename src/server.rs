@@ -66,17 +66,26 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig> {
 pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::dev::Server> {
     let workers = svc.config.http_workers;
     let shutdown_timeout = svc.config.shutdown_timeout;
+    let https = svc.config.secure_cookies();
     let tls = svc.config.tls.as_ref().map(tls_config).transpose()?;
     let data = web::Data::new(svc);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(http::security_headers())
+            .wrap(http::security_headers(https))
             // Outermost: sees every answer, with its final status and headers.
             .wrap(from_fn(http::metrics::observe))
             .configure(http::routes)
     })
     .workers(workers)
+    // Explicit limits, so a slow or idle client cannot hold a connection for long: the request head
+    // must arrive within 10 s, an idle keep-alive connection closes after 30 s, and each worker takes at
+    // most `MAX_CONNECTIONS_PER_WORKER` connections at once (beyond that, connections wait in the
+    // listen backlog).
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(5))
+    .keep_alive(Duration::from_secs(30))
+    .max_connections(MAX_CONNECTIONS_PER_WORKER)
     .disable_signals()
     .shutdown_timeout(shutdown_timeout);
     let server = match tls {
@@ -86,6 +95,9 @@ pub fn http_server(svc: Services, listener: TcpListener) -> Result<actix_web::de
     .map_err(|e| Error::Config(format!("cannot listen: {e}")))?;
     Ok(server.run())
 }
+
+/// Connections one HTTP worker serves at once.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 4096;
 
 /// How often the outbox worker looks for due messages.
 pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);

@@ -19,6 +19,14 @@ async fn sign_in_page_has_labels_csrf_and_security_headers() {
         csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
+    assert!(
+        csp.contains("img-src 'self' data:;") && !csp.contains("https:"),
+        "images only from here: {csp}"
+    );
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
     let csrf_cookie = set_cookies(&resp)
@@ -372,4 +380,38 @@ async fn loses_sign_in_and_tokens(ending: Ending) {
     // The existing browser session is no longer honoured either.
     let resp = browser.get(&url).await;
     assert!(location(&resp).contains("/signin"));
+}
+
+#[actix_web::test]
+async fn a_logo_from_elsewhere_is_allowed_from_its_origin_only_on_its_tenants_pages() {
+    let server = TestServer::start().await;
+    server
+        .set_settings(&server.tenant, |s| {
+            s.logo_url = Some("https://cdn.contoso.example/brand/logo.png".into())
+        })
+        .await;
+    server.svc.tenants.forget(&server.tenant.slug);
+    let browser = server.browser();
+    let page = browser.get(&format!("{}/signin", server.issuer())).await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("img-src 'self' data: https://cdn.contoso.example;"),
+        "{csp}"
+    );
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("src=\"https://cdn.contoso.example/brand/logo.png\"")
+    );
+    // Another tenant's page does not allow contoso's image host.
+    let other = server.fabrikam().await;
+    let theirs = browser.get(&format!("{}/signin", other.issuer)).await;
+    let csp = theirs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(!csp.contains("cdn.contoso.example"), "{csp}");
 }

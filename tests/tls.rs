@@ -139,6 +139,36 @@ async fn https_discovery_and_revocation_through_the_library() {
         !cookies.is_empty() && cookies.iter().all(|c| c.contains("Secure")),
         "{cookies:?}"
     );
+    // … and the `__Host-` prefix (Path=/, no Domain), so no subdomain or http page can plant one;
+    // browsers are told to come back over https only.
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.starts_with("__Host-gl_") && c.contains("Path=/") && !c.contains("Domain")),
+        "{cookies:?}"
+    );
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    // The prefixed cookie is the one the server reads back: a form posted with it passes the CSRF
+    // check (a wrong password, 401, rather than the CSRF refusal, 400).
+    let csrf_cookie = cookies[0].split(';').next().unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let csrf = common::hidden(&body, "csrf").unwrap();
+    let posted = http
+        .post(format!("{issuer}/signin"))
+        .header("cookie", csrf_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "nobody@contoso.example"),
+            ("password", "wrong"),
+            ("request", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 401);
 }
 
 #[test]

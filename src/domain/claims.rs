@@ -161,9 +161,19 @@ pub struct RequestedClaims {
     pub userinfo: Vec<String>,
 }
 
+/// The longest `claims` request parameter read: far more than every standard claim asked for twice,
+/// and small enough that a request cannot make the server parse and store megabytes of JSON.
+pub const MAX_CLAIMS_REQUEST: usize = 4096;
+
 impl RequestedClaims {
     /// Reads the `claims` request parameter, keeping only the claim names.
     pub fn parse(raw: &str) -> Result<Self, super::DomainError> {
+        if raw.len() > MAX_CLAIMS_REQUEST {
+            return Err(super::DomainError::new(
+                "claims",
+                format!("the claims request is longer than {MAX_CLAIMS_REQUEST} bytes"),
+            ));
+        }
         let value: Value = serde_json::from_str(raw)
             .map_err(|_| super::DomainError::new("claims", "claims must be a JSON object"))?;
         let Value::Object(obj) = value else {
@@ -610,6 +620,11 @@ mod tests {
             "a userinfo request keeps the claim out of the ID token"
         );
         assert!(RequestedClaims::parse("[1]").is_err());
+        let long = format!(
+            r#"{{"userinfo":{{"name":null}},"x":"{}"}}"#,
+            "a".repeat(5000)
+        );
+        assert!(RequestedClaims::parse(&long).is_err(), "capped");
         assert!(RequestedClaims::parse("{").is_err());
     }
 

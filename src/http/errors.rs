@@ -270,6 +270,10 @@ pub fn message_page(
     });
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            crate::http::page_csp(tenant),
+        ))
         .content_type("text/html; charset=utf-8")
         .body(body)
 }

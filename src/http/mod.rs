@@ -28,16 +28,45 @@ use std::sync::Arc;
 /// Largest request body any endpoint reads (forms and token requests are far smaller).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Headers on every answer: no framing, no sniffing, no referrer, and a CSP without inline script.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// The CSP of every answer: nothing inline, nothing from elsewhere, except a tenant's logo from the
+/// one origin its branding names (`logo_origin`, on its own pages only).
+pub fn content_security_policy(logo_origin: Option<&str>) -> String {
+    let img = match logo_origin {
+        Some(origin) => format!("img-src 'self' data: {origin}"),
+        None => "img-src 'self' data:".to_string(),
+    };
+    format!(
+        "default-src 'none'; style-src 'self'; {img}; script-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// Headers on every answer: no framing, no sniffing, no referrer, a CSP without inline script, and,
+/// when people reach the server over https, HSTS.
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' data: https:; script-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+            content_security_policy(None),
         ))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::REFERRER_POLICY, "no-referrer"));
+    if https {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
+/// The CSP of a tenant's page: the default, plus the origin of the tenant's logo when it is an
+/// https URL elsewhere.
+pub fn page_csp(tenant: Option<&Tenant>) -> String {
+    let origin = tenant
+        .and_then(|t| Brand::of(t).logo_url)
+        .and_then(|u| url::Url::parse(&u).ok())
+        .filter(|u| u.scheme() == "https")
+        .map(|u| u.origin().ascii_serialization());
+    content_security_policy(origin.as_deref())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -68,7 +97,7 @@ pub fn client_ip(svc: &Services, req: &HttpRequest) -> String {
 pub fn origin(svc: &Services, req: &HttpRequest) -> crate::service::signin::Origin {
     crate::service::signin::Origin {
         address: client_ip(svc, req),
-        device: req.cookie(cookies::DEVICE).map(|c| c.value().to_string()),
+        device: cookies::value(req, cookies::DEVICE),
     }
 }
 
@@ -241,6 +270,7 @@ pub fn render_page(
         .map_err(&fail)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, page_csp(Some(tenant))))
         .content_type("text/html; charset=utf-8")
         .body(body))
 }

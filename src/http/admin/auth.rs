@@ -20,12 +20,18 @@ use serde::Deserialize;
 const LOGIN_COOKIE: &str = "gl_console_login";
 
 fn scoped(name: &'static str, value: String, slug: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build(name, value)
+    Cookie::build(cookies::path_named(name, secure), value)
         .path(format!("/admin/t/{slug}/"))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .finish()
+}
+
+/// The value of the console's cookie `name` (as [`cookies::path_named`] calls it).
+pub fn console_cookie(req: &HttpRequest, name: &'static str) -> Option<String> {
+    req.cookie(&cookies::path_named(name, cookies::secure(req)))
+        .map(|c| c.value().to_string())
 }
 
 #[derive(Deserialize)]
@@ -106,10 +112,7 @@ pub async fn callback(
         )))
         .into());
     }
-    let saved = req
-        .cookie(LOGIN_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
+    let saved = console_cookie(&req, LOGIN_COOKIE).unwrap_or_default();
     let mut parts = saved.splitn(3, '.');
     let (state, verifier, next) = (
         parts.next().unwrap_or(""),
@@ -184,8 +187,8 @@ pub async fn signout(
     let tenant = tenant_for_page(&svc, &req).await?;
     cookies::check_csrf(&req, &form.csrf).map_err(branded(&tenant))?;
     // The token the console held ends with it, not only its cookie.
-    if let Some(token) = req.cookie(TOKEN_COOKIE) {
-        crate::service::tokens::give_up(&svc, &tenant, token.value())
+    if let Some(token) = console_cookie(&req, TOKEN_COOKIE) {
+        crate::service::tokens::give_up(&svc, &tenant, &token)
             .await
             .map_err(branded(&tenant))?;
     }

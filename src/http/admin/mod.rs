@@ -252,7 +252,7 @@ async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, ConsoleEr
         tenant.slug,
         url::form_urlencoded::byte_serialize(req.uri().path().as_bytes()).collect::<String>()
     );
-    let Some(token) = req.cookie(TOKEN_COOKIE).map(|c| c.value().to_string()) else {
+    let Some(token) = auth::console_cookie(req, TOKEN_COOKIE) else {
         return Err(ConsoleError::SignIn(login));
     };
     let actor = match console_caller(svc, &tenant, &token).await {
