@@ -439,3 +439,37 @@ async fn sign_ups_have_an_hourly_budget_per_address() {
     assert_eq!(sign_up("new1@fabrikam.example").await, 303);
     assert_eq!(sign_up("new2@fabrikam.example").await, 429);
 }
+
+/// Sends a request head announcing `length` bytes of body and no body at all, then reads the answer:
+/// a server that wanted the body first would never answer within the wait.
+async fn announce(server: &TestServer, path: &str, length: usize, token: Option<&str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/csv\r\nContent-Length: {length}\r\n{auth}\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).to_string()
+}
+
+#[actix_web::test]
+async fn large_bodies_are_refused_before_they_are_read() {
+    let server = TestServer::start().await;
+    let path = format!("{API}/invitations/csv");
+    // Without a token: refused before a byte of the (announced, allowed) 3 MB is read.
+    let anonymous = announce(&server, &path, 3_000_000, None).await;
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    // With a token, past the upload limit: refused by its announced length.
+    let api = admin_api(&server).await;
+    let too_large = announce(&server, &path, 100_000_000, Some(&api.token)).await;
+    assert!(too_large.starts_with("HTTP/1.1 413"), "{too_large}");
+}
