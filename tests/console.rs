@@ -91,6 +91,9 @@ async fn an_admin_signs_in_through_the_provider_and_sees_the_users() {
             .get(&format!("/admin/t/{}{path}", server.tenant.slug))
             .await;
         assert_eq!(resp.status().as_u16(), 200, "{path}");
+        // Its forms may post nowhere but here.
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.ends_with("; form-action 'self'"), "{path}: {csp}");
     }
 }
 

@@ -189,6 +189,16 @@ impl Console {
             .map_err(|e| self.page_error(e))?;
         let mut resp = HttpResponse::Ok();
         resp.insert_header((header::CACHE_CONTROL, "no-store"))
+            // Every console form posts here and is answered here (its sign-out ends at the tenant's own
+            // sign-out page), so forms may go nowhere else. The people's pages cannot say the same:
+            // their forms end at the apps' registered addresses, which browsers check form-action on.
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                format!(
+                    "{}; form-action 'self'",
+                    crate::http::content_security_policy(None)
+                ),
+            ))
             .content_type("text/html; charset=utf-8");
         if let Some(c) = &self.csrf_cookie {
             resp.cookie(c.clone());
