@@ -254,7 +254,8 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
     let base = format!("/admin/t/{}", server.tenant.slug);
     let page = browser.page(&format!("{base}/invitations/upload")).await;
     let csrf = hidden(&page, "csrf").unwrap();
-    let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,Ana,https://app.example/\nnot-an-address,Bad,https://app.example/\n";
+    // A name that a spreadsheet would run as a formula: the results file keeps it as text.
+    let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,\"=HYPERLINK(\"\"http://x.example\"\")\",https://app.example/\nnot-an-address,Bad,https://app.example/\n";
     let upload = format!("{base}/invitations/upload");
     let check = upload_for_check(&browser, &upload, &csrf, csv, None).await;
     let status = check.status().as_u16();
@@ -287,13 +288,21 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
             .unwrap()
             .starts_with("text/csv")
     );
-    assert!(
-        download
-            .text()
-            .await
-            .unwrap()
-            .contains("ana@partner.example")
-    );
+    let text = download.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let ana = rows
+        .iter()
+        .find(|r| &r[1] == "ana@partner.example")
+        .unwrap_or_else(|| panic!("no row for ana in {text}"));
+    assert_eq!(&ana[2], "'=HYPERLINK(\"http://x.example\")", "{text}");
+    assert_eq!(&ana[3], "created");
+    for cell in rows.iter().flat_map(|r| r.iter()) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would run as a formula"
+        );
+    }
     // A second click on the same upload creates nothing more.
     let again = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(again.status().as_u16(), 404);

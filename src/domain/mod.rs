@@ -11,6 +11,7 @@ pub mod pkce;
 pub mod policy;
 pub mod redirect;
 pub mod scope;
+pub mod spreadsheet;
 pub mod tenant;
 pub mod user;
 
