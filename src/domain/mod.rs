@@ -4,6 +4,7 @@ pub mod access;
 pub mod claims;
 pub mod color;
 pub mod email;
+pub mod home_directory;
 pub mod invitation_csv;
 pub mod language;
 pub mod logo;
