@@ -935,6 +935,44 @@ async fn branding_and_policies_change_with_an_audit_trail() {
     assert_eq!(exported, HashSet::from(["none".into(), "deny".into()]));
 }
 
+#[actix_web::test]
+async fn what_someone_types_on_the_sign_in_page_reaches_the_audit_export_as_text() {
+    let server = TestServer::start().await;
+    let api = admin_api(&server).await;
+    // Failed sign-ins are audited with the address typed, when it is one; each starts like a formula.
+    let addresses = ["=1+2@x.example", "+sum@x.example", "-2+3@x.example"];
+    let browser = server.browser();
+    for typed in addresses
+        .iter()
+        .chain(&["=HYPERLINK(\"http://x.example\")@x.example", "@x.example"])
+    {
+        let refused = browser.sign_in_directly(&server.tenant.slug, typed).await;
+        assert_ne!(refused.status(), 303, "{typed} is not an account");
+    }
+    let export = api
+        .get(&format!("{API}/audit/export?eventName=Sign-in%20failure"))
+        .await;
+    assert_eq!(export.status, 200, "{export}");
+    let mut reader = csv::Reader::from_reader(export.text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for typed in addresses {
+        let neutralised = format!("'{typed}");
+        assert!(
+            rows.iter()
+                .any(|r| r[2] == neutralised && r[3] == neutralised),
+            "{neutralised} as actor and target in {}",
+            export.text
+        );
+    }
+    for cell in rows.iter().flat_map(|r| r.iter()) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would run as a formula in {}",
+            export.text
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Invitations.
 

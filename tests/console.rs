@@ -249,6 +249,95 @@ async fn forms_need_csrf_and_etags_stop_silent_overwrites() {
     assert!(signin.contains("Contoso Partners"), "{signin}");
 }
 
+/// The first `{public_url}{path}…` link shown as text on `page`.
+fn link_on(page: &str, server: &TestServer, path: &str) -> String {
+    let start = page
+        .find(&server.url(path))
+        .unwrap_or_else(|| panic!("no {path} link on {page}"));
+    let rest = &page[start..];
+    let end = rest.find(['<', ' ', '"']).unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+/// Asserts that `resp` (a form's answer) carries no one-time link and no query in any header but the
+/// notice cookie: not in its `Location`, nor anywhere else a URL would end up in history and logs.
+fn assert_no_link_in_urls(resp: &reqwest::Response) {
+    let to = common::location(resp);
+    assert!(!to.contains('?'), "no query string: {to}");
+    for (name, value) in resp.headers() {
+        if name == "set-cookie" {
+            continue;
+        }
+        let value = value.to_str().unwrap_or_default();
+        assert!(
+            !value.contains("/invite/") && !value.contains("/reset/"),
+            "{name}: {value}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn one_time_links_reach_the_admin_in_the_page_never_in_a_url() {
+    let server = TestServer::start().await;
+    let (_, browser, status, landing) = admin_signed_in(&server).await;
+    assert_eq!(status, 200, "{landing}");
+    let csrf = hidden(&landing, "csrf").unwrap();
+    let base = format!("/admin/t/{}", server.tenant.slug);
+
+    // An invitation: the answer leads to the guest's page, which shows the redemption link once.
+    let invited = browser
+        .post_form(
+            &format!("{base}/invitations/new"),
+            &[
+                ("csrf", &csrf),
+                ("email", "ana@partner.example"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    assert_no_link_in_urls(&invited);
+    let guest_url = common::location(&invited);
+    let guest = browser.page(&guest_url).await;
+    assert!(guest.contains("Redemption link: "), "{guest}");
+    let redeem_url = link_on(&guest, &server, "/invite/");
+    let invitation = server.browser().page(&redeem_url).await;
+    assert!(
+        invitation.contains("You are invited to Contoso"),
+        "the link shown works: {invitation}"
+    );
+    let again = browser.page(&guest_url).await;
+    assert!(!again.contains(&redeem_url), "shown once: {again}");
+
+    // A new member and a password link: the same.
+    let created = browser
+        .post_form(
+            &format!("{base}/users/new"),
+            &[
+                ("csrf", &csrf),
+                ("email", "mo@contoso.example"),
+                ("display_name", "Mo"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 303);
+    assert_no_link_in_urls(&created);
+    let member_url = common::location(&created);
+    let member = browser.page(&member_url).await;
+    let first_link = link_on(&member, &server, "/t/contoso/reset/");
+    let reset = browser
+        .post_form(
+            &member_url,
+            &[("csrf", &csrf), ("action", "reset_password")],
+        )
+        .await;
+    assert_eq!(reset.status().as_u16(), 303);
+    assert_no_link_in_urls(&reset);
+    let member = browser.page(&common::location(&reset)).await;
+    let second_link = link_on(&member, &server, "/t/contoso/reset/");
+    assert_ne!(first_link, second_link, "a new link: {member}");
+}
+
 #[actix_web::test]
 async fn a_csv_upload_is_checked_before_anything_is_created() {
     let server = TestServer::start().await;
@@ -257,7 +346,8 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
     let base = format!("/admin/t/{}", server.tenant.slug);
     let page = browser.page(&format!("{base}/invitations/upload")).await;
     let csrf = hidden(&page, "csrf").unwrap();
-    let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,Ana,https://app.example/\nnot-an-address,Bad,https://app.example/\n";
+    // A name that a spreadsheet would run as a formula: the results file keeps it as text.
+    let csv = "Email,DisplayName,InviteRedirectURL\nana@partner.example,\"=HYPERLINK(\"\"http://x.example\"\")\",https://app.example/\nnot-an-address,Bad,https://app.example/\n";
     let upload = format!("{base}/invitations/upload");
     let check = upload_for_check(&browser, &upload, &csrf, csv, None).await;
     let status = check.status().as_u16();
@@ -290,13 +380,21 @@ async fn a_csv_upload_is_checked_before_anything_is_created() {
             .unwrap()
             .starts_with("text/csv")
     );
-    assert!(
-        download
-            .text()
-            .await
-            .unwrap()
-            .contains("ana@partner.example")
-    );
+    let text = download.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let ana = rows
+        .iter()
+        .find(|r| &r[1] == "ana@partner.example")
+        .unwrap_or_else(|| panic!("no row for ana in {text}"));
+    assert_eq!(&ana[2], "'=HYPERLINK(\"http://x.example\")", "{text}");
+    assert_eq!(&ana[3], "created");
+    for cell in rows.iter().flat_map(|r| r.iter()) {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would run as a formula"
+        );
+    }
     // A second click on the same upload creates nothing more.
     let again = browser.post_form(&action, &[("csrf", &csrf)]).await;
     assert_eq!(again.status().as_u16(), 404);

@@ -217,6 +217,17 @@ async fn assert_nothing_for(server: &TestServer, email: &str) {
     );
 }
 
+/// Asserts that the delivered message `outbox_id` left nothing of the ticket in the outbox.
+async fn assert_no_link_at_rest(server: &TestServer, outbox_id: &str, ticket: &str) {
+    let row = outbox_row(&server.svc.store, outbox_id).await;
+    assert_eq!(row.state, "sent");
+    assert!(
+        !row.message.contains(ticket) && !row.message.contains("/invite/"),
+        "the sent message keeps no link: {}",
+        row.message
+    );
+}
+
 /// Delivers every due message with a file-transport worker of the test's own, and returns the delivered
 /// raw message of each outbox id in `ids`. The server's background worker may deliver some of them first
 /// (to its own outbox directory); either way each message must arrive exactly once.
@@ -326,16 +337,20 @@ async fn single_invite_creates_the_guest_object_at_once() {
     assert!(!stored.contains(&ticket), "the ticket itself is not stored");
     assert!(inv.ticket_expires_at > inv.created_at);
 
-    // One email queued, linked from the invitation.
+    // One email queued, linked from the invitation; it carries the link, which the outbox keeps no
+    // longer than until the email is delivered.
     let outbox_id = inv.outbox_id.clone().expect("outbox id");
     let mails = outbox_to(&server, "bob@fabrikam.example").await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].id, outbox_id);
     assert_eq!(mails[0].kind, "invitation");
-    assert!(
-        mails[0].message.contains(&ticket),
+    let delivered = deliver(&server, std::slice::from_ref(&outbox_id)).await;
+    assert_eq!(
+        mail::invitation_link(&delivered[0], &server.svc.config.public_url),
+        redeem_url,
         "the email carries the link"
     );
+    assert_no_link_at_rest(&server, &outbox_id, &ticket).await;
 
     // Audit (spec §5).
     let events = audit_events(&server).await;
@@ -1121,6 +1136,8 @@ async fn the_link_in_a_delivered_email_leads_to_a_guest_token() {
         .collect();
     let raw = deliver(&server, &ids).await.remove(0);
     let link = mail::invitation_link(&raw, &server.svc.config.public_url);
+    // Once delivered, the link lives in the mail only; it still works from there.
+    assert_no_link_at_rest(&server, &ids[0], &ticket_of(&server, &link)).await;
     let browser = server.browser();
     let accepted = register_as_guest(&browser, &link, "Zoe").await;
     assert_eq!(accepted.status(), 303);

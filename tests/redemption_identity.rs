@@ -7,6 +7,8 @@ use common::*;
 use guestlist::service::apps::manage::CreatedApp;
 use guestlist::service::auth::Actor;
 use guestlist::service::tenants::Tenant;
+use guestlist::store::models::TenantRow;
+use guestlist::store::queries;
 use serde_json::Value;
 
 /// Invites `email` to `tenant` as the operator, without an email: the redeem URL and the guest's id.
@@ -209,4 +211,150 @@ async fn a_guests_altsecid_names_the_home_identity_in_every_token_and_every_tena
             "{claims}"
         );
     }
+}
+
+/// The home directory a registration made: the account's tenant, read back.
+async fn home_directory_of(server: &TestServer, guest_id: &str) -> TenantRow {
+    let guest = server.user(guest_id).await;
+    let home = server
+        .user(
+            guest
+                .home_user_id
+                .as_deref()
+                .expect("bound to a home account"),
+        )
+        .await;
+    server
+        .svc
+        .store
+        .read(move |c| queries::tenants::by_id(c, &home.tenant_id))
+        .await
+        .unwrap()
+        .expect("the home tenant")
+}
+
+#[actix_web::test]
+async fn look_alike_domains_register_into_directories_of_their_own() {
+    let server = TestServer::start().await;
+    let app = server.app(|a| a.first_party = true).await;
+    // Both domains once named the directory `ext-corp-example-com`.
+    let mut seen = Vec::new();
+    for (email, domain, slug) in [
+        (
+            "kim@corp.example.com",
+            "corp.example.com",
+            "ext-corp-example-com",
+        ),
+        (
+            "kim@corp-example.com",
+            "corp-example.com",
+            "ext-corp--example-com",
+        ),
+    ] {
+        let (url, guest_id) = invite_to(&server, &server.tenant, email).await;
+        let browser = server.browser();
+        let accepted = register_as_guest(&browser, &url, "Kim").await;
+        assert_eq!(accepted.status(), 303, "{email} registers");
+        let home = home_directory_of(&server, &guest_id).await;
+        assert_eq!(
+            (
+                home.slug.as_str(),
+                home.primary_domain.as_str(),
+                home.unmanaged
+            ),
+            (slug, domain, true),
+            "{email}"
+        );
+        let t = tokens(&server, &browser, &server.issuer(), &app).await;
+        let id_token = jwt_claims(t["id_token"].as_str().unwrap());
+        assert_eq!(
+            id_token["idp"],
+            server.url(&format!("/t/{slug}")),
+            "{email}"
+        );
+        assert_eq!(id_token["email"], email);
+        seen.push((home.id, id_token["altsecid"].clone()));
+    }
+    assert_ne!(seen[0].0, seen[1].0, "two directories");
+    assert_ne!(seen[0].1, seen[1].1, "two home identities: {seen:?}");
+}
+
+#[actix_web::test]
+async fn a_registration_never_joins_a_tenant_that_is_not_its_domains_own_directory() {
+    let server = TestServer::start().await;
+    // Operators may no longer name a tenant like a directory …
+    let refused = guestlist::service::tenants::manage::create(
+        &server.svc,
+        &Actor::operator(),
+        None,
+        guestlist::service::tenants::manage::TenantInput {
+            slug: "ext-northwind-example".into(),
+            display_name: "Northwind".into(),
+            primary_domain: "northwind.example".into(),
+            self_service_sign_up: false,
+        },
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(guestlist::error::Error::Invalid { field, .. }) if field == "slug"),
+        "{refused:?}"
+    );
+    // … but tenants holding the names these domains' directories would get may exist from before: an
+    // operator's tenant, and another domain's directory from before `-` was told apart from `.`.
+    let now = server.svc.now();
+    let taken = |slug: &str, domain: &str, unmanaged: bool| TenantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        slug: slug.into(),
+        display_name: domain.into(),
+        primary_domain: domain.into(),
+        unmanaged,
+        self_service_signup: false,
+        settings: "{}".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let rows = [
+        taken("ext-northwind-example", "northwind.example", false),
+        taken("ext-corp-example-com", "corp-example.com", true),
+    ];
+    let inserted = rows.to_vec();
+    server
+        .svc
+        .store
+        .write(move |c| {
+            inserted
+                .iter()
+                .try_for_each(|row| queries::tenants::insert(c, row))
+        })
+        .await
+        .unwrap();
+    for email in ["lee@northwind.example", "lee@corp.example.com"] {
+        let (url, guest_id) = invite_to(&server, &server.tenant, email).await;
+        let refused = register_as_guest(&server.browser(), &url, "Lee").await;
+        assert_eq!(refused.status(), 409, "{email}");
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("is taken"), "{page}");
+        let guest = server.user(&guest_id).await;
+        assert!(guest.home_user_id.is_none(), "{email} is bound to nothing");
+    }
+    for row in &rows {
+        for email in ["lee@northwind.example", "lee@corp.example.com"] {
+            let (tenant_id, mail) = (row.id.clone(), email.to_string());
+            let member = server
+                .svc
+                .store
+                .read(move |c| queries::users::by_tenant_and_mail(c, &tenant_id, &mail))
+                .await
+                .unwrap();
+            assert!(member.is_none(), "{email} is nobody in {}", row.slug);
+        }
+    }
+    // The directory of the older name still serves its own domain.
+    let (url, guest_id) = invite_to(&server, &server.tenant, "lee@corp-example.com").await;
+    let accepted = register_as_guest(&server.browser(), &url, "Lee").await;
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(
+        home_directory_of(&server, &guest_id).await.slug,
+        "ext-corp-example-com"
+    );
 }

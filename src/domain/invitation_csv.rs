@@ -11,6 +11,7 @@
 
 use super::email::EmailAddress;
 use super::language::Language;
+use super::spreadsheet::safe_cell;
 use super::user::parse_display_name;
 use std::collections::HashMap;
 use std::fmt;
@@ -213,6 +214,8 @@ pub struct RowResult {
     pub row: usize,
     /// The Email cell as written (trimmed), so a report names the row even when the address is invalid.
     pub email: String,
+    /// The DisplayName cell as written (trimmed), for the same reason.
+    pub display_name: String,
     /// The validated row, or every problem found in it.
     pub outcome: Result<InvitationRow, Vec<RowError>>,
 }
@@ -224,12 +227,14 @@ impl RowResult {
             Ok(_) => ResultLine {
                 row: self.row,
                 email: self.email.clone(),
+                display_name: self.display_name.clone(),
                 outcome: OUTCOME_VALID.to_string(),
                 reason: String::new(),
             },
             Err(errors) => ResultLine {
                 row: self.row,
                 email: self.email.clone(),
+                display_name: self.display_name.clone(),
                 outcome: OUTCOME_FAILED.to_string(),
                 reason: errors
                     .iter()
@@ -458,8 +463,8 @@ impl Header {
             }
         };
 
-        let (label, raw) = self.cell(record, Column::DisplayName);
-        let display_name = parse_display_name(raw)
+        let (label, raw_display_name) = self.cell(record, Column::DisplayName);
+        let display_name = parse_display_name(raw_display_name)
             .map_err(|e| fail(label, e.message))
             .ok();
 
@@ -554,6 +559,7 @@ impl Header {
         RowResult {
             row,
             email: raw_email.to_string(),
+            display_name: raw_display_name.to_string(),
             outcome,
         }
     }
@@ -668,6 +674,7 @@ pub const OUTCOME_FAILED: &str = "failed";
 pub struct ResultLine {
     pub row: usize,
     pub email: String,
+    pub display_name: String,
     pub outcome: String,
     pub reason: String,
 }
@@ -677,10 +684,8 @@ pub struct ResultLine {
 /// itself, since the CLI prints the same text to a terminal.
 pub const EXCEL_BOM: &str = "\u{feff}";
 
-/// Renders results as CSV with the columns `Row,Email,Outcome,Reason` (CRLF line ends, RFC 4180 quoting).
-///
-/// A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet
-/// shows it as text instead of running it as a formula: the email cell is whatever the uploader typed.
+/// Renders results as CSV with the columns `Row,Email,DisplayName,Outcome,Reason` (CRLF line ends, RFC 4180
+/// quoting). Every cell is a [`safe_cell`]: the email and name cells are whatever the uploader typed.
 pub fn results_csv(lines: &[ResultLine]) -> String {
     // Writing to memory cannot fail, and every cell is a `str`, so the output is UTF-8.
     write_results(lines).unwrap_or_default()
@@ -690,25 +695,21 @@ fn write_results(lines: &[ResultLine]) -> Result<String, Box<dyn std::error::Err
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    writer.write_record(["Row", "Email", "Outcome", "Reason"])?;
+    writer.write_record(["Row", "Email", "DisplayName", "Outcome", "Reason"])?;
     for line in lines {
-        writer.write_record([
-            line.row.to_string().as_str(),
-            &defuse(&line.email),
-            &defuse(&line.outcome),
-            &defuse(&line.reason),
-        ])?;
+        let row = line.row.to_string();
+        let cells = [
+            row.as_str(),
+            &line.email,
+            &line.display_name,
+            &line.outcome,
+            &line.reason,
+        ]
+        .map(safe_cell);
+        writer.write_record(cells.iter().map(|cell| cell.as_bytes()))?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     Ok(String::from_utf8(bytes)?)
-}
-
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -1097,11 +1098,14 @@ mod tests {
 
     #[test]
     fn results_csv_renders_and_defuses_formulas() {
-        let parsed = ok(b"Email,DisplayName\numa@fabrikam.example,\xEA\xB9\x80\nbad,X\n");
+        let parsed = ok(
+            b"Email,DisplayName\numa@fabrikam.example,\xEA\xB9\x80\nbad,X\nvi@fabrikam.example,=1+2\n",
+        );
         let mut lines: Vec<ResultLine> = parsed.rows.iter().map(RowResult::result_line).collect();
         lines.push(ResultLine {
             row: 9,
             email: "=HYPERLINK(\"x\")".into(),
+            display_name: "@Name".into(),
             outcome: "created".into(),
             reason: String::new(),
         });
@@ -1109,16 +1113,25 @@ mod tests {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(
             reader.headers().unwrap(),
-            vec!["Row", "Email", "Outcome", "Reason"]
+            vec!["Row", "Email", "DisplayName", "Outcome", "Reason"]
         );
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        assert_eq!(rows[0], vec!["2", "uma@fabrikam.example", "valid", ""]);
         assert_eq!(
-            rows[1].iter().take(3).collect::<Vec<_>>(),
-            ["3", "bad", "failed"]
+            rows[0],
+            vec!["2", "uma@fabrikam.example", "김", "valid", ""]
         );
-        assert!(rows[1][3].starts_with("Email: \"bad\" is not a valid email address."));
-        assert_eq!(&rows[2][1], "'=HYPERLINK(\"x\")");
-        assert!(text.starts_with("Row,Email,Outcome,Reason\r\n"));
+        assert_eq!(
+            rows[1].iter().take(4).collect::<Vec<_>>(),
+            ["3", "bad", "X", "failed"]
+        );
+        assert!(rows[1][4].starts_with("Email: \"bad\" is not a valid email address."));
+        // A name that parses is still neutralised in the report.
+        assert_eq!(
+            rows[2],
+            vec!["4", "vi@fabrikam.example", "'=1+2", "valid", ""]
+        );
+        assert_eq!(&rows[3][1], "'=HYPERLINK(\"x\")");
+        assert_eq!(&rows[3][2], "'@Name");
+        assert!(text.starts_with("Row,Email,DisplayName,Outcome,Reason\r\n"));
     }
 }

@@ -2,6 +2,16 @@
 //! the change that sends it committed. The worker claims due messages with a lease, delivers them,
 //! and retries failures with exponential backoff. A crash between delivery and "mark sent" leads to
 //! one more delivery once the lease expires: at least once, at most twice, never lost.
+//!
+//! No live link at rest: an invitation email carries its redemption link, whose ticket exists nowhere
+//! else (the invitation keeps only its hash), so the body cannot be rendered again at send time. The
+//! outbox therefore keeps the complete message only while it may still be sent, and clears the body in
+//! the same update that records the delivery (`sent`) or gives up on it (`failed`); the row keeps what
+//! an operator needs to follow up (recipient, kind, state, attempts, times, last error). A lost email
+//! is followed up by resending the invitation, which makes a new ticket. The alternative, encrypting
+//! the body under a server key until delivery, would also cover pending messages, but needs a key that
+//! every process shares, rotates and keeps apart from the database, for a window of minutes (hours at
+//! most, during a mail outage) before the link leaves for the recipient's mailbox anyway.
 
 use super::transport::Transport;
 use super::{OutgoingEmail, build};

@@ -12,7 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::{Path, PathBuf};
 
 pub enum Transport {
-    /// Writes `{dir}/{outbox id}.eml`.
+    /// Writes `{dir}/{outbox id}.eml`, owner-only: the files are the delivered mail, live links and all.
     Files(PathBuf),
     Smtp(Smtp),
 }
@@ -96,6 +96,64 @@ pub fn parse_smtp_url(smtp_url: &str) -> Result<(String, SmtpSecurity, String)> 
     Ok((host, security, url.into()))
 }
 
+/// Creates the outbox directory readable by its owner only (0700 on Unix), its parents as usual. A directory
+/// that exists is left as the operator made it (another program may collect the files), with a warning
+/// when others may open it.
+fn create_outbox_dir(dir: &Path) -> Result<()> {
+    let cannot = |e: std::io::Error| Error::Config(format!("cannot create {}: {e}", dir.display()));
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(cannot)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    match builder.create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(dir).map_err(cannot)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        mode = %format!("{:o}", mode & 0o777),
+                        "the outbox directory holds emails with live links but others may open it: chmod 700 it"
+                    );
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(cannot(e)),
+    }
+}
+
+/// Writes `bytes` to a new file at `path` that only its owner may read (0600 on Unix); a file left there
+/// by an interrupted attempt is replaced.
+async fn write_owner_only(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(&path)?.write_all(&bytes)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// The extra roots of `smtp_ca_file`: every certificate of the PEM file, at least one.
 fn extra_roots(path: &Path) -> Result<Certificate> {
     use rustls::pki_types::CertificateDer;
@@ -148,9 +206,7 @@ impl Transport {
                     ca.display()
                 )));
             }
-            std::fs::create_dir_all(&outbox_dir).map_err(|e| {
-                Error::Config(format!("cannot create {}: {e}", outbox_dir.display()))
-            })?;
+            create_outbox_dir(&outbox_dir)?;
             return Ok(Transport::Files(outbox_dir));
         };
         let (host, security, url) = parse_smtp_url(url)?;
@@ -187,7 +243,7 @@ impl Transport {
             Transport::Files(dir) => {
                 let path = dir.join(format!("{id}.eml"));
                 let tmp = dir.join(format!(".{id}.tmp"));
-                tokio::fs::write(&tmp, raw)
+                write_owner_only(&tmp, raw.as_bytes())
                     .await
                     .map_err(|e| Error::Unavailable(format!("writing {}: {e}", tmp.display())))?;
                 tokio::fs::rename(&tmp, &path)

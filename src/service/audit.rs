@@ -1,6 +1,7 @@
 //! Audit events, written in the transaction of the change they record.
 
 use crate::domain::access::Action;
+use crate::domain::spreadsheet::safe_cell;
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
 use crate::store::models::AuditEventRow;
@@ -188,15 +189,18 @@ pub async fn export_csv(
         .map_err(io)?;
     for r in rows {
         let at = r.at.to_string();
-        w.write_record([
+        // Actors and targets can be what someone typed on the sign-in page: every cell is made safe.
+        let cells = [
             at.as_str(),
             &r.event_name,
             &r.actor,
             &r.target,
             &r.outcome,
             &r.details,
-        ])
-        .map_err(io)?;
+        ]
+        .map(safe_cell);
+        w.write_record(cells.iter().map(|cell| cell.as_bytes()))
+            .map_err(io)?;
     }
     String::from_utf8(w.into_inner().map_err(crate::error::Error::internal)?)
         .map_err(crate::error::Error::internal)

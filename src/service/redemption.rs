@@ -10,6 +10,7 @@ use super::tenants::Tenant;
 use super::users::{NewMember, UserView, hash_new_password, insert_member, member_row};
 use crate::crypto::hash_secret;
 use crate::domain::email::EmailAddress;
+use crate::domain::home_directory::unmanaged_slug;
 use crate::domain::tenant::issuer;
 use crate::domain::user::{CreationType, ExternalUserState, RoleSet, User};
 use crate::error::{Error, Result};
@@ -134,35 +135,29 @@ pub async fn sign_in(
     Ok(secret)
 }
 
-/// The URL name of the unmanaged directory of an email domain (`fabrikam.example` → `ext-fabrikam-example`).
-fn unmanaged_slug(domain: &str) -> String {
-    let mut slug: String = format!("ext-{}", domain.replace('.', "-"))
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(63)
-        .collect();
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
-}
-
-/// The unmanaged tenant of `domain`, created on first use (no admins), with its audit event.
+/// The unmanaged directory of exactly `domain`, created on first use (no admins), with its audit event.
+///
+/// Found by its domain, not by its slug: a slug only names a directory, and a tenant holding the slug this
+/// domain would get (a managed one, or another domain's directory made under an older naming rule) is
+/// never taken for it. Directories made before the naming rule changed keep their slugs, so their people
+/// keep their `idp`.
 fn unmanaged_tenant(
     c: &mut AnyConnection,
     domain: &str,
     public_url: &str,
     now: i64,
 ) -> Result<Tenant> {
-    let slug = unmanaged_slug(domain);
-    if let Some(row) = queries::tenants::by_slug(c, &slug)? {
+    if let Some(row) = queries::tenants::unmanaged_for_domain(c, domain)? {
         return Ok(Tenant::from_row(row, public_url));
+    }
+    let slug = unmanaged_slug(domain);
+    if queries::tenants::by_slug(c, &slug)?.is_some() {
+        // Only an operator's tenant made before `ext-` was reserved, or another domain's directory whose
+        // old slug happens to be this domain's new one, can hold it; joining it would be the collision
+        // this rule exists to prevent.
+        return Err(Error::Conflict(format!(
+            "No account can be made for {domain} here: the directory name {slug} is taken. Sign in with an existing account instead."
+        )));
     }
     let row = TenantRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -360,13 +355,6 @@ pub async fn block(svc: &Services, open: &OpenInvitation) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unmanaged_slugs_are_valid_tenant_slugs() {
-        assert_eq!(unmanaged_slug("fabrikam.example"), "ext-fabrikam-example");
-        assert!(crate::domain::tenant::TenantSlug::parse(&unmanaged_slug("회사.한국")).is_ok());
-        assert!(unmanaged_slug(&"a.".repeat(80)).len() <= 63);
-    }
 
     #[test]
     fn alt_sec_ids_are_pinned_and_distinct() {

@@ -1,6 +1,5 @@
 //! Console: apps, their settings, secrets and assignments.
 
-use super::users::notice;
 use super::{Console, ConsoleResult, field, lines};
 use crate::error::Error;
 use crate::service::Services;
@@ -22,13 +21,12 @@ const CLAIMS: [&str; 5] = [
     "include_externally_authenticated_upn_without_hash",
 ];
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
+pub async fn list(svc: web::Data<Services>, c: Console) -> ConsoleResult {
     let apps = app_admin::list(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("apps", &apps);
-    ctx.insert("notice", &notice(&req));
     c.render("admin/apps.html", "apps", ctx)
 }
 
@@ -103,7 +101,6 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> Con
     ctx.insert("etag", &d.etag);
     ctx.insert("claims", &CLAIMS);
     ctx.insert("roles_text", &roles_text.join("\n"));
-    ctx.insert("notice", &notice(&req));
     let t = c
         .texts()
         .around("admin_app_roles", "{format}", &[])

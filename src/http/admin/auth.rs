@@ -19,7 +19,13 @@ use serde::Deserialize;
 /// The state of a sign-in in flight: `state.verifier.next`.
 const LOGIN_COOKIE: &str = "gl_console_login";
 
-fn scoped(name: &'static str, value: String, slug: &str, secure: bool) -> Cookie<'static> {
+/// A cookie of the console of tenant `slug` only.
+pub(super) fn scoped(
+    name: &'static str,
+    value: String,
+    slug: &str,
+    secure: bool,
+) -> Cookie<'static> {
     Cookie::build(cookies::path_named(name, secure), value)
         .path(format!("/admin/t/{slug}/"))
         .http_only(true)

@@ -1,6 +1,5 @@
 //! Console: groups and their members.
 
-use super::users::notice;
 use super::{Console, ConsoleResult, field};
 use crate::error::Error;
 use crate::service::Services;
@@ -10,13 +9,12 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn list(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
+pub async fn list(svc: web::Data<Services>, c: Console) -> ConsoleResult {
     let all = groups::list(&svc, &c.actor, &c.tenant, Some(500), None)
         .await
         .map_err(|e| c.page_error(e))?;
     let mut ctx = tera::Context::new();
     ctx.insert("groups", &all);
-    ctx.insert("notice", &notice(&req));
     c.render("admin/groups.html", "groups", ctx)
 }
 
@@ -50,7 +48,6 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> Con
     let mut ctx = tera::Context::new();
     ctx.insert("d", &d);
     ctx.insert("etag", &d.etag);
-    ctx.insert("notice", &notice(&req));
     let t = c
         .texts()
         .fill(

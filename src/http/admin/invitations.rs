@@ -1,6 +1,5 @@
 //! Console: invite one person, upload a CSV (validate, then create), results, the invitation list.
 
-use super::users::notice;
 use super::{Console, ConsoleResult, field, multipart, when};
 use crate::domain::language::Language;
 use crate::domain::user::UserType;
@@ -19,12 +18,7 @@ pub struct Paging {
     offset: Option<i64>,
 }
 
-pub async fn list(
-    svc: web::Data<Services>,
-    req: HttpRequest,
-    c: Console,
-    q: web::Query<Paging>,
-) -> ConsoleResult {
+pub async fn list(svc: web::Data<Services>, c: Console, q: web::Query<Paging>) -> ConsoleResult {
     let offset = q.offset.unwrap_or(0).max(0);
     let page = invitation_admin::list(&svc, &c.actor, &c.tenant, Some(50), Some(offset))
         .await
@@ -47,7 +41,6 @@ pub async fn list(
         "next_offset",
         &((page.value.len() as i64 == 50).then_some(offset + 50)),
     );
-    ctx.insert("notice", &notice(&req));
     let t = c
         .texts()
         .around("admin_invitations_revoke_label", "{email}", &[])
@@ -226,7 +219,6 @@ pub async fn batch(svc: web::Data<Services>, req: HttpRequest, c: Console) -> Co
     let mut ctx = tera::Context::new();
     ctx.insert("report", &report);
     ctx.insert("batch_id", &id);
-    ctx.insert("notice", &notice(&req));
     let t = c
         .texts()
         .around("admin_batch_created", "{count}", &[])

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod groups;
 pub mod invitations;
+pub mod notice;
 pub mod settings;
 pub mod users;
 
@@ -133,6 +134,10 @@ pub struct Console {
     /// The console's sentences (`admin_…` keys and the rest), the tenant's name filled in.
     texts: Texts,
     csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+    /// What the form before this page left to say ([`notice`]), shown once by the page rendered next.
+    notice: Option<String>,
+    /// Whether cookies are `Secure` (the public URL is https).
+    secure: bool,
 }
 
 impl Console {
@@ -184,6 +189,7 @@ impl Console {
         ctx.insert("csrf", &self.csrf);
         ctx.insert("section", section);
         ctx.insert("admin_name", self.actor.display_name());
+        ctx.insert("notice", &self.notice);
         let body = crate::templates::Templates::global()
             .render(name, &ctx)
             .map_err(|e| self.page_error(e))?;
@@ -202,6 +208,9 @@ impl Console {
             .content_type("text/html; charset=utf-8");
         if let Some(c) = &self.csrf_cookie {
             resp.cookie(c.clone());
+        }
+        if self.notice.is_some() {
+            resp.cookie(notice::clear(&self.tenant.slug, self.secure));
         }
         Ok(resp.body(body))
     }
@@ -226,13 +235,13 @@ impl Console {
         cookies::check_csrf(req, submitted).map_err(|e| self.page_error(e))
     }
 
-    /// After a successful form: back to `path` (relative to the console base) with a notice.
-    pub fn done(&self, path: &str, notice: &str) -> HttpResponse {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let q: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("notice", notice)
-            .finish();
-        crate::http::see_other(&format!("{}{path}{sep}{q}", self.base()))
+    /// After a successful form: to `path` (relative to the console base), which shows `text` once. The
+    /// text may hold a one-time link, so it goes in a cookie, never in the URL ([`notice`]).
+    pub fn done(&self, path: &str, text: &str) -> HttpResponse {
+        let mut resp = crate::http::see_other(&format!("{}{path}", self.base()));
+        // Percent-encoded, the cookie is always a valid header value.
+        let _ = resp.add_cookie(&notice::carry(text, &self.tenant.slug, self.secure));
+        resp
     }
 }
 
@@ -303,6 +312,8 @@ async fn console(svc: &Services, req: &HttpRequest) -> Result<Console, ConsoleEr
         language,
         texts,
         csrf_cookie,
+        notice: notice::read(req),
+        secure,
     })
 }
 

@@ -1,6 +1,5 @@
 //! Console: branding (with previews of the sign-in page and the invitation email) and policies.
 
-use super::users::notice;
 use super::{Console, ConsoleResult, field, lines, multipart};
 use crate::domain::language::Language;
 use crate::mail::invitation::{InvitationEmail, render};
@@ -12,7 +11,7 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn branding(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
+pub async fn branding(svc: web::Data<Services>, c: Console) -> ConsoleResult {
     let b = settings::branding(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -24,7 +23,6 @@ pub async fn branding(svc: web::Data<Services>, req: HttpRequest, c: Console) ->
         "max_logo_kib",
         &(crate::domain::logo::MAX_LOGO_BYTES / 1024),
     );
-    ctx.insert("notice", &notice(&req));
     let t = c
         .texts()
         .fill(
@@ -142,7 +140,7 @@ pub async fn preview_email(
         .body(rendered.html))
 }
 
-pub async fn policies(svc: web::Data<Services>, req: HttpRequest, c: Console) -> ConsoleResult {
+pub async fn policies(svc: web::Data<Services>, c: Console) -> ConsoleResult {
     let p = settings::policies(&svc, &c.actor, &c.tenant)
         .await
         .map_err(|e| c.page_error(e))?;
@@ -150,7 +148,6 @@ pub async fn policies(svc: web::Data<Services>, req: HttpRequest, c: Console) ->
     ctx.insert("p", &p);
     ctx.insert("etag", &p.etag);
     ctx.insert("domains_text", &p.domains.join("\n"));
-    ctx.insert("notice", &notice(&req));
     c.render("admin/policies.html", "policies", ctx)
 }
 

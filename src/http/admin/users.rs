@@ -12,12 +12,7 @@ use std::collections::HashMap;
 
 type Form = web::Form<HashMap<String, String>>;
 
-pub async fn list(
-    svc: web::Data<Services>,
-    req: HttpRequest,
-    c: Console,
-    q: web::Query<UserQuery>,
-) -> ConsoleResult {
+pub async fn list(svc: web::Data<Services>, c: Console, q: web::Query<UserQuery>) -> ConsoleResult {
     let q = q.into_inner();
     let page = users::list(&svc, &c.actor, &c.tenant, q.clone())
         .await
@@ -55,15 +50,7 @@ pub async fn list(
         }),
     );
     ctx.insert("next", &next);
-    ctx.insert("notice", &notice(&req));
     c.render("admin/users.html", "users", ctx)
-}
-
-/// The `notice` of a redirect after a successful form, shown once at the top of the page.
-pub fn notice(req: &HttpRequest) -> Option<String> {
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v.chars().take(300).collect())
 }
 
 pub async fn new_form(c: Console) -> ConsoleResult {
@@ -131,7 +118,6 @@ pub async fn show(svc: web::Data<Services>, req: HttpRequest, c: Console) -> Con
         "is_guest_inviter",
         &d.user.roles.iter().any(|r| r == "GuestInviter"),
     );
-    ctx.insert("notice", &notice(&req));
     // A guest becomes a member and anyone else a guest, as the conversion form says.
     let convert_to = if d.user.user_type == "Guest" {
         "Member"

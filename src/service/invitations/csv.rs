@@ -29,6 +29,10 @@ pub struct BatchReport {
 pub struct BatchRow {
     pub row: usize,
     pub email: String,
+    /// The DisplayName cell as written; batches stored before it was kept read as empty. Named
+    /// `displayName` like the API's other fields (and so stored).
+    #[serde(default, rename = "displayName")]
+    pub display_name: String,
     /// `created`, `exists`, `valid` (validate-only) or `failed`.
     pub outcome: String,
     pub reason: String,
@@ -42,6 +46,7 @@ impl BatchReport {
             .map(|r| ResultLine {
                 row: r.row,
                 email: r.email.clone(),
+                display_name: r.display_name.clone(),
                 outcome: r.outcome.clone(),
                 reason: r.reason.clone(),
             })
@@ -147,6 +152,7 @@ pub async fn invite_from_csv(
                         BatchRow {
                             row: l.row,
                             email: l.email,
+                            display_name: l.display_name,
                             outcome: "failed".into(),
                             reason: l.reason,
                         }
@@ -167,12 +173,14 @@ pub async fn invite_from_csv(
                             Ok(o) => BatchRow {
                                 row: row.row,
                                 email: row.email.clone(),
+                                display_name: row.display_name.clone(),
                                 outcome: o.into(),
                                 reason: String::new(),
                             },
                             Err(e) => BatchRow {
                                 row: row.row,
                                 email: row.email.clone(),
+                                display_name: row.display_name.clone(),
                                 outcome: "failed".into(),
                                 reason: reason(&e),
                             },

@@ -5,6 +5,7 @@ use super::super::audit::{self, AuditEvent, events};
 use super::super::auth::Actor;
 use super::Tenant;
 use crate::domain::access::Action;
+use crate::domain::home_directory::{SLUG_PREFIX, is_unmanaged_slug};
 use crate::domain::tenant::{TenantSlug, parse_primary_domain};
 use crate::domain::user::parse_display_name;
 use crate::error::{Error, Result};
@@ -78,9 +79,20 @@ pub async fn list(svc: &Services, actor: &Actor, home: Option<&Tenant>) -> Resul
 
 /// The row of a new tenant, its input checked.
 pub(in crate::service) fn new_row(input: &TenantInput, now: i64) -> Result<TenantRow> {
+    let slug = TenantSlug::parse(&input.slug)?;
+    if is_unmanaged_slug(slug.as_str()) {
+        // Redemption makes directories with these names; an operator's tenant holding one would block the
+        // email domain it belongs to.
+        return Err(Error::invalid(
+            "slug",
+            format!(
+                "Names starting with {SLUG_PREFIX} are kept for the directories made automatically for email domains; choose another."
+            ),
+        ));
+    }
     Ok(TenantRow {
         id: uuid::Uuid::new_v4().to_string(),
-        slug: TenantSlug::parse(&input.slug)?.as_str().to_string(),
+        slug: slug.as_str().to_string(),
         display_name: parse_display_name(&input.display_name)?,
         primary_domain: parse_primary_domain(&input.primary_domain)?,
         unmanaged: false,

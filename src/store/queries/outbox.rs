@@ -11,6 +11,10 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
+/// The body of a message that can no longer be sent (delivered, or given up on): nothing, since it held a
+/// live link (see `mail::outbox`).
+pub const CLEARED: &str = "";
+
 pub fn insert(c: &mut AnyConnection, row: &OutboxRow) -> Result<()> {
     diesel::insert_into(o::outbox_messages)
         .values(row)
@@ -58,10 +62,12 @@ pub fn claim(
         .optional()?)
 }
 
+/// Records a delivery and clears the body.
 pub fn mark_sent(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Result<()> {
     diesel::update(o::outbox_messages.filter(o::id.eq(id).and(o::claim.eq(claim))))
         .set((
             o::state.eq(SENT),
+            o::message.eq(CLEARED),
             o::sent_at.eq(Some(now)),
             o::attempts.eq(o::attempts + 1),
             o::claimed_until.eq(None::<i64>),
@@ -71,7 +77,8 @@ pub fn mark_sent(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Resu
     Ok(())
 }
 
-/// Records a failed attempt: retry at `next_attempt_at`, or give up (`failed`) when `give_up`.
+/// Records a failed attempt: retry at `next_attempt_at`, or give up (`failed`, the body cleared) when
+/// `give_up`.
 pub fn mark_attempt_failed(
     c: &mut AnyConnection,
     id: &str,
@@ -80,15 +87,22 @@ pub fn mark_attempt_failed(
     next_attempt_at: i64,
     give_up: bool,
 ) -> Result<()> {
-    diesel::update(o::outbox_messages.filter(o::id.eq(id).and(o::claim.eq(claim))))
-        .set((
-            o::state.eq(if give_up { FAILED } else { PENDING }),
-            o::attempts.eq(o::attempts + 1),
-            o::next_attempt_at.eq(next_attempt_at),
-            o::claimed_until.eq(None::<i64>),
-            o::last_error.eq(Some(error)),
-        ))
-        .execute(c)?;
+    let attempt = (
+        o::attempts.eq(o::attempts + 1),
+        o::next_attempt_at.eq(next_attempt_at),
+        o::claimed_until.eq(None::<i64>),
+        o::last_error.eq(Some(error)),
+    );
+    let claimed = o::id.eq(id).and(o::claim.eq(claim));
+    if give_up {
+        diesel::update(o::outbox_messages.filter(claimed))
+            .set((o::state.eq(FAILED), o::message.eq(CLEARED), attempt))
+            .execute(c)?;
+    } else {
+        diesel::update(o::outbox_messages.filter(claimed))
+            .set((o::state.eq(PENDING), attempt))
+            .execute(c)?;
+    }
     Ok(())
 }
 

@@ -17,6 +17,15 @@ pub fn by_slug(c: &mut AnyConnection, slug: &str) -> Result<Option<TenantRow>> {
         .optional()?)
 }
 
+/// The unmanaged directory made for exactly `domain`, if any (never a managed tenant, whatever its domain).
+pub fn unmanaged_for_domain(c: &mut AnyConnection, domain: &str) -> Result<Option<TenantRow>> {
+    Ok(t::tenants
+        .filter(t::unmanaged.eq(true).and(t::primary_domain.eq(domain)))
+        .select(TenantRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
 pub fn by_id(c: &mut AnyConnection, id: &str) -> Result<Option<TenantRow>> {
     Ok(t::tenants
         .find(id)

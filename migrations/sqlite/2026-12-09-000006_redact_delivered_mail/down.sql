@@ -1,0 +1,2 @@
+-- Cleared bodies cannot come back; nothing to undo.
+SELECT 1;
