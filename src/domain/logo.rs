@@ -82,15 +82,15 @@ pub fn check_logo(bytes: &[u8]) -> Result<LogoKind, DomainError> {
 }
 
 fn check_element(e: &BytesStart<'_>) -> Result<(), DomainError> {
-    let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+    let name = e.local_name().as_ref().to_ascii_lowercase();
     if !SVG_ELEMENTS.contains(&name.as_str()) {
         return Err(err(format!("an SVG logo may not contain <{name}>")));
     }
     for attr in e.attributes() {
         let attr = attr.map_err(|e| err(format!("the SVG is not well-formed: {e}")))?;
-        let key = String::from_utf8_lossy(attr.key.as_ref()).to_ascii_lowercase();
+        let key = attr.key.as_ref().to_ascii_lowercase();
         let local = key.rsplit(':').next().unwrap_or(&key).to_string();
-        let value = String::from_utf8_lossy(&attr.value).to_ascii_lowercase();
+        let value = attr.value.to_ascii_lowercase();
         if local.starts_with("on") {
             return Err(err(format!(
                 "an SVG logo may not have event handlers ({key})"
@@ -120,7 +120,7 @@ fn check_svg(text: &str) -> Result<(), DomainError> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                if !saw_svg && !e.local_name().as_ref().eq_ignore_ascii_case(b"svg") {
+                if !saw_svg && !e.local_name().as_ref().eq_ignore_ascii_case("svg") {
                     return Err(err("use a PNG, JPEG or SVG image"));
                 }
                 saw_svg = true;
@@ -133,7 +133,7 @@ fn check_svg(text: &str) -> Result<(), DomainError> {
                 return Err(err("an SVG logo may not contain processing instructions"));
             }
             Ok(Event::Text(t)) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).to_ascii_lowercase();
+                let raw = t.to_ascii_lowercase();
                 if raw.contains("@import") || raw.contains("javascript:") {
                     return Err(err("an SVG logo may not refer to outside resources"));
                 }
