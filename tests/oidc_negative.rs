@@ -594,6 +594,35 @@ async fn malformed_and_oversized_input_never_gets_a_5xx() {
 }
 
 #[actix_web::test]
+async fn a_body_past_the_limit_is_refused_in_the_endpoint_s_own_format() {
+    let server = TestServer::start().await;
+    let http = server.rp_http();
+    let iss = server.issuer();
+    let huge = format!("a={}", "b".repeat(guestlist::http::MAX_BODY));
+    let post = |endpoint: &str| {
+        http.post(format!("{iss}/{endpoint}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(huge.clone())
+            .send()
+    };
+    for endpoint in ["token", "revoke", "introspect", "userinfo"] {
+        let resp = post(endpoint).await.unwrap();
+        assert_eq!(resp.status(), 413, "{endpoint}");
+        let body: serde_json::Value = resp.json().await.expect("OAuth error JSON");
+        assert_eq!(body["error"], "invalid_request", "{endpoint}: {body}");
+    }
+    for endpoint in ["authorize", "logout"] {
+        let resp = post(endpoint).await.unwrap();
+        assert_eq!(resp.status(), 413, "{endpoint}");
+        let html = resp.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(
+            html.starts_with("text/html"),
+            "{endpoint}: a page, not {html}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn prompt_none_and_consent_rules() {
     let server = TestServer::start().await;
     server.member("pat@contoso.example").await;
