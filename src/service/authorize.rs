@@ -10,7 +10,7 @@ use super::apps::App;
 use super::audit::{self, AuditEvent, events};
 use super::signin::{SignedIn, subject_in_tenant};
 use super::tenants::Tenant;
-use crate::crypto::{hash_secret, random_token};
+use crate::crypto::{hash_secret, is_random_token, random_token};
 use crate::domain::access::user_may_receive_scope;
 use crate::domain::claims::RequestedClaims;
 use crate::domain::pkce;
@@ -228,6 +228,14 @@ pub fn check_request(
     };
     let get =
         |name: &str| single(params, name).map_err(|m| fail(OAuthErrorCode::InvalidRequest, &m));
+    // Some values are stored (the nonce goes with the code) and PostgreSQL refuses text holding a NUL
+    // byte; no parameter has a use for one.
+    if params.values().flatten().any(|v| v.contains('\0')) {
+        return Err(fail(
+            OAuthErrorCode::InvalidRequest,
+            "a parameter contains a NUL character",
+        ));
+    }
     if get("state")?.is_some_and(|s| s.len() > 2048) {
         return Err(fail(OAuthErrorCode::InvalidRequest, "state is too long"));
     }
@@ -381,17 +389,22 @@ pub struct Pending {
 }
 
 pub async fn load_pending(svc: &Services, tenant: &Tenant, id: &str) -> Result<Pending> {
+    let expired = || {
+        Error::NotFound(
+            "This sign-in request has expired. Go back to the application and start again.".into(),
+        )
+    };
+    // A handle is a `random_token`; anything else names no request and gets no query (PostgreSQL
+    // refuses text with a NUL byte, which a query string may carry).
+    if !is_random_token(id) {
+        return Err(expired());
+    }
     let (id_c, tenant_id, now) = (id.to_string(), tenant.id.clone(), svc.now());
     let row = svc
         .store
         .read(move |c| queries::oauth::pending(c, &id_c, &tenant_id, now))
         .await?
-        .ok_or_else(|| {
-            Error::NotFound(
-                "This sign-in request has expired. Go back to the application and start again."
-                    .into(),
-            )
-        })?;
+        .ok_or_else(expired)?;
     let request: AuthorizationRequest =
         serde_json::from_str(&row.request).map_err(Error::internal)?;
     let app = svc
