@@ -593,6 +593,96 @@ async fn malformed_and_oversized_input_never_gets_a_5xx() {
     assert_eq!(resp.status(), 413);
 }
 
+/// PostgreSQL refuses text holding a NUL byte: a name with one must be refused before any query, not
+/// become a server error (the SQLite pass cannot show the difference; the PostgreSQL pass does).
+#[actix_web::test]
+async fn names_with_a_nul_byte_name_nothing() {
+    let server = TestServer::start().await;
+    let http = server.rp_http();
+    let iss = server.issuer();
+    let resp = http
+        .get(server.url("/t/contoso%00/jwks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "a tenant slug");
+    let resp = http
+        .get(server.url("/t/contoso%00/authorize"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "a tenant slug on a page");
+    for page in ["authorize/resume", "signin", "consent"] {
+        let resp = http
+            .get(format!("{iss}/{page}?request=%00"))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!(
+            (400..500).contains(&status),
+            "a request handle on {page}: {status}"
+        );
+    }
+    let resp = http
+        .get(format!("{iss}/authorize?client_id=app%00&redirect_uri=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400, "a client id on a page");
+    let answer = token_call(
+        &http,
+        &iss,
+        None,
+        &[("grant_type", "client_credentials"), ("client_id", "app\0")],
+    )
+    .await;
+    assert_eq!(answer.status, 401, "a client id: {answer}");
+    assert_eq!(answer.json()["error"], "invalid_client");
+    // A parameter that would be stored with the code (the nonce) goes back to the app as an error.
+    let (app, browser) = member_and_first_party_app(&server, "nul@contoso.example").await;
+    browser
+        .sign_in_directly("contoso", "nul@contoso.example")
+        .await;
+    let request = code_request(&app.client_id, "openid", &[("nonce", "n\0")]);
+    let callback = location(&browser.get(&authorize_url(&server, &request)).await);
+    assert!(callback.starts_with(REDIRECT), "{callback}");
+    assert_eq!(
+        query_of(&callback)["error"],
+        "invalid_request",
+        "{callback}"
+    );
+}
+
+#[actix_web::test]
+async fn a_body_past_the_limit_is_refused_in_the_endpoint_s_own_format() {
+    let server = TestServer::start().await;
+    let http = server.rp_http();
+    let iss = server.issuer();
+    let huge = format!("a={}", "b".repeat(guestlist::http::MAX_BODY));
+    let post = |endpoint: &str| {
+        http.post(format!("{iss}/{endpoint}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(huge.clone())
+            .send()
+    };
+    for endpoint in ["token", "revoke", "introspect", "userinfo"] {
+        let resp = post(endpoint).await.unwrap();
+        assert_eq!(resp.status(), 413, "{endpoint}");
+        let body: serde_json::Value = resp.json().await.expect("OAuth error JSON");
+        assert_eq!(body["error"], "invalid_request", "{endpoint}: {body}");
+    }
+    for endpoint in ["authorize", "logout"] {
+        let resp = post(endpoint).await.unwrap();
+        assert_eq!(resp.status(), 413, "{endpoint}");
+        let html = resp.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(
+            html.starts_with("text/html"),
+            "{endpoint}: a page, not {html}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn prompt_none_and_consent_rules() {
     let server = TestServer::start().await;

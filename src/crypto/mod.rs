@@ -18,6 +18,14 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `s` has the shape of a [`random_token`]. A value that does not was never issued, so a lookup
+/// can stop there.
+pub fn is_random_token(s: &str) -> bool {
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The stored form of a server-generated secret: SHA-256, hex. Such secrets carry 256 bits of
 /// entropy, so a fast hash is enough and keeps the token endpoint fast.
 pub fn hash_secret(secret: &str) -> String {
@@ -52,6 +60,20 @@ pub fn left_half_hash(value: &str, alg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_tokens_have_their_shape_and_nothing_else_does() {
+        assert!(is_random_token(&random_token()));
+        for other in [
+            "",
+            "\0",
+            &"a".repeat(42),
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+        ] {
+            assert!(!is_random_token(other), "{other:?}");
+        }
+    }
 
     #[test]
     fn tokens_are_long_and_distinct() {

@@ -4,8 +4,8 @@
 //! what is stored is exactly what the admin uploaded.
 
 use super::DomainError;
-use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
 
@@ -82,15 +82,20 @@ pub fn check_logo(bytes: &[u8]) -> Result<LogoKind, DomainError> {
 }
 
 fn check_element(e: &BytesStart<'_>) -> Result<(), DomainError> {
-    let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+    let name = e.local_name().as_ref().to_ascii_lowercase();
     if !SVG_ELEMENTS.contains(&name.as_str()) {
         return Err(err(format!("an SVG logo may not contain <{name}>")));
     }
     for attr in e.attributes() {
         let attr = attr.map_err(|e| err(format!("the SVG is not well-formed: {e}")))?;
-        let key = String::from_utf8_lossy(attr.key.as_ref()).to_ascii_lowercase();
+        let key = attr.key.as_ref().to_ascii_lowercase();
         let local = key.rsplit(':').next().unwrap_or(&key).to_string();
-        let value = String::from_utf8_lossy(&attr.value).to_ascii_lowercase();
+        // A browser reads the value after character references (`u&#114;l(` is `url(`), so that is
+        // what is judged, never the raw text.
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| err(format!("the SVG is not well-formed: {e}")))?
+            .to_ascii_lowercase();
         if local.starts_with("on") {
             return Err(err(format!(
                 "an SVG logo may not have event handlers ({key})"
@@ -101,11 +106,7 @@ fn check_element(e: &BytesStart<'_>) -> Result<(), DomainError> {
                 "an SVG logo may only link to its own parts (href=\"#…\")",
             ));
         }
-        let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.contains("javascript:")
-            || compact.contains("url(") && !compact.contains("url(#")
-            || compact.contains("@import")
-        {
+        if refers_outside(&value) {
             return Err(err(format!(
                 "the attribute {key} refers to something outside the image"
             )));
@@ -114,13 +115,27 @@ fn check_element(e: &BytesStart<'_>) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// An attribute value (decoded, lower case) that could run script or fetch: a `javascript:` URL, an
+/// `@import`, an image set, any `url(` but a reference to the image's own parts (`url(#id)`, every one of
+/// them), or a CSS escape (`\75 rl(` is `url(` to a browser).
+fn refers_outside(value: &str) -> bool {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("javascript:")
+        || compact.contains("@import")
+        || compact.contains("image-set(")
+        || compact.contains('\\')
+        || compact
+            .match_indices("url(")
+            .any(|(at, _)| !compact[at + "url(".len()..].starts_with('#'))
+}
+
 fn check_svg(text: &str) -> Result<(), DomainError> {
     let mut reader = Reader::from_str(text);
     let mut saw_svg = false;
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                if !saw_svg && !e.local_name().as_ref().eq_ignore_ascii_case(b"svg") {
+                if !saw_svg && !e.local_name().as_ref().eq_ignore_ascii_case("svg") {
                     return Err(err("use a PNG, JPEG or SVG image"));
                 }
                 saw_svg = true;
@@ -133,7 +148,7 @@ fn check_svg(text: &str) -> Result<(), DomainError> {
                 return Err(err("an SVG logo may not contain processing instructions"));
             }
             Ok(Event::Text(t)) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).to_ascii_lowercase();
+                let raw = t.to_ascii_lowercase();
                 if raw.contains("@import") || raw.contains("javascript:") {
                     return Err(err("an SVG logo may not refer to outside resources"));
                 }
@@ -180,6 +195,12 @@ mod tests {
             r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://evil.example/p)"/></svg>"#,
             r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>"#,
             r#"<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,AAAA"/></svg>"#,
+            // Spelled so that the raw text hides it: character references, a second url() after an
+            // internal one, a CSS escape.
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="u&#114;l(https://evil.example/p)"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect cursor="java&#x73;cript:alert(1)"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(#g);background:url(https://evil.example/p)"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="\75 rl(https://evil.example/p)"/></svg>"#,
             r#"<html><body>not an svg</body></html>"#,
             r#"<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>"#,
         ];

@@ -2,8 +2,8 @@
 //! repeated names kept so callers can refuse them.
 
 use crate::error::{Error, Result};
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
 
 pub type Params = HashMap<String, Vec<String>>;
@@ -18,6 +18,17 @@ pub fn parse_urlencoded(bytes: &[u8]) -> Params {
 
 pub fn query(req: &HttpRequest) -> Params {
     parse_urlencoded(req.query_string().as_bytes())
+}
+
+/// The request body, at most [`super::MAX_BODY`] bytes. Read here rather than by the `Bytes` extractor so
+/// that a body too large gets the endpoint's own error format (OAuth JSON, a page), not the framework's
+/// plain-text 413.
+pub async fn body(payload: web::Payload) -> Result<web::Bytes> {
+    match payload.to_bytes_limited(super::MAX_BODY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(Error::invalid("body", "the request body could not be read")),
+        Err(_) => Err(Error::PayloadTooLarge),
+    }
 }
 
 /// The body as form parameters; other content types are refused (a JSON body is not a form).

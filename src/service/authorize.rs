@@ -11,7 +11,7 @@ use super::audit::{self, AuditEvent, events};
 use super::signin::{SignedIn, subject_in_tenant};
 use super::tenants::Tenant;
 use super::throttle::{self, Limit, Subject};
-use crate::crypto::{hash_secret, random_token};
+use crate::crypto::{hash_secret, is_random_token, random_token};
 use crate::domain::access::user_may_receive_scope;
 use crate::domain::claims::RequestedClaims;
 use crate::domain::pkce;
@@ -144,30 +144,74 @@ fn single<'a>(
     }
 }
 
+/// What the checks of an authorization request need to know of the app its `client_id` names.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisteredClient<'a> {
+    pub client_id: &'a str,
+    pub redirect_uris: &'a [String],
+    /// A public client (no secret) must use PKCE.
+    pub public: bool,
+}
+
+impl<'a> RegisteredClient<'a> {
+    pub fn of(app: &'a App) -> Self {
+        RegisteredClient {
+            client_id: &app.client_id,
+            redirect_uris: &app.redirect_uris,
+            public: app.is_public(),
+        }
+    }
+}
+
+fn page_error(m: &str) -> AuthorizeError {
+    AuthorizeError::Page(Error::oauth(OAuthErrorCode::InvalidRequest, m))
+}
+
+/// The `client_id` of an authorization request: present once, or the request is refused with a page.
+pub fn requested_client_id(
+    params: &HashMap<String, Vec<String>>,
+) -> std::result::Result<&str, AuthorizeError> {
+    single(params, "client_id")
+        .map_err(|m| page_error(&m))?
+        .ok_or_else(|| page_error("The request has no client_id."))
+}
+
 /// Checks an authorization request (query or form, same meaning).
 pub async fn validate(
     svc: &Services,
     tenant: &Tenant,
     params: &HashMap<String, Vec<String>>,
 ) -> std::result::Result<(AuthorizationRequest, Arc<App>), AuthorizeError> {
-    let page = |m: &str| AuthorizeError::Page(Error::oauth(OAuthErrorCode::InvalidRequest, m));
-    let client_id = single(params, "client_id")
-        .map_err(|m| page(&m))?
-        .ok_or_else(|| page("The request has no client_id."))?;
+    let client_id = requested_client_id(params)?;
     let app = svc
         .apps
         .find(&tenant.id, client_id)
         .await?
         .filter(|a| a.enabled)
         .ok_or_else(|| {
-            page("The application that sent you here is not registered with this organisation.")
+            page_error(
+                "The application that sent you here is not registered with this organisation.",
+            )
         })?;
+    let request = check_request(params, RegisteredClient::of(&app))?;
+    Ok((request, app))
+}
+
+/// Checks every parameter of a request for `client`, the app its `client_id` names, without I/O: the
+/// redirect URI first (until it matches exactly, errors are pages, never redirects), then the rest
+/// (errors go back to that redirect URI).
+pub fn check_request(
+    params: &HashMap<String, Vec<String>>,
+    client: RegisteredClient<'_>,
+) -> std::result::Result<AuthorizationRequest, AuthorizeError> {
     let redirect_uri = single(params, "redirect_uri")
-        .map_err(|m| page(&m))?
-        .ok_or_else(|| page("The request has no redirect_uri."))?;
-    let redirect_uri = matches_registered(redirect_uri, &app.redirect_uris)
+        .map_err(|m| page_error(&m))?
+        .ok_or_else(|| page_error("The request has no redirect_uri."))?;
+    let redirect_uri = matches_registered(redirect_uri, client.redirect_uris)
         .ok_or_else(|| {
-            page("The redirect_uri does not match any address registered for this application.")
+            page_error(
+                "The redirect_uri does not match any address registered for this application.",
+            )
         })?
         .to_string();
 
@@ -185,6 +229,14 @@ pub async fn validate(
     };
     let get =
         |name: &str| single(params, name).map_err(|m| fail(OAuthErrorCode::InvalidRequest, &m));
+    // Some values are stored (the nonce goes with the code) and PostgreSQL refuses text holding a NUL
+    // byte; no parameter has a use for one.
+    if params.values().flatten().any(|v| v.contains('\0')) {
+        return Err(fail(
+            OAuthErrorCode::InvalidRequest,
+            "a parameter contains a NUL character",
+        ));
+    }
     if get("state")?.is_some_and(|s| s.len() > 2048) {
         return Err(fail(OAuthErrorCode::InvalidRequest, "state is too long"));
     }
@@ -239,7 +291,7 @@ pub async fn validate(
             pkce::parse_challenge(ch, get("code_challenge_method")?)
                 .map_err(|e| fail(OAuthErrorCode::InvalidRequest, &e.message))?,
         ),
-        None if app.is_public() => {
+        None if client.public => {
             return Err(fail(
                 OAuthErrorCode::InvalidRequest,
                 "public clients must use PKCE (code_challenge with S256)",
@@ -297,7 +349,7 @@ pub async fn validate(
     let login_hint = get("login_hint")?.map(|h| h.chars().take(256).collect());
     let ui_locales = get("ui_locales")?.map(|h| h.chars().take(64).collect());
     let request = AuthorizationRequest {
-        client_id: app.client_id.clone(),
+        client_id: client.client_id.to_string(),
         redirect_uri: redirect_uri.clone(),
         scope: scopes.to_stored(),
         state: state.clone(),
@@ -310,7 +362,7 @@ pub async fn validate(
         login_hint,
         ui_locales,
     };
-    Ok((request, app))
+    Ok(request)
 }
 
 /// Stores a request that waits for the person; returns its handle. Each address may leave only so many
@@ -349,17 +401,22 @@ pub struct Pending {
 }
 
 pub async fn load_pending(svc: &Services, tenant: &Tenant, id: &str) -> Result<Pending> {
+    let expired = || {
+        Error::NotFound(
+            "This sign-in request has expired. Go back to the application and start again.".into(),
+        )
+    };
+    // A handle is a `random_token`; anything else names no request and gets no query (PostgreSQL
+    // refuses text with a NUL byte, which a query string may carry).
+    if !is_random_token(id) {
+        return Err(expired());
+    }
     let (id_c, tenant_id, now) = (id.to_string(), tenant.id.clone(), svc.now());
     let row = svc
         .store
         .read(move |c| queries::oauth::pending(c, &id_c, &tenant_id, now))
         .await?
-        .ok_or_else(|| {
-            Error::NotFound(
-                "This sign-in request has expired. Go back to the application and start again."
-                    .into(),
-            )
-        })?;
+        .ok_or_else(expired)?;
     let request: AuthorizationRequest =
         serde_json::from_str(&row.request).map_err(Error::internal)?;
     let app = svc

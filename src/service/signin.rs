@@ -123,7 +123,7 @@ fn device_nonce(svc: &Services, token: &str, email_lower: &str) -> Option<String
         && payload.issuer() == Some(svc.config.public_url.as_str())
         && payload
             .audience()
-            .is_some_and(|a| a.iter().any(|x| *x == DEVICE_AUDIENCE))
+            .is_some_and(|a| a.contains(&DEVICE_AUDIENCE))
         && payload.subject() == Some(hash_secret(email_lower).as_str())
         && payload.expires_at().is_some_and(|e| e > now);
     fits.then(|| payload.jwt_id().map(str::to_string))?

@@ -20,9 +20,10 @@ pub async fn authorize_get(
 pub async fn authorize_post(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
+    let body = input::body(payload).await.map_err(branded(&tenant))?;
     let params = input::form(&req, &body).map_err(branded(&tenant))?;
     run(&svc, &req, &tenant, params).await
 }

@@ -34,11 +34,12 @@ pub async fn logout_get(
 pub async fn logout_post(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
     let language = page_language(&svc, &req, &tenant).await;
     let fail = branded_in(&tenant, language);
+    let body = input::body(payload).await.map_err(&fail)?;
     let params = input::form(&req, &body).map_err(&fail)?;
     if input::field(&params, "confirm") == "yes" {
         cookies::check_csrf(&req, input::field(&params, "csrf")).map_err(&fail)?;

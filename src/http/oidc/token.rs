@@ -19,14 +19,14 @@ fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBui
     b
 }
 
-/// Parses the form and authenticates the client; failures carry the Basic challenge when fitting.
+/// Reads the form and authenticates the client; failures carry the Basic challenge when fitting.
 async fn authenticated(
     svc: &Services,
     req: &HttpRequest,
-    body: &[u8],
+    payload: web::Payload,
 ) -> Result<(Arc<Tenant>, input::Params, Arc<App>, ClientCredentials), OAuthJson> {
     let tenant = tenant_for_protocol(svc, req).await?;
-    let form = input::form(req, body)?;
+    let form = input::form(req, &input::body(payload).await?)?;
     let creds = client_credentials(req, &form).map_err(|error| OAuthJson {
         error,
         basic_challenge: req.headers().contains_key(header::AUTHORIZATION),
@@ -53,9 +53,9 @@ fn required<'a>(form: &'a input::Params, name: &str) -> Result<&'a str, Error> {
 pub async fn token(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, OAuthJson> {
-    let (tenant, form, app, _) = authenticated(&svc, &req, &body).await?;
+    let (tenant, form, app, _) = authenticated(&svc, &req, payload).await?;
     // RFC 8707: one resource at most, and one this server issues tokens for.
     let resource = tokens::parse_resource(&svc, &tenant, single(&form, "resource")?)?;
     let response = match required(&form, "grant_type")? {
@@ -90,9 +90,9 @@ pub async fn token(
 pub async fn revoke(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, OAuthJson> {
-    let (tenant, form, app, _) = authenticated(&svc, &req, &body).await?;
+    let (tenant, form, app, _) = authenticated(&svc, &req, payload).await?;
     let token = required(&form, "token")?;
     tokens::revoke(&svc, &tenant, &app, token).await?;
     Ok(no_store(HttpResponse::Ok()).finish())
@@ -101,9 +101,9 @@ pub async fn revoke(
 pub async fn introspect(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, OAuthJson> {
-    let (tenant, form, _, creds) = authenticated(&svc, &req, &body).await?;
+    let (tenant, form, _, creds) = authenticated(&svc, &req, payload).await?;
     if matches!(creds, ClientCredentials::None { .. }) {
         return Err(OAuthJson {
             error: Error::oauth(

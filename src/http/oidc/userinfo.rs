@@ -40,9 +40,9 @@ pub async fn userinfo_get(
 pub async fn userinfo_post(
     svc: web::Data<Services>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, OAuthJson> {
-    let form = input::form(&req, &body)?;
+    let form = input::form(&req, &input::body(payload).await?)?;
     let in_body = input::single(&form, "access_token")?.map(str::to_string);
     let token = match (bearer(&req), in_body) {
         (Some(_), Some(_)) => {

@@ -193,7 +193,9 @@ impl AppCache {
         {
             return Ok(app.clone());
         }
-        if client_id.is_empty() || client_id.len() > 256 {
+        // No client id is empty, long or holds a NUL byte (which PostgreSQL refuses in text): such a
+        // value names no app and is not worth a query.
+        if client_id.is_empty() || client_id.len() > 256 || client_id.contains('\0') {
             return Ok(None);
         }
         let (t, c) = key.clone();

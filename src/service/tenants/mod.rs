@@ -6,7 +6,7 @@ pub mod manage;
 
 use crate::domain::language::Language;
 use crate::domain::policy::{DomainList, InvitePolicy};
-use crate::domain::tenant::issuer;
+use crate::domain::tenant::{TenantSlug, issuer};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::models::TenantRow;
@@ -139,6 +139,11 @@ impl TenantCache {
 
     /// The tenant with URL name `slug`, or `NotFound`.
     pub async fn by_slug(&self, slug: &str) -> Result<Arc<Tenant>> {
+        // Only a valid slug names a tenant (every stored one was made valid). Anything else is answered
+        // without a query: PostgreSQL refuses text with a NUL byte, which a path may carry (`%00`).
+        if !TenantSlug::parse(slug).is_ok_and(|valid| valid.as_str() == slug) {
+            return Err(Error::NotFound(format!("tenant {slug}")));
+        }
         if let Ok(map) = self.entries.read()
             && let Some((at, t)) = map.get(slug)
             && at.elapsed() < TTL
