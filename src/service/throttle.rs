@@ -112,7 +112,7 @@ pub struct Standing {
 }
 
 /// The standing of `subjects` at `now`, read in `c`.
-pub fn standing_on(
+fn standing_on(
     c: &mut AnyConnection,
     limits: &Limits,
     subjects: &[Subject],
@@ -145,16 +145,6 @@ pub async fn check(svc: &Services, subjects: &[Subject]) -> Result<Standing> {
         .read(move |c| standing_on(c, &limits, &list, now))
         .await?;
     refuse(standing)
-}
-
-/// [`check`] inside a transaction the caller already holds.
-pub fn check_on(
-    c: &mut AnyConnection,
-    limits: &Limits,
-    subjects: &[Subject],
-    now: i64,
-) -> Result<Standing> {
-    refuse(standing_on(c, limits, subjects, now)?)
 }
 
 fn refuse(standing: Standing) -> Result<Standing> {
