@@ -13,8 +13,8 @@
 
 use crate::domain::language::Language;
 use crate::error::{Error, Result};
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// One language's strings, key → sentence with placeholders.
 pub type Table = BTreeMap<String, String>;
@@ -263,22 +263,72 @@ pub fn placeholders(sentence: &str) -> BTreeSet<&str> {
 pub struct Texts {
     locale: Locale,
     tenant: String,
-    map: BTreeMap<String, String>,
+    /// The sentences filled with the tenant's name alone, shared by every page of that tenant.
+    base: Arc<Filled>,
+    /// What the handler filled on top ([`Texts::fill`], [`Texts::around`]).
+    extra: Table,
 }
+
+/// The sentences of `locale` whose only placeholder is `{tenant}`, filled with `tenant`. They are the
+/// same for every page of a tenant in a language, and building them (hundreds of sentences) was most of
+/// the cost of a page, so they are kept: at most [`FILLED_KEPT`] tenant names and languages at a time,
+/// all forgotten when that many are kept (a renamed tenant leaves its old entry behind until then).
+fn filled(locale: &Locale, tenant: &str) -> Arc<Filled> {
+    static KEPT: OnceLock<Mutex<HashMap<(Language, String), Arc<Filled>>>> = OnceLock::new();
+    let kept = KEPT.get_or_init(Default::default);
+    let key = (locale.language(), tenant.to_string());
+    if let Some(found) = kept
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return found.clone();
+    }
+    let vars = [("tenant", tenant)];
+    let table: Table = locale
+        .strings()
+        .iter()
+        .filter(|(_, v)| placeholders(v).iter().all(|p| *p == "tenant"))
+        .map(|(k, v)| (k.clone(), fill(v, &vars)))
+        .collect();
+    let chrome: Table = table
+        .iter()
+        .filter(|(k, _)| k.starts_with("base_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let made = Arc::new(Filled {
+        value: tera::Value::from(table.clone()),
+        chrome: tera::Value::from(chrome),
+        table,
+    });
+    let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() >= FILLED_KEPT {
+        kept.clear();
+    }
+    kept.insert(key, made.clone());
+    made
+}
+
+/// One language's sentences filled with one tenant's name, as a table and as the template value (whose
+/// clones share their strings).
+#[derive(Debug)]
+struct Filled {
+    table: Table,
+    value: tera::Value,
+    /// The `base_…` sentences: the frame of every page.
+    chrome: tera::Value,
+}
+
+/// How many (language, tenant name) sets of filled sentences [`filled`] keeps.
+const FILLED_KEPT: usize = 512;
 
 impl Texts {
     pub fn new(locale: Locale, tenant: &str) -> Self {
-        let vars = [("tenant", tenant)];
-        let map = locale
-            .strings()
-            .iter()
-            .filter(|(_, v)| placeholders(v).iter().all(|p| *p == "tenant"))
-            .map(|(k, v)| (k.clone(), fill(v, &vars)))
-            .collect();
         Texts {
+            base: filled(&locale, tenant),
             locale,
             tenant: tenant.to_string(),
-            map,
+            extra: Table::new(),
         }
     }
 
@@ -289,7 +339,7 @@ impl Texts {
     /// `t.<key>`: the sentence with `vars` (and the tenant's name) filled in.
     pub fn fill(mut self, key: &str, vars: &[(&str, &str)]) -> Result<Self> {
         let filled = fill(self.locale.raw(key)?, &self.with_tenant(vars));
-        self.map.insert(key.to_string(), filled);
+        self.extra.insert(key.to_string(), filled);
         Ok(self)
     }
 
@@ -297,14 +347,14 @@ impl Texts {
     /// the tenant's name), for a template that emphasises the marked value between them.
     pub fn around(mut self, key: &str, marker: &str, vars: &[(&str, &str)]) -> Result<Self> {
         let (before, after) = self.locale.around(key, marker, &self.with_tenant(vars))?;
-        self.map.insert(format!("{key}_before"), before);
-        self.map.insert(format!("{key}_after"), after);
+        self.extra.insert(format!("{key}_before"), before);
+        self.extra.insert(format!("{key}_after"), after);
         Ok(self)
     }
 
     /// The filled sentence of `key` (to use outside a template, say as an error message).
     pub fn get(&self, key: &str) -> Result<String> {
-        match self.map.get(key) {
+        match self.extra.get(key).or_else(|| self.base.table.get(key)) {
             Some(v) => Ok(v.clone()),
             None => Ok(fill(
                 self.locale.raw(key)?,
@@ -313,8 +363,31 @@ impl Texts {
         }
     }
 
-    pub fn map(&self) -> &BTreeMap<String, String> {
-        &self.map
+    /// What a template finds as `t.<key>` (the tests read it here; [`Texts::value`] hands the same to
+    /// tera).
+    #[cfg(test)]
+    fn shown(&self, key: &str) -> Option<&str> {
+        self.extra
+            .get(key)
+            .or_else(|| self.base.table.get(key))
+            .map(String::as_str)
+    }
+
+    /// The frame's sentences (`base_…`) as a template value (`chrome`).
+    pub fn chrome(&self) -> tera::Value {
+        self.base.chrome.clone()
+    }
+
+    /// The sentences as a template value (`t`), sharing the strings every page of the tenant uses.
+    pub fn value(&self) -> tera::Value {
+        if self.extra.is_empty() {
+            return self.base.value.clone();
+        }
+        let mut map = self.base.value.as_map().cloned().unwrap_or_default();
+        for (k, v) in &self.extra {
+            map.insert(k.clone().into(), v.as_str().into());
+        }
+        tera::Value::from(map)
     }
 
     fn with_tenant<'v>(&'v self, vars: &[(&'v str, &'v str)]) -> Vec<(&'v str, &'v str)> {
@@ -565,20 +638,31 @@ mod tests {
     fn page_texts_fill_the_tenant_and_hold_back_other_placeholders() {
         let en = Locale::new(Language::En).unwrap();
         let texts = Texts::new(en, "A&B {email}");
-        assert_eq!(texts.map()["signin_title"], "Sign in · A&B {email}");
-        assert_eq!(texts.map()["page_email_label"], "Email");
+        assert_eq!(texts.shown("signin_title"), Some("Sign in · A&B {email}"));
+        assert_eq!(texts.shown("page_email_label"), Some("Email"));
         assert!(
-            !texts.map().contains_key("page_continue_as"),
+            texts.shown("page_continue_as").is_none(),
             "a sentence with {{email}} waits for the handler"
         );
+        let before = texts.value().as_map().map(|m| m.len()).unwrap_or_default();
         let texts = texts
             .fill("page_continue_as", &[("email", "x@example.com")])
             .unwrap()
             .around("apps_signed_in_as", "{name}", &[("email", "x@example.com")])
             .unwrap();
-        assert_eq!(texts.map()["page_continue_as"], "Continue as x@example.com");
-        assert_eq!(texts.map()["apps_signed_in_as_before"], "Signed in as ");
-        assert_eq!(texts.map()["apps_signed_in_as_after"], " (x@example.com).");
+        assert_eq!(texts.shown("page_continue_as"), Some("Continue as x@example.com"));
+        assert_eq!(texts.shown("apps_signed_in_as_before"), Some("Signed in as "));
+        assert_eq!(texts.shown("apps_signed_in_as_after"), Some(" (x@example.com)."));
+        // The template value holds the shared sentences and the filled ones.
+        let after = texts.value().as_map().map(|m| m.len()).unwrap_or_default();
+        assert_eq!(after, before + 3);
+        let mut ctx = tera::Context::new();
+        ctx.insert_value("t", texts.value());
+        assert_eq!(
+            tera::Tera::one_off("{{ t.page_continue_as }}|{{ t.page_email_label }}", &ctx, false)
+                .unwrap(),
+            "Continue as x@example.com|Email"
+        );
         assert_eq!(
             texts.get("signup_closed").unwrap(),
             "A&B {email} does not offer sign-up. Ask an administrator for an invitation."

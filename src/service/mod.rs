@@ -39,6 +39,8 @@ pub struct Services {
     pub passwords: PasswordHasher,
     pub tenants: tenants::TenantCache,
     pub apps: apps::AppCache,
+    /// Subjects of the abuse limits known to be waiting (see [`throttle::Waits`]).
+    pub waits: throttle::Waits,
 }
 
 impl Services {
@@ -50,6 +52,7 @@ impl Services {
         Ok(Services {
             tenants: tenants::TenantCache::new(store.clone(), &config.public_url),
             apps: apps::AppCache::new(store.clone()),
+            waits: throttle::Waits::default(),
             config: Arc::new(config),
             store,
             keys,

@@ -14,9 +14,11 @@ use crate::observability::metrics;
 use crate::store::connection::AnyConnection;
 use crate::store::queries::throttles;
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The limits, each a stored scope and a `/metrics` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Limit {
     /// Password failures for one account from one address.
     SignInAccount,
@@ -111,15 +113,17 @@ pub struct Standing {
     pub has_record: bool,
 }
 
-/// The standing of `subjects` at `now`, read in `c`.
+/// The standing of `subjects` at `now`, read in `c`, and how long each subject that must wait waits
+/// (by its index in `subjects`).
 fn standing_on(
     c: &mut AnyConnection,
     limits: &Limits,
     subjects: &[Subject],
     now: i64,
-) -> Result<Standing> {
+) -> Result<(Standing, Vec<(usize, i64)>)> {
     let mut standing = Standing::default();
-    for s in subjects {
+    let mut waiting = Vec::new();
+    for (i, s) in subjects.iter().enumerate() {
         let Some(state) = throttles::get(c, s.limit.label(), &s.key)? else {
             continue;
         };
@@ -128,22 +132,68 @@ fn standing_on(
             Rule::Failures(_) => throttle::wait(&state, now),
             Rule::Budget(b) => b.wait(&state, now),
         };
-        if let Some(w) = wait
-            && standing.wait.is_none_or(|(longest, _)| w > longest)
-        {
-            standing.wait = Some((w, s.limit));
+        if let Some(w) = wait {
+            waiting.push((i, w));
+            if standing.wait.is_none_or(|(longest, _)| w > longest) {
+                standing.wait = Some((w, s.limit));
+            }
         }
     }
-    Ok(standing)
+    Ok((standing, waiting))
+}
+
+/// The subjects this process has seen waiting, and until when, so that an attacker who keeps trying
+/// costs no database read until the wait ends. Nothing can shorten a wait once it is stored (a waiting
+/// subject's attempts are refused before they can succeed and clear it), so a remembered wait is never
+/// wrong, whichever process stored it.
+#[derive(Debug, Clone, Default)]
+pub struct Waits(Arc<Mutex<HashMap<(Limit, String), i64>>>);
+
+/// How many waiting subjects [`Waits`] keeps; past it, ended waits are forgotten, then all of them.
+const WAITS_KEPT: usize = 100_000;
+
+impl Waits {
+    /// The longest remembered wait among `subjects` at `now`.
+    fn longest(&self, subjects: &[Subject], now: i64) -> Option<(i64, Limit)> {
+        let waits = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        subjects
+            .iter()
+            .filter_map(|s| {
+                let until = *waits.get(&(s.limit, s.key.clone()))?;
+                (until > now).then_some((until - now, s.limit))
+            })
+            .max_by_key(|(wait, _)| *wait)
+    }
+
+    fn remember(&self, subject: &Subject, until: i64, now: i64) {
+        let mut waits = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if waits.len() >= WAITS_KEPT {
+            waits.retain(|_, u| *u > now);
+            if waits.len() >= WAITS_KEPT {
+                waits.clear();
+            }
+        }
+        waits.insert((subject.limit, subject.key.clone()), until);
+    }
 }
 
 /// The standing of `subjects`, and a refusal (429, counted in `/metrics`) when one must wait.
 pub async fn check(svc: &Services, subjects: &[Subject]) -> Result<Standing> {
-    let (limits, now, list) = (svc.config.limits.clone(), svc.now(), subjects.to_vec());
-    let standing = svc
+    let now = svc.now();
+    if let Some(wait) = svc.waits.longest(subjects, now) {
+        return refuse(Standing {
+            wait: Some(wait),
+            has_record: true,
+        });
+    }
+    let (limits, list) = (svc.config.limits.clone(), subjects.to_vec());
+    let (standing, waiting) = svc
         .store
         .read(move |c| standing_on(c, &limits, &list, now))
         .await?;
+    for (i, wait) in waiting {
+        svc.waits.remember(&subjects[i], now + wait, now);
+    }
     refuse(standing)
 }
 

@@ -181,7 +181,7 @@ impl Console {
         mut ctx: tera::Context,
         t: &Texts,
     ) -> ConsoleResult {
-        ctx.insert("t", t.map());
+        ctx.insert_value("t", t.value());
         ctx.insert("lang", html_lang(self.language));
         ctx.insert("tenant_name", &self.tenant.display_name);
         ctx.insert("slug", &self.tenant.slug);

@@ -27,7 +27,7 @@ pub async fn app_panel(
         .around("apps_signed_in_as", "{name}", &[("email", &user.mail)])
         .map_err(&fail)?;
     let mut ctx = tera::Context::new();
-    ctx.insert("t", t.map());
+    ctx.insert_value("t", t.value());
     ctx.insert("user_name", &user.display_name);
     ctx.insert("user_email", &user.mail);
     ctx.insert("apps", &apps);

@@ -69,7 +69,7 @@ pub async fn consent_page(
         .map_err(&fail)?;
     let scopes = scope_sentences(&t, &pending.request.scope).map_err(&fail)?;
     let mut ctx = tera::Context::new();
-    ctx.insert("t", t.map());
+    ctx.insert_value("t", t.value());
     let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("request", &pending.id);
     ctx.insert("app_name", app);

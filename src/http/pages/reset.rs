@@ -33,7 +33,7 @@ fn page(
         .fill("reset_intro", &[("email", email)])
         .map_err(&fail)?;
     let mut ctx = tera::Context::new();
-    ctx.insert("t", t.map());
+    ctx.insert_value("t", t.value());
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("token", token);
     ctx.insert("error_field", error.map(|e| e.0).unwrap_or_default());

@@ -31,7 +31,7 @@ fn page(
 ) -> Result<HttpResponse, PageError> {
     let t = texts(tenant, language)?;
     let mut ctx = tera::Context::new();
-    ctx.insert("t", t.map());
+    ctx.insert_value("t", t.value());
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("token", token);
     ctx.insert("email", input::field(p, "email"));

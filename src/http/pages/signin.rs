@@ -52,7 +52,7 @@ async fn form(
         .around("signin_to_app", "{app}", &[])
         .map_err(&fail)?;
     let mut ctx = tera::Context::new();
-    ctx.insert("t", t.map());
+    ctx.insert_value("t", t.value());
     let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("request", request);
     ctx.insert("email", email);
