@@ -274,7 +274,8 @@ pub struct Texts {
 /// the cost of a page, so they are kept: at most [`FILLED_KEPT`] tenant names and languages at a time,
 /// all forgotten when that many are kept (a renamed tenant leaves its old entry behind until then).
 fn filled(locale: &Locale, tenant: &str) -> Arc<Filled> {
-    static KEPT: OnceLock<Mutex<HashMap<(Language, String), Arc<Filled>>>> = OnceLock::new();
+    type Kept = Mutex<HashMap<(Language, String), Arc<Filled>>>;
+    static KEPT: OnceLock<Kept> = OnceLock::new();
     let kept = KEPT.get_or_init(Default::default);
     let key = (locale.language(), tenant.to_string());
     if let Some(found) = kept
@@ -650,17 +651,30 @@ mod tests {
             .unwrap()
             .around("apps_signed_in_as", "{name}", &[("email", "x@example.com")])
             .unwrap();
-        assert_eq!(texts.shown("page_continue_as"), Some("Continue as x@example.com"));
-        assert_eq!(texts.shown("apps_signed_in_as_before"), Some("Signed in as "));
-        assert_eq!(texts.shown("apps_signed_in_as_after"), Some(" (x@example.com)."));
+        assert_eq!(
+            texts.shown("page_continue_as"),
+            Some("Continue as x@example.com")
+        );
+        assert_eq!(
+            texts.shown("apps_signed_in_as_before"),
+            Some("Signed in as ")
+        );
+        assert_eq!(
+            texts.shown("apps_signed_in_as_after"),
+            Some(" (x@example.com).")
+        );
         // The template value holds the shared sentences and the filled ones.
         let after = texts.value().as_map().map(|m| m.len()).unwrap_or_default();
         assert_eq!(after, before + 3);
         let mut ctx = tera::Context::new();
         ctx.insert_value("t", texts.value());
         assert_eq!(
-            tera::Tera::one_off("{{ t.page_continue_as }}|{{ t.page_email_label }}", &ctx, false)
-                .unwrap(),
+            tera::Tera::one_off(
+                "{{ t.page_continue_as }}|{{ t.page_email_label }}",
+                &ctx,
+                false
+            )
+            .unwrap(),
             "Continue as x@example.com|Email"
         );
         assert_eq!(
