@@ -48,6 +48,9 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (CIDR blocks); nobody's by
     /// default, so a client cannot choose the address its attempts are counted under.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Upstream identity providers may have `http` issuers (tests, closed lab networks); `https` only
+    /// by default.
+    pub federation_allow_http: bool,
     pub limits: Limits,
 }
 
@@ -134,6 +137,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     session_idle_ttl: Option<i64>,
     trusted_proxies: Option<String>,
+    federation_allow_http: Option<String>,
     sign_in_failure_limit: Option<i64>,
     address_failure_limit: Option<i64>,
     client_failure_limit: Option<i64>,
@@ -271,6 +275,18 @@ impl Config {
             trusted_proxies: parse_proxies(
                 &s("TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
             )?,
+            federation_allow_http: {
+                let raw = s("FEDERATION_ALLOW_HTTP", file.federation_allow_http);
+                match raw.as_deref().map(str::trim) {
+                    None | Some("" | "0" | "false" | "no") => false,
+                    Some("1" | "true" | "yes") => true,
+                    Some(other) => {
+                        return Err(Error::Config(format!(
+                            "federation_allow_http must be true or false, got {other:?}"
+                        )));
+                    }
+                }
+            },
             limits: Limits {
                 sign_in_failures: num("SIGN_IN_FAILURE_LIMIT", file.sign_in_failure_limit, 5)?,
                 address_failures: num("ADDRESS_FAILURE_LIMIT", file.address_failure_limit, 50)?,

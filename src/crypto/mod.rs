@@ -2,6 +2,7 @@
 //! SHA-256 from `sha2`, argon2id from `argon2`.
 
 pub mod password;
+pub mod sealed;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -15,6 +15,7 @@ pub mod scope;
 pub mod spreadsheet;
 pub mod tenant;
 pub mod throttle;
+pub mod upstream;
 pub mod user;
 
 use std::fmt;

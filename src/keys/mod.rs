@@ -229,6 +229,24 @@ impl KeyStore {
         })
     }
 
+    /// The key that seals stored secrets (`sealing.key`), created on first use under the directory's
+    /// lock, so processes sharing the directory seal with one key.
+    pub fn sealer(&self) -> Result<crate::crypto::sealed::Sealer> {
+        use crate::crypto::sealed::Sealer;
+        let path = self.dir.join("sealing.key");
+        if !path.exists() {
+            with_dir_lock(&self.dir, || {
+                if !path.exists() {
+                    write_private(&path, Sealer::new_key().as_bytes())?;
+                }
+                Ok(())
+            })?;
+        }
+        let stored = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        Sealer::from_stored(&stored)
+    }
+
     /// Adds a new key per algorithm, signing from `now + activate_in` seconds; returns the new kids.
     /// Running servers pick the change up from the manifest (see [`KeyStore::reload_if_changed`]).
     pub fn rotate(dir: &Path, activate_in: i64) -> Result<Vec<String>> {

@@ -119,6 +119,59 @@ pub struct SessionRow {
     pub expires_at: i64,
     /// When the session was last used (idle timeout), to the minute.
     pub last_seen_at: i64,
+    /// The upstream's `acr`, for a session begun at an upstream provider.
+    pub acr: Option<String>,
+    /// The upstream's `amr` values, space-separated.
+    pub upstream_amr: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = identity_providers)]
+#[diesel(treat_none_as_null = true)]
+pub struct IdentityProviderRow {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub display_name: String,
+    pub preset: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret_sealed: String,
+    pub scopes: String,
+    pub domains: String,
+    pub email_claim: String,
+    pub name_claim: String,
+    pub trust_email: bool,
+    pub members: bool,
+    pub create_members: bool,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = upstream_identities)]
+pub struct UpstreamIdentityRow {
+    pub user_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub provider_id: String,
+    pub email: String,
+    pub created_at: i64,
+    pub last_sign_in_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = federation_states)]
+pub struct FederationStateRow {
+    pub id: String,
+    pub provider_id: String,
+    pub tenant_id: String,
+    pub browser: String,
+    pub nonce: String,
+    pub verifier_sealed: String,
+    pub purpose: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -107,6 +107,63 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         last_seen_at -> BigInt,
+        acr -> Nullable<Text>,
+        upstream_amr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    identity_providers (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        display_name -> Text,
+        preset -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Text,
+        scopes -> Text,
+        domains -> Text,
+        email_claim -> Text,
+        name_claim -> Text,
+        trust_email -> Bool,
+        members -> Bool,
+        create_members -> Bool,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_identities (user_id) {
+        user_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        provider_id -> Text,
+        email -> Text,
+        created_at -> BigInt,
+        last_sign_in_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_directories (issuer) {
+        issuer -> Text,
+        tenant_id -> Text,
+    }
+}
+
+diesel::table! {
+    federation_states (id) {
+        id -> Text,
+        provider_id -> Text,
+        tenant_id -> Text,
+        browser -> Text,
+        nonce -> Text,
+        verifier_sealed -> Text,
+        purpose -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -294,6 +351,10 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     throttles,
+    identity_providers,
+    upstream_identities,
+    upstream_directories,
+    federation_states,
     tenants,
     users,
     user_roles,
