@@ -12,6 +12,7 @@ pub mod auth;
 pub mod authorize;
 pub mod bootstrap;
 pub mod etag;
+pub mod federation;
 pub mod groups;
 mod guard;
 pub mod invitations;
@@ -41,6 +42,12 @@ pub struct Services {
     pub apps: apps::AppCache,
     /// Subjects of the abuse limits known to be waiting (see [`throttle::Waits`]).
     pub waits: throttle::Waits,
+    /// Seals the secrets the server reads back (upstream client secrets, PKCE verifiers in flight).
+    pub sealer: crate::crypto::sealed::Sealer,
+    /// Upstream identity providers' documents and the client that talks to them.
+    pub upstreams: federation::upstream::Upstreams,
+    /// The upstream providers each tenant offers on its pages (see [`federation::Offered`]).
+    pub offered: federation::Offered,
 }
 
 impl Services {
@@ -53,6 +60,9 @@ impl Services {
             tenants: tenants::TenantCache::new(store.clone(), &config.public_url),
             apps: apps::AppCache::new(store.clone()),
             waits: throttle::Waits::default(),
+            sealer: keys.sealer()?,
+            upstreams: federation::upstream::Upstreams::new()?,
+            offered: federation::Offered::default(),
             config: Arc::new(config),
             store,
             keys,

@@ -55,6 +55,12 @@ pub async fn open(svc: &Services, ticket: &str, address: &str) -> Result<OpenInv
     super::throttle::one_time_link(svc, address, find(svc, ticket)).await
 }
 
+/// [`open`] for a link whose use was counted already (the person is coming back from their provider
+/// with a sealed copy of the ticket).
+pub async fn open_unthrottled(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
+    find(svc, ticket).await
+}
+
 async fn find(svc: &Services, ticket: &str) -> Result<OpenInvitation> {
     if ticket.len() != 43 {
         return Err(not_valid());
@@ -105,16 +111,31 @@ pub fn landing(open: &OpenInvitation) -> String {
 
 /// Refuses an account whose email is not the invited one, unless the tenant allows it.
 fn check_email(open: &OpenInvitation, home: &User) -> Result<()> {
-    let home_lower = EmailAddress::parse(&home.mail).map(|e| e.lower()).ok();
-    if home_lower.as_deref() == Some(open.invitation.record.email_lower.as_str())
-        || open.tenant.settings.allow_mismatched_email_redemption
+    check_address(open, &home.mail)
+}
+
+/// Refuses an address that is not the invited one (unless the tenant allows it) or whose domain the
+/// tenant refuses, before anything is made for it.
+pub fn check_address(open: &OpenInvitation, address: &str) -> Result<()> {
+    let parsed = EmailAddress::parse(address).ok();
+    let home_lower = parsed.as_ref().map(|e| e.lower());
+    if home_lower.as_deref() != Some(open.invitation.record.email_lower.as_str())
+        && !open.tenant.settings.allow_mismatched_email_redemption
     {
-        return Ok(());
+        return Err(Error::Forbidden(format!(
+            "This invitation was sent to {}. Sign in with that address, or ask {} to invite the address you use.",
+            open.invitation.email, open.tenant.display_name
+        )));
     }
-    Err(Error::Forbidden(format!(
-        "This invitation was sent to {}. Sign in with that address, or ask {} to invite the address you use.",
-        open.invitation.email, open.tenant.display_name
-    )))
+    match parsed {
+        Some(e) => open
+            .tenant
+            .settings
+            .domain_list
+            .check(e.domain())
+            .map_err(|e| Error::Forbidden(e.message)),
+        None => Ok(()),
+    }
 }
 
 /// Signs in with an existing account (any tenant) to redeem; returns the session secret.
@@ -296,11 +317,24 @@ pub async fn accept(svc: &Services, open: &OpenInvitation, signed_in: &SignedIn)
                 return Err(Error::Conflict("This account is already a guest of this organisation.".into()));
             }
             let home_tenant = queries::tenants::by_id(c, &home.tenant_id)?.ok_or_else(|| Error::internal("home tenant missing"))?;
-            let home_issuer = issuer(&public_url, &home_tenant.slug);
+            // A person of an upstream provider's directory comes from that provider: its issuer is
+            // their `idp`, and their `altsecid` stands for the upstream identity.
+            let upstream = match queries::federation::directory_issuer(c, &home_tenant.id)? {
+                Some(_) => queries::federation::identity_of_user(c, &home.id)?,
+                None => None,
+            };
+            let (home_issuer, alt) = match upstream {
+                Some(u) => (u.issuer.clone(), crate::domain::upstream::alt_sec_id(&u.issuer, &u.subject)),
+                None => {
+                    let i = issuer(&public_url, &home_tenant.slug);
+                    let alt = alt_sec_id(&i, &home.id);
+                    (i, alt)
+                }
+            };
             guest.external_user_state = Some(ExternalUserState::Accepted.as_str().into());
             guest.external_user_state_changed_at = Some(now);
             guest.sign_in_name = Some(home.mail.clone());
-            guest.alt_sec_id = Some(alt_sec_id(&home_issuer, &home.id));
+            guest.alt_sec_id = Some(alt);
             guest.home_user_id = Some(home.id.clone());
             guest.home_issuer = Some(home_issuer.clone());
             guest.email_verified = true;

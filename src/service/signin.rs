@@ -250,6 +250,8 @@ pub(super) fn new_session(svc: &Services, home: &User) -> (String, SessionRow) {
         created_at: now,
         expires_at: now + svc.config.session_ttl,
         last_seen_at: now,
+        acr: None,
+        upstream_amr: None,
     };
     (secret, session)
 }
