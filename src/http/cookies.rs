@@ -17,6 +17,8 @@ pub const SESSION: &str = "gl_session";
 pub const CSRF: &str = "gl_csrf";
 /// The device cookie: this browser signed in as an account before (see `signin::device_token`).
 pub const DEVICE: &str = "gl_device";
+/// Binds a round trip through an upstream provider to the browser that started it.
+pub const FEDERATION: &str = "gl_fed";
 
 /// The name a cookie of ours goes by. Over https it carries the `__Host-` prefix: the browser then
 /// keeps it only with `Secure`, `Path=/` and no `Domain`, so neither a sibling subdomain nor a
@@ -69,6 +71,12 @@ pub fn session(value: String, secure: bool, ttl: i64) -> Cookie<'static> {
 pub fn device(value: String, secure: bool) -> Cookie<'static> {
     let mut c = base(DEVICE, value, secure);
     c.set_max_age(Duration::seconds(signin::DEVICE_TTL));
+    c
+}
+
+pub fn federation(value: String, secure: bool) -> Cookie<'static> {
+    let mut c = base(FEDERATION, value, secure);
+    c.set_max_age(Duration::days(1));
     c
 }
 

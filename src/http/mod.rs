@@ -75,6 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
         .route(
+            "/federation/callback",
+            web::get().to(pages::federation::callback),
+        )
+        .route(
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
         )
@@ -237,14 +241,8 @@ pub fn frame_context(
 ) -> crate::error::Result<tera::Context> {
     let brand = tenant.map(Brand::of).unwrap_or_else(Brand::plain);
     let texts = Texts::new(Locale::new(language)?, &brand.name);
-    let chrome: std::collections::BTreeMap<&str, &str> = texts
-        .map()
-        .iter()
-        .filter(|(k, _)| k.starts_with("base_"))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let mut ctx = tera::Context::new();
-    ctx.insert("chrome", &chrome);
+    ctx.insert_value("chrome", texts.chrome());
     ctx.insert("lang", html_lang(language));
     ctx.insert("tenant_name", &brand.name);
     ctx.insert("privacy_url", &brand.privacy_url);

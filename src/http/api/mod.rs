@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod audit;
 pub mod groups;
+pub mod identity_providers;
 pub mod invitations;
 pub mod openapi;
 pub mod problem;
@@ -26,6 +27,9 @@ route_table!(ROUTES, routes, "/api/v1", [
     get "/openapi.json" => openapi::document;
     get "/tenants" => tenants::list;
     post "/tenants" => tenants::create;
+    get "/identity-providers" => identity_providers::list_shared;
+    post "/identity-providers" => identity_providers::create_shared;
+    delete "/identity-providers/{id}" => identity_providers::delete_shared;
     get "/tenants/{slug}/users" => users::list;
     post "/tenants/{slug}/users" => users::create;
     get "/tenants/{slug}/users/{id}" => users::get;
@@ -61,6 +65,12 @@ route_table!(ROUTES, routes, "/api/v1", [
     delete "/tenants/{slug}/branding/logo" => settings::delete_logo;
     get "/tenants/{slug}/policies" => settings::policies;
     patch "/tenants/{slug}/policies" => settings::update_policies;
+    get "/tenants/{slug}/identity-providers" => identity_providers::list;
+    post "/tenants/{slug}/identity-providers" => identity_providers::create;
+    get "/tenants/{slug}/identity-providers/{id}" => identity_providers::get;
+    patch "/tenants/{slug}/identity-providers/{id}" => identity_providers::update;
+    delete "/tenants/{slug}/identity-providers/{id}" => identity_providers::delete;
+    post "/tenants/{slug}/identity-providers/{id}/test" => identity_providers::test;
     get "/tenants/{slug}/audit" => audit::list;
     get "/tenants/{slug}/audit/export" => audit::export;
 ]);

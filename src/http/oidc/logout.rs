@@ -76,7 +76,7 @@ async fn handle(
     let secure = svc.config.secure_cookies();
     let (csrf, set_cookie) = cookies::csrf(req, secure);
     let mut ctx = tera::Context::new();
-    ctx.insert("t", texts(tenant, language)?.map());
+    ctx.insert_value("t", texts(tenant, language)?.value());
     ctx.insert("csrf", &csrf);
     ctx.insert(
         "client_id",

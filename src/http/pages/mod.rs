@@ -4,6 +4,7 @@ pub mod apps;
 pub mod assets;
 pub mod brand;
 pub mod consent;
+pub mod federation;
 pub mod redeem;
 pub mod reset;
 pub mod setup;
@@ -17,6 +18,7 @@ use actix_web::{HttpRequest, HttpResponse};
 route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     get "/signin" => signin::signin_page;
     post "/signin" => signin::signin_submit;
+    post "/federation" => federation::signin_start;
     get "/signup" => signup::signup_page;
     post "/signup" => signup::signup_submit;
     get "/consent" => consent::consent_page;
@@ -35,6 +37,7 @@ route_table!(INVITE_ROUTES, invite_routes, "/invite/{ticket}", [
     post "/signin" => redeem::sign_in;
     post "/register" => redeem::register;
     post "/continue" => redeem::continue_as;
+    post "/federation" => federation::redeem_start;
     get "/consent" => redeem::consent_page;
     post "/consent" => redeem::consent_submit;
     get "/block" => redeem::block_page;

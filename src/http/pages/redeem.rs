@@ -198,6 +198,16 @@ async fn page(
         },
     );
     ctx.insert("may_register", &(!open.redeemed && !open.invitation.has_cc));
+    let locale = Locale::new(language_of(open)).map_err(branded(open))?;
+    let providers = super::federation::buttons(
+        svc,
+        &open.tenant,
+        &locale,
+        Some(&open.invitation.email),
+        super::federation::ButtonsOn::Invitation,
+    )
+    .await;
+    ctx.insert("providers", &providers);
     ctx.insert(
         "error_message",
         &error.map(|e| {
@@ -454,6 +464,10 @@ mod tests {
         ctx.insert("email", "");
         ctx.insert("display_name", "Minsu Kim");
         ctx.insert("may_register", &true);
+        ctx.insert(
+            "providers",
+            &[serde_json::json!({"id": "p1", "label": "Continue with Fabrikam", "serves": true})],
+        );
         ctx.insert("error_message", &None::<String>);
         ctx.insert("user_name", "Minsu Kim");
         ctx.insert("user_email", "minsu@home.example");

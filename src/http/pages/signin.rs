@@ -66,6 +66,19 @@ async fn form(
         }),
     );
     ctx.insert("signup_open", &tenant.self_service_signup);
+    let locale = crate::locale::Locale::new(language).map_err(&fail)?;
+    let hint = (!email.is_empty()).then_some(email);
+    ctx.insert(
+        "providers",
+        &super::federation::buttons(
+            svc,
+            tenant,
+            &locale,
+            hint,
+            super::federation::ButtonsOn::SignIn,
+        )
+        .await,
+    );
     ctx.insert("signin_lines", &signin_lines(tenant));
     let mut resp = render_page(tenant, language, "pages/signin.html", ctx)?;
     if error.is_some() {
@@ -117,6 +130,14 @@ pub async fn signin_submit(
         input::field(&p, "password"),
         input::field(&p, "request"),
     );
+    // Identifier first: an address a provider serves signs in there, not with a password here.
+    if password.is_empty()
+        && let Some(provider) = super::federation::serving(&svc, &tenant, email).await
+    {
+        return super::federation::start_sign_in(&svc, &req, &tenant, &provider, request, email)
+            .await
+            .map_err(&fail);
+    }
     let origin = crate::http::origin(&svc, &req);
     match signin::sign_in(&svc, &tenant, email, password, &origin).await {
         Ok(SignInOutcome::Success { secret, .. }) => {
