@@ -18,6 +18,7 @@ use crate::keys::KeyStore;
 use crate::server;
 use crate::service::apps::manage::NewAppBody;
 use crate::service::auth::Actor;
+use crate::service::federation::NewIdentityProvider;
 use crate::service::groups::NewGroupBody;
 use crate::service::invitations::{self, InviteOutcome, InviteRequest};
 use crate::service::tenants::manage::TenantInput;
@@ -25,6 +26,7 @@ use crate::service::users::NewUserBody;
 use crate::service::{Services, tenants::Tenant};
 use admin::{Plan, View};
 use calls::Call;
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use client::{Client, Stop};
 use serde::Serialize;
@@ -72,6 +74,9 @@ enum Command {
     /// Manage apps (OIDC clients).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage upstream identity providers (a partner's own OpenID Connect provider).
+    #[command(subcommand)]
+    Idp(IdpCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -236,6 +241,61 @@ enum AppCommand {
     Manage(commands::AppCommand),
 }
 
+#[derive(Args)]
+struct IdpCreate {
+    /// The tenant's slug.
+    #[arg(long)]
+    tenant: String,
+    /// The name on the sign-in button ("Continue with NAME").
+    #[arg(long)]
+    name: String,
+    /// Fills the issuer and the claim defaults (default: generic).
+    #[arg(long, value_parser = ["generic", "google", "microsoft"])]
+    preset: Option<String>,
+    /// The provider's issuer URL (required for generic; for Microsoft,
+    /// https://login.microsoftonline.com/{tenantid}/v2.0 accepts every Entra tenant).
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The client id the provider gave this server.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// Read the client secret from standard input (the only way to give it).
+    #[arg(long)]
+    client_secret_stdin: bool,
+    /// An email domain the provider serves (home realm discovery).
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    domains: Vec<String>,
+    /// A scope asked besides openid (default: email profile).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// The claim that holds the person's email (default: as the preset says).
+    #[arg(long, value_name = "CLAIM")]
+    email_claim: Option<String>,
+    /// The claim that holds the person's name (default: name).
+    #[arg(long, value_name = "CLAIM")]
+    name_claim: Option<String>,
+    /// Take the email claim without `email_verified: true` (default: as the preset says).
+    #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+    trust_email: Option<bool>,
+    /// The tenant's members of the served domains sign in through it.
+    #[arg(long)]
+    members: bool,
+    /// Such a member is created on first sign-in when there is none.
+    #[arg(long, requires = "members")]
+    create_members: bool,
+    /// Add it switched off: the sign-in pages do not offer it yet.
+    #[arg(long)]
+    disabled: bool,
+}
+
+#[derive(Subcommand)]
+enum IdpCommand {
+    /// Add a provider; the client secret is read from standard input.
+    Create(IdpCreate),
+    #[command(flatten)]
+    Manage(commands::IdpCommand),
+}
+
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Publish a new signing key per algorithm; old keys stay published for verification.
@@ -313,6 +373,20 @@ fn read_password(from_stdin: bool) -> Result<Option<String>> {
     Ok(Some(s.trim_end_matches(['\r', '\n']).to_string()))
 }
 
+/// An upstream provider's client secret from standard input, without its line ending. Never an
+/// argument: arguments show in process lists and shell history.
+fn read_client_secret() -> std::result::Result<String, Stop> {
+    let secret = read_password(true).map_err(Stop::from)?.unwrap_or_default();
+    if secret.trim().is_empty() {
+        return Err(Stop::Usage(
+            "the client secret on standard input is empty; pipe it in, e.g. \
+             `printf '%s' \"$SECRET\" | guestlist idp ... --client-secret-stdin`"
+                .into(),
+        ));
+    }
+    Ok(secret)
+}
+
 /// How a command runs.
 enum Route {
     /// As an admin call, here or on the server (or a usage problem found first).
@@ -326,6 +400,8 @@ fn route(command: Command, remote: bool) -> Route {
         Command::User(UserCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
         Command::Group(GroupCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
         Command::App(AppCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
+        Command::Idp(IdpCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
+        Command::Idp(IdpCommand::Create(c)) => Route::Admin(Box::new(idp_create(c))),
         Command::Invitation(c) => Route::Admin(Box::new(c.plan())),
         Command::Branding(c) => Route::Admin(Box::new(c.plan())),
         Command::Policy(c) => Route::Admin(Box::new(c.plan())),
@@ -423,6 +499,38 @@ fn user_create(
                 roles: if admin { vec!["Admin".into()] } else { vec![] },
                 profile,
             },
+        },
+        View::Describe,
+    ))
+}
+
+fn idp_create(c: IdpCreate) -> std::result::Result<Plan, Stop> {
+    if !c.client_secret_stdin {
+        return Err(Stop::Usage(
+            "the client secret is read from standard input only: add --client-secret-stdin and pipe it in"
+                .into(),
+        ));
+    }
+    let client_secret = read_client_secret()?;
+    Ok(Plan::once(
+        Call::CreateIdentityProvider {
+            tenant: c.tenant,
+            body: Box::new(NewIdentityProvider {
+                display_name: c.name,
+                preset: c.preset,
+                issuer: c.issuer,
+                client_id: c.client_id,
+                client_secret,
+                // Without --scope the server's default (email profile) applies.
+                scopes: (!c.scopes.is_empty()).then_some(c.scopes),
+                domains: c.domains,
+                email_claim: c.email_claim,
+                name_claim: c.name_claim,
+                trust_email: c.trust_email,
+                members: c.members,
+                create_members: c.create_members,
+                enabled: Some(!c.disabled),
+            }),
         },
         View::Describe,
     ))

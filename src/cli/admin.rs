@@ -35,6 +35,16 @@ pub fn columns(object: Object) -> &'static [&'static str] {
             "/createdAt",
         ],
         Object::Audit => &["/at", "/eventName", "/actor", "/target", "/outcome"],
+        Object::IdentityProvider => &[
+            "/id",
+            "/displayName",
+            "/preset",
+            "/issuer",
+            "/domains",
+            "/members",
+            "/enabled",
+            "/shared",
+        ],
         Object::Branding | Object::Policies => &[],
     }
 }
@@ -70,6 +80,9 @@ pub enum View {
     Done(String),
     /// A new app's credentials, the secret with a warning that it is shown only now.
     Credentials,
+    /// A check's outcome (`ok`, and `error` when not ok). A failed check ends the command with exit
+    /// code 1 and `error: {this}: {error}`, so that a script can tell without reading the output.
+    Check(&'static str),
 }
 
 pub struct Plan {
@@ -263,13 +276,22 @@ pub async fn execute(client: &Client, plan: Plan, json: bool) -> Result<(), Stop
         }
     };
     let value = reply.json()?;
+    let failed_check = match plan.view {
+        View::Check(what) if value["ok"] != Value::Bool(true) => {
+            Some(Stop::Failed(format!("{what}: {}", scalar(&value["error"]))))
+        }
+        _ => None,
+    };
     if json {
         match &value {
             Value::Null => {}
             Value::Array(items) => items.iter().for_each(|item| println!("{item}")),
             one => println!("{one}"),
         }
-        return Ok(());
+        return failed_check.map_or(Ok(()), Err);
+    }
+    if let Some(stop) = failed_check {
+        return Err(stop);
     }
     match plan.view {
         View::Done(sentence) => println!("{sentence}"),
@@ -283,6 +305,19 @@ pub async fn execute(client: &Client, plan: Plan, json: bool) -> Result<(), Stop
                 println!("client_secret: {secret}");
                 println!("(the secret is shown only now; store it safely)");
             }
+        }
+        View::Check(_) => {
+            // Only what the check found: a passed check has no error to show.
+            let found: Map<String, Value> = value
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut out = String::new();
+            describe(&Value::Object(found), 0, &mut out);
+            print!("{out}");
         }
         View::Describe => {
             let mut out = String::new();

@@ -9,6 +9,7 @@ use crate::service::apps::manage::{self as apps, AppPatch, AssignmentInput, NewA
 use crate::service::audit::{self, AuditQuery};
 use crate::service::auth::Actor;
 use crate::service::etag::Tagged;
+use crate::service::federation::{self, IdentityProviderPatch, NewIdentityProvider};
 use crate::service::groups::{self, GroupPatch, NewGroupBody};
 use crate::service::invitations::{self, follow_up};
 use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
@@ -32,6 +33,7 @@ pub enum Object {
     Branding,
     Policies,
     Audit,
+    IdentityProvider,
 }
 
 impl Object {
@@ -45,6 +47,7 @@ impl Object {
             Object::Branding => "branding",
             Object::Policies => "policies",
             Object::Audit => "audit event",
+            Object::IdentityProvider => "identity provider",
         }
     }
 
@@ -58,6 +61,7 @@ impl Object {
             Object::Branding => "branding",
             Object::Policies => "policies",
             Object::Audit => "audit",
+            Object::IdentityProvider => "identity-providers",
         }
     }
 }
@@ -77,6 +81,7 @@ pub enum Deed {
     Resend,
     PutLogo(Vec<u8>),
     RemoveLogo,
+    TestConnection,
 }
 
 /// One call of the admin API.
@@ -127,6 +132,11 @@ pub enum Call {
     CreateApp {
         tenant: String,
         body: NewAppBody,
+    },
+    CreateIdentityProvider {
+        tenant: String,
+        // Boxed: the largest body by far, it would make every call (and plan) that size.
+        body: Box<NewIdentityProvider>,
     },
     /// Operators' calls name the tenant that issued their token (`--home-tenant`).
     ListTenants {
@@ -259,6 +269,7 @@ impl Call {
                     Deed::Resend => ("POST", at("/resend")?, Body::None),
                     Deed::PutLogo(bytes) => ("PUT", at("/logo")?, Body::Bytes(bytes.clone())),
                     Deed::RemoveLogo => ("DELETE", at("/logo")?, Body::None),
+                    Deed::TestConnection => ("POST", at("/test")?, Body::None),
                 }
             }
             Call::ExportAudit { tenant, query: q } => {
@@ -278,6 +289,11 @@ impl Call {
             Call::CreateApp { tenant, body } => {
                 ("POST", path(Object::App, tenant, None, "")?, json(body)?)
             }
+            Call::CreateIdentityProvider { tenant, body } => (
+                "POST",
+                path(Object::IdentityProvider, tenant, None, "")?,
+                json(body)?,
+            ),
             Call::ListTenants { home } => {
                 headers.push(("x-guestlist-tenant", home.clone()));
                 ("GET", "/api/v1/tenants".to_string(), Body::None)
@@ -363,7 +379,8 @@ pub async fn local(svc: &Services, call: Call) -> Result<Reply, Stop> {
                 | Call::ExportAudit { tenant, .. }
                 | Call::CreateUser { tenant, .. }
                 | Call::CreateGroup { tenant, .. }
-                | Call::CreateApp { tenant, .. } => tenant.clone(),
+                | Call::CreateApp { tenant, .. }
+                | Call::CreateIdentityProvider { tenant, .. } => tenant.clone(),
                 Call::ListTenants { home } | Call::CreateTenant { home, .. } => home.clone(),
             };
             let t = tenant(svc, &slug).await?;
@@ -389,6 +406,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                 value(&follow_up::list(svc, op, t, p.limit, p.offset).await?)
             }
             Audit => value(&audit::list(svc, op, t, parsed::<AuditQuery>(&query)?).await?),
+            IdentityProvider => value(&federation::list(svc, op, t).await?),
             Branding | Policies => Err(Stop::Usage(format!("{} is not a list", object.noun()))),
         },
         Call::Show { object, id, .. } => match object {
@@ -398,6 +416,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             Invitation => value(&follow_up::get(svc, op, t, &id_of(id)?).await?),
             Branding => tagged(&settings::branding(svc, op, t).await?),
             Policies => tagged(&settings::policies(svc, op, t).await?),
+            IdentityProvider => tagged(&federation::get(svc, op, t, &id_of(id)?).await?),
             Audit => Err(Stop::Usage("audit events are listed, not shown".into())),
         },
         Call::Update {
@@ -429,6 +448,10 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                     let patch: PoliciesPatch = patch(&p)?;
                     tagged(&settings::update_policies(svc, op, t, patch, tag).await?)
                 }
+                IdentityProvider => {
+                    let patch: IdentityProviderPatch = patch(&p)?;
+                    tagged(&federation::update(svc, op, t, &id_of(id)?, patch, tag).await?)
+                }
                 Invitation | Audit => {
                     Err(Stop::Usage(format!("{} cannot be changed", object.noun())))
                 }
@@ -445,6 +468,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                 User => users::delete(svc, op, t, &id, tag).await?,
                 Group => groups::delete(svc, op, t, &id, tag).await?,
                 App => apps::delete(svc, op, t, &id, tag).await?,
+                IdentityProvider => federation::delete(svc, op, t, &id, tag).await?,
                 _ => return Err(Stop::Usage(format!("{} cannot be deleted", object.noun()))),
             }
             nothing()
@@ -474,6 +498,9 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             Deed::Resend => value(&invitations::resend_invitation(svc, op, t, &id_of(id)?).await?),
             Deed::PutLogo(bytes) => tagged(&settings::set_logo(svc, op, t, bytes).await?),
             Deed::RemoveLogo => tagged(&settings::remove_logo(svc, op, t).await?),
+            Deed::TestConnection => {
+                value(&federation::test_connection(svc, op, t, &id_of(id)?).await?)
+            }
         },
         Call::ExportAudit { query, .. } => {
             let csv = audit::export_csv(svc, op, t, parsed::<AuditQuery>(&query)?).await?;
@@ -491,6 +518,9 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
         ),
         Call::CreateApp { body, .. } => {
             value(&apps::create(svc, op, t, body.into_new_app()?).await?)
+        }
+        Call::CreateIdentityProvider { body, .. } => {
+            tagged(&federation::create(svc, op, t, *body).await?)
         }
         Call::ListTenants { .. } | Call::CreateTenant { .. } => Err(Stop::Usage(
             "tenants are the server's, not a tenant's".into(),
@@ -538,5 +568,41 @@ mod tests {
             parsed(&vec![("userType", "Guest".into()), ("limit", "5".into())]).unwrap();
         assert_eq!(users.user_type.as_deref(), Some("Guest"));
         assert_eq!(users.limit, Some(5));
+    }
+
+    #[test]
+    fn identity_provider_calls_use_their_collection() {
+        let r = Call::Act {
+            object: Object::IdentityProvider,
+            tenant: "contoso".into(),
+            id: Some("p1".into()),
+            deed: Deed::TestConnection,
+        }
+        .request()
+        .unwrap();
+        assert_eq!(
+            (r.method, r.path.as_str()),
+            ("POST", "/api/v1/tenants/contoso/identity-providers/p1/test")
+        );
+        let r = Call::CreateIdentityProvider {
+            tenant: "contoso".into(),
+            body: Box::new(NewIdentityProvider {
+                display_name: "Fabrikam".into(),
+                client_id: "c".into(),
+                client_secret: "s".into(),
+                ..Default::default()
+            }),
+        }
+        .request()
+        .unwrap();
+        assert_eq!(
+            (r.method, r.path.as_str()),
+            ("POST", "/api/v1/tenants/contoso/identity-providers")
+        );
+        let Body::Json(body) = r.body else {
+            panic!("a JSON body")
+        };
+        assert_eq!(body["displayName"], "Fabrikam");
+        assert_eq!(body["clientSecret"], "s");
     }
 }

@@ -476,6 +476,115 @@ impl AppCommand {
     }
 }
 
+// ---- upstream identity providers ----
+
+#[derive(Subcommand)]
+pub enum IdpCommand {
+    /// List the tenant's identity providers and those the operator offers every tenant.
+    List(On),
+    /// Show a provider (never its client secret) and the redirect URI to register there.
+    Show(Target),
+    /// Change a provider; a list option given once or more replaces the whole list.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// The name on the sign-in button ("Continue with NAME").
+        #[arg(long)]
+        name: Option<String>,
+        /// The provider's issuer URL.
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// The client id the provider gave this server.
+        #[arg(long, value_name = "ID")]
+        client_id: Option<String>,
+        /// Replace the client secret with the one read from standard input.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// An email domain the provider serves; `--domain ""` alone serves none.
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// A scope asked besides openid.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// The claim that holds the person's email.
+        #[arg(long, value_name = "CLAIM")]
+        email_claim: Option<String>,
+        /// The claim that holds the person's name.
+        #[arg(long, value_name = "CLAIM")]
+        name_claim: Option<String>,
+        /// Take the email claim without `email_verified: true`.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        trust_email: Option<bool>,
+        /// The tenant's members of the served domains sign in through it.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        members: Option<bool>,
+        /// Such a member is created on first sign-in when there is none (needs members).
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        create_members: Option<bool>,
+        /// Whether the sign-in pages offer it.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        enabled: Option<bool>,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Delete a provider (needs --yes).
+    Delete(Removal),
+    /// Read the provider's discovery document and keys now; exit code 1 when that fails.
+    Test(Target),
+}
+
+impl IdpCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = Object::IdentityProvider;
+        match self {
+            Self::List(on) => Ok(Plan::list(k, &on.tenant, vec![], false)),
+            Self::Show(t) => t.show(k),
+            Self::Update {
+                target,
+                name,
+                issuer,
+                client_id,
+                client_secret_stdin,
+                domains,
+                scopes,
+                email_claim,
+                name_claim,
+                trust_email,
+                members,
+                create_members,
+                enabled,
+                tag,
+            } => {
+                let client_secret = if client_secret_stdin {
+                    Some(super::read_client_secret()?)
+                } else {
+                    None
+                };
+                let patch = Patch::default()
+                    .set("displayName", name)
+                    .set("issuer", issuer)
+                    .set("clientId", client_id)
+                    .set("clientSecret", client_secret)
+                    .list("domains", domains)
+                    .list("scopes", scopes)
+                    .set("emailClaim", email_claim)
+                    .set("nameClaim", name_claim)
+                    .set("trustEmail", trust_email)
+                    .set("members", members)
+                    .set("createMembers", create_members)
+                    .set("enabled", enabled);
+                target.update(k, patch, tag)
+            }
+            Self::Delete(r) => r.plan(k),
+            Self::Test(t) => t.act(
+                k,
+                Deed::TestConnection,
+                View::Check("the connection test failed"),
+            ),
+        }
+    }
+}
+
 // ---- invitations ----
 
 #[derive(Subcommand)]
