@@ -366,6 +366,49 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &browser, form, &csrf_of(&page), &[200])
         .await;
 
+    // "Continue with …" on an invitation and on the sign-in page. The provider answers nowhere, so the
+    // accepted form ends at its 503 page; a refused token is a 400 before the provider is looked at.
+    let provider = guestlist::service::federation::create(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        guestlist::service::federation::NewIdentityProvider {
+            display_name: "Partner".into(),
+            issuer: Some(format!("https://127.0.0.1:{}/idp", free_port())),
+            client_id: "client".into(),
+            client_secret: "a secret".into(),
+            domains: vec!["partner.example".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (url, _) = invite(server, "fed@partner.example").await;
+    let browser = server.browser();
+    let page = page_of(&browser, &url).await;
+    let form = Submission::form(
+        "/invite/{ticket}/federation",
+        format!("{url}/federation"),
+        &[("provider", &provider.id)],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&page), &[503])
+        .await;
+    let browser = server.browser();
+    let page = page_of(&browser, &format!("{issuer}/signin")).await;
+    let form = Submission::form(
+        "/t/{slug}/federation",
+        format!("{issuer}/federation"),
+        &[
+            ("provider", &provider.id),
+            ("request", ""),
+            ("email", "fed@partner.example"),
+        ],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&page), &[503])
+        .await;
+
     use guestlist::http::{oidc, pages};
     assert_eq!(
         bench.covered,

@@ -163,6 +163,7 @@ struct Objects {
     group: String,
     app: String,
     invitation: String,
+    idp: String,
 }
 
 async fn objects(server: &TestServer, n: usize) -> Objects {
@@ -175,11 +176,27 @@ async fn objects(server: &TestServer, n: usize) -> Objects {
     let mut request = invite::invite_request(&format!("partner{n}@fabrikam.example"));
     request.send_email = false;
     let invitation_id = invite::invite(server, request).await.invitation_id;
+    let idp = guestlist::service::federation::create(
+        &server.svc,
+        &guestlist::service::auth::Actor::operator(),
+        &server.tenant,
+        guestlist::service::federation::NewIdentityProvider {
+            display_name: format!("Partner IdP {n}"),
+            issuer: Some(format!("https://127.0.0.1:{}/idp", free_port())),
+            client_id: "client".into(),
+            client_secret: "a secret".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
     Objects {
         user,
         group,
         app,
         invitation: invitation_id,
+        idp,
     }
 }
 
@@ -196,6 +213,7 @@ fn fill(template: &str, o: &Objects) -> String {
                 "groups" => o.group.as_str(),
                 "apps" => o.app.as_str(),
                 "invitations" => o.invitation.as_str(),
+                "identity-providers" => o.idp.as_str(),
                 other => panic!("no id for {other} in {template}"),
             },
             s if s.starts_with('{') => panic!("unknown placeholder {s} in {template}"),
