@@ -283,6 +283,8 @@ export function guestlistEnv(base, dataDir, keysDir) {
     GUESTLIST_DATA_DIR: dataDir,
     GUESTLIST_KEYS_DIR: keysDir,
     GUESTLIST_LOG: process.env.GUESTLIST_E2E_LOG || 'info',
+    // The journeys' upstream identity provider is plain http on the loopback.
+    GUESTLIST_FEDERATION_ALLOW_HTTP: 'true',
   };
 }
 

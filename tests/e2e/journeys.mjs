@@ -13,7 +13,12 @@
 //   d. a member of another tenant invited with the CLI, redeeming with that existing account
 //      (idp is the other tenant's issuer);
 //   e. the same person signing out through the sample app (RP-initiated logout back to the app's
-//      signed-out page); signing in again asks for the password.
+//      signed-out page); signing in again asks for the password;
+//   f. a partner whose organisation runs its own OpenID provider (panva's oidc-provider, pinned in
+//      package.json, started from upstream.mjs): the emailed link, "Continue with Globex", the
+//      provider's sign-in and consent, joining, the sample app (acct 1, idp = the provider's issuer,
+//      the inviting tenant's tid); later, in a new browser, the sign-in page sends the address to
+//      that provider (identifier first) and the same guest object signs in.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -53,6 +58,8 @@ const MEMBER = { email: 'erin@contoso.example', name: 'Erin Member', password: '
 const OTHER_TENANT = { slug: 'fabrikam', name: 'Fabrikam', domain: 'fabrikam.example' };
 const OTHER_GUEST = { email: 'carol@fabrikam.example', name: 'Carol Fabrikam', password: 'Carol crosses tenants 9' };
 const APP_NAME = 'Sample app';
+const UPSTREAM = { name: 'Globex', domain: 'globex.example', clientId: 'guestlist', clientSecret: 'journeys-upstream-secret' };
+const FED_GUEST = { email: 'gil@globex.example', name: 'Gil Globex' };
 
 const run = new Run('journeys', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
 let shots = 0;
@@ -147,6 +154,42 @@ function checkTenantClaims(claims, tenant, email) {
   check(claims.tid === tenant.id, `tid is the default tenant's id ${tenant.id}: ${claims.tid}`);
   check(typeof claims.oid === 'string' && claims.oid === claims.sub, `oid equals sub: ${claims.oid} / ${claims.sub}`);
   check(claims.email === email, `email is ${email}: ${claims.email}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The partner's own identity provider.
+
+// Starts panva's oidc-provider on `port` with guestlist (at `guestlistBase`) as its one client;
+// returns its issuer.
+async function startUpstream(port, guestlistBase) {
+  const env = {
+    ...process.env,
+    UPSTREAM_PORT: String(port),
+    UPSTREAM_CLIENT_ID: UPSTREAM.clientId,
+    UPSTREAM_CLIENT_SECRET: UPSTREAM.clientSecret,
+    UPSTREAM_REDIRECT_URI: `${guestlistBase}/federation/callback`,
+  };
+  const here = path.join(repoRoot, 'tests', 'e2e');
+  run.start('oidc-provider', process.execPath, [path.join(here, 'upstream.mjs')], { env, cwd: here });
+  const issuer = `http://localhost:${port}`;
+  await run.waitForHttp(`${issuer}/.well-known/openid-configuration`, READY_TIMEOUT_MS);
+  run.log(`upstream provider ready at ${issuer}`);
+  return issuer;
+}
+
+// At the provider's own pages: signs in as `email` (any password goes there) and consents when asked;
+// ends back at guestlist.
+async function throughUpstream(page, journey, upstream, email) {
+  if (!page.url().startsWith(`${upstream}/`)) throw new Error(`expected the provider's sign-in, but at ${page.url()}`);
+  await page.locator('input[name="login"]').fill(email);
+  await page.locator('input[name="password"]').fill('whatever the provider asks');
+  await screenshot(page, journey, 'upstream-signin');
+  await clickAndWait(page, page.locator('button[type="submit"]'));
+  if (page.url().startsWith(`${upstream}/`)) {
+    await screenshot(page, journey, 'upstream-consent');
+    await clickAndWait(page, page.locator('button[type="submit"]'));
+  }
+  if (page.url().startsWith(`${upstream}/`)) throw new Error(`the provider did not send the browser back: ${page.url()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,6 +383,57 @@ async function main() {
   check(claims.oid === firstSignIn.oid, `the same guest object signs in again: ${claims.oid}`);
   check(claims.sid !== firstSignIn.sid, 'a new session (sid) after signing in again');
   check(claims.auth_time >= firstSignIn.auth_time, 'auth_time does not go back');
+  await run.closeBrowser(browser.context);
+
+  // f. A partner whose organisation has its own OpenID provider.
+  run.step = 'f: upstream provider';
+  const upstream = await startUpstream(await freePort(), base);
+  const provider = await cli(
+    server,
+    ['idp', 'create', '--tenant', 'default', '--name', UPSTREAM.name, '--issuer', upstream,
+      '--client-id', UPSTREAM.clientId, '--client-secret-stdin', '--domain', UPSTREAM.domain],
+    { stdin: `${UPSTREAM.clientSecret}\n` },
+  );
+  check(provider.redirectUri === `${base}/federation/callback`, `the provider is told one redirect URI: ${provider.redirectUri}`);
+  const fedInvited = await cli(server, [
+    'invite', '--tenant', 'default', '--email', FED_GUEST.email, '--name', FED_GUEST.name,
+    '--redirect-url', `${rp}/login`, '--app', app.id, '--by', ADMIN.email,
+  ]);
+  if (fedInvited.outcome !== 'created') throw new Error(`inviting ${FED_GUEST.email}: ${JSON.stringify(fedInvited)}`);
+  link = await inviteLinkFor(run, server, FED_GUEST.email);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  res = await visit(page, link);
+  if (res.status() !== 200) throw new Error(`the invitation link answered ${res.status()}`);
+  const continueWith = page.getByRole('button', { name: `Continue with ${UPSTREAM.name}` });
+  check((await continueWith.count()) === 1, 'the invitation offers "Continue with Globex"');
+  await screenshot(page, 'f', 'invitation');
+  await clickAndWait(page, continueWith);
+  await throughUpstream(page, 'f', upstream, FED_GUEST.email);
+  expectPath(page, /^\/invite\/[^/]+\/consent$/, 'the invitation consent page after the provider');
+  await screenshot(page, 'f', 'join-consent');
+  await clickAndWait(page, page.locator('form[action$="/consent"] button[value="accept"]'));
+  claims = await throughToClaims(page, 'f', rp);
+  checkTenantClaims(claims, tenant, FED_GUEST.email);
+  check(claims.acct === 1, `a guest's token has acct 1: ${claims.acct}`);
+  check(claims.idp === upstream, `idp is the provider's issuer ${upstream}: ${claims.idp}`);
+  check(claims.oid === fedInvited.user_id, `oid is the invited guest object ${fedInvited.user_id}: ${claims.oid}`);
+  const federated = claims;
+  await run.closeBrowser(browser.context);
+
+  run.step = 'f: sign in again';
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, `${rp}/`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
+  await page.getByLabel('Email', { exact: true }).fill(FED_GUEST.email);
+  await screenshot(page, 'f', 'identifier-first');
+  await clickAndWait(page, page.locator('form[action$="/signin"] button[type="submit"]'));
+  await throughUpstream(page, 'f', upstream, FED_GUEST.email);
+  claims = await throughToClaims(page, 'f', rp);
+  check(claims.oid === federated.oid, `the same guest object signs in again: ${claims.oid}`);
+  check(claims.idp === upstream, `idp is still the provider's issuer: ${claims.idp}`);
   await run.closeBrowser(browser.context);
 }
 
