@@ -122,6 +122,22 @@ const ADMIN: &[(&str, &str)] = &[
         include_str!("../templates/admin/groups.html"),
     ),
     (
+        "admin/idp.html",
+        include_str!("../templates/admin/idp.html"),
+    ),
+    (
+        "admin/idp_fields.html",
+        include_str!("../templates/admin/idp_fields.html"),
+    ),
+    (
+        "admin/idp_new.html",
+        include_str!("../templates/admin/idp_new.html"),
+    ),
+    (
+        "admin/idps.html",
+        include_str!("../templates/admin/idps.html"),
+    ),
+    (
         "admin/invitations.html",
         include_str!("../templates/admin/invitations.html"),
     ),

@@ -560,6 +560,39 @@ async fn every_form_of_the_console_needs_its_own_token() {
     );
     bench.check(server, &admin, form, &token, &[303]).await;
 
+    // An identity provider is added, then changed at the version it was read at (nothing is fetched
+    // from its issuer for either).
+    let form = Submission::form(
+        "/admin/t/{slug}/identity-providers/new",
+        format!("{base}/identity-providers/new"),
+        &[
+            ("display_name", "Partner"),
+            ("preset", "generic"),
+            ("issuer", "https://idp.partner.example"),
+            ("client_id", "client"),
+            ("client_secret", "a secret"),
+        ],
+    );
+    bench.check(server, &admin, form, &token, &[303]).await;
+    let providers =
+        guestlist::service::federation::list(&server.svc, &Actor::operator(), &server.tenant)
+            .await
+            .unwrap();
+    let idp_url = format!("{base}/identity-providers/{}", providers[0].id);
+    let idp_page = page_of(&admin, &idp_url).await;
+    let form = Submission::form(
+        "/admin/t/{slug}/identity-providers/{id}",
+        idp_url.clone(),
+        &[
+            ("action", "save"),
+            ("etag", &etag_of(&idp_page)),
+            ("display_name", "Partner Corp"),
+            ("issuer", "https://idp.partner.example"),
+            ("client_id", "client"),
+        ],
+    );
+    bench.check(server, &admin, form, &token, &[303]).await;
+
     // Signing out last: it ends the console session.
     let form = Submission::form("/admin/t/{slug}/signout", format!("{base}/signout"), &[]);
     bench.check(server, &admin, form, &token, &[303]).await;

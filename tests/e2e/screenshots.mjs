@@ -38,6 +38,8 @@ const CONSOLE_PAGES = [
   { name: 'admin-invitations-upload', path: '/admin/t/default/invitations/upload' },
   { name: 'admin-groups', path: '/admin/t/default/groups' },
   { name: 'admin-apps', path: '/admin/t/default/apps' },
+  { name: 'admin-identity-providers', path: '/admin/t/default/identity-providers' },
+  { name: 'admin-identity-providers-new', path: '/admin/t/default/identity-providers/new' },
   { name: 'admin-branding', path: '/admin/t/default/branding' },
   { name: 'admin-policies', path: '/admin/t/default/policies' },
   { name: 'admin-audit', path: '/admin/t/default/audit' },
