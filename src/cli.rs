@@ -244,8 +244,13 @@ enum AppCommand {
 #[derive(Args)]
 struct IdpCreate {
     /// The tenant's slug.
+    #[arg(long, required_unless_present = "shared", conflicts_with = "shared")]
+    tenant: Option<String>,
+    /// Offer it to every tenant (operators only): one client at the provider for the whole server.
     #[arg(long)]
-    tenant: String,
+    shared: bool,
+    #[command(flatten)]
+    home: Home,
     /// The name on the sign-in button ("Continue with NAME").
     #[arg(long)]
     name: String,
@@ -294,6 +299,19 @@ enum IdpCommand {
     Create(IdpCreate),
     #[command(flatten)]
     Manage(commands::IdpCommand),
+    /// Withdraw a provider offered to every tenant (operators only; needs --yes).
+    DeleteShared(IdpDeleteShared),
+}
+
+#[derive(Args)]
+struct IdpDeleteShared {
+    /// The provider's id.
+    id: String,
+    /// Confirm: people who sign in through it in any tenant can no longer do so.
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    home: Home,
 }
 
 #[derive(Subcommand)]
@@ -402,6 +420,7 @@ fn route(command: Command, remote: bool) -> Route {
         Command::App(AppCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
         Command::Idp(IdpCommand::Manage(c)) => Route::Admin(Box::new(c.plan())),
         Command::Idp(IdpCommand::Create(c)) => Route::Admin(Box::new(idp_create(c))),
+        Command::Idp(IdpCommand::DeleteShared(d)) => Route::Admin(Box::new(idp_delete_shared(d))),
         Command::Invitation(c) => Route::Admin(Box::new(c.plan())),
         Command::Branding(c) => Route::Admin(Box::new(c.plan())),
         Command::Policy(c) => Route::Admin(Box::new(c.plan())),
@@ -512,27 +531,46 @@ fn idp_create(c: IdpCreate) -> std::result::Result<Plan, Stop> {
         ));
     }
     let client_secret = read_client_secret()?;
-    Ok(Plan::once(
-        Call::CreateIdentityProvider {
-            tenant: c.tenant,
-            body: Box::new(NewIdentityProvider {
-                display_name: c.name,
-                preset: c.preset,
-                issuer: c.issuer,
-                client_id: c.client_id,
-                client_secret,
-                // Without --scope the server's default (email profile) applies.
-                scopes: (!c.scopes.is_empty()).then_some(c.scopes),
-                domains: c.domains,
-                email_claim: c.email_claim,
-                name_claim: c.name_claim,
-                trust_email: c.trust_email,
-                members: c.members,
-                create_members: c.create_members,
-                enabled: Some(!c.disabled),
-            }),
+    let body = Box::new(NewIdentityProvider {
+        display_name: c.name,
+        preset: c.preset,
+        issuer: c.issuer,
+        client_id: c.client_id,
+        client_secret,
+        // Without --scope the server's default (email profile) applies.
+        scopes: (!c.scopes.is_empty()).then_some(c.scopes),
+        domains: c.domains,
+        email_claim: c.email_claim,
+        name_claim: c.name_claim,
+        trust_email: c.trust_email,
+        members: c.members,
+        create_members: c.create_members,
+        enabled: Some(!c.disabled),
+    });
+    let call = match c.tenant {
+        Some(tenant) => Call::CreateIdentityProvider { tenant, body },
+        None => Call::CreateSharedIdentityProvider {
+            home: c.home.home_tenant,
+            body,
         },
-        View::Describe,
+    };
+    Ok(Plan::once(call, View::Describe))
+}
+
+fn idp_delete_shared(d: IdpDeleteShared) -> std::result::Result<Plan, Stop> {
+    if !d.yes {
+        return Err(Stop::Usage(format!(
+            "withdrawing the shared identity provider {} cannot be undone; add --yes to confirm",
+            d.id
+        )));
+    }
+    let done = View::Done(format!("deleted the shared identity provider {}", d.id));
+    Ok(Plan::once(
+        Call::DeleteSharedIdentityProvider {
+            home: d.home.home_tenant,
+            id: d.id,
+        },
+        done,
     ))
 }
 

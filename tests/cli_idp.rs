@@ -492,3 +492,64 @@ async fn remote_mode_manages_providers_through_the_servers_api() {
     op.assert_never_printed(SECRET);
     op.assert_never_printed(NEW_SECRET);
 }
+
+#[actix_web::test]
+async fn the_operator_shares_a_provider_with_every_tenant_and_withdraws_it() {
+    let server = TestServer::start_with(|c| c.federation_allow_http = true).await;
+    let op = Operator::local(&server);
+    let run = |args: Vec<&str>, stdin: Option<&'static str>| {
+        let env = op.env.clone();
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli::run_async(cli::command(&env), &args, stdin).await
+        }
+    };
+    let mut shared = vec!["--json"];
+    shared.extend(create_args("Everyone's IdP", "https://idp.shared.example"));
+    shared.push("--shared");
+
+    // A provider is either a tenant's or everyone's.
+    let mut both = shared.clone();
+    both.extend(["--tenant", "contoso"]);
+    let refused = run(both, Some(SECRET)).await;
+    assert_eq!(refused.code, 2, "{}", refused.err);
+
+    let created = run(shared, Some(SECRET)).await;
+    assert!(created.ok(), "{}", created.err);
+    let created = created.json();
+    assert_eq!(created["shared"], json!(true), "{created}");
+    assert!(!created.to_string().contains(SECRET));
+    let id = str_of(&created["id"]);
+    assert_eq!(stored_secret(&server, &id).await, SECRET);
+    // Every tenant sees it (and cannot change it: tests/federation.rs).
+    let northwind = server
+        .tenant_named("northwind", "Northwind", "northwind.example")
+        .await;
+    let seen = federation::list(&server.svc, &Actor::operator(), &northwind)
+        .await
+        .unwrap();
+    assert!(seen.iter().any(|p| p.id == id && p.shared), "{seen:?}");
+
+    // Withdrawing it needs --yes, then it is offered nowhere.
+    let unconfirmed = run(vec!["idp", "delete-shared", &id], None).await;
+    assert_eq!(unconfirmed.code, 2, "{}", unconfirmed.err);
+    assert!(unconfirmed.err.contains("--yes"), "{}", unconfirmed.err);
+    assert!(
+        federation::offered_one(&server.svc, &northwind, &id)
+            .await
+            .is_ok()
+    );
+    let withdrawn = run(vec!["idp", "delete-shared", &id, "--yes"], None).await;
+    assert!(withdrawn.ok(), "{}", withdrawn.err);
+    assert!(
+        federation::offered_one(&server.svc, &northwind, &id)
+            .await
+            .is_err()
+    );
+    assert!(
+        federation::offered_one(&server.svc, &server.tenant, &id)
+            .await
+            .is_err()
+    );
+}

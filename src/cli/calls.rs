@@ -139,6 +139,14 @@ pub enum Call {
         body: Box<NewIdentityProvider>,
     },
     /// Operators' calls name the tenant that issued their token (`--home-tenant`).
+    CreateSharedIdentityProvider {
+        home: String,
+        body: Box<NewIdentityProvider>,
+    },
+    DeleteSharedIdentityProvider {
+        home: String,
+        id: String,
+    },
     ListTenants {
         home: String,
     },
@@ -147,6 +155,9 @@ pub enum Call {
         input: TenantInput,
     },
 }
+
+/// The operators' collection of providers offered to every tenant.
+const SHARED_PROVIDERS: &str = "/api/v1/identity-providers";
 
 /// An id or slug as one path segment. Ids are opaque: everything outside the unreserved characters is
 /// escaped, and dot segments (which URL parsers would fold away) are refused.
@@ -294,6 +305,15 @@ impl Call {
                 path(Object::IdentityProvider, tenant, None, "")?,
                 json(body)?,
             ),
+            Call::CreateSharedIdentityProvider { home, body } => {
+                headers.push(("x-guestlist-tenant", home.clone()));
+                ("POST", SHARED_PROVIDERS.to_string(), json(body)?)
+            }
+            Call::DeleteSharedIdentityProvider { home, id } => {
+                headers.push(("x-guestlist-tenant", home.clone()));
+                let p = format!("{SHARED_PROVIDERS}/{}", segment(id)?);
+                ("DELETE", p, Body::None)
+            }
             Call::ListTenants { home } => {
                 headers.push(("x-guestlist-tenant", home.clone()));
                 ("GET", "/api/v1/tenants".to_string(), Body::None)
@@ -369,6 +389,13 @@ pub async fn local(svc: &Services, call: Call) -> Result<Reply, Stop> {
     Ok(match call {
         Call::ListTenants { .. } => value(&tenants::list(svc, op, None).await?)?,
         Call::CreateTenant { input, .. } => value(&tenants::create(svc, op, None, input).await?)?,
+        Call::CreateSharedIdentityProvider { body, .. } => {
+            tagged(&federation::create_shared(svc, op, None, *body).await?)?
+        }
+        Call::DeleteSharedIdentityProvider { id, .. } => {
+            federation::delete_shared(svc, op, None, &id).await?;
+            nothing()?
+        }
         other => {
             let slug = match &other {
                 Call::List { tenant, .. }
@@ -381,7 +408,10 @@ pub async fn local(svc: &Services, call: Call) -> Result<Reply, Stop> {
                 | Call::CreateGroup { tenant, .. }
                 | Call::CreateApp { tenant, .. }
                 | Call::CreateIdentityProvider { tenant, .. } => tenant.clone(),
-                Call::ListTenants { home } | Call::CreateTenant { home, .. } => home.clone(),
+                Call::ListTenants { home }
+                | Call::CreateTenant { home, .. }
+                | Call::CreateSharedIdentityProvider { home, .. }
+                | Call::DeleteSharedIdentityProvider { home, .. } => home.clone(),
             };
             let t = tenant(svc, &slug).await?;
             in_tenant(svc, op, &t, other).await?
@@ -522,8 +552,11 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
         Call::CreateIdentityProvider { body, .. } => {
             tagged(&federation::create(svc, op, t, *body).await?)
         }
-        Call::ListTenants { .. } | Call::CreateTenant { .. } => Err(Stop::Usage(
-            "tenants are the server's, not a tenant's".into(),
+        Call::ListTenants { .. }
+        | Call::CreateTenant { .. }
+        | Call::CreateSharedIdentityProvider { .. }
+        | Call::DeleteSharedIdentityProvider { .. } => Err(Stop::Usage(
+            "tenants and shared providers are the server's, not a tenant's".into(),
         )),
     }
 }
@@ -604,5 +637,30 @@ mod tests {
         };
         assert_eq!(body["displayName"], "Fabrikam");
         assert_eq!(body["clientSecret"], "s");
+        // An operator's shared provider: the server's collection, with the token's tenant named.
+        let r = Call::CreateSharedIdentityProvider {
+            home: "default".into(),
+            body: Box::default(),
+        }
+        .request()
+        .unwrap();
+        assert_eq!(
+            (r.method, r.path.as_str()),
+            ("POST", "/api/v1/identity-providers")
+        );
+        assert!(
+            r.headers
+                .contains(&("x-guestlist-tenant", "default".into()))
+        );
+        let r = Call::DeleteSharedIdentityProvider {
+            home: "default".into(),
+            id: "p/1".into(),
+        }
+        .request()
+        .unwrap();
+        assert_eq!(
+            (r.method, r.path.as_str()),
+            ("DELETE", "/api/v1/identity-providers/p%2F1")
+        );
     }
 }
