@@ -8,52 +8,6 @@ mod common;
 use common::*;
 use guestlist::service::auth::Actor;
 use guestlist::service::users::{self, UserPatch};
-use serde_json::Value;
-
-/// `email` signs in through a first-party app asking for a refresh token: the app and the token
-/// response.
-async fn signed_in_with_refresh(
-    server: &TestServer,
-    email: &str,
-) -> (guestlist::service::apps::manage::CreatedApp, Value) {
-    let app = server.app(|a| a.first_party = true).await;
-    let browser = server.browser();
-    let cb = browser
-        .callback(
-            &authorize_url_for(&server.issuer(), &app.client_id, "openid offline_access"),
-            email,
-        )
-        .await;
-    let tokens = app_tokens_for_callback(server, &app, &cb).await;
-    assert!(tokens["refresh_token"].is_string(), "{tokens}");
-    (app, tokens)
-}
-
-/// Whether the token response's refresh token still gets new tokens, and its access token is still
-/// accepted by userinfo.
-async fn tokens_work(
-    server: &TestServer,
-    app: &guestlist::service::apps::manage::CreatedApp,
-    tokens: &Value,
-) -> (bool, bool) {
-    let refreshed = token_request(
-        server,
-        app,
-        &refresh_form(tokens["refresh_token"].as_str().unwrap()),
-    )
-    .await;
-    let refresh_ok = match refreshed.status().as_u16() {
-        200 => true,
-        400 => {
-            let body: Value = refreshed.json().await.unwrap();
-            assert_eq!(body["error"], "invalid_grant", "{body}");
-            false
-        }
-        other => panic!("refresh answered {other}"),
-    };
-    let info = userinfo(server, tokens["access_token"].as_str().unwrap()).await;
-    (refresh_ok, info.status() == 200)
-}
 
 #[actix_web::test]
 async fn a_password_reset_ends_the_accounts_refresh_and_access_tokens() {

@@ -23,6 +23,8 @@ pub struct Accepted {
     pub message_id: String,
     /// The envelope recipients (`RCPT TO`), lower case, without angle brackets.
     pub recipients: Vec<String>,
+    /// The message as sent (headers and body, CRLF line ends, dot-stuffing undone).
+    pub raw: String,
 }
 
 /// A running fake SMTP server; it runs until the test's runtime ends.
@@ -111,6 +113,7 @@ async fn converse(
     let mut in_data = false;
     let mut message_id = String::new();
     let mut recipients = Vec::new();
+    let mut raw = String::new();
     while let Ok(Some(line)) = lines.next_line().await {
         if in_data {
             if line == "." {
@@ -119,6 +122,7 @@ async fn converse(
                 accepted.lock().unwrap().push(Accepted {
                     message_id: std::mem::take(&mut message_id),
                     recipients: std::mem::take(&mut recipients),
+                    raw: std::mem::take(&mut raw),
                 });
                 if write.write_all(b"250 queued\r\n").await.is_err() {
                     return;
@@ -126,6 +130,8 @@ async fn converse(
             } else if let Some(id) = line.strip_prefix("Message-ID: ") {
                 message_id = id.to_string();
             }
+            raw.push_str(line.strip_prefix('.').unwrap_or(&line));
+            raw.push_str("\r\n");
             continue;
         }
         let upper = line.to_ascii_uppercase();
