@@ -76,6 +76,11 @@ pub struct Limits {
     pub invitations_per_hour: i64,
     /// Sign-in requests one address may leave waiting (parked `/authorize` requests) per window.
     pub parked_requests: i64,
+    /// Emails one address receives per hour on request from the pages (password reset links,
+    /// verification links, one-time codes): past it, the request is answered as usual and nothing sent.
+    pub account_emails_per_hour: i64,
+    /// Such requests one source address makes per hour, whatever the recipient.
+    pub account_email_requests_per_hour: i64,
     /// Password checks one address may have queued or running at once, so that one address cannot
     /// fill the argon2 queue that everyone shares.
     pub password_checks_per_address: usize,
@@ -149,6 +154,8 @@ struct FileConfig {
     invitations_per_hour: Option<i64>,
     parked_request_limit: Option<i64>,
     password_checks_per_address: Option<i64>,
+    account_emails_per_hour: Option<i64>,
+    account_email_requests_per_hour: Option<i64>,
 }
 
 impl Config {
@@ -302,6 +309,16 @@ impl Config {
                     10_000,
                 )?,
                 parked_requests: num("PARKED_REQUEST_LIMIT", file.parked_request_limit, 300)?,
+                account_emails_per_hour: num(
+                    "ACCOUNT_EMAILS_PER_HOUR",
+                    file.account_emails_per_hour,
+                    5,
+                )?,
+                account_email_requests_per_hour: num(
+                    "ACCOUNT_EMAIL_REQUESTS_PER_HOUR",
+                    file.account_email_requests_per_hour,
+                    30,
+                )?,
                 // Four per hashing thread: enough for a busy office behind one address, while one
                 // address's flood leaves the rest of the queue to everyone else.
                 password_checks_per_address: num(
@@ -323,6 +340,14 @@ impl Config {
             ("sign_ups_per_hour", config.limits.sign_ups_per_hour),
             ("invitations_per_hour", config.limits.invitations_per_hour),
             ("parked_request_limit", config.limits.parked_requests),
+            (
+                "account_emails_per_hour",
+                config.limits.account_emails_per_hour,
+            ),
+            (
+                "account_email_requests_per_hour",
+                config.limits.account_email_requests_per_hour,
+            ),
         ] {
             if !(1..=1_000_000_000).contains(&v) {
                 return Err(Error::Config(format!(

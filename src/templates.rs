@@ -25,6 +25,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/setup.html"),
     ),
     (
+        "pages/forgot.html",
+        include_str!("../templates/pages/forgot.html"),
+    ),
+    (
         "pages/reset.html",
         include_str!("../templates/pages/reset.html"),
     ),
@@ -72,6 +76,14 @@ const EMAILS: &[(&str, &str)] = &[
     (
         "email/invitation.txt",
         include_str!("../templates/email/invitation.txt"),
+    ),
+    (
+        "email/account.html",
+        include_str!("../templates/email/account.html"),
+    ),
+    (
+        "email/account.txt",
+        include_str!("../templates/email/account.txt"),
     ),
 ];
 

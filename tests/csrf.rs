@@ -266,6 +266,19 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &signup, form, &csrf_of(&page), &[303])
         .await;
 
+    // Asking for a forgotten password's link.
+    let browser = server.browser();
+    let forgot = format!("{}/forgot", server.issuer());
+    let page = page_of(&browser, &forgot).await;
+    let form = Submission::form(
+        "/t/{slug}/forgot",
+        forgot,
+        &[("email", "nobody@contoso.example")],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&page), &[200])
+        .await;
+
     // The first administrator's setup link and a password reset link.
     let browser = server.browser();
     let page = page_of(&browser, &setup).await;

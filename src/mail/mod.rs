@@ -2,6 +2,7 @@
 //! through a transport (`transport`): files under `{data_dir}/outbox` by default, SMTP over rustls
 //! when `smtp_url` is set.
 
+pub mod account;
 pub mod invitation;
 pub mod outbox;
 pub mod transport;

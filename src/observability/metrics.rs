@@ -267,7 +267,7 @@ pub fn sign_in(outcome: SignIn) {
 }
 
 /// The limits of `crate::service::throttle`, by their metric label.
-pub const THROTTLE_LIMITS: [&str; 8] = [
+pub const THROTTLE_LIMITS: [&str; 10] = [
     "sign_in_account",
     "sign_in_address",
     "sign_in_device",
@@ -276,6 +276,8 @@ pub const THROTTLE_LIMITS: [&str; 8] = [
     "sign_up",
     "invitation",
     "authorize",
+    "account_email",
+    "account_email_request",
 ];
 
 /// An attempt refused by the limit labelled `limit` (one of [`THROTTLE_LIMITS`]).

@@ -27,6 +27,8 @@ pub mod events {
     pub const DISABLE_USER: &str = "Disable user";
     pub const DELETE_USER: &str = "Delete user";
     pub const RESET_PASSWORD: &str = "Reset user password";
+    /// A person asked for a password link on the forgotten-password page and one was sent.
+    pub const REQUEST_PASSWORD_RESET: &str = "Request password reset";
     pub const UPDATE_GROUP: &str = "Update group";
     pub const DELETE_GROUP: &str = "Delete group";
     pub const REMOVE_GROUP_MEMBER: &str = "Remove member from group";

@@ -17,6 +17,7 @@ pub mod groups;
 mod guard;
 pub mod invitations;
 pub mod logout;
+pub mod recovery;
 pub mod redemption;
 pub mod settings;
 pub mod signin;

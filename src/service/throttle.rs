@@ -37,6 +37,10 @@ pub enum Limit {
     Invitation,
     /// Parked sign-in requests, per address per window.
     Authorize,
+    /// Emails sent to one address on request (reset links, verification links, codes), per hour.
+    AccountEmail,
+    /// Requests for such emails from one source address, per hour.
+    AccountEmailRequest,
 }
 
 enum Rule {
@@ -55,6 +59,8 @@ impl Limit {
             Limit::SignUp => "sign_up",
             Limit::Invitation => "invitation",
             Limit::Authorize => "authorize",
+            Limit::AccountEmail => "account_email",
+            Limit::AccountEmailRequest => "account_email_request",
         }
     }
 
@@ -83,6 +89,14 @@ impl Limit {
             Limit::Authorize => Rule::Budget(Budget {
                 limit: l.parked_requests,
                 period: l.failure_window,
+            }),
+            Limit::AccountEmail => Rule::Budget(Budget {
+                limit: l.account_emails_per_hour,
+                period: 3600,
+            }),
+            Limit::AccountEmailRequest => Rule::Budget(Budget {
+                limit: l.account_email_requests_per_hour,
+                period: 3600,
             }),
         }
     }

@@ -361,7 +361,7 @@ export async function cli(server, args, { stdin, all = false } = {}) {
 
 // ---------------------------------------------------------------------------------------------
 // Delivered email. Today the file outbox: `{data_dir}/outbox/*.eml`, bodies quoted-printable or
-// base64. `inviteLinkFor` is the one place that reads it.
+// base64. `linkInEmail` is the one place that reads it.
 
 function decodeQuotedPrintable(text) {
   const soft = text.replace(/=\r?\n/g, '');
@@ -414,11 +414,12 @@ function header(raw, name) {
   return line ? line.slice(name.length + 1).trim() : '';
 }
 
-// Waits for the newest email to `address` delivered by `server` and returns its redemption link.
-export async function inviteLinkFor(run, server, address) {
+// Waits for the newest email to `address` delivered by `server` that holds a link `pick` chooses among
+// the links matching `pattern` (a regular expression source, after the server's base URL).
+async function linkInEmail(run, server, address, what, pattern, pick = (links) => links[0]) {
   const outbox = path.join(server.dataDir, 'outbox');
   const { base } = server;
-  return run.waitUntil(`the invitation email to ${address} in ${outbox}`, MAIL_TIMEOUT_MS, async () => {
+  return run.waitUntil(`the ${what} email to ${address} in ${outbox}`, MAIL_TIMEOUT_MS, async () => {
     let names;
     try {
       names = (await fs.readdir(outbox)).filter((n) => n.endsWith('.eml'));
@@ -437,15 +438,24 @@ export async function inviteLinkFor(run, server, address) {
       const raw = await fs.readFile(p, 'utf8');
       if (!header(raw, 'To').toLowerCase().includes(address.toLowerCase())) continue;
       const text = decodedBodies(raw);
-      const links = [
-        ...text.matchAll(new RegExp(`${escapeRegExp(base)}/invite/[A-Za-z0-9_~.%-]+(?:/[a-z]+)?`, 'g')),
-      ].map((x) => x[0]);
-      const link = links.find((l) => !/\/invite\/[^/]+\/[a-z]+$/.test(l));
+      const links = [...text.matchAll(new RegExp(`${escapeRegExp(base)}${pattern}`, 'g'))].map((x) => x[0]);
+      const link = pick(links);
       if (link) return link;
-      throw new Error(`the email ${p} to ${address} holds no /invite/ link`);
     }
     return null;
   });
+}
+
+// Waits for the newest invitation email to `address` delivered by `server`; its redemption link.
+export function inviteLinkFor(run, server, address) {
+  return linkInEmail(run, server, address, 'invitation', '/invite/[A-Za-z0-9_~.%-]+(?:/[a-z]+)?', (links) =>
+    links.find((l) => !/\/invite\/[^/]+\/[a-z]+$/.test(l)),
+  );
+}
+
+// Waits for the newest forgotten-password email to `address`; its single-use link.
+export function resetLinkFor(run, server, address) {
+  return linkInEmail(run, server, address, 'password reset', '/t/[a-z0-9-]+/reset/[A-Za-z0-9_~.%-]+');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@
 //      package.json, started from upstream.mjs): the emailed link, "Continue with Globex", the
 //      provider's sign-in and consent, joining, the sample app (acct 1, idp = the provider's issuer,
 //      the inviting tenant's tid); later, in a new browser, the sign-in page sends the address to
-//      that provider (identifier first) and the same guest object signs in.
+//      that provider (identifier first) and the same guest object signs in;
+//   g. the partner of b, who forgot the password: "Forgot password?" on the sign-in page, the link in
+//      the email, a new password, and the sample app signed in with it as the same guest.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -38,6 +40,7 @@ import {
   cli,
   freePort,
   inviteLinkFor,
+  resetLinkFor,
   outDir,
   pathOf,
   repoRoot,
@@ -53,6 +56,7 @@ const rpBin = path.resolve(process.env.SAMPLE_RP_BIN || path.join(targetDir, 'de
 
 const ADMIN = { email: 'admin@contoso.example', name: 'Avery Admin', password: 'correct horse battery staple 42' };
 const PARTNER = { email: 'dana@northwind.example', name: 'Dana Northwind', password: 'Dana walks the north wind 7' };
+const PARTNER_NEW_PASSWORD = 'Dana found a new wind 8';
 const SECOND_PARTNER = { email: 'lee@northwind.example', name: 'Lee Northwind' };
 const MEMBER = { email: 'erin@contoso.example', name: 'Erin Member', password: 'Erin keeps the member list 3' };
 const OTHER_TENANT = { slug: 'fabrikam', name: 'Fabrikam', domain: 'fabrikam.example' };
@@ -434,6 +438,41 @@ async function main() {
   claims = await throughToClaims(page, 'f', rp);
   check(claims.oid === federated.oid, `the same guest object signs in again: ${claims.oid}`);
   check(claims.idp === upstream, `idp is still the provider's issuer: ${claims.idp}`);
+  await run.closeBrowser(browser.context);
+
+  // g. The partner of b forgot the password.
+  run.step = 'g: forgotten password';
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, `${rp}/`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
+  await clickAndWait(page, page.getByRole('link', { name: 'Forgot password?' }));
+  expectPath(page, /^\/t\/default\/forgot$/, 'the forgotten-password page');
+  await page.getByLabel('Email', { exact: true }).fill(PARTNER.email);
+  await screenshot(page, 'g', 'forgot');
+  await clickAndWait(page, page.locator('form[action$="/forgot"] button[type="submit"]'));
+  check(/check your email/i.test(await heading(page)), `the page says to check the email: "${await heading(page)}"`);
+  await screenshot(page, 'g', 'link-sent');
+  const resetLink = await resetLinkFor(run, server, PARTNER.email);
+  res = await visit(page, resetLink);
+  if (res.status() !== 200) throw new Error(`the emailed link answered ${res.status()}`);
+  await page.locator('input[name="password"]').fill(PARTNER_NEW_PASSWORD);
+  await page.locator('input[name="confirm_password"]').fill(PARTNER_NEW_PASSWORD);
+  await screenshot(page, 'g', 'new-password');
+  await clickAndWait(page, page.locator('form[action*="/reset/"] button[type="submit"]'));
+  check(/password set/i.test(await heading(page)), `the password is set: "${await heading(page)}"`);
+  res = await visit(page, resetLink);
+  check(res.status() === 404, `the link works once: ${res.status()}`);
+
+  run.step = 'g: sign in with the new password';
+  await visit(page, `${rp}/`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
+  await signInForm(page, PARTNER.email, PARTNER_NEW_PASSWORD);
+  claims = await throughToClaims(page, 'g', rp);
+  checkTenantClaims(claims, tenant, PARTNER.email);
+  check(claims.acct === 1, `the same guest signs in: acct ${claims.acct}`);
   await run.closeBrowser(browser.context);
 }
 

@@ -216,6 +216,10 @@ async function main() {
   res = await visit(page, `${base}/t/default/apps`);
   if (res.status() !== 200) fail(`the app panel answered ${res.status()}`);
   await screenshot(page, 'apps');
+  run.step = 'forgot';
+  res = await visit(page, `${base}/t/default/forgot`);
+  if (res.status() !== 200) fail(`the forgotten-password page answered ${res.status()}`);
+  await screenshot(page, 'forgot-password');
 }
 
 // The id of the first guest we invited that the users page links to (`/admin/t/default/users/{id}`).

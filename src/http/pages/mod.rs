@@ -5,6 +5,7 @@ pub mod assets;
 pub mod brand;
 pub mod consent;
 pub mod federation;
+pub mod forgot;
 pub mod redeem;
 pub mod reset;
 pub mod setup;
@@ -25,6 +26,8 @@ route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     post "/consent" => consent::consent_submit;
     get "/setup/{token}" => setup::setup_page;
     post "/setup/{token}" => setup::setup_submit;
+    get "/forgot" => forgot::forgot_page;
+    post "/forgot" => forgot::forgot_submit;
     get "/reset/{token}" => reset::reset_page;
     post "/reset/{token}" => reset::reset_submit;
     get "/apps" => apps::app_panel;

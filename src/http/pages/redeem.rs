@@ -105,6 +105,7 @@ fn redeem_texts(
         .text("page_email_label", &[])?
         .text("page_password_label", &[])?
         .text("page_signin_button", &[])?
+        .text("page_forgot_password", &[])?
         .text("page_register_heading", &[])?
         .around("page_register_intro", "{email}", &[])?
         .text("page_display_name_label", &[])?
@@ -198,6 +199,7 @@ async fn page(
         },
     );
     ctx.insert("may_register", &(!open.redeemed && !open.invitation.has_cc));
+    ctx.insert("forgot_href", &format!("/t/{}/forgot", open.tenant.slug));
     let locale = Locale::new(language_of(open)).map_err(branded(open))?;
     let providers = super::federation::buttons(
         svc,

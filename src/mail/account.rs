@@ -1,0 +1,143 @@
+//! Emails a person asks for from the pages: today the forgotten-password link. Subject, plain-text and
+//! HTML bodies in the person's language, branded with the tenant whose page they asked on.
+//!
+//! The sentences are `mail_{kind}_…` keys of the locale files (English and Korean complete; other
+//! languages fall back to English per sentence), filled here in one pass.
+
+use super::invitation::RenderedEmail;
+use crate::domain::language::Language;
+use crate::error::Result;
+use crate::locale::{Locale, html_lang};
+use crate::templates::Templates;
+
+/// Which email: the key prefix of its sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountMail {
+    /// A single-use link to choose a new password.
+    PasswordReset,
+}
+
+impl AccountMail {
+    fn prefix(self) -> &'static str {
+        match self {
+            AccountMail::PasswordReset => "mail_reset",
+        }
+    }
+}
+
+/// What an account email says.
+#[derive(Debug, Clone)]
+pub struct AccountEmail<'a> {
+    pub kind: AccountMail,
+    pub language: Language,
+    pub tenant_name: &'a str,
+    /// An absolute http(s) URL; anything else is left out.
+    pub logo_url: Option<&'a str>,
+    pub primary_color: &'a str,
+    pub background_color: &'a str,
+    /// The address the email goes to (named in it, so a forwarded email says whose it was).
+    pub email: &'a str,
+    /// The single-use link.
+    pub link: &'a str,
+    /// How long the link works.
+    pub valid_minutes: i64,
+}
+
+/// The sentences of each email, by suffix: `{prefix}_{suffix}`.
+const PARTS: [&str; 6] = ["subject", "heading", "intro", "action", "expires", "ignore"];
+
+/// Renders `email` in its language.
+pub fn render(email: &AccountEmail<'_>) -> Result<RenderedEmail> {
+    let locale = Locale::new(email.language)?;
+    let minutes = email.valid_minutes.to_string();
+    let vars = [
+        ("tenant", email.tenant_name),
+        ("email", email.email),
+        ("minutes", minutes.as_str()),
+    ];
+    let mut ctx = tera::Context::new();
+    let mut subject = String::new();
+    for part in PARTS {
+        let text = locale.text(&format!("{}_{part}", email.kind.prefix()), &vars)?;
+        if part == "subject" {
+            // A header is one line: control characters (a newline in a tenant name) become spaces.
+            subject = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .trim()
+                .to_string();
+        }
+        ctx.insert(part, &text);
+    }
+    ctx.insert("subject", &subject);
+    ctx.insert("link_hint", &locale.text("mail_link_hint", &vars)?);
+    ctx.insert("footer", &locale.text("mail_account_footer", &vars)?);
+    let palette = crate::domain::color::palette(email.primary_color, email.background_color);
+    ctx.insert("lang", html_lang(email.language));
+    ctx.insert("brand_name", email.tenant_name);
+    ctx.insert(
+        "logo_url",
+        &email
+            .logo_url
+            .map(str::trim)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    );
+    ctx.insert("primary_color", &palette.primary);
+    ctx.insert("background_color", &palette.background);
+    ctx.insert("button_text_color", &palette.on_primary);
+    ctx.insert("link_color", &palette.link);
+    ctx.insert("link", email.link);
+    let templates = Templates::global();
+    Ok(RenderedEmail {
+        subject,
+        text: templates.render("email/account.txt", &ctx)?,
+        html: templates.render("email/account.html", &ctx)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(language: Language, tenant_name: &'static str) -> AccountEmail<'static> {
+        AccountEmail {
+            kind: AccountMail::PasswordReset,
+            language,
+            tenant_name,
+            logo_url: Some("javascript:alert(1)"),
+            primary_color: "#1f4fa3",
+            background_color: "not a colour",
+            email: "ann@contoso.example",
+            link: "https://id.example/t/contoso/reset/abc",
+            valid_minutes: 60,
+        }
+    }
+
+    #[test]
+    fn english_and_korean_say_it_in_their_language_with_the_link_in_both_parts() {
+        let en = render(&sample(Language::En, "Contoso")).unwrap();
+        assert_eq!(en.subject, "Reset your Contoso password");
+        for body in [&en.text, &en.html] {
+            assert!(
+                body.contains("https://id.example/t/contoso/reset/abc"),
+                "{body}"
+            );
+            assert!(body.contains("60 minutes"), "{body}");
+            assert!(body.contains("ann@contoso.example"), "{body}");
+        }
+        assert!(!en.html.contains("javascript:"), "only web logos");
+        let ko = render(&sample(Language::Ko, "Contoso")).unwrap();
+        assert_eq!(ko.subject, "Contoso 비밀번호 재설정");
+        assert!(ko.html.contains("<html lang=\"ko\">"));
+        assert!(ko.text.contains("60분"), "{}", ko.text);
+    }
+
+    #[test]
+    fn a_language_without_its_own_sentences_falls_back_to_english_and_names_are_escaped() {
+        let de = render(&sample(Language::De, "<b>A&B</b>\nX")).unwrap();
+        assert_eq!(de.subject, "Reset your <b>A&B</b> X password");
+        assert!(de.html.contains("&lt;b&gt;A&amp;B&lt;"), "{}", de.html);
+        assert!(!de.html.contains("<b>A&B</b>"));
+    }
+}
