@@ -1274,3 +1274,17 @@ async fn only_operators_list_and_create_tenants() {
     .await;
     assert_eq!(bad.status, 400, "{bad}");
 }
+
+#[actix_web::test]
+async fn members_an_admin_adds_outside_the_tenants_domain_start_with_an_unverified_address() {
+    let server = TestServer::start().await;
+    let inside = server.member("in@contoso.example").await;
+    let below = server.member("in@eu.contoso.example").await;
+    let outside = server.member("out@notcontoso.example").await;
+    assert!(inside.email_verified && below.email_verified);
+    assert!(
+        !outside.email_verified,
+        "nobody vouched for {}",
+        outside.mail
+    );
+}

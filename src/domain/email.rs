@@ -50,6 +50,17 @@ impl EmailAddress {
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
     }
+
+    /// Whether the address is at `domain` or one of its subdomains (`a@eu.contoso.example` is at
+    /// `contoso.example`; `a@notcontoso.example` is not).
+    pub fn is_at(&self, domain: &str) -> bool {
+        let (mine, theirs) = (self.domain(), domain.trim().to_ascii_lowercase());
+        !theirs.is_empty()
+            && (mine == theirs
+                || mine
+                    .strip_suffix(theirs.as_str())
+                    .is_some_and(|rest| rest.ends_with('.')))
+    }
 }
 
 /// A DNS name of at least two labels, each 1–63 characters of letters, digits and hyphens (or any
@@ -72,6 +83,17 @@ pub fn valid_domain(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_at_its_domain_and_its_subdomains_only() {
+        let at = |a: &str, d: &str| EmailAddress::parse(a).unwrap().is_at(d);
+        assert!(at("ann@contoso.example", "contoso.example"));
+        assert!(at("ann@Contoso.Example", "CONTOSO.example"));
+        assert!(at("ann@eu.contoso.example", "contoso.example"));
+        assert!(!at("ann@notcontoso.example", "contoso.example"));
+        assert!(!at("ann@contoso.example.evil", "contoso.example"));
+        assert!(!at("ann@contoso.example", ""));
+    }
 
     #[test]
     fn parses_and_normalises_domain_case() {

@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart, SinglePart, header};
 
+/// The host named in Message-IDs: the public URL's.
+pub fn message_id_host(public_url: &str) -> String {
+    url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// An email as a use case writes it; `outbox::enqueue` turns it into bytes.
 #[derive(Debug, Clone)]
 pub struct OutgoingEmail {

@@ -45,7 +45,7 @@ pub async fn request_password_reset(
     let (t, now, limits) = (tenant.clone(), svc.now(), svc.config.limits.clone());
     let (from, host) = (
         crate::mail::sender(&svc.config.mail_from)?,
-        mail_host(&svc.config.public_url),
+        crate::mail::message_id_host(&svc.config.public_url),
     );
     let token = random_token();
     let link = format!("{}/reset/{token}", tenant.issuer);
@@ -147,12 +147,4 @@ fn account_reset_here(
         .into_iter()
         .any(|g| g.tenant_id == tenant.id && g.enabled);
     Ok((home_unmanaged && guest_here).then_some(account))
-}
-
-/// The host named in Message-IDs.
-fn mail_host(public_url: &str) -> String {
-    url::Url::parse(public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "localhost".into())
 }

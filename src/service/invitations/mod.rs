@@ -355,10 +355,7 @@ impl MailEnv {
     fn of(svc: &Services) -> Result<MailEnv> {
         Ok(MailEnv {
             from: crate::mail::sender(&svc.config.mail_from)?,
-            host: url::Url::parse(&svc.config.public_url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| "localhost".into()),
+            host: crate::mail::message_id_host(&svc.config.public_url),
             public_url: svc.config.public_url.clone(),
         })
     }
