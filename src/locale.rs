@@ -563,6 +563,9 @@ mod tests {
             ("page_create_button", "Create account"),
             ("page_accept_button", "Accept"),
             ("page_cancel_button", "Cancel"),
+            ("page_forgot_password", "Forgot password?"),
+            ("page_account", "Account"),
+            ("page_leave_organisation", "Leave organisation"),
         ] {
             assert_eq!(en[key], text);
         }

@@ -25,6 +25,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/setup.html"),
     ),
     (
+        "pages/account.html",
+        include_str!("../templates/pages/account.html"),
+    ),
+    (
         "pages/forgot.html",
         include_str!("../templates/pages/forgot.html"),
     ),

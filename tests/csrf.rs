@@ -422,6 +422,29 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &browser, form, &csrf_of(&page), &[503])
         .await;
 
+    // The account page of a signed-in member.
+    server.member("acc@contoso.example").await;
+    // Signed in elsewhere too, so the page offers to end the other session.
+    let elsewhere = server.browser();
+    elsewhere
+        .sign_in_directly(&server.tenant.slug, "acc@contoso.example")
+        .await;
+    let browser = server.browser();
+    let signed_in = browser
+        .sign_in_directly(&server.tenant.slug, "acc@contoso.example")
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let account = format!("{}/account", server.issuer());
+    let page = page_of(&browser, &account).await;
+    let form = Submission::form(
+        "/t/{slug}/account",
+        account,
+        &[("action", "sign_out_elsewhere")],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&page), &[303])
+        .await;
+
     use guestlist::http::{oidc, pages};
     assert_eq!(
         bench.covered,

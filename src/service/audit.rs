@@ -27,6 +27,10 @@ pub mod events {
     pub const DISABLE_USER: &str = "Disable user";
     pub const DELETE_USER: &str = "Delete user";
     pub const RESET_PASSWORD: &str = "Reset user password";
+    /// A guest removed themselves from an organisation on their account page.
+    pub const USER_LEFT_ORGANIZATION: &str = "User left organization";
+    /// A person ended their other sessions on their account page.
+    pub const SIGN_OUT_ELSEWHERE: &str = "Sign out other sessions";
     /// A person asked for a password link on the forgotten-password page and one was sent.
     pub const REQUEST_PASSWORD_RESET: &str = "Request password reset";
     pub const UPDATE_GROUP: &str = "Update group";

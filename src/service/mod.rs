@@ -6,6 +6,7 @@
 //! redemption, consent, one-time links) are authorized by what they present: a session, a ticket, a
 //! link, each checked in the use case.
 
+pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod auth;

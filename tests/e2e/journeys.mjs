@@ -20,7 +20,9 @@
 //      the inviting tenant's tid); later, in a new browser, the sign-in page sends the address to
 //      that provider (identifier first) and the same guest object signs in;
 //   g. the partner of b, who forgot the password: "Forgot password?" on the sign-in page, the link in
-//      the email, a new password, and the sample app signed in with it as the same guest.
+//      the email, a new password, and the sample app signed in with it as the same guest;
+//   h. that partner leaving the organisation on the account page: the sample app's sign-in then finds
+//      no access.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -473,6 +475,32 @@ async function main() {
   claims = await throughToClaims(page, 'g', rp);
   checkTenantClaims(claims, tenant, PARTNER.email);
   check(claims.acct === 1, `the same guest signs in: acct ${claims.acct}`);
+
+  // h. The same partner leaves the organisation on the account page; the app lets them in no more.
+  run.step = 'h: leave organisation';
+  res = await visit(page, `${base}/t/default/apps`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Account' }));
+  expectPath(page, /^\/t\/default\/account$/, 'the account page');
+  await screenshot(page, 'h', 'account');
+  const leave = page.locator('form:has(button[value="leave"])');
+  await leave.locator('input[name="confirm"]').check();
+  await clickAndWait(page, leave.locator('button[value="leave"]'));
+  check(
+    (await page.locator('body').innerText()).includes('You left the organisation.'),
+    'the account page says the organisation was left',
+  );
+  await screenshot(page, 'h', 'left');
+  // The sample app still shows its own session: it starts a new sign-in at /login.
+  await visit(page, `${rp}/login`);
+  expectPath(page, /^\/t\/default\/signin$/, 'the sign-in page: the session has nobody in this tenant now');
+  // The password is still right (the account stays), but it has no access here: the answer is a page
+  // on the sign-in path, not a way on.
+  const again = page.locator('form[action$="/signin"]');
+  await again.locator('input[name="email"]').fill(PARTNER.email);
+  await again.locator('input[name="password"]').fill(PARTNER_NEW_PASSWORD);
+  await clickAndWait(page, again.locator('button[type="submit"]'));
+  check(/no access/i.test(await heading(page)), `signing in to the app finds no access: "${await heading(page)}"`);
+  await screenshot(page, 'h', 'no-access');
   await run.closeBrowser(browser.context);
 }
 

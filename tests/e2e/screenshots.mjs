@@ -216,6 +216,10 @@ async function main() {
   res = await visit(page, `${base}/t/default/apps`);
   if (res.status() !== 200) fail(`the app panel answered ${res.status()}`);
   await screenshot(page, 'apps');
+  run.step = 'account';
+  res = await visit(page, `${base}/t/default/account`);
+  if (res.status() !== 200) fail(`the account page answered ${res.status()}`);
+  await screenshot(page, 'account');
   run.step = 'forgot';
   res = await visit(page, `${base}/t/default/forgot`);
   if (res.status() !== 200) fail(`the forgotten-password page answered ${res.status()}`);

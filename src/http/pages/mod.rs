@@ -1,5 +1,6 @@
 //! Pages people use: sign-in, sign-up, consent, first-admin setup, the app panel.
 
+pub mod account;
 pub mod apps;
 pub mod assets;
 pub mod brand;
@@ -31,6 +32,9 @@ route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     get "/reset/{token}" => reset::reset_page;
     post "/reset/{token}" => reset::reset_submit;
     get "/apps" => apps::app_panel;
+    get "/account" => account::account_page;
+    post "/account" => account::account_submit;
+    get "/account/data.json" => account::account_data;
     get "/brand.css" => brand::brand_css;
     get "/logo" => brand::logo;
 ]);

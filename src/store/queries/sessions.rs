@@ -48,3 +48,20 @@ pub fn delete_expired(c: &mut AnyConnection, now: i64, idle_ttl: i64) -> Result<
     )
     .execute(c)?)
 }
+
+/// The sessions of `user_id`, newest first.
+pub fn of_user(c: &mut AnyConnection, user_id: &str) -> Result<Vec<SessionRow>> {
+    Ok(s::sessions
+        .filter(s::user_id.eq(user_id))
+        .order(s::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(c)?)
+}
+
+/// Ends every session of `user_id` but `keep`; how many ended.
+pub fn delete_others(c: &mut AnyConnection, user_id: &str, keep: &str) -> Result<usize> {
+    Ok(
+        diesel::delete(s::sessions.filter(s::user_id.eq(user_id).and(s::id.ne(keep))))
+            .execute(c)?,
+    )
+}

@@ -1,0 +1,224 @@
+//! `/t/{slug}/account`: a signed-in person sees their organisations and sessions, leaves an
+//! organisation they are a guest of (its tokens for them end, the tenant's audit log says so), ends
+//! their other sessions, and downloads their data; nobody signed in is sent to sign in.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+async fn account_page(server: &TestServer, browser: &Browser) -> String {
+    let resp = browser
+        .get(&format!("/t/{}/account", server.tenant.slug))
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.text().await.unwrap()
+}
+
+/// Posts the account page's form with `fields` (and the page's own CSRF token).
+async fn act(server: &TestServer, browser: &Browser, fields: &[(&str, &str)]) -> reqwest::Response {
+    let url = format!("/t/{}/account", server.tenant.slug);
+    browser.submit_form(&url, &url, fields).await
+}
+
+#[actix_web::test]
+async fn nobody_signed_in_is_sent_to_sign_in() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    for path in ["/account", "/account/data.json"] {
+        let resp = browser
+            .get(&format!("/t/{}{path}", server.tenant.slug))
+            .await;
+        assert_eq!(resp.status().as_u16(), 303, "{path}");
+        assert_eq!(
+            oidc::location(&resp),
+            format!("/t/{}/signin", server.tenant.slug)
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_guest_leaves_an_organisation_and_its_tokens_end() {
+    let server = TestServer::start().await;
+    let app = server.app(|a| a.first_party = true).await;
+    let invited = invite::invite_quietly(&server, &server.tenant, "pat@partner.example").await;
+    let browser = server.browser();
+    let joined = redeem_consenting(
+        &browser,
+        &invited.redeem_url,
+        "register",
+        &registration("Pat Partner"),
+        |_| {},
+    )
+    .await;
+    assert!(joined.status().is_redirection(), "{}", joined.status());
+    let (_, tokens) = signed_in_with_refresh_as(&server, &app, "pat@partner.example").await;
+
+    // The app panel links the account page, which names the organisation as one Pat is a guest of.
+    let panel = browser
+        .page(&format!("/t/{}/apps", server.tenant.slug))
+        .await;
+    assert!(panel.contains(&format!(
+        "href=\"/t/{}/account\">Account<",
+        server.tenant.slug
+    )));
+    let page = account_page(&server, &browser).await;
+    assert!(page.contains("<strong>Contoso</strong> (guest)"), "{page}");
+    assert!(page.contains(">Leave organisation</button>"), "{page}");
+
+    // Unconfirmed, nothing happens.
+    let resp = act(
+        &server,
+        &browser,
+        &[("action", "leave"), ("organisation", "contoso")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(server.find_user(&invited.user_id).await.is_some());
+
+    // Not a guest there: nothing to leave.
+    let resp = act(
+        &server,
+        &browser,
+        &[
+            ("action", "leave"),
+            ("organisation", "fabrikam"),
+            ("confirm", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 404);
+
+    let resp = act(
+        &server,
+        &browser,
+        &[
+            ("action", "leave"),
+            ("organisation", "contoso"),
+            ("confirm", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let page = browser.page(&oidc::location(&resp)).await;
+    assert!(page.contains("You left the organisation."), "{page}");
+    assert!(
+        page.contains("You belong to no organisation here."),
+        "{page}"
+    );
+    assert!(
+        server.find_user(&invited.user_id).await.is_none(),
+        "the guest object is gone"
+    );
+    assert_eq!(
+        tokens_work(&server, &app, &tokens).await,
+        (false, false),
+        "the inviting tenant's tokens for Pat end"
+    );
+    let audit = audit_of(&server).await;
+    assert!(
+        audit
+            .iter()
+            .any(|(e, target)| e == "User left organization" && target == &invited.user_id),
+        "{audit:?}"
+    );
+    // Pat's account stays: signing in at contoso now finds no access there.
+    let signin = server
+        .browser()
+        .sign_in_directly(&server.tenant.slug, "pat@partner.example")
+        .await;
+    let body = signin.text().await.unwrap();
+    assert!(body.contains("No access here"), "{body}");
+}
+
+#[actix_web::test]
+async fn a_person_ends_their_other_sessions_and_downloads_their_data() {
+    let server = TestServer::start().await;
+    server.member("ann@contoso.example").await;
+    let here = server.browser();
+    let elsewhere = server.browser();
+    for b in [&here, &elsewhere] {
+        let resp = b
+            .sign_in_directly(&server.tenant.slug, "ann@contoso.example")
+            .await;
+        assert_eq!(resp.status().as_u16(), 303);
+    }
+    let page = account_page(&server, &here).await;
+    assert!(page.contains("<strong>Contoso</strong> (member)"), "{page}");
+    assert!(
+        !page.contains(">Leave organisation</button>"),
+        "a member does not leave from here"
+    );
+    assert!(
+        page.contains("Signed in here and in 1 other sessions."),
+        "{page}"
+    );
+
+    let resp = act(&server, &here, &[("action", "sign_out_elsewhere")]).await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let page = here.page(&oidc::location(&resp)).await;
+    assert!(page.contains("Your other sessions were ended."), "{page}");
+    assert!(
+        page.contains("Signed in here and in 0 other sessions."),
+        "{page}"
+    );
+    let gone = elsewhere
+        .get(&format!("/t/{}/account", server.tenant.slug))
+        .await;
+    assert_eq!(
+        gone.status().as_u16(),
+        303,
+        "the other browser is signed out"
+    );
+
+    let data = here
+        .get(&format!("/t/{}/account/data.json", server.tenant.slug))
+        .await;
+    assert_eq!(data.status().as_u16(), 200);
+    assert!(
+        data.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = data.text().await.unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["mail"], "ann@contoso.example");
+    assert_eq!(json["organisations"][0]["slug"], "contoso");
+    assert_eq!(json["sessions"].as_array().unwrap().len(), 1);
+    assert!(!text.contains("argon2"), "no password hash: {text}");
+}
+
+/// `email` signs in to `app` through a browser of its own: the token response.
+async fn signed_in_with_refresh_as(
+    server: &TestServer,
+    app: &guestlist::service::apps::manage::CreatedApp,
+    email: &str,
+) -> (Browser, Value) {
+    let browser = server.browser();
+    let cb = browser
+        .callback(
+            &authorize_url_for(&server.issuer(), &app.client_id, "openid offline_access"),
+            email,
+        )
+        .await;
+    let tokens = app_tokens_for_callback(server, app, &cb).await;
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    (browser, tokens)
+}
+
+/// (event, target) of contoso's audit log.
+async fn audit_of(server: &TestServer) -> Vec<(String, String)> {
+    let tenant_id = server.tenant.id.clone();
+    server
+        .svc
+        .store
+        .read(move |c| {
+            guestlist::store::queries::audit::list(c, &tenant_id, &Default::default(), 500)
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event_name, e.target))
+        .collect()
+}
