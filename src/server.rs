@@ -139,6 +139,7 @@ pub fn spawn_background_until(
                     let n = crate::store::queries::oauth::purge_expired(c, now, keep)?;
                     let n = n + crate::store::queries::sessions::delete_expired(c, now, idle)?;
                     let n = n + crate::store::queries::federation::purge_states(c, now)?;
+                    let n = n + crate::store::queries::one_time_codes::purge(c, now)?;
                     // A day without failures or budgeted actions forgets a throttled subject.
                     Ok(n + crate::store::queries::throttles::purge(c, now, 24 * 3600)?)
                 })

@@ -33,6 +33,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/forgot.html"),
     ),
     (
+        "pages/code.html",
+        include_str!("../templates/pages/code.html"),
+    ),
+    (
         "pages/reset.html",
         include_str!("../templates/pages/reset.html"),
     ),

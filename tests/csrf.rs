@@ -279,6 +279,31 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &browser, form, &csrf_of(&page), &[200])
         .await;
 
+    // A one-time code asked for on the sign-in page, then typed (a wrong one: the form is heard).
+    let browser = server.browser();
+    let page = page_of(&browser, &format!("{issuer}/signin")).await;
+    let form = Submission::form(
+        "/t/{slug}/signin/code",
+        format!("{issuer}/signin/code"),
+        &[("email", "nobody@partner.example"), ("request", "")],
+    );
+    let code_page = bench
+        .check(server, &browser, form, &csrf_of(&page), &[200])
+        .await;
+    let form = Submission::form(
+        "/t/{slug}/signin/code/verify",
+        format!("{issuer}/signin/code/verify"),
+        &[
+            ("challenge", &hidden(&code_page, "challenge").unwrap()),
+            ("code", "00000000"),
+            ("email", "nobody@partner.example"),
+            ("request", ""),
+        ],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&code_page), &[400])
+        .await;
+
     // The first administrator's setup link and a password reset link.
     let browser = server.browser();
     let page = page_of(&browser, &setup).await;
@@ -322,6 +347,26 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
     );
     bench
         .check(server, &browser, form, &csrf_of(&page), &[303])
+        .await;
+
+    // A one-time code for an invitation, then typed (a wrong one).
+    let (url, _) = invite(server, "otp@partner.example").await;
+    let browser = server.browser();
+    let page = page_of(&browser, &url).await;
+    let form = Submission::form("/invite/{ticket}/code", format!("{url}/code"), &[]);
+    let code_page = bench
+        .check(server, &browser, form, &csrf_of(&page), &[200])
+        .await;
+    let form = Submission::form(
+        "/invite/{ticket}/code/verify",
+        format!("{url}/code/verify"),
+        &[
+            ("challenge", &hidden(&code_page, "challenge").unwrap()),
+            ("code", "00000000"),
+        ],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&code_page), &[400])
         .await;
 
     let (url, _) = invite(server, "reg@partner.example").await;

@@ -727,6 +727,9 @@ pub enum PolicyCommand {
         /// Let a guest redeem with an account whose address differs from the invited one.
         #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
         allow_mismatched_email: Option<bool>,
+        /// Offer guests whose address no identity provider serves a one-time code by email.
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        email_one_time_passcode: Option<bool>,
         /// Days an invitation link stays valid.
         #[arg(long, value_name = "N")]
         ticket_lifetime_days: Option<i64>,
@@ -747,6 +750,7 @@ impl PolicyCommand {
                 domains,
                 self_service_sign_up,
                 allow_mismatched_email,
+                email_one_time_passcode,
                 ticket_lifetime_days,
                 tag,
             } => {
@@ -756,6 +760,7 @@ impl PolicyCommand {
                     .list("domains", domains)
                     .set("selfServiceSignUp", self_service_sign_up)
                     .set("allowMismatchedEmailRedemption", allow_mismatched_email)
+                    .set("emailOneTimePasscode", email_one_time_passcode)
                     .set("ticketLifetimeDays", ticket_lifetime_days);
                 Plan::update(k, &on.tenant, None, patch, tag.if_match)
             }

@@ -19,6 +19,14 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `digits` random decimal digits from the OS, uniformly (a one-time code a person types).
+pub fn random_digits(digits: u32) -> String {
+    use rand::Rng;
+    let bound = 10u64.pow(digits);
+    let n = rand::rngs::OsRng.unwrap_err().random_range(0..bound);
+    format!("{n:0width$}", width = digits as usize)
+}
+
 /// Whether `s` has the shape of a [`random_token`]. A value that does not was never issued, so a lookup
 /// can stop there.
 pub fn is_random_token(s: &str) -> bool {

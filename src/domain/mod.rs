@@ -8,6 +8,7 @@ pub mod home_directory;
 pub mod invitation_csv;
 pub mod language;
 pub mod logo;
+pub mod one_time_code;
 pub mod pkce;
 pub mod policy;
 pub mod redirect;

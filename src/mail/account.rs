@@ -1,4 +1,4 @@
-//! Emails a person asks for from the pages: today the forgotten-password link. Subject, plain-text and
+//! Emails a person asks for from the pages: the forgotten-password link and the one-time sign-in code. Subject, plain-text and
 //! HTML bodies in the person's language, branded with the tenant whose page they asked on.
 //!
 //! The sentences are `mail_{kind}_…` keys of the locale files (English and Korean complete; other
@@ -15,12 +15,15 @@ use crate::templates::Templates;
 pub enum AccountMail {
     /// A single-use link to choose a new password.
     PasswordReset,
+    /// A one-time code that proves the address (no link: the code is typed on the page that asked).
+    OneTimeCode,
 }
 
 impl AccountMail {
     fn prefix(self) -> &'static str {
         match self {
             AccountMail::PasswordReset => "mail_reset",
+            AccountMail::OneTimeCode => "mail_code",
         }
     }
 }
@@ -37,8 +40,10 @@ pub struct AccountEmail<'a> {
     pub background_color: &'a str,
     /// The address the email goes to (named in it, so a forwarded email says whose it was).
     pub email: &'a str,
-    /// The single-use link.
+    /// The single-use link (empty for a code).
     pub link: &'a str,
+    /// The one-time code, shown instead of a link.
+    pub code: Option<&'a str>,
     /// How long the link works.
     pub valid_minutes: i64,
 }
@@ -88,6 +93,7 @@ pub fn render(email: &AccountEmail<'_>) -> Result<RenderedEmail> {
     ctx.insert("button_text_color", &palette.on_primary);
     ctx.insert("link_color", &palette.link);
     ctx.insert("link", email.link);
+    ctx.insert("code", &email.code);
     let templates = Templates::global();
     Ok(RenderedEmail {
         subject,
@@ -110,7 +116,32 @@ mod tests {
             background_color: "not a colour",
             email: "ann@contoso.example",
             link: "https://id.example/t/contoso/reset/abc",
+            code: None,
             valid_minutes: 60,
+        }
+    }
+
+    #[test]
+    fn a_code_email_shows_the_code_and_no_link_in_both_languages() {
+        for (language, subject, minutes) in [
+            (Language::En, "Your Contoso sign-in code", "10 minutes"),
+            (Language::Ko, "Contoso 로그인 코드", "10분"),
+        ] {
+            let mail = render(&AccountEmail {
+                kind: AccountMail::OneTimeCode,
+                link: "",
+                code: Some("04815162"),
+                valid_minutes: 10,
+                ..sample(language, "Contoso")
+            })
+            .unwrap();
+            assert_eq!(mail.subject, subject);
+            for body in [&mail.text, &mail.html] {
+                assert!(body.contains("04815162"), "{body}");
+                assert!(body.contains(minutes), "{body}");
+                assert!(!body.contains("href=\"\""), "no empty link: {body}");
+                assert!(!body.contains("<>"), "no empty link: {body}");
+            }
         }
     }
 

@@ -33,6 +33,10 @@ pub mod events {
     pub const SIGN_OUT_ELSEWHERE: &str = "Sign out other sessions";
     /// A person asked for a password link on the forgotten-password page and one was sent.
     pub const REQUEST_PASSWORD_RESET: &str = "Request password reset";
+    /// A one-time code was emailed to prove an address.
+    pub const SEND_ONE_TIME_CODE: &str = "Send one-time code";
+    /// The owner of an address proved it, and the unverified account that claimed it was disabled.
+    pub const TAKE_OVER_UNVERIFIED: &str = "Take over unverified account";
     pub const UPDATE_GROUP: &str = "Update group";
     pub const DELETE_GROUP: &str = "Delete group";
     pub const REMOVE_GROUP_MEMBER: &str = "Remove member from group";

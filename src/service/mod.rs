@@ -7,6 +7,7 @@
 //! link, each checked in the use case.
 
 pub mod account;
+pub mod address_proof;
 pub mod apps;
 pub mod audit;
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod groups;
 mod guard;
 pub mod invitations;
 pub mod logout;
+pub mod one_time_code;
 pub mod recovery;
 pub mod redemption;
 pub mod settings;

@@ -94,6 +94,7 @@ pub async fn request_password_reset(
                 background_color: &t.settings.background_color,
                 email: &account.mail,
                 link: &link,
+                code: None,
                 valid_minutes: RESET_LINK_TTL / 60,
             })?;
             crate::mail::outbox::enqueue(

@@ -60,6 +60,8 @@ pub struct PoliciesView {
     pub domains: Vec<String>,
     pub self_service_sign_up: bool,
     pub allow_mismatched_email_redemption: bool,
+    /// Guests whose address no identity provider serves may redeem and sign in with emailed codes.
+    pub email_one_time_passcode: bool,
     pub ticket_lifetime_days: i64,
     #[serde(skip)]
     pub etag: String,
@@ -73,6 +75,7 @@ pub struct PoliciesPatch {
     pub domains: Option<Vec<String>>,
     pub self_service_sign_up: Option<bool>,
     pub allow_mismatched_email_redemption: Option<bool>,
+    pub email_one_time_passcode: Option<bool>,
     pub ticket_lifetime_days: Option<i64>,
 }
 
@@ -111,6 +114,7 @@ fn policies_of(row: &TenantRow, s: &TenantSettings) -> PoliciesView {
         domains,
         self_service_sign_up: row.self_service_signup,
         allow_mismatched_email_redemption: s.allow_mismatched_email_redemption,
+        email_one_time_passcode: s.email_one_time_passcode,
         ticket_lifetime_days: s.ticket_lifetime_days,
         etag: String::new(),
     };
@@ -410,6 +414,9 @@ pub async fn update_policies(
             }
             if let Some(v) = patch.allow_mismatched_email_redemption {
                 s.allow_mismatched_email_redemption = v;
+            }
+            if let Some(v) = patch.email_one_time_passcode {
+                s.email_one_time_passcode = v;
             }
             if let Some(d) = patch.ticket_lifetime_days {
                 s.ticket_lifetime_days = d;

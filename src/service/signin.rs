@@ -132,7 +132,7 @@ fn device_nonce(svc: &Services, token: &str, email_lower: &str) -> Option<String
 /// What a password attempt counts against: on a device that signed in as this account before, the
 /// device alone (failures from elsewhere never hold it back); otherwise the account at this address
 /// and the address as a whole.
-fn attempt_subjects(svc: &Services, email_lower: &str, origin: &Origin) -> Vec<Subject> {
+pub(super) fn attempt_subjects(svc: &Services, email_lower: &str, origin: &Origin) -> Vec<Subject> {
     let device = origin
         .device
         .as_deref()

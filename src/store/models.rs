@@ -270,6 +270,21 @@ pub struct ActionTokenRow {
     pub used_at: Option<i64>,
 }
 
+/// An emailed one-time code (see the `one_time_codes` migration): only hashes are kept.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = one_time_codes)]
+pub struct OneTimeCodeRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub email_lower: String,
+    pub code_hash: String,
+    pub purpose: String,
+    pub attempts: i32,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEventRow {

@@ -259,6 +259,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    one_time_codes (id) {
+        id -> Text,
+        tenant_id -> Text,
+        email_lower -> Text,
+        code_hash -> Text,
+        purpose -> Text,
+        attempts -> Integer,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     action_tokens (token_hash) {
         token_hash -> Text,
         purpose -> Text,
@@ -371,6 +385,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_authorizations,
     consents,
     action_tokens,
+    one_time_codes,
     audit_events,
     outbox_messages,
     invitations,

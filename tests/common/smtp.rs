@@ -127,6 +127,8 @@ async fn converse(
                 if write.write_all(b"250 queued\r\n").await.is_err() {
                     return;
                 }
+                // The terminating dot is no line of this message, nor the start of the next one.
+                continue;
             } else if let Some(id) = line.strip_prefix("Message-ID: ") {
                 message_id = id.to_string();
             }

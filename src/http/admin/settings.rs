@@ -173,6 +173,7 @@ pub async fn save_policies(
         allow_mismatched_email_redemption: Some(
             form.contains_key("allow_mismatched_email_redemption"),
         ),
+        email_one_time_passcode: Some(form.contains_key("email_one_time_passcode")),
         ticket_lifetime_days: days,
     };
     settings::update_policies(&svc, &c.actor, &c.tenant, patch, form.get("etag").cloned())

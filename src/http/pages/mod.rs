@@ -4,6 +4,7 @@ pub mod account;
 pub mod apps;
 pub mod assets;
 pub mod brand;
+pub mod code;
 pub mod consent;
 pub mod federation;
 pub mod forgot;
@@ -20,6 +21,8 @@ use actix_web::{HttpRequest, HttpResponse};
 route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     get "/signin" => signin::signin_page;
     post "/signin" => signin::signin_submit;
+    post "/signin/code" => code::signin_send;
+    post "/signin/code/verify" => code::signin_verify;
     post "/federation" => federation::signin_start;
     get "/signup" => signup::signup_page;
     post "/signup" => signup::signup_submit;
@@ -43,6 +46,8 @@ route_table!(INVITE_ROUTES, invite_routes, "/invite/{ticket}", [
     get "" => redeem::show;
     post "/signin" => redeem::sign_in;
     post "/register" => redeem::register;
+    post "/code" => redeem::send_code;
+    post "/code/verify" => redeem::verify_code;
     post "/continue" => redeem::continue_as;
     post "/federation" => federation::redeem_start;
     get "/consent" => redeem::consent_page;

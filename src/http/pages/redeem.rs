@@ -14,6 +14,7 @@ use crate::http::input::{self, Params};
 use crate::http::{accepted_or_english, branded_in, render_page, see_other};
 use crate::locale::Locale;
 use crate::service::Services;
+use crate::service::one_time_code;
 use crate::service::redemption::{self, OpenInvitation, Registration};
 use crate::service::tenants::Tenant;
 use actix_web::http::StatusCode;
@@ -106,6 +107,8 @@ fn redeem_texts(
         .text("page_password_label", &[])?
         .text("page_signin_button", &[])?
         .text("page_forgot_password", &[])?
+        .text("page_email_code", &[])?
+        .text("page_code_intro", &[])?
         .text("page_register_heading", &[])?
         .around("page_register_intro", "{email}", &[])?
         .text("page_display_name_label", &[])?
@@ -200,6 +203,10 @@ async fn page(
     );
     ctx.insert("may_register", &(!open.redeemed && !open.invitation.has_cc));
     ctx.insert("forgot_href", &format!("/t/{}/forgot", open.tenant.slug));
+    ctx.insert(
+        "code_offered",
+        &one_time_code::offered(svc, &open.tenant, &open.invitation.email).await,
+    );
     let locale = Locale::new(language_of(open)).map_err(branded(open))?;
     let providers = super::federation::buttons(
         svc,
@@ -314,6 +321,75 @@ async fn to_consent(
             page(svc, req, ticket, open, p, Some(&message)).await
         }
         Err(e) => Err(branded(open)(e)),
+    }
+}
+
+fn code_form<'a>(
+    ticket: &str,
+    challenge: &'a str,
+    open: &'a OpenInvitation,
+) -> super::code::CodeForm<'a> {
+    super::code::CodeForm {
+        verify_action: format!("/invite/{ticket}/code/verify"),
+        send_action: format!("/invite/{ticket}/code"),
+        challenge,
+        email: &open.invitation.email,
+        request: "",
+        sent_key: "code_sent_invitation",
+    }
+}
+
+/// "Email me a code": a one-time code to the invited address, and the page to type it in.
+pub async fn send_code(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
+    let address = crate::http::client_ip(&svc, &req);
+    match one_time_code::send_for_redemption(&svc, &open, &address).await {
+        Ok(challenge) => super::code::code_page(
+            &svc,
+            &req,
+            &open.tenant,
+            language_of(&open),
+            code_form(&ticket, &challenge.handle, &open),
+            None,
+        ),
+        Err(
+            Error::Invalid { message, .. } | Error::Forbidden(message) | Error::Conflict(message),
+        ) => page(&svc, &req, &ticket, &open, &p, Some(&message)).await,
+        Err(e) => Err(branded(&open)(e)),
+    }
+}
+
+/// The code typed: signed in as the address's own identity, on to consent.
+pub async fn verify_code(
+    svc: web::Data<Services>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (ticket, open, p) = posted(&svc, &req, &body).await?;
+    let origin = crate::http::origin(&svc, &req);
+    let challenge = input::field(&p, "challenge");
+    match one_time_code::redeem(&svc, &open, challenge, input::field(&p, "code"), &origin).await {
+        Ok(secret) => Ok(with_session(
+            &format!("/invite/{ticket}/consent"),
+            secret,
+            &svc,
+        )),
+        Err(Error::Invalid { message, .. }) => super::code::code_page(
+            &svc,
+            &req,
+            &open.tenant,
+            language_of(&open),
+            code_form(&ticket, challenge, &open),
+            Some(&message),
+        ),
+        Err(Error::Forbidden(message) | Error::Conflict(message)) => {
+            page(&svc, &req, &ticket, &open, &p, Some(&message)).await
+        }
+        Err(e) => Err(branded(&open)(e)),
     }
 }
 

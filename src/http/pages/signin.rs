@@ -66,6 +66,7 @@ async fn form(
         }),
     );
     ctx.insert("signup_open", &tenant.self_service_signup);
+    ctx.insert("code_offered", &tenant.settings.email_one_time_passcode);
     let locale = crate::locale::Locale::new(language).map_err(&fail)?;
     let hint = (!email.is_empty()).then_some(email);
     ctx.insert(
@@ -85,6 +86,21 @@ async fn form(
         *resp.status_mut() = StatusCode::UNAUTHORIZED;
     }
     Ok(set_cookie(resp, cookie))
+}
+
+/// The sign-in form again, saying `message` (a service sentence, in the page's language).
+pub async fn form_with_error(
+    svc: &Services,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    language: Language,
+    request: &str,
+    email: &str,
+    message: &str,
+) -> Result<HttpResponse, PageError> {
+    let mut resp = form(svc, req, tenant, language, request, email, Some(message)).await?;
+    *resp.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(resp)
 }
 
 pub async fn signin_page(

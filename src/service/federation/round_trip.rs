@@ -426,7 +426,11 @@ async fn home_for_guest(
                     "This invitation has been accepted by another account.".into(),
                 ));
             }
-            let directory = upstream_directory(c, &issuer, &public_url, now)?;
+            let host = url::Url::parse(&issuer)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "upstream".into());
+            let directory = upstream_directory(c, &issuer, &host, &public_url, now)?;
             let member = NewMember {
                 email: who.email.as_str().into(),
                 display_name: who
@@ -477,10 +481,11 @@ fn link(
 }
 
 /// The directory that holds `issuer`'s people, made on first use (no admins, like the unmanaged
-/// directories of email domains, with the same audit event).
-fn upstream_directory(
+/// directories of email domains, with the same audit event) and named `display_name`.
+pub(in crate::service) fn upstream_directory(
     c: &mut AnyConnection,
     issuer: &str,
+    display_name: &str,
     public_url: &str,
     now: i64,
 ) -> Result<Tenant> {
@@ -491,14 +496,10 @@ fn upstream_directory(
     }
     let slug = directory_slug(issuer);
     debug_assert!(slug.starts_with(SLUG_PREFIX));
-    let host = url::Url::parse(issuer)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "upstream".into());
     let row = TenantRow {
         id: uuid::Uuid::new_v4().to_string(),
         slug: slug.clone(),
-        display_name: host,
+        display_name: display_name.to_string(),
         // Never an email domain (`.invalid` is reserved), so no address's directory is this one.
         primary_domain: format!("{slug}.invalid"),
         unmanaged: true,

@@ -34,6 +34,9 @@ pub struct TenantSettings {
     /// May someone redeem with an account whose email differs from the invited address?
     #[serde(default)]
     pub allow_mismatched_email_redemption: bool,
+    /// Do guests whose address no identity provider serves get "Email me a code"?
+    #[serde(default = "default_true")]
+    pub email_one_time_passcode: bool,
     /// Branding of pages and emails.
     #[serde(default)]
     pub logo_url: Option<String>,
@@ -50,6 +53,10 @@ pub struct TenantSettings {
     /// The language of pages and emails when neither the invitation, the user nor the browser names one.
     #[serde(default)]
     pub default_language: Language,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_ticket_days() -> i64 {
@@ -72,6 +79,7 @@ impl Default for TenantSettings {
             domain_list: DomainList::default(),
             ticket_lifetime_days: default_ticket_days(),
             allow_mismatched_email_redemption: false,
+            email_one_time_passcode: true,
             logo_url: None,
             primary_color: default_primary(),
             background_color: default_background(),

@@ -8,6 +8,7 @@ pub mod federation;
 pub mod groups;
 pub mod invitations;
 pub mod oauth;
+pub mod one_time_codes;
 pub mod outbox;
 pub mod sessions;
 pub mod tenants;

@@ -239,6 +239,12 @@ pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Removes a user's password (its account can no longer sign in with one).
+pub fn delete_credential(c: &mut AnyConnection, user_id: &str) -> Result<()> {
+    diesel::delete(cr::credentials.find(user_id)).execute(c)?;
+    Ok(())
+}
+
 pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
     Ok(cr::credentials.find(user_id).count().get_result::<i64>(c)? > 0)
 }
