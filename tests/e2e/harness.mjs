@@ -453,6 +453,27 @@ export function inviteLinkFor(run, server, address) {
   );
 }
 
+// Waits for an email to `address` holding a one-time code (8 digits on a line of their own) that is
+// not among `seen` (the codes read before); the code.
+export async function codeFor(run, server, address, seen = []) {
+  const outbox = path.join(server.dataDir, 'outbox');
+  return run.waitUntil(`a new one-time code email to ${address} in ${outbox}`, MAIL_TIMEOUT_MS, async () => {
+    let names;
+    try {
+      names = (await fs.readdir(outbox)).filter((n) => n.endsWith('.eml'));
+    } catch {
+      return null;
+    }
+    for (const n of names) {
+      const raw = await fs.readFile(path.join(outbox, n), 'utf8');
+      if (!header(raw, 'To').toLowerCase().includes(address.toLowerCase())) continue;
+      const m = decodedBodies(raw).match(/^\s*(\d{8})\s*$/m);
+      if (m && !seen.includes(m[1])) return m[1];
+    }
+    return null;
+  });
+}
+
 // Waits for the newest forgotten-password email to `address`; its single-use link.
 export function resetLinkFor(run, server, address) {
   return linkInEmail(run, server, address, 'password reset', '/t/[a-z0-9-]+/reset/[A-Za-z0-9_~.%-]+');
@@ -486,7 +507,8 @@ export async function signInForm(page, email, password) {
   await form.locator('input[name="password"]').fill(password);
   await Promise.all([
     page.waitForURL((u) => pathOf(u.toString()) !== signinPath, { timeout: STEP_TIMEOUT_MS }).catch(() => {}),
-    form.locator('button[type="submit"]').click({ timeout: STEP_TIMEOUT_MS }),
+    // The sign-in button, not "Email me a code" (which posts the same form elsewhere).
+    form.locator('button[type="submit"]:not([formaction])').click({ timeout: STEP_TIMEOUT_MS }),
   ]);
   await page.waitForLoadState('load', { timeout: STEP_TIMEOUT_MS });
   if (pathOf(page.url()) === signinPath) {

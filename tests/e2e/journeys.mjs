@@ -2,7 +2,7 @@
 // (Debian's /usr/bin/chromium, driven by playwright-core; no browser is downloaded).
 //
 // Starts `guestlist serve` (fresh data and keys, SQLite, file outbox) and the sample app on free
-// loopback ports, registers the app with the CLI, and follows five people's journeys, each in its own
+// loopback ports, registers the app with the CLI, and follows the journeys below, each in its own
 // fresh browser profile:
 //
 //   a. the first administrator: the setup link, the console sign-in, a CSV upload (check, then create)
@@ -22,7 +22,10 @@
 //   g. the partner of b, who forgot the password: "Forgot password?" on the sign-in page, the link in
 //      the email, a new password, and the sample app signed in with it as the same guest;
 //   h. that partner leaving the organisation on the account page: the sample app's sign-in then finds
-//      no access.
+//      no access;
+//   i. a partner with no account anywhere: the emailed link, "Email me a code", the code read from the
+//      delivered email, joining, the sample app (acct 1, idp mail); later, in a new browser, the sign-in
+//      page's "Email me a code" with the address, a new code, and the same guest object signs in.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -41,6 +44,7 @@ import {
   clickAndWait,
   cli,
   freePort,
+  codeFor,
   inviteLinkFor,
   resetLinkFor,
   outDir,
@@ -66,6 +70,8 @@ const OTHER_GUEST = { email: 'carol@fabrikam.example', name: 'Carol Fabrikam', p
 const APP_NAME = 'Sample app';
 const UPSTREAM = { name: 'Globex', domain: 'globex.example', clientId: 'guestlist', clientSecret: 'journeys-upstream-secret' };
 const FED_GUEST = { email: 'gil@globex.example', name: 'Gil Globex' };
+// A partner with no account anywhere, who signs in with codes sent by email.
+const CODE_GUEST = { email: 'kim@initech.example', name: 'Kim Initech' };
 
 const run = new Run('journeys', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
 let shots = 0;
@@ -435,7 +441,7 @@ async function main() {
   expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
   await page.getByLabel('Email', { exact: true }).fill(FED_GUEST.email);
   await screenshot(page, 'f', 'identifier-first');
-  await clickAndWait(page, page.locator('form[action$="/signin"] button[type="submit"]'));
+  await clickAndWait(page, page.locator('form[action$="/signin"] button[type="submit"]:not([formaction])'));
   await throughUpstream(page, 'f', upstream, FED_GUEST.email);
   claims = await throughToClaims(page, 'f', rp);
   check(claims.oid === federated.oid, `the same guest object signs in again: ${claims.oid}`);
@@ -498,9 +504,57 @@ async function main() {
   const again = page.locator('form[action$="/signin"]');
   await again.locator('input[name="email"]').fill(PARTNER.email);
   await again.locator('input[name="password"]').fill(PARTNER_NEW_PASSWORD);
-  await clickAndWait(page, again.locator('button[type="submit"]'));
+  await clickAndWait(page, again.locator('button[type="submit"]:not([formaction])'));
   check(/no access/i.test(await heading(page)), `signing in to the app finds no access: "${await heading(page)}"`);
   await screenshot(page, 'h', 'no-access');
+  await run.closeBrowser(browser.context);
+
+  // i. A partner with no account anywhere redeems with a code from the email, and signs in with another.
+  run.step = 'i: one-time code';
+  const codeInvited = await cli(server, [
+    'invite', '--tenant', 'default', '--email', CODE_GUEST.email, '--name', CODE_GUEST.name,
+    '--redirect-url', `${rp}/login`, '--app', app.id, '--by', ADMIN.email,
+  ]);
+  if (codeInvited.outcome !== 'created') throw new Error(`inviting ${CODE_GUEST.email}: ${JSON.stringify(codeInvited)}`);
+  link = await inviteLinkFor(run, server, CODE_GUEST.email);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  res = await visit(page, link);
+  if (res.status() !== 200) throw new Error(`the invitation link answered ${res.status()}`);
+  const emailMeACode = page.getByRole('button', { name: 'Email me a code' });
+  check((await emailMeACode.count()) === 1, 'the invitation offers "Email me a code"');
+  await screenshot(page, 'i', 'invitation');
+  await clickAndWait(page, emailMeACode);
+  check(/check your email/i.test(await heading(page)), `the code page says to check the email: "${await heading(page)}"`);
+  const firstCode = await codeFor(run, server, CODE_GUEST.email);
+  await page.getByLabel('Code', { exact: true }).fill(firstCode);
+  await screenshot(page, 'i', 'code');
+  await clickAndWait(page, page.locator('form[action$="/code/verify"] button[type="submit"]'));
+  expectPath(page, /^\/invite\/[^/]+\/consent$/, 'the invitation consent page after the code');
+  await clickAndWait(page, page.locator('form[action$="/consent"] button[value="accept"]'));
+  claims = await throughToClaims(page, 'i', rp);
+  checkTenantClaims(claims, tenant, CODE_GUEST.email);
+  check(claims.acct === 1, `a guest's token has acct 1: ${claims.acct}`);
+  check(claims.idp === 'mail', `idp is mail: ${claims.idp}`);
+  check(claims.oid === codeInvited.user_id, `oid is the invited guest object ${codeInvited.user_id}: ${claims.oid}`);
+  const byCode = claims;
+  await run.closeBrowser(browser.context);
+
+  run.step = 'i: sign in again with a new code';
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, `${rp}/`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+  expectPath(page, /^\/t\/default\/signin$/, "the tenant's sign-in page");
+  await page.getByLabel('Email', { exact: true }).fill(CODE_GUEST.email);
+  await screenshot(page, 'i', 'signin-code');
+  await clickAndWait(page, page.getByRole('button', { name: 'Email me a code' }));
+  const secondCode = await codeFor(run, server, CODE_GUEST.email, [firstCode]);
+  await page.getByLabel('Code', { exact: true }).fill(secondCode);
+  await clickAndWait(page, page.locator('form[action$="/code/verify"] button[type="submit"]'));
+  claims = await throughToClaims(page, 'i', rp);
+  check(claims.oid === byCode.oid, `the same guest object signs in again: ${claims.oid}`);
+  check(claims.idp === 'mail', `idp is still mail: ${claims.idp}`);
   await run.closeBrowser(browser.context);
 }
 

@@ -142,6 +142,7 @@ async function main() {
   }
 
   // The links in the delivered emails lead to the branded redemption page.
+  const links = {};
   for (const g of GUESTS) {
     run.step = `invite-${g.key}`;
     const link = await inviteLinkFor(run, server, g.email);
@@ -154,6 +155,7 @@ async function main() {
     const lang = await page.locator('html').getAttribute('lang');
     if (lang && !lang.toLowerCase().startsWith(g.language)) fail(`<html lang="${lang}"> on the ${g.language} page`);
     await screenshot(page, `invite-${g.key}`);
+    links[g.key] = link;
   }
 
   // The admin console. Its first page sends a visitor who is not signed in through the sign-in page.
@@ -224,6 +226,23 @@ async function main() {
   res = await visit(page, `${base}/t/default/forgot`);
   if (res.status() !== 200) fail(`the forgotten-password page answered ${res.status()}`);
   await screenshot(page, 'forgot-password');
+
+  // "Email me a code" on each invitation (in its language): the page that asks for the code. Last, so
+  // the numbers of the earlier screenshots stay.
+  for (const g of GUESTS) {
+    run.step = `code-${g.key}`;
+    res = await visit(page, links[g.key]);
+    if (res.status() !== 200) fail(`the invitation link answered ${res.status()}`);
+    await Promise.all([
+      page.waitForURL((u) => pathOf(u.toString()).endsWith('/code'), { timeout: STEP_TIMEOUT_MS }),
+      page.locator('form[action$="/code"] button[type="submit"]').click({ timeout: STEP_TIMEOUT_MS }),
+    ]);
+    const codeText = await page.locator('body').innerText();
+    if (!codeText.includes(g.email)) fail(`the code page does not name ${g.email}`);
+    if (g.language === 'ko' && !/[\uac00-\ud7a3]/.test(codeText)) fail('the Korean code page shows no Hangul');
+    if ((await page.locator('input[autocomplete="one-time-code"]').count()) !== 1) fail('the code page has no code field');
+    await screenshot(page, `code-${g.key}`);
+  }
 }
 
 // The id of the first guest we invited that the users page links to (`/admin/t/default/users/{id}`).
