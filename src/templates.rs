@@ -33,6 +33,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/forgot.html"),
     ),
     (
+        "pages/verify.html",
+        include_str!("../templates/pages/verify.html"),
+    ),
+    (
         "pages/code.html",
         include_str!("../templates/pages/code.html"),
     ),

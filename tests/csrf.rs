@@ -263,7 +263,24 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         ],
     );
     bench
-        .check(server, &signup, form, &csrf_of(&page), &[303])
+        .check(server, &signup, form, &csrf_of(&page), &[200])
+        .await;
+    // "Send the link again", and a verification link's button.
+    let form = Submission::form(
+        "/t/{slug}/verify",
+        format!("{}/verify", open.issuer),
+        &[("email", "new@open.example")],
+    );
+    bench
+        .check(server, &signup, form, &csrf_of(&page), &[200])
+        .await;
+    let form = Submission::form(
+        "/t/{slug}/verify/{token}",
+        format!("{}/verify/{}", open.issuer, "x".repeat(43)),
+        &[],
+    );
+    bench
+        .check(server, &signup, form, &csrf_of(&page), &[404])
         .await;
 
     // Asking for a forgotten password's link.

@@ -265,9 +265,19 @@ async fn sign_up_is_off_by_default_and_works_when_enabled() {
         "the error sits next to its field"
     );
     let resp = sign_up(&browser, &url, &csrf, PASSWORD).await;
-    assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
-    let panel = browser.page("/t/fabrikam/apps").await;
-    assert!(panel.contains("new@fabrikam.example"));
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("We sent a link to new@fabrikam.example"),
+        "the account waits for its address: {body}"
+    );
+    assert!(
+        server
+            .find_user_by_mail(&open, "new@fabrikam.example")
+            .await
+            .is_some_and(|u| !u.email_verified),
+        "made, unverified"
+    );
     // The same email cannot sign up twice.
     let again = server.browser();
     let page = again.page(&url).await;

@@ -15,6 +15,8 @@ use crate::templates::Templates;
 pub enum AccountMail {
     /// A single-use link to choose a new password.
     PasswordReset,
+    /// A single-use link that proves the address of an account made by signing up.
+    VerifyEmail,
     /// A one-time code that proves the address (no link: the code is typed on the page that asked).
     OneTimeCode,
 }
@@ -24,6 +26,7 @@ impl AccountMail {
         match self {
             AccountMail::PasswordReset => "mail_reset",
             AccountMail::OneTimeCode => "mail_code",
+            AccountMail::VerifyEmail => "mail_verify",
         }
     }
 }
@@ -55,10 +58,12 @@ const PARTS: [&str; 6] = ["subject", "heading", "intro", "action", "expires", "i
 pub fn render(email: &AccountEmail<'_>) -> Result<RenderedEmail> {
     let locale = Locale::new(email.language)?;
     let minutes = email.valid_minutes.to_string();
+    let hours = (email.valid_minutes / 60).to_string();
     let vars = [
         ("tenant", email.tenant_name),
         ("email", email.email),
         ("minutes", minutes.as_str()),
+        ("hours", hours.as_str()),
     ];
     let mut ctx = tera::Context::new();
     let mut subject = String::new();
@@ -118,6 +123,34 @@ mod tests {
             link: "https://id.example/t/contoso/reset/abc",
             code: None,
             valid_minutes: 60,
+        }
+    }
+
+    #[test]
+    fn a_verification_email_links_and_counts_its_lifetime_in_hours() {
+        for (language, subject, hours) in [
+            (
+                Language::En,
+                "Confirm your email address for Contoso",
+                "24 hours",
+            ),
+            (Language::Ko, "Contoso 이메일 주소 확인", "24시간"),
+        ] {
+            let mail = render(&AccountEmail {
+                kind: AccountMail::VerifyEmail,
+                link: "https://id.example/t/contoso/verify/abc",
+                valid_minutes: 24 * 60,
+                ..sample(language, "Contoso")
+            })
+            .unwrap();
+            assert_eq!(mail.subject, subject);
+            for body in [&mail.text, &mail.html] {
+                assert!(
+                    body.contains("https://id.example/t/contoso/verify/abc"),
+                    "{body}"
+                );
+                assert!(body.contains(hours), "{body}");
+            }
         }
     }
 

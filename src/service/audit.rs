@@ -33,6 +33,8 @@ pub mod events {
     pub const SIGN_OUT_ELSEWHERE: &str = "Sign out other sessions";
     /// A person asked for a password link on the forgotten-password page and one was sent.
     pub const REQUEST_PASSWORD_RESET: &str = "Request password reset";
+    /// A person who signed up followed the link that proves their address.
+    pub const VERIFY_EMAIL: &str = "Verify email";
     /// A one-time code was emailed to prove an address.
     pub const SEND_ONE_TIME_CODE: &str = "Send one-time code";
     /// The owner of an address proved it, and the unverified account that claimed it was disabled.

@@ -28,6 +28,7 @@ pub mod tenants;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod verification;
 
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;

@@ -7,6 +7,7 @@ use super::throttle::{self, Limit, Subject};
 use super::users::{self, NewMember, UserView};
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::email::EmailAddress;
+use crate::domain::language::Language;
 use crate::domain::user::{CreationType, RoleSet, User, UserType};
 use crate::error::{Error, Result};
 use crate::observability::metrics::SignIn as SignInMetric;
@@ -187,6 +188,11 @@ pub async fn verify_account(
             svc.store
                 .write(move |c| throttle::clear_on(c, &subjects))
                 .await?;
+        }
+        // The right password, but the address was never proven: said only now, so it tells nothing
+        // to someone who does not know the password.
+        if super::verification::awaits_verification(&home) {
+            return Err(Error::Forbidden(super::verification::NOT_VERIFIED.into()));
         }
         return Ok(home);
     }
@@ -397,10 +403,14 @@ pub struct SignUp {
 
 /// Self-service sign-up of a member, when the tenant allows it; each address has an hourly budget of
 /// sign-ups (spent by refused ones too, so that probing costs the same).
+///
+/// The account cannot sign in until its address is verified: a link goes to it (in `language`) in the
+/// same transaction.
 pub async fn sign_up(
     svc: &Services,
     tenant: &Tenant,
     input: SignUp,
+    language: Language,
     origin: &Origin,
 ) -> Result<UserView> {
     if !tenant.self_service_signup {
@@ -420,8 +430,10 @@ pub async fn sign_up(
         email_verified: false,
         profile: Default::default(),
     };
-    let row = users::member_row(tenant, &member, svc.now())?;
+    let (now, limits) = (svc.now(), svc.config.limits.clone());
+    let row = users::member_row(tenant, &member, now)?;
     let inserted = row.clone();
+    let link = super::verification::LinkMail::prepare(svc, tenant, language)?;
     svc.store
         .write(move |c| {
             users::insert_member(
@@ -431,7 +443,15 @@ pub async fn sign_up(
                 Some(&hash),
                 email.as_str(),
                 events::SELF_SERVICE_SIGN_UP,
-            )
+            )?;
+            // Past the recipient's budget (someone asked for many emails to it) the account is made
+            // without a link; "send it again" works once the hour is over.
+            let budget = Subject::new(Limit::AccountEmail, &[&inserted.mail_lower]);
+            match throttle::spend_on(c, &limits, &budget, now) {
+                Err(Error::Throttled { .. }) => Ok(()),
+                Err(e) => Err(e),
+                Ok(()) => link.send_on(c, &inserted, now),
+            }
         })
         .await
         .map_err(|e| match e {

@@ -474,6 +474,11 @@ export async function codeFor(run, server, address, seen = []) {
   });
 }
 
+// Waits for the newest email to `address` that asks to confirm it; its single-use link.
+export function verifyLinkFor(run, server, address) {
+  return linkInEmail(run, server, address, 'address verification', '/t/[a-z0-9-]+/verify/[A-Za-z0-9_~.%-]+');
+}
+
 // Waits for the newest forgotten-password email to `address`; its single-use link.
 export function resetLinkFor(run, server, address) {
   return linkInEmail(run, server, address, 'password reset', '/t/[a-z0-9-]+/reset/[A-Za-z0-9_~.%-]+');
@@ -490,12 +495,14 @@ export async function visit(page, url) {
 }
 
 // Clicks `locator` and waits for the navigation it starts to load.
+// A form that answers at its own URL (a page with an error, "check your email") navigates too, so
+// this waits for the main frame's next navigation, not for the URL to change.
 export async function clickAndWait(page, locator) {
-  const before = page.url();
-  await Promise.all([
-    page.waitForURL((u) => u.toString() !== before, { timeout: STEP_TIMEOUT_MS, waitUntil: 'load' }).catch(() => {}),
-    locator.click({ timeout: STEP_TIMEOUT_MS }),
-  ]);
+  const navigated = page
+    .waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: STEP_TIMEOUT_MS })
+    .catch(() => {});
+  await locator.click({ timeout: STEP_TIMEOUT_MS });
+  await navigated;
   await page.waitForLoadState('load', { timeout: STEP_TIMEOUT_MS });
 }
 

@@ -25,7 +25,9 @@
 //      no access;
 //   i. a partner with no account anywhere: the emailed link, "Email me a code", the code read from the
 //      delivered email, joining, the sample app (acct 1, idp mail); later, in a new browser, the sign-in
-//      page's "Email me a code" with the address, a new code, and the same guest object signs in.
+//      page's "Email me a code" with the address, a new code, and the same guest object signs in;
+//   j. self-service sign-up: the account cannot sign in until the emailed link is followed and its
+//      button pressed; then the password signs in.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -46,6 +48,7 @@ import {
   freePort,
   codeFor,
   inviteLinkFor,
+  verifyLinkFor,
   resetLinkFor,
   outDir,
   pathOf,
@@ -56,7 +59,7 @@ import {
   visit,
 } from './harness.mjs';
 
-const TOTAL_TIMEOUT_MS = 4 * 60 * 1000;
+const TOTAL_TIMEOUT_MS = 8 * 60 * 1000;
 
 const rpBin = path.resolve(process.env.SAMPLE_RP_BIN || path.join(targetDir, 'debug', 'examples', 'sample_rp'));
 
@@ -72,6 +75,8 @@ const UPSTREAM = { name: 'Globex', domain: 'globex.example', clientId: 'guestlis
 const FED_GUEST = { email: 'gil@globex.example', name: 'Gil Globex' };
 // A partner with no account anywhere, who signs in with codes sent by email.
 const CODE_GUEST = { email: 'kim@initech.example', name: 'Kim Initech' };
+// Someone who signs up to the default tenant themselves.
+const SELF_MADE = { email: 'sam@contoso.example', name: 'Sam Signup', password: 'Sam signs up alone 5' };
 
 const run = new Run('journeys', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
 let shots = 0;
@@ -555,6 +560,45 @@ async function main() {
   claims = await throughToClaims(page, 'i', rp);
   check(claims.oid === byCode.oid, `the same guest object signs in again: ${claims.oid}`);
   check(claims.idp === 'mail', `idp is still mail: ${claims.idp}`);
+  await run.closeBrowser(browser.context);
+
+  // j. Self-service sign-up, verified by the emailed link before the first sign-in.
+  run.step = 'j: sign-up';
+  await cli(server, ['policy', 'set', '--tenant', 'default', '--self-service-sign-up', 'true']);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  // Another process changed the policy: the server sees it within its 5-second tenant cache.
+  await run.waitUntil('the sign-up page to open', 15_000, async () => {
+    const r = await visit(page, `${base}/t/default/signup`);
+    return r.status() === 200 ? r : null;
+  });
+  await page.getByLabel('Email', { exact: true }).fill(SELF_MADE.email);
+  await page.getByLabel('Display name', { exact: true }).fill(SELF_MADE.name);
+  await page.locator('input[name="password"]').fill(SELF_MADE.password);
+  await page.locator('input[name="confirm_password"]').fill(SELF_MADE.password);
+  await clickAndWait(page, page.locator('form[action$="/signup"] button[type="submit"]'));
+  check(/check your email/i.test(await heading(page)), `the sign-up says to check the email: "${await heading(page)}"`);
+  await screenshot(page, 'j', 'signed-up');
+  await visit(page, `${base}/t/default/signin`);
+  const refused = page.locator('form[action$="/signin"]');
+  await refused.locator('input[name="email"]').fill(SELF_MADE.email);
+  await refused.locator('input[name="password"]').fill(SELF_MADE.password);
+  await clickAndWait(page, refused.locator('button[type="submit"]:not([formaction])'));
+  check(
+    (await page.locator('.error').innerText()).includes('Confirm your email address first'),
+    'an unverified account is told to confirm its address',
+  );
+  check((await page.getByRole('button', { name: 'Send the link again' }).count()) === 1, 'the page offers the link again');
+  await screenshot(page, 'j', 'not-verified');
+  const verifyLink = await verifyLinkFor(run, server, SELF_MADE.email);
+  res = await visit(page, verifyLink);
+  if (res.status() !== 200) throw new Error(`the verification link answered ${res.status()}`);
+  await screenshot(page, 'j', 'confirm');
+  await clickAndWait(page, page.getByRole('button', { name: 'Confirm my address' }));
+  check(/address confirmed/i.test(await heading(page)), `the address is confirmed: "${await heading(page)}"`);
+  await visit(page, `${base}/t/default/signin`);
+  await signInForm(page, SELF_MADE.email, SELF_MADE.password);
+  expectPath(page, /^\/t\/default\/apps$/, 'the app panel after signing in');
   await run.closeBrowser(browser.context);
 }
 

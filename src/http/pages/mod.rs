@@ -13,6 +13,7 @@ pub mod reset;
 pub mod setup;
 pub mod signin;
 pub mod signup;
+pub mod verify;
 
 use crate::http::cookies;
 use crate::http::routes::route_table;
@@ -34,6 +35,9 @@ route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     post "/forgot" => forgot::forgot_submit;
     get "/reset/{token}" => reset::reset_page;
     post "/reset/{token}" => reset::reset_submit;
+    get "/verify/{token}" => verify::verify_page;
+    post "/verify/{token}" => verify::verify_submit;
+    post "/verify" => verify::resend;
     get "/apps" => apps::app_panel;
     get "/account" => account::account_page;
     post "/account" => account::account_submit;

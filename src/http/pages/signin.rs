@@ -66,6 +66,10 @@ async fn form(
         }),
     );
     ctx.insert("signup_open", &tenant.self_service_signup);
+    ctx.insert(
+        "offer_resend",
+        &(error == Some(crate::service::verification::NOT_VERIFIED)),
+    );
     ctx.insert("code_offered", &tenant.settings.email_one_time_passcode);
     let locale = crate::locale::Locale::new(language).map_err(&fail)?;
     let hint = (!email.is_empty()).then_some(email);
@@ -199,6 +203,21 @@ pub async fn signin_submit(
                 &t.get("signin_no_access_title").map_err(&fail)?,
                 &t.get("signin_no_access_message").map_err(&fail)?,
             ))
+        }
+        // The right password of an account whose address is not verified yet: why, and a new link.
+        Err(Error::Forbidden(message)) if message == crate::service::verification::NOT_VERIFIED => {
+            let mut resp = form(
+                &svc,
+                &req,
+                &tenant,
+                language,
+                request,
+                email,
+                Some(&message),
+            )
+            .await?;
+            *resp.status_mut() = StatusCode::FORBIDDEN;
+            Ok(resp)
         }
         // One sentence for an unknown address and a wrong password alike, in the page's language.
         Err(Error::Invalid { field, .. }) if field == "credentials" => {

@@ -1,15 +1,14 @@
 //! `/t/{slug}/signup`: self-service sign-up, when the tenant allows it.
 
-use super::signin::after_sign_in;
 use super::{set_cookie, with_csrf};
 use crate::domain::language::Language;
 use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
-use crate::http::{branded_in, page_language, render_page, see_other, tenant_for_page, texts};
+use crate::http::{branded_in, page_language, render_page, tenant_for_page, texts};
 use crate::service::Services;
-use crate::service::signin::{self, SignInOutcome, SignUp};
+use crate::service::signin::{self, SignUp};
 use crate::service::tenants::Tenant;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -78,26 +77,22 @@ pub async fn signup_submit(
     let input_data = SignUp {
         email: input::field(&p, "email").to_string(),
         display_name: input::field(&p, "display_name").to_string(),
-        password: password.clone(),
+        password,
         confirm_password: input::field(&p, "confirm_password").to_string(),
     };
     let origin = crate::http::origin(&svc, &req);
-    match signin::sign_up(&svc, &tenant, input_data, &origin).await {
+    match signin::sign_up(&svc, &tenant, input_data, language, &origin).await {
+        // The account waits for its address to be proven: no session until then.
         Ok(created) => {
-            let outcome = signin::sign_in(&svc, &tenant, &created.mail, &password, &origin)
-                .await
+            let t = texts(&tenant, language)?
+                .fill("verify_sent_message", &[("email", &created.mail)])
                 .map_err(&fail)?;
-            let SignInOutcome::Success { secret, .. } = outcome else {
-                return Err(fail(Error::internal("a new account could not sign in")));
-            };
-            let mut resp = see_other(&after_sign_in(&tenant, input::field(&p, "request")));
-            resp.add_cookie(&cookies::session(
-                secret,
-                svc.config.secure_cookies(),
-                svc.config.session_ttl,
-            ))
-            .ok();
-            Ok(resp)
+            let mut ctx = tera::Context::new();
+            ctx.insert("title", &t.get("verify_sent_title").map_err(&fail)?);
+            ctx.insert("message", &t.get("verify_sent_message").map_err(&fail)?);
+            ctx.insert("link_href", &format!("/t/{}/signin", tenant.slug));
+            ctx.insert("link_text", &t.get("page_signin_button").map_err(&fail)?);
+            render_page(&tenant, language, "pages/message.html", ctx)
         }
         Err(Error::Invalid { field, message }) => {
             let field = match field.as_str() {
