@@ -730,6 +730,9 @@ pub enum PolicyCommand {
         /// Offer guests whose address no identity provider serves a one-time code by email.
         #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
         email_one_time_passcode: Option<bool>,
+        /// Let guests leave the organisation on their account page (when not, it names the contact link).
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        guests_may_leave: Option<bool>,
         /// Days an invitation link stays valid.
         #[arg(long, value_name = "N")]
         ticket_lifetime_days: Option<i64>,
@@ -751,6 +754,7 @@ impl PolicyCommand {
                 self_service_sign_up,
                 allow_mismatched_email,
                 email_one_time_passcode,
+                guests_may_leave,
                 ticket_lifetime_days,
                 tag,
             } => {
@@ -761,6 +765,7 @@ impl PolicyCommand {
                     .set("selfServiceSignUp", self_service_sign_up)
                     .set("allowMismatchedEmailRedemption", allow_mismatched_email)
                     .set("emailOneTimePasscode", email_one_time_passcode)
+                    .set("guestsMayLeave", guests_may_leave)
                     .set("ticketLifetimeDays", ticket_lifetime_days);
                 Plan::update(k, &on.tenant, None, patch, tag.if_match)
             }

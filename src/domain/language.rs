@@ -60,6 +60,23 @@ impl Language {
         }
     }
 
+    /// The language's name in itself, for a person choosing their own.
+    pub fn endonym(self) -> &'static str {
+        match self {
+            Language::En => "English",
+            Language::De => "Deutsch",
+            Language::Es => "Español",
+            Language::Fr => "Français",
+            Language::It => "Italiano",
+            Language::Ja => "日本語",
+            Language::Ko => "한국어",
+            Language::PtBr => "Português (Brasil)",
+            Language::Ru => "Русский",
+            Language::ZhHans => "简体中文",
+            Language::ZhHant => "繁體中文",
+        }
+    }
+
     /// Parses a code, ignoring surrounding spaces and letter case (`pt-br`, ` ZH-Hans `). Nothing else is
     /// guessed: `pt`, `pt_BR` or `zh-CN` are errors, so a typo is reported instead of silently becoming English.
     /// An empty value is an error here; use [`Language::parse_optional`] where "not given" is allowed.

@@ -1,13 +1,16 @@
-//! A person's own account, as `/t/{slug}/account` shows and changes it: the organisations they belong
-//! to (leaving those they are a guest of), their sessions (ending the others), and their data.
+//! A person's own account, as `/t/{slug}/account` shows and changes it: their profile (name, language),
+//! their password, the organisations they belong to (leaving those they are a guest of, where the
+//! organisation allows it), their sessions (ending the others), and their data.
 //!
 //! Every use case acts on the signed-in person only ([`SignedIn`]): nobody acts on another's account
 //! here, so there is no actor to authorize beyond the session itself.
 
 use super::Services;
 use super::audit::{self, AuditEvent, events};
-use super::signin::SignedIn;
-use crate::domain::user::UserType;
+use super::signin::{self, Origin, SignedIn};
+use super::tenants::TenantSettings;
+use crate::domain::language::Language;
+use crate::domain::user::{UserType, parse_display_name};
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::queries;
@@ -23,6 +26,10 @@ pub struct Organisation {
     pub user_id: String,
     /// A guest (invited from elsewhere) may leave; a member leaves only by an admin.
     pub guest: bool,
+    /// Whether the organisation lets its guests leave on their own.
+    pub may_leave: bool,
+    /// Where to ask the organisation (its contact link), when it has one.
+    pub contact_url: Option<String>,
 }
 
 /// One of the person's sessions.
@@ -50,6 +57,8 @@ pub struct AccountView {
     pub created_at: i64,
     pub organisations: Vec<Organisation>,
     pub sessions: Vec<SessionSummary>,
+    /// Whether the account has a password here (one signing in with codes or at a provider has none).
+    pub has_password: bool,
 }
 
 pub async fn view(svc: &Services, me: &SignedIn) -> Result<AccountView> {
@@ -69,6 +78,7 @@ pub async fn view(svc: &Services, me: &SignedIn) -> Result<AccountView> {
                 })
                 .collect();
             Ok(AccountView {
+                has_password: queries::users::has_credential(c, &user.id)?,
                 organisations: organisations(c, &user.id, &user.tenant_id)?,
                 id: user.id,
                 display_name: user.display_name,
@@ -90,11 +100,14 @@ fn organisations(
 ) -> Result<Vec<Organisation>> {
     let mut out = Vec::new();
     if let Some(home) = queries::tenants::by_id(c, home_tenant_id)?.filter(|t| !t.unmanaged) {
+        let settings = settings_of(&home);
         out.push(Organisation {
             slug: home.slug,
             name: home.display_name,
             user_id: user_id.to_string(),
             guest: false,
+            may_leave: false,
+            contact_url: settings.contact_url,
         });
     }
     for guest_id in queries::users::guests_of_home(c, user_id)? {
@@ -104,7 +117,10 @@ fn organisations(
         let Some(tenant) = queries::tenants::by_id(c, &guest.tenant_id)? else {
             continue;
         };
+        let settings = settings_of(&tenant);
         out.push(Organisation {
+            may_leave: settings.guests_may_leave,
+            contact_url: settings.contact_url,
             slug: tenant.slug,
             name: tenant.display_name,
             user_id: guest.id,
@@ -112,6 +128,10 @@ fn organisations(
         });
     }
     Ok(out)
+}
+
+fn settings_of(row: &crate::store::models::TenantRow) -> TenantSettings {
+    serde_json::from_str(&row.settings).unwrap_or_default()
 }
 
 /// Ends every session of the person but this one; how many ended.
@@ -156,6 +176,12 @@ pub async fn leave(svc: &Services, me: &SignedIn, slug: &str) -> Result<String> 
             };
             let tenant = queries::tenants::by_slug(c, &org.slug)?
                 .ok_or_else(|| Error::NotFound(format!("no organisation {slug} to leave")))?;
+            if !org.may_leave {
+                return Err(Error::Forbidden(format!(
+                    "{} does not let guests leave on their own. Ask them to remove you.",
+                    org.name
+                )));
+            }
             let guest = queries::users::by_id(c, &org.user_id)?
                 .ok_or_else(|| Error::NotFound(format!("no organisation {slug} to leave")))?;
             queries::users::end_trust(c, &guest.id, now)?;
@@ -175,6 +201,90 @@ pub async fn leave(svc: &Services, me: &SignedIn, slug: &str) -> Result<String> 
                 },
             )?;
             Ok(org.name)
+        })
+        .await
+}
+
+/// The person's own name and language (empty: the organisation's), audited in their home directory.
+pub async fn update_profile(
+    svc: &Services,
+    me: &SignedIn,
+    display_name: &str,
+    language: &str,
+) -> Result<()> {
+    let name = parse_display_name(display_name)?;
+    let language = Language::parse_optional(language)?.map(|l| l.as_str().to_string());
+    let (user_id, now) = (me.home_user.id.clone(), svc.now());
+    svc.store
+        .write(move |c| {
+            let mut user = queries::users::by_id(c, &user_id)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            let before = serde_json::json!({
+                "displayName": user.display_name, "preferredLanguage": user.preferred_language
+            });
+            user.display_name = name;
+            user.preferred_language = language;
+            user.updated_at = now;
+            queries::users::update(c, &user)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &user.tenant_id,
+                    event_name: events::UPDATE_OWN_PROFILE,
+                    actor: &user.id,
+                    target: &user.id,
+                    outcome: "success",
+                    details: serde_json::json!({
+                        "before": before,
+                        "after": { "displayName": user.display_name, "preferredLanguage": user.preferred_language },
+                    }),
+                },
+            )
+        })
+        .await
+}
+
+/// Changes the person's password: the current one is checked like a sign-in (the same limits), the new
+/// one must pass the password rules. Every other session ends, and every grant of the account and its
+/// guest objects is revoked, so nothing obtained with the old password outlives it; this session stays.
+pub async fn change_password(
+    svc: &Services,
+    me: &SignedIn,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    origin: &Origin,
+) -> Result<()> {
+    let home = &me.home_user;
+    let checked = signin::verify_account(svc, &home.tenant_id, &home.mail, current, origin).await?;
+    if checked.id != home.id {
+        return Err(Error::invalid("credentials", signin::BAD_CREDENTIALS));
+    }
+    let hash = super::users::hash_new_password(svc, new, confirm).await?;
+    let (user_id, keep, tenant_id, now) = (
+        home.id.clone(),
+        me.session.id.clone(),
+        home.tenant_id.clone(),
+        svc.now(),
+    );
+    svc.store
+        .write(move |c| {
+            queries::users::set_password(c, &user_id, &hash, now)?;
+            let ended = queries::sessions::delete_others(c, &user_id, &keep)?;
+            let mut objects = queries::users::guests_of_home(c, &user_id)?;
+            objects.push(user_id.clone());
+            queries::oauth::revoke_grants_of(c, &objects, now)?;
+            audit::record(
+                c,
+                AuditEvent {
+                    tenant_id: &tenant_id,
+                    event_name: events::CHANGE_OWN_PASSWORD,
+                    actor: &user_id,
+                    target: &user_id,
+                    outcome: "success",
+                    details: serde_json::json!({ "sessionsEnded": ended }),
+                },
+            )
         })
         .await
 }

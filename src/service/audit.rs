@@ -29,6 +29,10 @@ pub mod events {
     pub const RESET_PASSWORD: &str = "Reset user password";
     /// A guest removed themselves from an organisation on their account page.
     pub const USER_LEFT_ORGANIZATION: &str = "User left organization";
+    /// A person changed their own name or language on their account page.
+    pub const UPDATE_OWN_PROFILE: &str = "Update own profile";
+    /// A person changed their password on their account page (with the current one).
+    pub const CHANGE_OWN_PASSWORD: &str = "Change own password";
     /// A person ended their other sessions on their account page.
     pub const SIGN_OUT_ELSEWHERE: &str = "Sign out other sessions";
     /// A person asked for a password link on the forgotten-password page and one was sent.

@@ -62,6 +62,8 @@ pub struct PoliciesView {
     pub allow_mismatched_email_redemption: bool,
     /// Guests whose address no identity provider serves may redeem and sign in with emailed codes.
     pub email_one_time_passcode: bool,
+    /// Guests may leave the organisation on their account page.
+    pub guests_may_leave: bool,
     pub ticket_lifetime_days: i64,
     #[serde(skip)]
     pub etag: String,
@@ -76,6 +78,7 @@ pub struct PoliciesPatch {
     pub self_service_sign_up: Option<bool>,
     pub allow_mismatched_email_redemption: Option<bool>,
     pub email_one_time_passcode: Option<bool>,
+    pub guests_may_leave: Option<bool>,
     pub ticket_lifetime_days: Option<i64>,
 }
 
@@ -115,6 +118,7 @@ fn policies_of(row: &TenantRow, s: &TenantSettings) -> PoliciesView {
         self_service_sign_up: row.self_service_signup,
         allow_mismatched_email_redemption: s.allow_mismatched_email_redemption,
         email_one_time_passcode: s.email_one_time_passcode,
+        guests_may_leave: s.guests_may_leave,
         ticket_lifetime_days: s.ticket_lifetime_days,
         etag: String::new(),
     };
@@ -417,6 +421,9 @@ pub async fn update_policies(
             }
             if let Some(v) = patch.email_one_time_passcode {
                 s.email_one_time_passcode = v;
+            }
+            if let Some(v) = patch.guests_may_leave {
+                s.guests_may_leave = v;
             }
             if let Some(d) = patch.ticket_lifetime_days {
                 s.ticket_lifetime_days = d;

@@ -174,6 +174,7 @@ pub async fn save_policies(
             form.contains_key("allow_mismatched_email_redemption"),
         ),
         email_one_time_passcode: Some(form.contains_key("email_one_time_passcode")),
+        guests_may_leave: Some(form.contains_key("guests_may_leave")),
         ticket_lifetime_days: days,
     };
     settings::update_policies(&svc, &c.actor, &c.tenant, patch, form.get("etag").cloned())

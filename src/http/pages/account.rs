@@ -2,6 +2,8 @@
 //! guest of), sessions (ending the others), and "Download my data".
 
 use super::{set_cookie, with_csrf};
+use crate::domain::language::Language;
+use crate::error::Error;
 use crate::http::cookies;
 use crate::http::errors::PageError;
 use crate::http::input::{self, Params};
@@ -37,33 +39,58 @@ pub async fn account_page(
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
-    let language = language_for(&req, &tenant, Some(&me.home_user));
-    let fail = branded_in(&tenant, language);
-    let view = account::view(&svc, &me).await.map_err(&fail)?;
-    let others = view.sessions.iter().filter(|s| !s.current).count();
     let done =
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
             .ok()
             .and_then(|q| q.get("done").cloned());
-    let mut t = texts(&tenant, language)?
+    page(&svc, &req, &tenant, &me, done.as_deref(), None).await
+}
+
+/// The account page, with the notice of what was just done (`done`) or what went wrong (`error`, a
+/// service sentence shown in the page's language).
+async fn page(
+    svc: &Services,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    me: &SignedIn,
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let language = language_for(req, tenant, Some(&me.home_user));
+    let fail = branded_in(tenant, language);
+    let view = account::view(svc, me).await.map_err(&fail)?;
+    let others = view.sessions.iter().filter(|s| !s.current).count();
+    let mut t = texts(tenant, language)?
         .around("account_signed_in_as", "{name}", &[("email", &view.mail)])
         .and_then(|t| t.fill("account_other_sessions", &[("count", &others.to_string())]))
         .map_err(&fail)?;
-    let notice = match done.as_deref() {
+    let notice = match done {
         Some("signed_out_elsewhere") => Some(t.get("account_signed_out_elsewhere").map_err(&fail)?),
         Some("left") => Some(t.get("account_left").map_err(&fail)?),
+        Some("profile") => Some(t.get("account_profile_saved").map_err(&fail)?),
+        Some("password") => Some(t.get("account_password_changed").map_err(&fail)?),
         _ => None,
     };
     t = t
         .around("account_leave_label", "{organisation}", &[])
+        .and_then(|t| t.around("account_leave_forbidden", "{organisation}", &[]))
         .map_err(&fail)?;
     let mut ctx = tera::Context::new();
     ctx.insert_value("t", t.value());
-    let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
+    let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("account", &view);
     ctx.insert("other_sessions", &others);
     ctx.insert("notice", &notice);
-    let resp = render_page(&tenant, language, "pages/account.html", ctx)?;
+    ctx.insert("error_message", &error.map(|e| t.locale().message(e)));
+    let languages: Vec<(&str, &str)> = Language::ALL
+        .iter()
+        .map(|l| (l.as_str(), l.endonym()))
+        .collect();
+    ctx.insert("languages", &languages);
+    let mut resp = render_page(tenant, language, "pages/account.html", ctx)?;
+    if error.is_some() {
+        *resp.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
     Ok(set_cookie(resp, cookie))
 }
 
@@ -88,10 +115,45 @@ pub async fn account_submit(
                 .map_err(&fail)?;
             Ok(back("signed_out_elsewhere"))
         }
+        "profile" => {
+            let outcome = account::update_profile(
+                &svc,
+                &me,
+                input::field(&p, "display_name"),
+                input::field(&p, "language"),
+            )
+            .await;
+            match outcome {
+                Ok(()) => Ok(back("profile")),
+                Err(Error::Invalid { message, .. }) => {
+                    page(&svc, &req, &tenant, &me, None, Some(&message)).await
+                }
+                Err(e) => Err(fail(e)),
+            }
+        }
+        "password" => {
+            let origin = crate::http::origin(&svc, &req);
+            let outcome = account::change_password(
+                &svc,
+                &me,
+                input::field(&p, "current_password"),
+                input::field(&p, "new_password"),
+                input::field(&p, "confirm_password"),
+                &origin,
+            )
+            .await;
+            match outcome {
+                Ok(()) => Ok(back("password")),
+                Err(Error::Invalid { message, .. }) => {
+                    page(&svc, &req, &tenant, &me, None, Some(&message)).await
+                }
+                Err(e) => Err(fail(e)),
+            }
+        }
         "leave" => {
             if input::field(&p, "confirm").is_empty() {
                 let t = texts(&tenant, language)?;
-                return Err(fail(crate::error::Error::invalid(
+                return Err(fail(Error::invalid(
                     "confirm",
                     t.get("account_leave_unconfirmed").map_err(&fail)?,
                 )));
@@ -101,7 +163,7 @@ pub async fn account_submit(
                 .map_err(&fail)?;
             Ok(back("left"))
         }
-        _ => Err(fail(crate::error::Error::invalid(
+        _ => Err(fail(Error::invalid(
             "action",
             "This form has no such action.",
         ))),

@@ -34,6 +34,10 @@ pub struct TenantSettings {
     /// May someone redeem with an account whose email differs from the invited address?
     #[serde(default)]
     pub allow_mismatched_email_redemption: bool,
+    /// May guests leave the organisation on their account page? When not, the page names the contact
+    /// link instead.
+    #[serde(default = "default_true")]
+    pub guests_may_leave: bool,
     /// Do guests whose address no identity provider serves get "Email me a code"?
     #[serde(default = "default_true")]
     pub email_one_time_passcode: bool,
@@ -80,6 +84,7 @@ impl Default for TenantSettings {
             ticket_lifetime_days: default_ticket_days(),
             allow_mismatched_email_redemption: false,
             email_one_time_passcode: true,
+            guests_may_leave: true,
             logo_url: None,
             primary_color: default_primary(),
             background_color: default_background(),
