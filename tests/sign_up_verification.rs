@@ -68,9 +68,11 @@ async fn sign_in(browser: &Browser, slug: &str, password: &str) -> (u16, String)
     (status, resp.text().await.unwrap())
 }
 
-/// Opens `link` and presses its button: the status and the page.
-async fn confirm(browser: &Browser, link: &str) -> (u16, String) {
-    let resp = browser.submit_form(link, link, &[]).await;
+/// Opens `link` and presses its button with `password`: the status and the page.
+async fn confirm(browser: &Browser, link: &str, password: &str) -> (u16, String) {
+    let resp = browser
+        .submit_form(link, link, &[("password", password)])
+        .await;
     let status = resp.status().as_u16();
     (status, resp.text().await.unwrap())
 }
@@ -117,7 +119,16 @@ async fn a_sign_up_signs_in_only_after_following_the_emailed_link() {
     );
     let user = server.find_user_by_mail(&open, EMAIL).await.unwrap();
     assert!(!user.email_verified);
-    let (status, page) = confirm(&browser, &links[1]).await;
+    // The address's owner who did not sign up cannot confirm someone else's account: the password
+    // chosen at sign-up is asked.
+    let (status, page) = confirm(&browser, &links[1], "not the password").await;
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("not the password chosen at sign-up"),
+        "{page}"
+    );
+    assert!(!server.user(&user.id).await.email_verified);
+    let (status, page) = confirm(&browser, &links[1], PASSWORD).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Address confirmed"), "{page}");
     assert!(server.user(&user.id).await.email_verified);
@@ -137,8 +148,10 @@ async fn asking_for_a_link_again_tells_nobody_who_has_an_account() {
     let smtp = FakeSmtp::start().await;
     let url = smtp.url();
     let server = TestServer::start_with(move |c| c.smtp_url = Some(url)).await;
-    create_tenant_with(&server.svc, "open", "Open", "open.example", true).await;
-    server.member("ann@contoso.example").await;
+    let open = create_tenant_with(&server.svc, "open", "Open", "open.example", true).await;
+    assert_eq!(sign_up(&server, "open").await.0, 200);
+    links_for(&smtp, EMAIL, &open.issuer, 1).await;
+    server.member_in(&open, "ann@open.example", vec![]).await;
     let ask = |email: &'static str| {
         let browser = server.browser();
         async move {
@@ -148,19 +161,63 @@ async fn asking_for_a_link_again_tells_nobody_who_has_an_account() {
             (resp.status().as_u16(), resp.text().await.unwrap())
         }
     };
-    let (s1, verified) = ask("ann@contoso.example").await;
-    let (s2, unknown) = ask("nobody@open.example").await;
-    assert_eq!((s1, s2), (200, 200));
+    let mut pages = Vec::new();
+    for email in [EMAIL, "ann@open.example", "nobody@open.example"] {
+        let (status, page) = ask(email).await;
+        assert_eq!(status, 200, "{email}");
+        pages.push(page.replace(email, "X"));
+    }
     assert_eq!(
-        verified.replace("ann@contoso.example", "X"),
-        unknown.replace("nobody@open.example", "X")
+        pages[0], pages[1],
+        "waiting and verified accounts look alike"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        smtp.accepted().is_empty(),
-        "nothing sent: {:?}",
-        smtp.accepted().len()
-    );
+    assert_eq!(pages[0], pages[2], "and so does an unknown address");
+    // Only the account that waits gets a new link.
+    links_for(&smtp, EMAIL, &open.issuer, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.accepted().len(), 2, "nothing sent to anyone else");
+}
+
+#[actix_web::test]
+async fn a_password_reset_from_the_emailed_link_proves_the_address_too() {
+    let smtp = FakeSmtp::start().await;
+    let url = smtp.url();
+    let server = TestServer::start_with(move |c| c.smtp_url = Some(url)).await;
+    let open = create_tenant_with(&server.svc, "open", "Open", "open.example", true).await;
+    assert_eq!(sign_up(&server, "open").await.0, 200);
+    let browser = server.browser();
+    let resp = browser
+        .submit_form("/t/open/forgot", "/t/open/forgot", &[("email", EMAIL)])
+        .await;
+    assert_eq!(resp.status(), 200);
+    let link = {
+        let mut found = None;
+        for _ in 0..150 {
+            found = smtp.accepted().into_iter().find_map(|m| {
+                let text = mail::part_body(&m.raw, "text/plain");
+                let start = text.find(&format!("<{}/reset/", open.issuer))? + 1;
+                let end = start + text[start..].find('>')?;
+                Some(text[start..end].to_string())
+            });
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        found.expect("a reset link")
+    };
+    const NEW: &str = "the owner's own passphrase";
+    let resp = browser
+        .submit_form(
+            &link,
+            &link,
+            &[("password", NEW), ("confirm_password", NEW)],
+        )
+        .await;
+    assert!(resp.status().is_success() || resp.status().is_redirection());
+    let user = server.find_user_by_mail(&open, EMAIL).await.unwrap();
+    assert!(user.email_verified, "the reset link reached the address");
+    assert_eq!(sign_in(&server.browser(), "open", NEW).await.0, 303);
 }
 
 #[actix_web::test]

@@ -1,10 +1,10 @@
 //! Proving an address takes it over: an account someone made for an address by signing up (which
 //! proves nothing) and never verified does not keep the address's owner out. When the owner proves the
-//! address (an invitation link, a one-time code, a verification link), that account is disabled, loses
-//! its password and its sessions and grants, and both directories' audit logs say so.
+//! address with a one-time code sent to it, that account is disabled, loses its password and its
+//! sessions and grants, and both directories' audit logs say so. (An invitation link proves nothing of
+//! the kind: the inviter holds it too.)
 
 use super::audit::{self, AuditEvent, events};
-use crate::domain::user::CreationType;
 use crate::error::{Error, Result};
 use crate::store::connection::AnyConnection;
 use crate::store::queries;
@@ -22,9 +22,7 @@ pub fn take_over_unverified(
     let Some((_, mut squatter)) = queries::users::account_by_email(c, email_lower)? else {
         return Ok(());
     };
-    let self_made =
-        squatter.creation_type.as_deref() == Some(CreationType::SelfServiceSignUp.as_str());
-    if squatter.email_verified || !self_made {
+    if !super::verification::unproven(&squatter) {
         return Err(Error::Conflict(
             "An account with this email exists already: sign in instead.".into(),
         ));

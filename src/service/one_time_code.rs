@@ -103,9 +103,7 @@ pub async fn send_for_redemption(
             let lower = outgoing.email.lower();
             if queries::federation::identity(c, MAIL_ISSUER, &lower)?.is_none()
                 && let Some((_, account)) = queries::users::account_by_email(c, &lower)?
-                && (account.email_verified
-                    || account.creation_type.as_deref()
-                        != Some(CreationType::SelfServiceSignUp.as_str()))
+                && !super::verification::unproven(&account)
             {
                 return Err(Error::Conflict(
                     "An account with this email exists already: sign in instead.".into(),
@@ -129,10 +127,12 @@ pub async fn send_for_sign_in(
     language: Language,
     client_address: &str,
 ) -> Result<Challenge> {
-    if !tenant.settings.email_one_time_passcode {
+    let email = EmailAddress::parse(email)?;
+    // Whether codes are offered for the address's domain here is the tenant's configuration, not a
+    // fact about the person, so saying so tells nothing about who is a guest.
+    if !offered(svc, tenant, email.as_str()).await {
         return Err(Error::Forbidden(NOT_OFFERED.into()));
     }
-    let email = EmailAddress::parse(email)?;
     throttle::spend(
         svc,
         Subject::new(Limit::AccountEmailRequest, &[client_address]),
@@ -233,15 +233,23 @@ impl Outgoing {
         })
     }
 
-    /// Stores the code (replacing the address's earlier ones at this tenant) and, when `send`, queues
-    /// its email with the audit event.
-    fn store_and_send(self, c: &mut AnyConnection, send: bool) -> Result<()> {
+    /// When `send`: stores the code (replacing the address's earlier ones of the same purpose here) and
+    /// queues its email with the audit event. Otherwise stores a challenge no code matches and leaves
+    /// the address's real codes alone, so asking for someone else's address costs them nothing.
+    fn store_and_send(mut self, c: &mut AnyConnection, send: bool) -> Result<()> {
         let lower = self.email.lower();
-        queries::one_time_codes::void_unused(c, &self.tenant.id, &lower, self.now)?;
-        queries::one_time_codes::insert(c, &self.row)?;
         if !send {
-            return Ok(());
+            self.row.code_hash = hash_secret(&random_token());
+            return queries::one_time_codes::insert(c, &self.row);
         }
+        queries::one_time_codes::void_unused(
+            c,
+            &self.tenant.id,
+            &lower,
+            &self.row.purpose,
+            self.now,
+        )?;
+        queries::one_time_codes::insert(c, &self.row)?;
         crate::mail::outbox::enqueue(
             c,
             &self.from,
@@ -309,6 +317,16 @@ async fn check(
     let subjects = signin::attempt_subjects(svc, &row.email_lower, origin);
     let standing = throttle::check(svc, &subjects).await?;
     let email = EmailAddress::parse(&row.email_lower)?;
+    // The try is counted before the code is compared, atomically: parallel guesses cannot share one.
+    let taken = {
+        let id = id.clone();
+        svc.store
+            .write(move |c| queries::one_time_codes::take_try(c, &id, MAX_TRIES, now))
+            .await?
+    };
+    let Some(row) = taken else {
+        return Err(no_longer_works());
+    };
     let right =
         normalise(code).is_some_and(|c| constant_time_eq(&code_hash(handle, &c), &row.code_hash));
     let (limits, tenant_id, ip) = (
@@ -333,11 +351,12 @@ async fn check(
             Err(no_longer_works())
         };
     }
-    let lower = row.email_lower.clone();
-    let tries = svc
-        .store
+    let (lower, tries) = (row.email_lower.clone(), row.attempts);
+    svc.store
         .write(move |c| {
-            let tries = queries::one_time_codes::wrong_try(c, &id, MAX_TRIES, now)?;
+            if tries >= MAX_TRIES {
+                queries::one_time_codes::mark_used(c, &id, now)?;
+            }
             audit::record(
                 c,
                 AuditEvent {
@@ -352,7 +371,7 @@ async fn check(
             for subject in &subjects {
                 throttle::fail_on(c, &limits, subject, now)?;
             }
-            Ok(tries)
+            Ok(())
         })
         .await?;
     crate::observability::metrics::sign_in(crate::observability::metrics::SignIn::BadCredentials);
@@ -377,21 +396,23 @@ pub async fn redeem(
     super::redemption::check_address(open, email.as_str())?;
     let (tenant, may_create) = (open.tenant.clone(), !open.redeemed);
     let (public_url, now) = (svc.config.public_url.clone(), svc.now());
-    let home = svc
-        .store
-        .write(move |c| {
-            if let Some(home) = known_home(c, &email.lower(), now)? {
-                return Ok(home);
-            }
-            if !may_create {
-                return Err(Error::Forbidden(
-                    "This invitation has been accepted by another account.".into(),
-                ));
-            }
-            take_over_unverified(c, &tenant.id, &email.lower(), "one-time code", now)?;
-            new_home(c, &email, &public_url, now)
-        })
-        .await?;
+    let make = move |c: &mut AnyConnection| {
+        if let Some(home) = known_home(c, &email.lower(), now)? {
+            return Ok(home);
+        }
+        if !may_create {
+            return Err(Error::Forbidden(
+                "This invitation has been accepted by another account.".into(),
+            ));
+        }
+        take_over_unverified(c, &tenant.id, &email.lower(), "one-time code", now)?;
+        new_home(c, &email, &public_url, now)
+    };
+    let home = match svc.store.write(make.clone()).await {
+        // Two pages of the same address made its identity at once: the other one won; use it.
+        Err(Error::Conflict(_)) => svc.store.write(make).await?,
+        other => other?,
+    };
     session(svc, &open.tenant, &home).await
 }
 
@@ -403,6 +424,9 @@ pub async fn sign_in(
     code: &str,
     origin: &Origin,
 ) -> Result<String> {
+    if !tenant.settings.email_one_time_passcode {
+        return Err(Error::Forbidden(NOT_OFFERED.into()));
+    }
     let email = check(svc, tenant, &CodePurpose::SignIn, handle, code, origin).await?;
     let (tenant_id, now) = (tenant.id.clone(), svc.now());
     let home = svc

@@ -235,24 +235,19 @@ pub async fn register(
     let hash = hash_new_password(svc, &input.password, &input.confirm_password).await?;
     let now = svc.now();
     let public_url = svc.config.public_url.clone();
-    let tenant_id = open.tenant.id.clone();
     let display_name = input.display_name;
     let home = svc
         .store
         .write(move |c| {
-            // Following the link proved the address: an unverified account that claimed it is taken
-            // over; a real one means the person signs in with it.
-            super::address_proof::take_over_unverified(
-                c,
-                &tenant_id,
-                &email.lower(),
-                "invitation",
-                now,
-            )
-            .map_err(|e| match e {
-                Error::Conflict(m) => Error::invalid("email", m),
-                other => other,
-            })?;
+            // An invitation link proves nothing about who holds it (the inviter has it too), so an
+            // account of this address, verified or not, is never taken over from here; a one-time code
+            // sent to the address does that.
+            if queries::users::account_by_email(c, &email.lower())?.is_some() {
+                return Err(Error::invalid(
+                    "email",
+                    "An account with this email exists already: sign in instead.",
+                ));
+            }
             let home_tenant = unmanaged_tenant(c, email.domain(), &public_url, now)?;
             let member = NewMember {
                 email: email.as_str().into(),

@@ -771,6 +771,13 @@ pub async fn complete_password_reset(
                     other => other,
                 })?;
             }
+            // The link reached the address: an account made by signing up has proven it now.
+            if super::verification::unproven(&user) {
+                let mut proven = user.clone();
+                proven.email_verified = true;
+                proven.updated_at = now;
+                queries::users::update(c, &proven)?;
+            }
             queries::users::end_trust(c, &user.id, now)?;
             audit::record(
                 c,

@@ -30,10 +30,14 @@ pub fn awaits_verification(user: &User) -> bool {
     user.creation_type == Some(CreationType::SelfServiceSignUp) && !user.email_verified
 }
 
-fn row_awaits_verification(row: &UserRow) -> bool {
+/// Whether the account `row` made itself by signing up and never proved its address.
+pub fn unproven(row: &UserRow) -> bool {
     row.creation_type.as_deref() == Some(CreationType::SelfServiceSignUp.as_str())
         && !row.email_verified
-        && row.enabled
+}
+
+fn row_awaits_verification(row: &UserRow) -> bool {
+    unproven(row) && row.enabled
 }
 
 /// A verification link being sent: what the write needs, prepared outside it.
@@ -170,14 +174,36 @@ fn usable(c: &mut AnyConnection, hash: &str, tenant_id: &str, now: i64) -> Resul
     })
 }
 
-/// Follows a verification link (once): the account's address is verified, audited. Returns it.
+/// Follows a verification link (once) with the account's password: the account's address is verified,
+/// audited. Returns it. The password is asked because the link reaches the address's owner, who may not
+/// be the person who signed up with it: confirming someone else's account must not be one click.
 pub async fn confirm(
     svc: &Services,
     tenant: &Tenant,
     token: &str,
+    password: &str,
     client_address: &str,
 ) -> Result<String> {
-    link_for(svc, tenant, token, client_address).await?;
+    let mail = link_for(svc, tenant, token, client_address).await?;
+    let lower = EmailAddress::parse(&mail)?.lower();
+    let stored = svc
+        .store
+        .read(move |c| {
+            Ok(queries::users::account_by_email(c, &lower)?.map(|(cred, _)| cred.password_hash))
+        })
+        .await?;
+    let right = !password.is_empty()
+        && password.len() <= 1024
+        && svc
+            .passwords
+            .verify_from(client_address, password.to_string(), stored)
+            .await?;
+    if !right {
+        return Err(Error::invalid(
+            "password",
+            "That is not the password chosen at sign-up. If you did not sign up, ignore the email.",
+        ));
+    }
     let (hash, now, tenant_id) = (hash_secret(token), svc.now(), tenant.id.clone());
     svc.store
         .write(move |c| {

@@ -26,8 +26,8 @@
 //   i. a partner with no account anywhere: the emailed link, "Email me a code", the code read from the
 //      delivered email, joining, the sample app (acct 1, idp mail); later, in a new browser, the sign-in
 //      page's "Email me a code" with the address, a new code, and the same guest object signs in;
-//   j. self-service sign-up: the account cannot sign in until the emailed link is followed and its
-//      button pressed; then the password signs in.
+//   j. self-service sign-up: the account cannot sign in until the emailed link is followed and the
+//      password chosen at sign-up confirms it; then the password signs in.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -593,6 +593,7 @@ async function main() {
   const verifyLink = await verifyLinkFor(run, server, SELF_MADE.email);
   res = await visit(page, verifyLink);
   if (res.status() !== 200) throw new Error(`the verification link answered ${res.status()}`);
+  await page.getByLabel('Password', { exact: true }).fill(SELF_MADE.password);
   await screenshot(page, 'j', 'confirm');
   await clickAndWait(page, page.getByRole('button', { name: 'Confirm my address' }));
   check(/address confirmed/i.test(await heading(page)), `the address is confirmed: "${await heading(page)}"`);

@@ -14,3 +14,8 @@ CREATE TABLE one_time_codes (
     used_at BIGINT
 );
 CREATE INDEX one_time_codes_expires ON one_time_codes(expires_at);
+CREATE INDEX one_time_codes_address ON one_time_codes(tenant_id, email_lower);
+
+-- Sign-ups made before addresses were verified keep working: they were admitted without a link, and
+-- locking them out (or letting anyone take them over) now would punish their owners.
+UPDATE users SET email_verified = TRUE WHERE creation_type = 'SelfServiceSignUp';

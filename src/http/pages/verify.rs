@@ -47,22 +47,36 @@ pub async fn verify_page(
 ) -> Result<HttpResponse, PageError> {
     let tenant = tenant_for_page(&svc, &req).await?;
     let language = page_language(&svc, &req, &tenant).await;
-    let token = &path.1;
     let address = crate::http::client_ip(&svc, &req);
-    let email = match verification::link_for(&svc, &tenant, token, &address).await {
+    let email = match verification::link_for(&svc, &tenant, &path.1, &address).await {
         Ok(email) => email,
         Err(Error::NotFound(_)) => return Err(not_valid(&tenant, language)),
         Err(e) => return Err(branded_in(&tenant, language)(e)),
     };
-    let t = texts(&tenant, language)?
+    form(&svc, &req, (&tenant, language), (&path.1, &email), None)
+}
+
+/// The confirmation form: the address, the password chosen at sign-up, and `error` when it was wrong.
+fn form(
+    svc: &Services,
+    req: &HttpRequest,
+    (tenant, language): (&Tenant, Language),
+    (token, email): (&str, &str),
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let t = texts(tenant, language)?
         .around("verify_intro", "{email}", &[])
-        .map_err(branded_in(&tenant, language))?;
+        .map_err(branded_in(tenant, language))?;
     let mut ctx = tera::Context::new();
     ctx.insert_value("t", t.value());
-    let cookie = with_csrf(&req, svc.config.secure_cookies(), &mut ctx);
+    let cookie = with_csrf(req, svc.config.secure_cookies(), &mut ctx);
     ctx.insert("token", token);
-    ctx.insert("email", &email);
-    let resp = render_page(&tenant, language, "pages/verify.html", ctx)?;
+    ctx.insert("email", email);
+    ctx.insert("error_message", &error.map(|e| t.locale().message(e)));
+    let mut resp = render_page(tenant, language, "pages/verify.html", ctx)?;
+    if error.is_some() {
+        *resp.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
     Ok(set_cookie(resp, cookie))
 }
 
@@ -78,7 +92,8 @@ pub async fn verify_submit(
     let p = input::form(&req, &body).map_err(&fail)?;
     cookies::check_csrf(&req, input::field(&p, "csrf")).map_err(&fail)?;
     let address = crate::http::client_ip(&svc, &req);
-    match verification::confirm(&svc, &tenant, &path.1, &address).await {
+    let password = input::field(&p, "password");
+    match verification::confirm(&svc, &tenant, &path.1, password, &address).await {
         Ok(_) => {
             let message = texts(&tenant, language)?
                 .get("verify_done_message")
@@ -86,6 +101,13 @@ pub async fn verify_submit(
             said(&tenant, language, "verify_done_title", &message)
         }
         Err(Error::NotFound(_)) => Err(not_valid(&tenant, language)),
+        Err(Error::Invalid { message, .. }) => form(
+            &svc,
+            &req,
+            (&tenant, language),
+            (&path.1, input::field(&p, "email")),
+            Some(&message),
+        ),
         Err(e) => Err(fail(e)),
     }
 }

@@ -22,24 +22,29 @@ pub fn by_id(c: &mut AnyConnection, id: &str) -> Result<Option<OneTimeCodeRow>> 
         .optional()?)
 }
 
-/// Counts one wrong try; the code is used up at `max` tries. Returns the tries so far.
-pub fn wrong_try(c: &mut AnyConnection, id: &str, max: i32, now: i64) -> Result<i32> {
-    diesel::update(otc::one_time_codes.find(id).filter(otc::used_at.is_null()))
-        .set(otc::attempts.eq(otc::attempts + 1))
-        .execute(c)?;
-    diesel::update(
-        otc::one_time_codes
-            .find(id)
-            .filter(otc::used_at.is_null().and(otc::attempts.ge(max))),
+/// Takes one of a code's tries, in one statement so that guesses sent at once cannot all slip under
+/// the limit: the code (with the try counted) while it is unused, unexpired and has tries left, else
+/// `None`.
+pub fn take_try(
+    c: &mut AnyConnection,
+    id: &str,
+    max: i32,
+    now: i64,
+) -> Result<Option<OneTimeCodeRow>> {
+    let taken = diesel::update(
+        otc::one_time_codes.find(id).filter(
+            otc::used_at
+                .is_null()
+                .and(otc::expires_at.gt(now))
+                .and(otc::attempts.lt(max)),
+        ),
     )
-    .set(otc::used_at.eq(Some(now)))
+    .set(otc::attempts.eq(otc::attempts + 1))
     .execute(c)?;
-    Ok(otc::one_time_codes
-        .find(id)
-        .select(otc::attempts)
-        .first(c)
-        .optional()?
-        .unwrap_or(max))
+    if taken != 1 {
+        return Ok(None);
+    }
+    by_id(c, id)
 }
 
 /// Marks a code used; false when another request used it (or used it up) first.
@@ -50,11 +55,12 @@ pub fn mark_used(c: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Ends every unused code for `email_lower` at `tenant_id` (a new code replaces the old ones).
+/// Ends every unused code of `purpose` for `email_lower` at `tenant_id` (a new one replaces them).
 pub fn void_unused(
     c: &mut AnyConnection,
     tenant_id: &str,
     email_lower: &str,
+    purpose: &str,
     now: i64,
 ) -> Result<()> {
     diesel::update(
@@ -62,6 +68,7 @@ pub fn void_unused(
             otc::tenant_id
                 .eq(tenant_id)
                 .and(otc::email_lower.eq(email_lower))
+                .and(otc::purpose.eq(purpose))
                 .and(otc::used_at.is_null()),
         ),
     )
