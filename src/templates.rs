@@ -37,6 +37,14 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/verify.html"),
     ),
     (
+        "pages/terms_block.html",
+        include_str!("../templates/pages/terms_block.html"),
+    ),
+    (
+        "pages/terms.html",
+        include_str!("../templates/pages/terms.html"),
+    ),
+    (
         "pages/code.html",
         include_str!("../templates/pages/code.html"),
     ),
@@ -172,6 +180,10 @@ const ADMIN: &[(&str, &str)] = &[
     (
         "admin/policies.html",
         include_str!("../templates/admin/policies.html"),
+    ),
+    (
+        "admin/terms.html",
+        include_str!("../templates/admin/terms.html"),
     ),
     (
         "admin/rows.html",

@@ -128,6 +128,9 @@ const API_ROWS: &[(&str, &str, Class)] = &[
     ("DELETE", "/api/v1/tenants/{slug}/branding/logo", Admin),
     ("GET", "/api/v1/tenants/{slug}/policies", Admin),
     ("PATCH", "/api/v1/tenants/{slug}/policies", Admin),
+    ("GET", "/api/v1/tenants/{slug}/terms", Admin),
+    ("POST", "/api/v1/tenants/{slug}/terms", Admin),
+    ("GET", "/api/v1/tenants/{slug}/terms/acceptances", Admin),
     ("GET", "/api/v1/tenants/{slug}/identity-providers", Admin),
     ("POST", "/api/v1/tenants/{slug}/identity-providers", Admin),
     (

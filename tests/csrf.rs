@@ -283,6 +283,20 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &signup, form, &csrf_of(&page), &[404])
         .await;
 
+    // Accepting the terms of use (none are pending for a member: on to the app panel).
+    let form = Submission::form(
+        "/t/{slug}/terms",
+        format!("{issuer}/terms"),
+        &[
+            ("request", ""),
+            ("accept_terms", "yes"),
+            ("terms_version", "1"),
+        ],
+    );
+    bench
+        .check(server, &browser, form, &csrf_of(&confirm), &[303])
+        .await;
+
     // Asking for a forgotten password's link.
     let browser = server.browser();
     let forgot = format!("{}/forgot", server.issuer());
@@ -631,6 +645,12 @@ async fn every_form_of_the_console_needs_its_own_token() {
             ("invite_policy", "admins_and_guest_inviters"),
             ("ticket_lifetime_days", "30"),
         ],
+    );
+    bench.check(server, &admin, form, &token, &[303]).await;
+    let form = Submission::form(
+        "/admin/t/{slug}/terms",
+        format!("{base}/terms"),
+        &[("text_en", "Be kind.")],
     );
     bench.check(server, &admin, form, &token, &[303]).await;
 

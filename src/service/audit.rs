@@ -39,6 +39,10 @@ pub mod events {
     pub const REQUEST_PASSWORD_RESET: &str = "Request password reset";
     /// A person who signed up followed the link that proves their address.
     pub const VERIFY_EMAIL: &str = "Verify email";
+    /// An admin published a new version of the terms of use.
+    pub const PUBLISH_TERMS: &str = "Publish terms of use";
+    /// A guest accepted a version of the terms of use.
+    pub const ACCEPT_TERMS: &str = "Accept terms of use";
     /// A one-time code was emailed to prove an address.
     pub const SEND_ONE_TIME_CODE: &str = "Send one-time code";
     /// The owner of an address proved it, and the unverified account that claimed it was disabled.

@@ -87,6 +87,8 @@ pub enum Next {
     },
     /// Show the consent page for this pending request.
     Consent { pending: String },
+    /// Show the tenant's terms of use, which the guest has not accepted yet.
+    Terms { pending: String },
     /// Send the browser to the app (with a code or an error).
     Redirect(String),
     /// Show a page: the person may not use this app.
@@ -523,6 +525,24 @@ pub async fn decide(
                 app.name, tenant.display_name
             ))));
         }
+    }
+
+    // A guest accepts the tenant's newest terms of use before any app gets a token for them.
+    let (tenant_id, user_id) = (tenant.id.clone(), subject.id.clone());
+    let terms_due = svc
+        .store
+        .read(move |c| super::terms::pending_on(c, &tenant_id, &user_id))
+        .await?;
+    if terms_due.is_some() {
+        if none {
+            return to_app(
+                OAuthErrorCode::InteractionRequired,
+                "the user has not accepted the terms of use",
+            );
+        }
+        return Ok(Next::Terms {
+            pending: park_or_reuse(svc).await?,
+        });
     }
 
     // The admin API's scopes go only to people who hold a role they stand for, and only through the

@@ -25,6 +25,7 @@ pub mod redemption;
 pub mod settings;
 pub mod signin;
 pub mod tenants;
+pub mod terms;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -270,6 +270,29 @@ pub struct ActionTokenRow {
     pub used_at: Option<i64>,
 }
 
+/// One language of one version of a tenant's terms of use: a text or a link.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = terms_of_use)]
+pub struct TermsRow {
+    pub tenant_id: String,
+    pub version: i32,
+    pub language: String,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    pub published_at: i64,
+    pub published_by: String,
+}
+
+/// A guest's acceptance of one version of the terms.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = terms_acceptances)]
+pub struct TermsAcceptanceRow {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub version: i32,
+    pub accepted_at: i64,
+}
+
 /// An emailed one-time code (see the `one_time_codes` migration): only hashes are kept.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = one_time_codes)]

@@ -259,6 +259,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    terms_of_use (tenant_id, version, language) {
+        tenant_id -> Text,
+        version -> Integer,
+        language -> Text,
+        body -> Nullable<Text>,
+        url -> Nullable<Text>,
+        published_at -> BigInt,
+        published_by -> Text,
+    }
+}
+
+diesel::table! {
+    terms_acceptances (user_id, version) {
+        user_id -> Text,
+        tenant_id -> Text,
+        version -> Integer,
+        accepted_at -> BigInt,
+    }
+}
+
+diesel::table! {
     one_time_codes (id) {
         id -> Text,
         tenant_id -> Text,
@@ -386,6 +407,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     action_tokens,
     one_time_codes,
+    terms_of_use,
+    terms_acceptances,
     audit_events,
     outbox_messages,
     invitations,

@@ -27,7 +27,11 @@
 //      delivered email, joining, the sample app (acct 1, idp mail); later, in a new browser, the sign-in
 //      page's "Email me a code" with the address, a new code, and the same guest object signs in;
 //   j. self-service sign-up: the account cannot sign in until the emailed link is followed and the
-//      password chosen at sign-up confirms it; then the password signs in.
+//      password chosen at sign-up confirms it; then the password signs in;
+//   k. terms of use: the admin publishes them in the console; the code partner of i is asked to accept
+//      them before the sample app signs them in, once; a new version asks again;
+//   l. someone signs up with a partner's address and never confirms it; the partner, invited, redeems
+//      with a code and gets in; the squatter's password no longer signs in.
 //
 // Every step is saved as target/screenshots/journey-<letter>-NN-<name>.png. Any 5xx answer, page
 // error or failed assertion fails the run (exit code 1); everything it started is stopped by PID.
@@ -77,6 +81,8 @@ const FED_GUEST = { email: 'gil@globex.example', name: 'Gil Globex' };
 const CODE_GUEST = { email: 'kim@initech.example', name: 'Kim Initech' };
 // Someone who signs up to the default tenant themselves.
 const SELF_MADE = { email: 'sam@contoso.example', name: 'Sam Signup', password: 'Sam signs up alone 5' };
+// An address someone else signs up with before its owner is invited.
+const CLAIMED = { email: 'lou@umbrella.example', name: 'Lou Umbrella', squatterPassword: 'not Lou at all 12345' };
 
 const run = new Run('journeys', { totalTimeoutMs: TOTAL_TIMEOUT_MS });
 let shots = 0;
@@ -600,6 +606,115 @@ async function main() {
   await visit(page, `${base}/t/default/signin`);
   await signInForm(page, SELF_MADE.email, SELF_MADE.password);
   expectPath(page, /^\/t\/default\/apps$/, 'the app panel after signing in');
+  await run.closeBrowser(browser.context);
+
+  // k. Terms of use, published in the console, accepted once, and again after a new version.
+  run.step = 'k: terms of use';
+  browser = await run.launchBrowser();
+  page = browser.page;
+  const publishTerms = async (text) => {
+    await visit(page, `${base}/admin/t/default/terms`);
+    if (pathOf(page.url()).endsWith('/signin')) {
+      await signInForm(page, ADMIN.email, ADMIN.password);
+      await visit(page, `${base}/admin/t/default/terms`);
+    }
+    expectPath(page, /^\/admin\/t\/default\/terms$/, 'the console terms page');
+    await page.locator('#text_en').fill(text);
+    await clickAndWait(page, page.locator('form[action$="/terms"] button[type="submit"]'));
+    check((await page.locator('body').innerText()).includes(text), 'the console shows the published terms');
+  };
+  await publishTerms('Partners keep our data to themselves.');
+  await screenshot(page, 'k', 'console-terms');
+  await run.closeBrowser(browser.context);
+
+  const signInWithCodeTo = async (seen) => {
+    browser = await run.launchBrowser();
+    page = browser.page;
+    await visit(page, `${rp}/`);
+    await clickAndWait(page, page.getByRole('link', { name: 'Sign in' }));
+    await page.getByLabel('Email', { exact: true }).fill(CODE_GUEST.email);
+    await clickAndWait(page, page.getByRole('button', { name: 'Email me a code' }));
+    const code = await codeFor(run, server, CODE_GUEST.email, seen);
+    await page.getByLabel('Code', { exact: true }).fill(code);
+    await clickAndWait(page, page.locator('form[action$="/code/verify"] button[type="submit"]'));
+    return code;
+  };
+  const seenCodes = [firstCode, secondCode];
+  seenCodes.push(await signInWithCodeTo(seenCodes));
+  expectPath(page, /^\/t\/default\/terms$/, 'the terms page before the app');
+  check((await page.locator('body').innerText()).includes('Partners keep our data to themselves.'), 'the terms are shown');
+  await screenshot(page, 'k', 'terms');
+  await page.getByLabel('I accept the terms of use').check();
+  await clickAndWait(page, page.getByRole('button', { name: 'Accept and continue' }));
+  claims = await throughToClaims(page, 'k', rp);
+  check(claims.oid === byCode.oid, `the same guest signs in after accepting: ${claims.oid}`);
+  await run.closeBrowser(browser.context);
+
+  // Once accepted, not asked again.
+  seenCodes.push(await signInWithCodeTo(seenCodes));
+  claims = await throughToClaims(page, 'k', rp);
+  check(claims.oid === byCode.oid, 'signed in without the terms page');
+  await run.closeBrowser(browser.context);
+
+  // A new version asks again.
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await publishTerms('Version two: partners also delete copies after the project.');
+  await run.closeBrowser(browser.context);
+  seenCodes.push(await signInWithCodeTo(seenCodes));
+  expectPath(page, /^\/t\/default\/terms$/, 'the terms page again after a new version');
+  check((await page.locator('body').innerText()).includes('Version two'), 'the new version is shown');
+  await page.getByLabel('I accept the terms of use').check();
+  await clickAndWait(page, page.getByRole('button', { name: 'Accept and continue' }));
+  claims = await throughToClaims(page, 'k', rp);
+  check(claims.oid === byCode.oid, 'signed in after accepting the new version');
+  await run.closeBrowser(browser.context);
+
+  // l. A squatter's unconfirmed sign-up does not keep the address's owner out.
+  run.step = 'l: unverified account taken over';
+  // The squatter signs up at another organisation whose sign-up is open.
+  await cli(server, ['tenant', 'create', '--slug', 'openclub', '--name', 'Open Club', '--domain', 'openclub.example']);
+  await cli(server, ['policy', 'set', '--tenant', 'openclub', '--self-service-sign-up', 'true']);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await run.waitUntil('the open sign-up page', 15_000, async () => {
+    const r = await visit(page, `${base}/t/openclub/signup`);
+    return r.status() === 200 ? r : null;
+  });
+  await page.getByLabel('Email', { exact: true }).fill(CLAIMED.email);
+  await page.getByLabel('Display name', { exact: true }).fill('Somebody Else');
+  await page.locator('input[name="password"]').fill(CLAIMED.squatterPassword);
+  await page.locator('input[name="confirm_password"]').fill(CLAIMED.squatterPassword);
+  await clickAndWait(page, page.locator('form[action$="/signup"] button[type="submit"]'));
+  check(/check your email/i.test(await heading(page)), 'the squatter is told to confirm the address');
+  await run.closeBrowser(browser.context);
+  const claimedInvite = await cli(server, [
+    'invite', '--tenant', 'default', '--email', CLAIMED.email, '--name', CLAIMED.name,
+    '--redirect-url', `${rp}/login`, '--app', app.id, '--by', ADMIN.email,
+  ]);
+  if (claimedInvite.outcome !== 'created') throw new Error(`inviting ${CLAIMED.email}: ${JSON.stringify(claimedInvite)}`);
+  link = await inviteLinkFor(run, server, CLAIMED.email);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, link);
+  await clickAndWait(page, page.getByRole('button', { name: 'Email me a code' }));
+  await page.getByLabel('Code', { exact: true }).fill(await codeFor(run, server, CLAIMED.email));
+  await clickAndWait(page, page.locator('form[action$="/code/verify"] button[type="submit"]'));
+  expectPath(page, /^\/invite\/[^/]+\/consent$/, 'the consent page: the claim did not stand in the way');
+  const box = page.getByLabel('I accept the terms of use');
+  if ((await box.count()) > 0) await box.check();
+  await clickAndWait(page, page.locator('form[action$="/consent"] button[value="accept"]'));
+  claims = await throughToClaims(page, 'l', rp);
+  check(claims.idp === 'mail' && claims.oid === claimedInvite.user_id, `the owner is the guest: ${claims.oid}`);
+  await run.closeBrowser(browser.context);
+  browser = await run.launchBrowser();
+  page = browser.page;
+  await visit(page, `${base}/t/openclub/signin`);
+  const squatter = page.locator('form[action$="/signin"]');
+  await squatter.locator('input[name="email"]').fill(CLAIMED.email);
+  await squatter.locator('input[name="password"]').fill(CLAIMED.squatterPassword);
+  await clickAndWait(page, squatter.locator('button[type="submit"]:not([formaction])'));
+  check(pathOf(page.url()).endsWith('/signin'), "the squatter's password no longer signs in");
   await run.closeBrowser(browser.context);
 }
 

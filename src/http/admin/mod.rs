@@ -11,6 +11,7 @@ pub mod identity_providers;
 pub mod invitations;
 pub mod notice;
 pub mod settings;
+pub mod terms;
 pub mod users;
 
 use crate::domain::access::Action;
@@ -73,6 +74,8 @@ route_table!(CONSOLE_ROUTES, console_routes, "/admin/t/{slug}", [
     get "/branding/preview-email" => settings::preview_email;
     get "/policies" => settings::policies;
     post "/policies" => settings::save_policies;
+    get "/terms" => terms::terms_page;
+    post "/terms" => terms::publish;
     get "/audit" => audit::list;
     get "/audit/export.csv" => audit::export;
 ]);

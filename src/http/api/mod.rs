@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod problem;
 pub mod settings;
 pub mod tenants;
+pub mod terms;
 pub mod users;
 
 use crate::error::Error;
@@ -65,6 +66,9 @@ route_table!(ROUTES, routes, "/api/v1", [
     delete "/tenants/{slug}/branding/logo" => settings::delete_logo;
     get "/tenants/{slug}/policies" => settings::policies;
     patch "/tenants/{slug}/policies" => settings::update_policies;
+    get "/tenants/{slug}/terms" => terms::current;
+    post "/tenants/{slug}/terms" => terms::publish;
+    get "/tenants/{slug}/terms/acceptances" => terms::acceptances;
     get "/tenants/{slug}/identity-providers" => identity_providers::list;
     post "/tenants/{slug}/identity-providers" => identity_providers::create;
     get "/tenants/{slug}/identity-providers/{id}" => identity_providers::get;

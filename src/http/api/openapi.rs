@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, identity providers, branding, policies and audit of a guestlist server."),
+    info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, identity providers, branding, policies, terms of use and audit of a guestlist server."),
     modifiers(&BearerAuth),
     paths(
         super::tenants::list, super::tenants::create,
@@ -42,6 +42,7 @@ impl Modify for BearerAuth {
         super::invitations::resend, super::invitations::upload_csv,
         super::settings::branding, super::settings::update_branding, super::settings::put_logo, super::settings::delete_logo,
         super::settings::policies, super::settings::update_policies,
+        super::terms::current, super::terms::publish, super::terms::acceptances,
         super::identity_providers::list, super::identity_providers::create, super::identity_providers::get,
         super::identity_providers::update, super::identity_providers::delete, super::identity_providers::test,
         super::identity_providers::list_shared, super::identity_providers::create_shared,

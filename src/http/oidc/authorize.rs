@@ -107,6 +107,9 @@ fn respond(tenant: &Tenant, next: Next) -> Result<HttpResponse, PageError> {
         Next::Consent { pending } => {
             see_other(&format!("/t/{}/consent?request={pending}", tenant.slug))
         }
+        Next::Terms { pending } => {
+            see_other(&format!("/t/{}/terms?request={pending}", tenant.slug))
+        }
         Next::Redirect(to) => see_other(&to),
         Next::Page(e) => return Err(branded(tenant)(e)),
     })

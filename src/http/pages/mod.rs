@@ -13,6 +13,7 @@ pub mod reset;
 pub mod setup;
 pub mod signin;
 pub mod signup;
+pub mod terms;
 pub mod verify;
 
 use crate::http::cookies;
@@ -38,6 +39,8 @@ route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     get "/verify/{token}" => verify::verify_page;
     post "/verify/{token}" => verify::verify_submit;
     post "/verify" => verify::resend;
+    get "/terms" => terms::terms_page;
+    post "/terms" => terms::terms_submit;
     get "/apps" => apps::app_panel;
     get "/account" => account::account_page;
     post "/account" => account::account_submit;

@@ -455,6 +455,15 @@ pub async fn consent_page(
     ctx.insert("ticket", &ticket);
     ctx.insert("user_name", &signed_in.home_user.display_name);
     ctx.insert("user_email", &signed_in.home_user.mail);
+    let terms = crate::service::terms::current(&svc, &open.tenant)
+        .await
+        .map_err(branded(&open))?;
+    if let Some(terms) = terms {
+        ctx.insert(
+            "terms",
+            &super::terms::block(&open.tenant, language_of(&open), &terms)?,
+        );
+    }
     Ok(set_cookie(
         render(&open, "pages/redeem_consent.html", ctx)?,
         cookie,
@@ -473,9 +482,22 @@ pub async fn consent_submit(
         .ok_or_else(|| branded(&open)(Error::Unauthenticated))?;
     match input::field(&p, "decision") {
         "accept" => {
+            // The tenant's terms, when it has any, are accepted with the invitation.
+            let terms = crate::service::terms::current(&svc, &open.tenant)
+                .await
+                .map_err(branded(&open))?;
+            let version = match terms {
+                Some(_) => Some(super::terms::accepted_version(&p).map_err(branded(&open))?),
+                None => None,
+            };
             let to = redemption::accept(&svc, &open, &signed_in)
                 .await
                 .map_err(branded(&open))?;
+            if let Some(version) = version {
+                crate::service::terms::accept(&svc, &open.tenant, &signed_in.home_user, version)
+                    .await
+                    .map_err(branded(&open))?;
+            }
             Ok(see_other(&to))
         }
         _ => Ok(see_other(&format!("/invite/{ticket}"))),

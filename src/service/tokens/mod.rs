@@ -404,10 +404,11 @@ pub async fn refresh(
                 return Ok(None);
             };
             let user = queries::users::by_id(c, &grant.user_id)?;
-            Ok(Some((rt, grant, user)))
+            let terms_due = crate::service::terms::pending_on(c, &grant.tenant_id, &grant.user_id)?;
+            Ok(Some((rt, grant, user, terms_due)))
         })
         .await?;
-    let Some((rt, grant, user)) = found else {
+    let Some((rt, grant, user, terms_due)) = found else {
         return Err(invalid_grant("the refresh token is not valid"));
     };
     // Ownership first (before scope): another client's token is simply not valid here.
@@ -441,6 +442,13 @@ pub async fn refresh(
             .await?;
         return Err(invalid_grant("the user can no longer sign in"));
     };
+    // A guest who has not accepted the tenant's newest terms gets no new token until they sign in
+    // (and accept) again; the token stays usable for then.
+    if terms_due.is_some() {
+        return Err(invalid_grant(
+            "the organisation's terms of use changed: sign in again to accept them",
+        ));
+    }
     let original = Scopes::from_stored(&rt.scope);
     let scope = match &requested {
         Some(r) if !r.is_subset_of(&original) => {

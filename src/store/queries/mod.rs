@@ -12,5 +12,6 @@ pub mod one_time_codes;
 pub mod outbox;
 pub mod sessions;
 pub mod tenants;
+pub mod terms;
 pub mod throttles;
 pub mod users;

@@ -1,0 +1,2 @@
+DROP TABLE terms_acceptances;
+DROP TABLE terms_of_use;
