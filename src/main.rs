@@ -2,6 +2,7 @@ use clap::Parser;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
+    guestlist::crypto::init();
     let cli = guestlist::cli::Cli::parse();
     match guestlist::cli::run(cli).await {
         Ok(code) => code,

@@ -463,6 +463,7 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_without_a_serve
     };
     {
         use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+        guestlist::crypto::init();
         let mut c = PgConnection::establish(&pg.url("postgres")).expect("private cluster");
         diesel::sql_query("CREATE DATABASE guestlist")
             .execute(&mut c)

@@ -9,6 +9,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 
+/// Initialises OpenSSL (josekit signs with it, libpq speaks TLS with it) without the exit handler it
+/// registers when something else initialises it first (libpq does, with default options). That handler,
+/// `OPENSSL_cleanup`, frees OpenSSL's global tables during `exit` while other threads may still be
+/// using them or freeing their own OpenSSL state, and the process then crashes on its way out (seen as
+/// SIGSEGV or a double free after every test of a binary had passed). Whichever call comes first
+/// decides, so every entry point that may be first calls this. Cheap and idempotent.
+pub fn init() {
+    openssl::init();
+}
+
 /// 256 random bits from the OS, base64url without padding (43 characters). Used for codes, tokens,
 /// session secrets, client secrets and one-time links.
 pub fn random_token() -> String {

@@ -197,6 +197,7 @@ fn with_dir_lock<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
 impl KeyStore {
     /// Opens the keys directory, creating it and a first key per algorithm when it has none.
     pub fn open_or_create(dir: &Path) -> Result<KeyStore> {
+        crate::crypto::init();
         if !dir.exists() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
@@ -250,6 +251,7 @@ impl KeyStore {
     /// Adds a new key per algorithm, signing from `now + activate_in` seconds; returns the new kids.
     /// Running servers pick the change up from the manifest (see [`KeyStore::reload_if_changed`]).
     pub fn rotate(dir: &Path, activate_in: i64) -> Result<Vec<String>> {
+        crate::crypto::init();
         let _ = KeyStore::open_or_create(dir)?;
         // Read, add and write the manifest under the lock: two rotations at once keep both keys.
         with_dir_lock(dir, || {

@@ -72,6 +72,8 @@ impl ConnectionManager {
     }
 
     pub fn connect_now(&self) -> Result<AnyConnection> {
+        // libpq's first TLS attempt would otherwise initialise OpenSSL with its exit handler.
+        crate::crypto::init();
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url)
                 .map(AnyConnection::Postgres)

@@ -102,6 +102,9 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub fn create(admin_url: &str) -> PgDatabase {
         use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+        // Before libpq's first TLS attempt initialises OpenSSL with its exit handler (see
+        // `guestlist::crypto::init`).
+        guestlist::crypto::init();
         let name = format!("gl_test_{}", uuid::Uuid::new_v4().simple());
         let mut c =
             PgConnection::establish(admin_url).expect("connect to GUESTLIST_TEST_DATABASE_URL");
