@@ -94,6 +94,9 @@ enum Command {
     /// The tenant's audit log.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// The tenant's terms of use: show, publish a new version, who accepted which.
+    #[command(subcommand)]
+    Terms(commands::TermsCommand),
 }
 
 #[derive(Args)]
@@ -425,6 +428,7 @@ fn route(command: Command, remote: bool) -> Route {
         Command::Branding(c) => Route::Admin(Box::new(c.plan())),
         Command::Policy(c) => Route::Admin(Box::new(c.plan())),
         Command::Audit(c) => Route::Admin(Box::new(c.plan())),
+        Command::Terms(c) => Route::Admin(Box::new(c.plan())),
         Command::Tenant(TenantCommand::List(home)) => Route::Admin(Box::new(Ok(Plan::once(
             Call::ListTenants {
                 home: home.home_tenant,

@@ -281,6 +281,56 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     assert_eq!(p["domains"], serde_json::json!(["fabrikam.example"]));
     assert_eq!(p["ticketLifetimeDays"], 10);
 
+    // Terms of use: publish from a file and a link, show them, list who accepted (nobody yet).
+    let none = local(&server, &["terms", "show"]).await;
+    assert_eq!(none.code, 1, "no terms yet: {}", none.out);
+    let file = std::env::temp_dir().join(format!("terms-{}.txt", std::process::id()));
+    std::fs::write(&file, "Be kind to the shared drive.").unwrap();
+    let text = format!("en={}", file.display());
+    let published = local(
+        &server,
+        &[
+            "--json",
+            "terms",
+            "publish",
+            "--text",
+            &text,
+            "--url",
+            "ko=https://contoso.example/terms/ko",
+        ],
+    )
+    .await
+    .json();
+    std::fs::remove_file(&file).ok();
+    assert_eq!(published["version"], 1);
+    let shown = local(&server, &["--json", "terms", "show"]).await.json();
+    assert_eq!(shown["texts"][0]["language"], "en");
+    assert_eq!(shown["texts"][0]["text"], "Be kind to the shared drive.");
+    assert_eq!(shown["texts"][1]["url"], "https://contoso.example/terms/ko");
+    let republished = local(
+        &server,
+        &[
+            "--json",
+            "terms",
+            "publish",
+            "--url",
+            "en=https://contoso.example/t2",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(
+        republished["version"], 2,
+        "each publication is a new version"
+    );
+    let bad = local(&server, &["terms", "publish", "--url", "en=ftp://x"]).await;
+    assert_eq!(bad.code, 1, "the API's rule holds: {}", bad.out);
+    let unnamed = local(&server, &["terms", "publish", "--url", "https://x"]).await;
+    assert_eq!(unnamed.code, 2, "LANG=URL is required: {}", unnamed.err);
+    let accepted = local(&server, &["--json", "terms", "acceptances"]).await;
+    assert_eq!(accepted.code, 0, "{}", accepted.err);
+    assert!(accepted.lines().is_empty(), "nobody accepted yet");
+
     // Invitations: follow up on one the CLI sent.
     let invited = local(
         &server,
@@ -468,6 +518,23 @@ async fn remote_mode_uses_the_servers_api_with_a_bearer_token() {
         users.iter().any(|u| u["id"] == carol.id.as_str()),
         "{users:?}"
     );
+
+    // Terms through the API: published remotely, then read back locally.
+    let args = remote(&[
+        "--json",
+        "terms",
+        "publish",
+        "--url",
+        "en=https://contoso.example/t",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(run(remote_env(), &args).await.json()["version"], 1);
+    let args = remote(&["--json", "terms", "acceptances"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let listed = run(remote_env(), &args).await;
+    assert_eq!(listed.code, 0, "{}", listed.err);
+    let shown = local(&server, &["--json", "terms", "show"]).await.json();
+    assert_eq!(shown["texts"][0]["url"], "https://contoso.example/t");
 
     let args = remote(&[
         "--json",

@@ -45,7 +45,14 @@ pub fn columns(object: Object) -> &'static [&'static str] {
             "/enabled",
             "/shared",
         ],
-        Object::Branding | Object::Policies => &[],
+        Object::TermsAcceptance => &[
+            "/version",
+            "/acceptedAt",
+            "/mail",
+            "/displayName",
+            "/userId",
+        ],
+        Object::Branding | Object::Policies | Object::Terms => &[],
     }
 }
 

@@ -15,6 +15,7 @@ use crate::service::invitations::{self, follow_up};
 use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
 use crate::service::tenants::Tenant;
 use crate::service::tenants::manage::{self as tenants, TenantInput};
+use crate::service::terms::{self, NewTerms};
 use crate::service::users::{self, NewUserBody, UserPatch, UserQuery};
 use serde::Serialize;
 use serde_json::Value;
@@ -34,6 +35,10 @@ pub enum Object {
     Policies,
     Audit,
     IdentityProvider,
+    /// The tenant's newest terms of use.
+    Terms,
+    /// Who accepted which version of the terms.
+    TermsAcceptance,
 }
 
 impl Object {
@@ -48,6 +53,8 @@ impl Object {
             Object::Policies => "policies",
             Object::Audit => "audit event",
             Object::IdentityProvider => "identity provider",
+            Object::Terms => "terms of use",
+            Object::TermsAcceptance => "acceptance of the terms",
         }
     }
 
@@ -62,6 +69,8 @@ impl Object {
             Object::Policies => "policies",
             Object::Audit => "audit",
             Object::IdentityProvider => "identity-providers",
+            Object::Terms => "terms",
+            Object::TermsAcceptance => "terms/acceptances",
         }
     }
 }
@@ -132,6 +141,10 @@ pub enum Call {
     CreateApp {
         tenant: String,
         body: NewAppBody,
+    },
+    PublishTerms {
+        tenant: String,
+        body: NewTerms,
     },
     CreateIdentityProvider {
         tenant: String,
@@ -300,6 +313,9 @@ impl Call {
             Call::CreateApp { tenant, body } => {
                 ("POST", path(Object::App, tenant, None, "")?, json(body)?)
             }
+            Call::PublishTerms { tenant, body } => {
+                ("POST", path(Object::Terms, tenant, None, "")?, json(body)?)
+            }
             Call::CreateIdentityProvider { tenant, body } => (
                 "POST",
                 path(Object::IdentityProvider, tenant, None, "")?,
@@ -407,6 +423,7 @@ pub async fn local(svc: &Services, call: Call) -> Result<Reply, Stop> {
                 | Call::CreateUser { tenant, .. }
                 | Call::CreateGroup { tenant, .. }
                 | Call::CreateApp { tenant, .. }
+                | Call::PublishTerms { tenant, .. }
                 | Call::CreateIdentityProvider { tenant, .. } => tenant.clone(),
                 Call::ListTenants { home }
                 | Call::CreateTenant { home, .. }
@@ -437,7 +454,10 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             }
             Audit => value(&audit::list(svc, op, t, parsed::<AuditQuery>(&query)?).await?),
             IdentityProvider => value(&federation::list(svc, op, t).await?),
-            Branding | Policies => Err(Stop::Usage(format!("{} is not a list", object.noun()))),
+            TermsAcceptance => value(&terms::acceptances(svc, op, t).await?),
+            Branding | Policies | Terms => {
+                Err(Stop::Usage(format!("{} is not a list", object.noun())))
+            }
         },
         Call::Show { object, id, .. } => match object {
             User => tagged(&users::get(svc, op, t, &id_of(id)?).await?),
@@ -447,7 +467,14 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             Branding => tagged(&settings::branding(svc, op, t).await?),
             Policies => tagged(&settings::policies(svc, op, t).await?),
             IdentityProvider => tagged(&federation::get(svc, op, t, &id_of(id)?).await?),
+            Terms => match terms::show(svc, op, t).await? {
+                Some(current) => value(&current),
+                None => Err(Stop::Failed(
+                    "this tenant has published no terms of use".into(),
+                )),
+            },
             Audit => Err(Stop::Usage("audit events are listed, not shown".into())),
+            TermsAcceptance => Err(Stop::Usage("acceptances are listed, not shown".into())),
         },
         Call::Update {
             object,
@@ -482,7 +509,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                     let patch: IdentityProviderPatch = patch(&p)?;
                     tagged(&federation::update(svc, op, t, &id_of(id)?, patch, tag).await?)
                 }
-                Invitation | Audit => {
+                Invitation | Audit | Terms | TermsAcceptance => {
                     Err(Stop::Usage(format!("{} cannot be changed", object.noun())))
                 }
             }
@@ -552,6 +579,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
         Call::CreateIdentityProvider { body, .. } => {
             tagged(&federation::create(svc, op, t, *body).await?)
         }
+        Call::PublishTerms { body, .. } => value(&terms::publish(svc, op, t, body).await?),
         Call::ListTenants { .. }
         | Call::CreateTenant { .. }
         | Call::CreateSharedIdentityProvider { .. }

@@ -4,6 +4,7 @@ use super::admin::{Op, Patch, Plan, View, query, switch};
 use super::calls::{Call, Deed, Object, Query};
 use super::client::Stop;
 use crate::service::apps::manage::AssignmentInput;
+use crate::service::terms::{NewTerms, TermsText};
 use clap::builder::BoolishValueParser;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -771,6 +772,83 @@ impl PolicyCommand {
             }
         }
     }
+}
+
+// ---- terms of use ----
+
+#[derive(Subcommand)]
+pub enum TermsCommand {
+    /// Show the newest version in every language it was published in.
+    Show(On),
+    /// Publish a new version: guests accept it before their next token.
+    Publish {
+        #[command(flatten)]
+        on: On,
+        /// LANG=FILE: the terms in a language, as plain text read from FILE (once per language).
+        #[arg(long = "text", value_name = "LANG=FILE")]
+        texts: Vec<String>,
+        /// LANG=URL: a link to the terms in a language (once per language).
+        #[arg(long = "url", value_name = "LANG=URL")]
+        urls: Vec<String>,
+    },
+    /// Who accepted which version, newest first.
+    Acceptances(On),
+}
+
+impl TermsCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        match self {
+            Self::Show(on) => Ok(Plan::show(Object::Terms, &on.tenant, None)),
+            Self::Publish { on, texts, urls } => {
+                let mut body = NewTerms { texts: Vec::new() };
+                for given in texts {
+                    let (language, file) = pair(&given, "--text")?;
+                    let text = std::fs::read_to_string(file)
+                        .map_err(|e| Stop::Failed(format!("cannot read {file}: {e}")))?;
+                    body.texts.push(TermsText {
+                        language: language.to_string(),
+                        text: Some(text),
+                        url: None,
+                    });
+                }
+                for given in urls {
+                    let (language, url) = pair(&given, "--url")?;
+                    body.texts.push(TermsText {
+                        language: language.to_string(),
+                        text: None,
+                        url: Some(url.to_string()),
+                    });
+                }
+                if body.texts.is_empty() {
+                    return Err(Stop::Usage(
+                        "give the terms with --text LANG=FILE or --url LANG=URL".into(),
+                    ));
+                }
+                Ok(Plan::once(
+                    Call::PublishTerms {
+                        tenant: on.tenant,
+                        body,
+                    },
+                    View::Describe,
+                ))
+            }
+            Self::Acceptances(on) => Ok(Plan::list(
+                Object::TermsAcceptance,
+                &on.tenant,
+                Query::new(),
+                false,
+            )),
+        }
+    }
+}
+
+/// `LANG=VALUE` split at its first `=`.
+fn pair<'a>(given: &'a str, option: &str) -> Result<(&'a str, &'a str), Stop> {
+    given
+        .split_once('=')
+        .filter(|(l, v)| !l.trim().is_empty() && !v.is_empty())
+        .map(|(l, v)| (l.trim(), v))
+        .ok_or_else(|| Stop::Usage(format!("{option} takes LANG=VALUE, e.g. en=…: {given:?}")))
 }
 
 // ---- audit ----

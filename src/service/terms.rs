@@ -71,7 +71,7 @@ impl Terms {
 }
 
 /// What a new version says.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTerms {
     pub texts: Vec<TermsText>,
