@@ -234,6 +234,12 @@ struct AppCreate {
     /// Scopes a client_credentials token of this app may carry.
     #[arg(long = "allowed-scope")]
     allowed_scopes: Vec<String>,
+    /// Where the app is told that a session or access ended (OpenID Connect Back-Channel Logout).
+    #[arg(long, value_name = "URL")]
+    backchannel_logout_uri: Option<String>,
+    /// Logout tokens must name the session (sid).
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
 }
 
 #[derive(Subcommand)]
@@ -484,6 +490,8 @@ fn route(command: Command, remote: bool) -> Route {
                     signing_alg: Some(a.signing_alg),
                     optional_claims: a.optional_claims,
                     allowed_scopes: a.allowed_scopes,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    backchannel_logout_session_required: a.backchannel_logout_session_required,
                 },
             },
             View::Credentials,

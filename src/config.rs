@@ -18,6 +18,9 @@ pub struct Config {
     pub smtp_ca_file: Option<PathBuf>,
     /// Seconds before a failed email is retried; doubled after each further failure, up to an hour.
     pub mail_retry_delay: i64,
+    /// Seconds before a failed back-channel logout delivery is retried; doubled after each further
+    /// failure, up to ten minutes.
+    pub logout_retry_delay: i64,
     pub mail_from: String,
     pub log: String,
     /// How log lines are written to stderr: human-readable text (default) or one JSON object a line.
@@ -124,6 +127,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_ca_file: Option<PathBuf>,
     mail_retry_delay: Option<i64>,
+    logout_retry_delay: Option<i64>,
     mail_from: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
@@ -236,6 +240,7 @@ impl Config {
             smtp_ca_file: path("SMTP_CA_FILE", file.smtp_ca_file)
                 .filter(|p| !p.as_os_str().is_empty()),
             mail_retry_delay: num("MAIL_RETRY_DELAY", file.mail_retry_delay, 30)?,
+            logout_retry_delay: num("LOGOUT_RETRY_DELAY", file.logout_retry_delay, 10)?,
             mail_from: s("MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
             log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
@@ -363,6 +368,7 @@ impl Config {
             ("session_ttl", config.session_ttl),
             ("session_idle_ttl", config.session_idle_ttl),
             ("mail_retry_delay", config.mail_retry_delay),
+            ("logout_retry_delay", config.logout_retry_delay),
         ] {
             if v <= 0 || v > 31_536_000 {
                 return Err(Error::Config(format!(

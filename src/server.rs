@@ -102,7 +102,10 @@ pub const MAX_CONNECTIONS_PER_WORKER: usize = 4096;
 /// How often the outbox worker looks for due messages.
 pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Background upkeep: key reloads, the mail outbox worker, and removal of expired codes, tokens and
+/// How often the back-channel logout deliverer looks for due logout tokens.
+pub const LOGOUT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Background upkeep: key reloads, the mail outbox worker, back-channel logout deliveries, and removal of expired codes, tokens and
 /// sessions.
 pub fn spawn_background(svc: &Services) -> Result<()> {
     // The sender is dropped at once: this outbox worker runs until the process ends.
@@ -124,6 +127,12 @@ pub fn spawn_background_until(
         claim: uuid::Uuid::new_v4().to_string(),
     };
     let outbox = Arc::new(worker).spawn_until(OUTBOX_INTERVAL, stop);
+    let retry = crate::service::backchannel::LogoutRetry {
+        base_delay_secs: svc.config.logout_retry_delay,
+        ..Default::default()
+    };
+    let logouts = crate::service::backchannel::LogoutDeliverer::new(svc, retry)?;
+    Arc::new(logouts).spawn(LOGOUT_INTERVAL);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -140,6 +149,8 @@ pub fn spawn_background_until(
                     let n = n + crate::store::queries::sessions::delete_expired(c, now, idle)?;
                     let n = n + crate::store::queries::federation::purge_states(c, now)?;
                     let n = n + crate::store::queries::one_time_codes::purge(c, now)?;
+                    // The delivery log of back-channel logouts keeps a week.
+                    let n = n + crate::store::queries::backchannel::purge(c, now - 7 * 86_400)?;
                     // A day without failures or budgeted actions forgets a throttled subject.
                     Ok(n + crate::store::queries::throttles::purge(c, now, 24 * 3600)?)
                 })

@@ -1197,6 +1197,8 @@ async fn only_operators_list_and_create_tenants() {
             signing_alg: "RS256".into(),
             optional_claims: vec![],
             allowed_scopes: vec![],
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         },
     )
     .await

@@ -320,6 +320,8 @@ fn new_app(name: &str, first_party: bool, scopes: Vec<&str>) -> NewApp {
         signing_alg: "RS256".into(),
         optional_claims: vec![],
         allowed_scopes: scopes.into_iter().map(str::to_string).collect(),
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 

@@ -174,6 +174,8 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
             REDIRECT,
             "--allowed-scope",
             "api.read",
+            "--backchannel-logout-uri",
+            "https://moodle.example/bc",
         ],
     )
     .await
@@ -197,11 +199,25 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
             REDIRECT,
             "--redirect-uri",
             "http://localhost/cb2",
+            "--backchannel-logout-session-required",
+            "true",
         ],
     )
     .await
     .json();
     assert_eq!(updated["app"]["name"], "Moodle LMS");
+    assert_eq!(
+        updated["app"]["backchannelLogoutUri"],
+        "https://moodle.example/bc"
+    );
+    assert_eq!(updated["app"]["backchannelLogoutSessionRequired"], true);
+    let plain = local(
+        &server,
+        &["app", "update", &app_id, "--backchannel-logout-uri", "http://moodle.example/bc"],
+    )
+    .await;
+    assert_eq!(plain.code, 1, "http outside loopback: {}", plain.out);
+    assert!(plain.err.contains("backchannelLogoutUri"), "{}", plain.err);
     assert_eq!(updated["app"]["assignmentRequired"], true);
     assert_eq!(updated["app"]["appRoles"][0]["displayName"], "Readers");
     assert_eq!(

@@ -503,6 +503,8 @@ async fn the_console_speaks_the_admins_language() {
             ("name", "Portal".into()),
             ("client_type", "confidential".into()),
             ("redirect_uris", "https://portal.example/cb".into()),
+            ("backchannel_logout_uri", "https://portal.example/bc".into()),
+            ("backchannel_logout_session_required", "on".into()),
         ],
     )
     .await;
@@ -521,6 +523,15 @@ async fn the_console_speaks_the_admins_language() {
     assert!(app.contains("할당된 사용자나 그룹이 없습니다."), "{app}");
     assert!(app.contains("예, Portal 앱을 삭제합니다."), "{app}");
     assert!(app.contains("앱 역할(한 줄에 하나씩, <code>value: Display name</code>)"));
+    // The back-channel logout address was registered with the app, and the form shows it.
+    assert!(
+        app.contains("백채널 로그아웃 URI") && app.contains("value=\"https://portal.example/bc\""),
+        "{app}"
+    );
+    assert!(
+        app.contains("name=\"backchannel_logout_session_required\" type=\"checkbox\" checked"),
+        "{app}"
+    );
 
     let invited = post(
         format!("{base}/invitations/new"),

@@ -173,6 +173,8 @@ fn codes_are_consumed_once_and_refresh_tokens_rotate_once() {
                 enabled: true,
                 created_at: 1,
                 updated_at: 1,
+                backchannel_logout_uri: None,
+                backchannel_logout_session_required: false,
             },
         )?;
         queries::oauth::insert_code(

@@ -88,6 +88,8 @@ async fn https_discovery_and_revocation_through_the_library() {
             signing_alg: "ES256".into(),
             optional_claims: vec![],
             allowed_scopes: vec!["api.read".into()],
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         },
     )
     .await

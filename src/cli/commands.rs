@@ -385,6 +385,12 @@ pub enum AppCommand {
         /// Where the app panel sends people; "" for none.
         #[arg(long, value_name = "URL")]
         home_url: Option<String>,
+        /// Where the app is told that a session or access ended; "" for nowhere.
+        #[arg(long, value_name = "URL")]
+        backchannel_logout_uri: Option<String>,
+        /// Logout tokens must name the session (sid).
+        #[arg(long, value_name = "BOOL", value_parser = BoolishValueParser::new())]
+        backchannel_logout_session_required: Option<bool>,
         #[command(flatten)]
         toggle: Toggle,
         #[command(flatten)]
@@ -431,6 +437,8 @@ impl AppCommand {
                 app_roles,
                 allowed_scopes,
                 home_url,
+                backchannel_logout_uri,
+                backchannel_logout_session_required,
                 toggle,
                 tag,
             } => {
@@ -445,6 +453,11 @@ impl AppCommand {
                     .list("appRoles", app_roles)
                     .list("allowedScopes", allowed_scopes)
                     .set("homeUrl", home_url)
+                    .set("backchannelLogoutUri", backchannel_logout_uri)
+                    .set(
+                        "backchannelLogoutSessionRequired",
+                        backchannel_logout_session_required,
+                    )
                     .set("enabled", switch(toggle.enable, toggle.disable));
                 target.update(k, patch, tag)
             }

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no actix, no diesel. Everything here is unit-tested in place.
 
 pub mod access;
+pub mod backchannel;
 pub mod claims;
 pub mod color;
 pub mod email;

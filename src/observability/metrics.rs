@@ -107,6 +107,7 @@ struct Metrics {
     throttled: IntCounterVec,
     outbox_sent: IntCounter,
     outbox_failures: IntCounterVec,
+    logout_deliveries: IntCounterVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -190,6 +191,12 @@ impl Metrics {
             "Failed email delivery attempts; gave_up=\"true\" when the message will not be retried.",
             &["gave_up"],
         );
+        let logout_deliveries = counter_vec(
+            r,
+            "guestlist_logout_deliveries_total",
+            "Back-channel logout token deliveries by this process, by outcome (delivered, retry, gave_up).",
+            &["outcome"],
+        );
         let build = IntGaugeVec::new(
             Opts::new("guestlist_build_info", "The running guestlist version."),
             &["version"],
@@ -216,6 +223,9 @@ impl Metrics {
         for l in THROTTLE_LIMITS {
             throttled.with_label_values(&[l]);
         }
+        for o in LOGOUT_OUTCOMES {
+            logout_deliveries.with_label_values(&[o]);
+        }
         Metrics {
             registry,
             http_requests,
@@ -228,6 +238,7 @@ impl Metrics {
             throttled,
             outbox_sent,
             outbox_failures,
+            logout_deliveries,
         }
     }
 }
@@ -317,6 +328,17 @@ pub fn outbox_failed(gave_up: bool) {
         .inc();
 }
 
+/// The outcomes of a back-channel logout delivery attempt.
+const LOGOUT_OUTCOMES: [&str; 3] = ["delivered", "retry", "gave_up"];
+
+/// One back-channel logout delivery attempt: `delivered`, `retry` or `gave_up`.
+pub fn logout_delivery(outcome: &'static str) {
+    METRICS
+        .logout_deliveries
+        .with_label_values(&[outcome])
+        .inc();
+}
+
 /// State read when `/metrics` is scraped.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -324,6 +346,9 @@ pub struct Snapshot {
     pub outbox_pending: Option<i64>,
     /// Messages the outbox gave up on.
     pub outbox_failed: Option<i64>,
+    /// Logout tokens waiting for delivery, and those given up on.
+    pub logout_pending: Option<i64>,
+    pub logout_failed: Option<i64>,
     pub pools: Vec<crate::store::PoolStats>,
     /// Calls that queued at each database admission gate, and how many queue now.
     pub gates: Vec<crate::store::gate::GateStats>,
@@ -334,21 +359,30 @@ pub struct Snapshot {
 /// Reads the scrape-time state: pool usage, signing keys and (with one cheap indexed query) the outbox
 /// depth. A database that does not answer leaves the outbox gauges out rather than failing the scrape.
 pub async fn snapshot(store: &crate::store::Store, keys: &crate::keys::KeyStore) -> Snapshot {
-    use crate::store::queries::outbox as q;
+    use crate::store::queries::{backchannel as b, outbox as q};
     let pools = store.pool_stats();
     let depth = store
-        .read(|c| Ok((q::depth(c)?, q::failed_count(c)?)))
+        .read(|c| {
+            Ok([
+                q::depth(c)?,
+                q::failed_count(c)?,
+                b::count_in(c, b::PENDING)?,
+                b::count_in(c, b::FAILED)?,
+            ])
+        })
         .await;
-    let (outbox_pending, outbox_failed) = match depth {
-        Ok((pending, failed)) => (Some(pending), Some(failed)),
+    let [outbox_pending, outbox_failed, logout_pending, logout_failed] = match depth {
+        Ok(n) => n.map(Some),
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: the outbox depth could not be read");
-            (None, None)
+            tracing::warn!(error = %e, "metrics: the queue depths could not be read");
+            [None; 4]
         }
     };
     Snapshot {
         outbox_pending,
         outbox_failed,
+        logout_pending,
+        logout_failed,
         pools,
         gates: store.gate_stats().to_vec(),
         signing_keys: keys.kids().len(),
@@ -378,6 +412,20 @@ pub fn render(snapshot: &Snapshot) -> Result<String> {
     ] {
         if let Some(n) = n {
             outbox.with_label_values(&[state]).set(n);
+        }
+    }
+    let logout = gauge_vec(
+        &scrape,
+        "guestlist_logout_deliveries",
+        "Back-channel logout tokens by state: pending (queued, not yet delivered) and failed (given up).",
+        &["state"],
+    )?;
+    for (state, n) in [
+        ("pending", snapshot.logout_pending),
+        ("failed", snapshot.logout_failed),
+    ] {
+        if let Some(n) = n {
+            logout.with_label_values(&[state]).set(n);
         }
     }
     let connections = gauge_vec(
@@ -454,6 +502,8 @@ mod tests {
         let text = render(&Snapshot {
             outbox_pending: Some(7),
             outbox_failed: Some(0),
+            logout_pending: Some(3),
+            logout_failed: Some(1),
             pools: vec![crate::store::PoolStats {
                 pool: "read",
                 connections: 3,
@@ -470,6 +520,9 @@ mod tests {
         .unwrap();
         for line in [
             "guestlist_outbox_messages{state=\"pending\"} 7",
+            "guestlist_logout_deliveries{state=\"pending\"} 3",
+            "guestlist_logout_deliveries{state=\"failed\"} 1",
+            "guestlist_logout_deliveries_total{outcome=\"gave_up\"}",
             "guestlist_db_pool_connections{pool=\"read\",state=\"in_use\"} 2",
             "guestlist_db_pool_connections{pool=\"read\",state=\"idle\"} 1",
             "guestlist_db_pool_max_connections{pool=\"read\"} 4",

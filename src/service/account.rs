@@ -136,14 +136,15 @@ fn settings_of(row: &crate::store::models::TenantRow) -> TenantSettings {
 
 /// Ends every session of the person but this one; how many ended.
 pub async fn sign_out_elsewhere(svc: &Services, me: &SignedIn) -> Result<usize> {
-    let (user_id, keep, tenant_id) = (
+    let (user_id, keep, tenant_id, now) = (
         me.home_user.id.clone(),
         me.session.id.clone(),
         me.home_user.tenant_id.clone(),
+        svc.now(),
     );
     svc.store
         .write(move |c| {
-            let ended = queries::sessions::delete_others(c, &user_id, &keep)?;
+            let ended = queries::sessions::delete_others(c, &user_id, &keep, now)?;
             audit::record(
                 c,
                 AuditEvent {
@@ -270,7 +271,7 @@ pub async fn change_password(
     svc.store
         .write(move |c| {
             queries::users::set_password(c, &user_id, &hash, now)?;
-            let ended = queries::sessions::delete_others(c, &user_id, &keep)?;
+            let ended = queries::sessions::delete_others(c, &user_id, &keep, now)?;
             let mut objects = queries::users::guests_of_home(c, &user_id)?;
             objects.push(user_id.clone());
             queries::oauth::revoke_grants_of(c, &objects, now)?;

@@ -10,6 +10,7 @@ pub mod account;
 pub mod address_proof;
 pub mod apps;
 pub mod audit;
+pub mod backchannel;
 pub mod auth;
 pub mod authorize;
 pub mod bootstrap;

@@ -371,14 +371,15 @@ pub async fn current(svc: &Services, secret: &str) -> Result<Option<SignedIn>> {
 const SESSION_TOUCH_INTERVAL: i64 = 60;
 
 pub async fn sign_out(svc: &Services, tenant_id: &str, signed_in: &SignedIn) -> Result<()> {
-    let (tenant_id, session_id, user_id) = (
+    let (tenant_id, session_id, user_id, now) = (
         tenant_id.to_string(),
         signed_in.session.id.clone(),
         signed_in.home_user.id.clone(),
+        svc.now(),
     );
     svc.store
         .write(move |c| {
-            queries::sessions::delete(c, &session_id)?;
+            queries::sessions::delete(c, &session_id, now)?;
             audit::record(
                 c,
                 AuditEvent {

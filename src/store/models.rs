@@ -95,6 +95,9 @@ pub struct AppRow {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// OpenID Connect Back-Channel Logout: where the app is told that a session or grant ended.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -319,6 +322,30 @@ pub struct AuditEventRow {
     pub target: String,
     pub outcome: String,
     pub details: String,
+}
+
+/// A logout token waiting for (or past) delivery to an app's back-channel logout URI.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = logout_deliveries)]
+pub struct LogoutDeliveryRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub app_id: String,
+    /// The `sub` of the logout token: the user object the grant was for.
+    pub subject: String,
+    /// The `sid`: the session the grant came from, when it came from one.
+    pub session_id: Option<String>,
+    pub jti: String,
+    /// What ended the session or grant (for operators; not in the token).
+    pub reason: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub claim: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

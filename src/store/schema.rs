@@ -84,6 +84,8 @@ diesel::table! {
         enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        backchannel_logout_uri -> Nullable<Text>,
+        backchannel_logout_session_required -> Bool,
     }
 }
 
@@ -196,6 +198,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        logout_queued_at -> Nullable<BigInt>,
     }
 }
 
@@ -384,7 +387,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    logout_deliveries (id) {
+        id -> Text,
+        tenant_id -> Text,
+        app_id -> Text,
+        subject -> Text,
+        session_id -> Nullable<Text>,
+        jti -> Text,
+        reason -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        claim -> Nullable<Text>,
+        claimed_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    logout_deliveries,
     throttles,
     identity_providers,
     upstream_identities,

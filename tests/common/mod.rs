@@ -277,6 +277,8 @@ impl TestServer {
             signing_alg: "RS256".into(),
             optional_claims: vec![OptionalClaim::Email],
             allowed_scopes: vec!["api.read".into()],
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         };
         adjust(&mut app);
         apps::create(&self.svc, &Actor::operator(), tenant, app)

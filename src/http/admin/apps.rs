@@ -72,6 +72,9 @@ pub async fn create(
             signing_alg: field(&form, "signing_alg").unwrap_or_else(|| "RS256".into()),
             optional_claims,
             allowed_scopes: vec![],
+            backchannel_logout_uri: field(&form, "backchannel_logout_uri"),
+            backchannel_logout_session_required: form
+                .contains_key("backchannel_logout_session_required"),
         },
     )
     .await
@@ -150,6 +153,14 @@ pub async fn act(
                 app_roles: Some(roles_of(&form)),
                 home_url: Some(form.get("home_url").cloned().unwrap_or_default()),
                 enabled: Some(form.contains_key("enabled")),
+                backchannel_logout_uri: Some(
+                    form.get("backchannel_logout_uri")
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                backchannel_logout_session_required: Some(
+                    form.contains_key("backchannel_logout_session_required"),
+                ),
                 ..Default::default()
             };
             app_admin::update(&svc, &c.actor, &c.tenant, &id, patch, etag)

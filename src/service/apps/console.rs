@@ -76,6 +76,8 @@ pub async fn ensure_console_app(svc: &Services, tenant: &Tenant) -> Result<Arc<A
                         enabled: true,
                         created_at: now,
                         updated_at: now,
+                        backchannel_logout_uri: None,
+                        backchannel_logout_session_required: false,
                     },
                 ),
             }

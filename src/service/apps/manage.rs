@@ -42,6 +42,10 @@ pub struct AppView {
     pub allowed_scopes: Vec<String>,
     pub home_url: Option<String>,
     pub enabled: bool,
+    /// Where the app is told that a session or grant ended (OpenID Connect Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens carry `sid` (they do whenever the grant came from a session).
+    pub backchannel_logout_session_required: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -112,6 +116,8 @@ impl AppView {
             redirect_uris: app.redirect_uris,
             post_logout_redirect_uris: app.post_logout_redirect_uris,
             enabled: app.enabled,
+            backchannel_logout_uri: app.backchannel_logout_uri,
+            backchannel_logout_session_required: app.backchannel_logout_session_required,
             created_at,
             updated_at,
         }
@@ -180,6 +186,8 @@ pub struct NewApp {
     pub signing_alg: String,
     pub optional_claims: Vec<OptionalClaim>,
     pub allowed_scopes: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 /// A new app as the admin API and the CLI describe one.
@@ -205,6 +213,11 @@ pub struct NewAppBody {
     pub optional_claims: Vec<String>,
     #[serde(default)]
     pub allowed_scopes: Vec<String>,
+    /// Where the app is told that a session or grant ended (OpenID Connect Back-Channel Logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 impl NewAppBody {
@@ -223,6 +236,8 @@ impl NewAppBody {
             assignment_required: self.assignment_required,
             signing_alg: self.signing_alg.unwrap_or_else(|| "RS256".into()),
             allowed_scopes: self.allowed_scopes,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
         })
     }
 }
@@ -257,6 +272,7 @@ pub async fn create(
     let alg = SigningAlg::parse(&input.signing_alg)
         .ok_or_else(|| Error::invalid("signingAlg", "use RS256, ES256 or EdDSA"))?;
     let scopes = check_scopes(&input.allowed_scopes)?;
+    let backchannel = logout_uri(input.backchannel_logout_uri.as_deref())?.flatten();
     let secret = (!input.public).then(random_token);
     let now = svc.now();
     let settings = AppSettings {
@@ -280,6 +296,8 @@ pub async fn create(
         enabled: true,
         created_at: now,
         updated_at: now,
+        backchannel_logout_uri: backchannel,
+        backchannel_logout_session_required: input.backchannel_logout_session_required,
     };
     let actor_id = actor.id();
     let inserted = row.clone();
@@ -328,6 +346,20 @@ pub struct AppPatch {
     /// Where the app panel sends people; empty for none.
     pub home_url: Option<String>,
     pub enabled: Option<bool>,
+    /// Where the app is told that a session or grant ended; empty for nowhere.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
+}
+
+/// A back-channel logout URI as given: `None` when absent, `Some(None)` when empty (none), else checked.
+fn logout_uri(raw: Option<&str>) -> Result<Option<Option<String>>> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(u) => crate::domain::backchannel::parse_logout_uri(u)
+            .map(|u| Some(Some(u)))
+            .map_err(|e| Error::invalid(e.field, e.message)),
+    }
 }
 
 fn parse_uris(field: &'static str, uris: &[String]) -> Result<Vec<String>> {
@@ -453,6 +485,7 @@ pub async fn update(
                 .to_string(),
         )),
     };
+    let backchannel = logout_uri(patch.backchannel_logout_uri.as_deref())?;
     let (tenant_c, id_c, actor_id, now) = (tenant.clone(), id.to_string(), actor.id(), svc.now());
     let detail = svc
         .write_as(actor, tenant, Action::Administer, id, move |c, _| {
@@ -485,6 +518,12 @@ pub async fn update(
             }
             if let Some(v) = patch.enabled {
                 row.enabled = v;
+            }
+            if let Some(u) = backchannel {
+                row.backchannel_logout_uri = u;
+            }
+            if let Some(v) = patch.backchannel_logout_session_required {
+                row.backchannel_logout_session_required = v;
             }
             if let Some(cl) = claims {
                 settings.optional_claims = cl;

@@ -55,6 +55,10 @@ pub struct App {
     pub allowed_scopes: String,
     pub settings: AppSettings,
     pub enabled: bool,
+    /// OpenID Connect Back-Channel Logout: where the app is told that a session or grant ended.
+    pub backchannel_logout_uri: Option<String>,
+    /// The app needs `sid` in logout tokens (it always gets one when the grant came from a session).
+    pub backchannel_logout_session_required: bool,
 }
 
 impl App {
@@ -74,6 +78,8 @@ impl App {
             assignment_required: row.assignment_required,
             allowed_scopes: row.allowed_scopes,
             enabled: row.enabled,
+            backchannel_logout_uri: row.backchannel_logout_uri,
+            backchannel_logout_session_required: row.backchannel_logout_session_required,
         }
     }
 

@@ -212,6 +212,8 @@ async fn revoke_after_reuse(
     svc.store
         .write(move |c| {
             if let Some(gid) = &grant_id {
+                let ended = queries::backchannel::Ended::Grant(gid);
+                queries::backchannel::queue(c, ended, "token reused", now)?;
                 queries::oauth::revoke_grant(c, gid, now)?;
             }
             audit::record(

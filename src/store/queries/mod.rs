@@ -4,6 +4,7 @@
 pub mod action_tokens;
 pub mod apps;
 pub mod audit;
+pub mod backchannel;
 pub mod federation;
 pub mod groups;
 pub mod invitations;

@@ -2,6 +2,7 @@ use crate::error::Result;
 use crate::store::connection::AnyConnection;
 use crate::store::models::SessionRow;
 use crate::store::schema::sessions::dsl as s;
+use super::backchannel::Ended;
 use diesel::prelude::*;
 
 pub fn insert(c: &mut AnyConnection, row: &SessionRow) -> Result<()> {
@@ -36,7 +37,9 @@ pub fn touch(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn delete(c: &mut AnyConnection, id: &str) -> Result<()> {
+/// Ends one session (sign-out); the apps it signed in to are told on the back channel.
+pub fn delete(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    super::backchannel::queue(c, Ended::Session(id), "signed out", now)?;
     diesel::delete(s::sessions.find(id)).execute(c)?;
     Ok(())
 }
@@ -58,8 +61,13 @@ pub fn of_user(c: &mut AnyConnection, user_id: &str) -> Result<Vec<SessionRow>> 
         .load(c)?)
 }
 
-/// Ends every session of `user_id` but `keep`; how many ended.
-pub fn delete_others(c: &mut AnyConnection, user_id: &str, keep: &str) -> Result<usize> {
+/// Ends every session of `user_id` but `keep`; how many ended. Their apps are told on the back channel.
+pub fn delete_others(c: &mut AnyConnection, user_id: &str, keep: &str, now: i64) -> Result<usize> {
+    let ended = Ended::SessionsOf {
+        user_id,
+        keep: Some(keep),
+    };
+    super::backchannel::queue(c, ended, "signed out elsewhere", now)?;
     Ok(
         diesel::delete(s::sessions.filter(s::user_id.eq(user_id).and(s::id.ne(keep))))
             .execute(c)?,

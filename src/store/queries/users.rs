@@ -249,9 +249,15 @@ pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
     Ok(cr::credentials.find(user_id).count().get_result::<i64>(c)? > 0)
 }
 
-/// Ends every session of the user (disabling or deleting them signs them out everywhere).
-pub fn end_sessions(c: &mut AnyConnection, user_id: &str) -> Result<()> {
+/// Ends every session of the user (disabling or deleting them signs them out everywhere); the apps
+/// they signed in to are told on the back channel.
+pub fn end_sessions(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
     use crate::store::schema::sessions::dsl as s;
+    let ended = super::backchannel::Ended::SessionsOf {
+        user_id,
+        keep: None,
+    };
+    super::backchannel::queue(c, ended, "access ended", now)?;
     diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).execute(c)?;
     Ok(())
 }
@@ -268,7 +274,7 @@ pub fn guests_of_home(c: &mut AnyConnection, home_user_id: &str) -> Result<Vec<S
 /// and the grants of the object and of every guest object bound to it are revoked, so no refresh or
 /// access token issued before outlives the change.
 pub fn end_trust(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
-    end_sessions(c, user_id)?;
+    end_sessions(c, user_id, now)?;
     let mut objects = guests_of_home(c, user_id)?;
     objects.push(user_id.to_string());
     super::oauth::revoke_grants_of(c, &objects, now)?;

@@ -1,0 +1,210 @@
+//! Back-channel logout: queueing a logout token for every app that holds a grant which just ended, in
+//! the transaction that ends it, and the delivery queue the worker leases from (like the mail outbox).
+
+use crate::error::Result;
+use crate::store::connection::AnyConnection;
+use crate::store::models::LogoutDeliveryRow;
+use crate::store::schema::apps::dsl as a;
+use crate::store::schema::grants::dsl as g;
+use crate::store::schema::logout_deliveries::dsl as d;
+use crate::store::schema::sessions::dsl as s;
+use diesel::prelude::*;
+use std::collections::BTreeSet;
+
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const FAILED: &str = "failed";
+
+/// What ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Ended<'a> {
+    /// One session (sign-out, RP-initiated logout).
+    Session(&'a str),
+    /// Every session of a user but `keep` ("sign out everywhere else", a password change).
+    SessionsOf { user_id: &'a str, keep: Option<&'a str> },
+    /// Every grant of these user objects (disabled, deleted, reset, left the organisation).
+    GrantsOf(&'a [String]),
+    /// One grant (its refresh token was reused).
+    Grant(&'a str),
+}
+
+/// Queues one logout token per (app, user object, session) among the grants `ended` touches whose app
+/// listens on the back channel and was not told about that grant before. Returns how many were queued.
+/// Called before the sessions are deleted or the grants revoked, in the same transaction.
+pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) -> Result<usize> {
+    let sessions: Vec<String> = match ended {
+        Ended::SessionsOf { user_id, keep } => {
+            let mut q = s::sessions.filter(s::user_id.eq(user_id)).into_boxed();
+            if let Some(keep) = keep {
+                q = q.filter(s::id.ne(keep));
+            }
+            let ids = q.select(s::id).load(c)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            ids
+        }
+        _ => Vec::new(),
+    };
+    let mut q = g::grants
+        .filter(g::logout_queued_at.is_null().and(g::expires_at.gt(now)))
+        .into_boxed();
+    q = match ended {
+        Ended::Session(id) => q.filter(g::session_id.eq(id)),
+        Ended::SessionsOf { .. } => q.filter(g::session_id.eq_any(&sessions)),
+        Ended::GrantsOf(users) => q.filter(g::user_id.eq_any(users)),
+        Ended::Grant(id) => q.filter(g::id.eq(id)),
+    };
+    let grants: Vec<(String, String, String, String, Option<String>)> = q
+        .select((g::id, g::tenant_id, g::app_id, g::user_id, g::session_id))
+        .load(c)?;
+    if grants.is_empty() {
+        return Ok(0);
+    }
+    let app_ids: BTreeSet<&String> = grants.iter().map(|r| &r.2).collect();
+    let listening: BTreeSet<String> = a::apps
+        .filter(a::id.eq_any(app_ids))
+        .filter(a::backchannel_logout_uri.is_not_null().and(a::enabled.eq(true)))
+        .select(a::id)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
+    let mut told = BTreeSet::new();
+    let mut marked = Vec::new();
+    for (grant_id, tenant_id, app_id, user_id, session_id) in &grants {
+        if !listening.contains(app_id) {
+            continue;
+        }
+        marked.push(grant_id.clone());
+        if !told.insert((app_id, user_id, session_id)) {
+            continue;
+        }
+        diesel::insert_into(d::logout_deliveries)
+            .values(&LogoutDeliveryRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant_id: tenant_id.clone(),
+                app_id: app_id.clone(),
+                subject: user_id.clone(),
+                session_id: session_id.clone(),
+                jti: uuid::Uuid::new_v4().to_string(),
+                reason: reason.to_string(),
+                state: PENDING.into(),
+                attempts: 0,
+                next_attempt_at: now,
+                claim: None,
+                claimed_until: None,
+                last_error: None,
+                created_at: now,
+                delivered_at: None,
+            })
+            .execute(c)?;
+    }
+    if !marked.is_empty() {
+        diesel::update(g::grants.filter(g::id.eq_any(&marked)))
+            .set(g::logout_queued_at.eq(Some(now)))
+            .execute(c)?;
+    }
+    Ok(told.len())
+}
+
+/// Ids of pending deliveries due now and not leased by a live claim, oldest first.
+pub fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(d::logout_deliveries
+        .filter(d::state.eq(PENDING).and(d::next_attempt_at.le(now)))
+        .filter(d::claimed_until.is_null().or(d::claimed_until.lt(now)))
+        .order(d::next_attempt_at.asc())
+        .limit(limit)
+        .select(d::id)
+        .load(c)?)
+}
+
+/// Leases one delivery to `claim` until `until`; returns it when this claim won.
+pub fn claim(
+    c: &mut AnyConnection,
+    id: &str,
+    claim: &str,
+    now: i64,
+    until: i64,
+) -> Result<Option<LogoutDeliveryRow>> {
+    let won = diesel::update(
+        d::logout_deliveries.filter(
+            d::id
+                .eq(id)
+                .and(d::state.eq(PENDING))
+                .and(d::next_attempt_at.le(now))
+                .and(d::claimed_until.is_null().or(d::claimed_until.lt(now))),
+        ),
+    )
+    .set((d::claim.eq(Some(claim)), d::claimed_until.eq(Some(until))))
+    .execute(c)?;
+    if won == 0 {
+        return Ok(None);
+    }
+    Ok(d::logout_deliveries
+        .find(id)
+        .select(LogoutDeliveryRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Records a delivery the app acknowledged.
+pub fn mark_delivered(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Result<()> {
+    diesel::update(d::logout_deliveries.filter(d::id.eq(id).and(d::claim.eq(claim))))
+        .set((
+            d::state.eq(DELIVERED),
+            d::delivered_at.eq(Some(now)),
+            d::attempts.eq(d::attempts + 1),
+            d::claimed_until.eq(None::<i64>),
+            d::last_error.eq(None::<String>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retry at `next_attempt_at`, or give up (`failed`) when `give_up`.
+pub fn mark_attempt_failed(
+    c: &mut AnyConnection,
+    id: &str,
+    claim: &str,
+    error: &str,
+    next_attempt_at: i64,
+    give_up: bool,
+) -> Result<()> {
+    let state = if give_up { FAILED } else { PENDING };
+    diesel::update(d::logout_deliveries.filter(d::id.eq(id).and(d::claim.eq(claim))))
+        .set((
+            d::state.eq(state),
+            d::attempts.eq(d::attempts + 1),
+            d::next_attempt_at.eq(next_attempt_at),
+            d::claimed_until.eq(None::<i64>),
+            d::last_error.eq(Some(error)),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// An app's deliveries, newest first (the delivery log).
+pub fn of_app(c: &mut AnyConnection, app_id: &str, limit: i64) -> Result<Vec<LogoutDeliveryRow>> {
+    Ok(d::logout_deliveries
+        .filter(d::app_id.eq(app_id))
+        .order(d::created_at.desc())
+        .limit(limit)
+        .select(LogoutDeliveryRow::as_select())
+        .load(c)?)
+}
+
+/// Deliveries in `state` (pending or failed), for readiness and metrics.
+pub fn count_in(c: &mut AnyConnection, state: &str) -> Result<i64> {
+    Ok(d::logout_deliveries
+        .filter(d::state.eq(state))
+        .count()
+        .get_result(c)?)
+}
+
+/// Removes deliveries that ended (delivered or given up) before `before`.
+pub fn purge(c: &mut AnyConnection, before: i64) -> Result<usize> {
+    Ok(diesel::delete(
+        d::logout_deliveries.filter(d::state.ne(PENDING).and(d::created_at.lt(before))),
+    )
+    .execute(c)?)
+}
