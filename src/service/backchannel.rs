@@ -100,8 +100,14 @@ impl LogoutDeliverer {
 
     /// Delivers the tokens due now (one page of them); returns how many the apps acknowledged.
     pub async fn run_once(&self) -> Result<usize> {
+        Ok(self.page().await?.0)
+    }
+
+    /// Delivers one page of due tokens: (acknowledged, seen).
+    async fn page(&self) -> Result<(usize, usize)> {
         let now = self.svc.now();
         let due = self.svc.store.read(move |c| q::due(c, now, PAGE)).await?;
+        let seen = due.len();
         let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(due)
             .map(|id| self.deliver_one(id, now))
             .buffer_unordered(SENDERS)
@@ -111,7 +117,13 @@ impl LogoutDeliverer {
         for o in outcomes {
             delivered += usize::from(o? == Outcome::Delivered);
         }
-        Ok(delivered)
+        Ok((delivered, seen))
+    }
+
+    /// Delivers every due page, one after the other, until a page is not full.
+    async fn drain(&self) -> Result<()> {
+        while self.page().await?.1 as i64 == PAGE {}
+        Ok(())
     }
 
     async fn deliver_one(&self, id: String, now: i64) -> Result<Outcome> {
@@ -217,7 +229,7 @@ impl LogoutDeliverer {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = self.run_once().await {
+                if let Err(e) = self.drain().await {
                     tracing::warn!(error = %e, "back-channel logout round failed");
                 }
             }
