@@ -54,6 +54,12 @@ pub struct Config {
     /// Upstream identity providers may have `http` issuers (tests, closed lab networks); `https` only
     /// by default.
     pub federation_allow_http: bool,
+    /// Webhooks may reach private, loopback and link-local addresses (tests, on-premises receivers);
+    /// refused by default, checked after DNS resolution.
+    pub webhook_allow_private: bool,
+    /// The first retry delay of a webhook delivery in seconds; the Standard Webhooks schedule (5 s,
+    /// 5 min, 30 min, 2 h, 5 h, 10 h) is scaled by it over 5, for at most a day.
+    pub webhook_retry_delay: i64,
     pub limits: Limits,
 }
 
@@ -147,6 +153,8 @@ struct FileConfig {
     session_idle_ttl: Option<i64>,
     trusted_proxies: Option<String>,
     federation_allow_http: Option<String>,
+    webhook_allow_private: Option<String>,
+    webhook_retry_delay: Option<i64>,
     sign_in_failure_limit: Option<i64>,
     address_failure_limit: Option<i64>,
     client_failure_limit: Option<i64>,
@@ -287,18 +295,15 @@ impl Config {
             trusted_proxies: parse_proxies(
                 &s("TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
             )?,
-            federation_allow_http: {
-                let raw = s("FEDERATION_ALLOW_HTTP", file.federation_allow_http);
-                match raw.as_deref().map(str::trim) {
-                    None | Some("" | "0" | "false" | "no") => false,
-                    Some("1" | "true" | "yes") => true,
-                    Some(other) => {
-                        return Err(Error::Config(format!(
-                            "federation_allow_http must be true or false, got {other:?}"
-                        )));
-                    }
-                }
-            },
+            federation_allow_http: switch(
+                "federation_allow_http",
+                s("FEDERATION_ALLOW_HTTP", file.federation_allow_http),
+            )?,
+            webhook_allow_private: switch(
+                "webhook_allow_private",
+                s("WEBHOOK_ALLOW_PRIVATE", file.webhook_allow_private),
+            )?,
+            webhook_retry_delay: num("WEBHOOK_RETRY_DELAY", file.webhook_retry_delay, 5)?,
             limits: Limits {
                 sign_in_failures: num("SIGN_IN_FAILURE_LIMIT", file.sign_in_failure_limit, 5)?,
                 address_failures: num("ADDRESS_FAILURE_LIMIT", file.address_failure_limit, 50)?,
@@ -369,6 +374,7 @@ impl Config {
             ("session_idle_ttl", config.session_idle_ttl),
             ("mail_retry_delay", config.mail_retry_delay),
             ("logout_retry_delay", config.logout_retry_delay),
+            ("webhook_retry_delay", config.webhook_retry_delay),
         ] {
             if v <= 0 || v > 31_536_000 {
                 return Err(Error::Config(format!(
@@ -410,6 +416,17 @@ fn read_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// A true/false setting (`1`, `true`, `yes` / `0`, `false`, `no`, empty); false when absent.
+fn switch(name: &str, raw: Option<String>) -> Result<bool> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("" | "0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(Error::Config(format!(
+            "{name} must be true or false, got {other:?}"
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ pub const MAX_CONNECTIONS_PER_WORKER: usize = 4096;
 /// How often the outbox worker looks for due messages.
 pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 
-/// How often the back-channel logout deliverer looks for due logout tokens.
+/// How often the back-channel logout and webhook deliverers look for due messages.
 pub const LOGOUT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Background upkeep: key reloads, the mail outbox worker, back-channel logout deliveries, and removal of expired codes, tokens and
@@ -133,6 +133,8 @@ pub fn spawn_background_until(
     };
     let logouts = crate::service::backchannel::LogoutDeliverer::new(svc, retry)?;
     Arc::new(logouts).spawn(LOGOUT_INTERVAL);
+    let webhooks = crate::service::webhooks::delivery::WebhookDeliverer::new(svc)?;
+    Arc::new(webhooks).spawn(LOGOUT_INTERVAL);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -149,8 +151,10 @@ pub fn spawn_background_until(
                     let n = n + crate::store::queries::sessions::delete_expired(c, now, idle)?;
                     let n = n + crate::store::queries::federation::purge_states(c, now)?;
                     let n = n + crate::store::queries::one_time_codes::purge(c, now)?;
-                    // The delivery log of back-channel logouts keeps a week.
-                    let n = n + crate::store::queries::backchannel::purge(c, now - 7 * 86_400)?;
+                    // The delivery logs of back-channel logouts and webhooks keep a week.
+                    let week_ago = now - 7 * 86_400;
+                    let n = n + crate::store::queries::backchannel::purge(c, week_ago)?;
+                    let n = n + crate::store::queries::webhooks::purge(c, week_ago)?;
                     // A day without failures or budgeted actions forgets a throttled subject.
                     Ok(n + crate::store::queries::throttles::purge(c, now, 24 * 3600)?)
                 })

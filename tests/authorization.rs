@@ -131,6 +131,22 @@ const API_ROWS: &[(&str, &str, Class)] = &[
     ("GET", "/api/v1/tenants/{slug}/terms", Admin),
     ("POST", "/api/v1/tenants/{slug}/terms", Admin),
     ("GET", "/api/v1/tenants/{slug}/terms/acceptances", Admin),
+    ("GET", "/api/v1/tenants/{slug}/webhooks", Admin),
+    ("POST", "/api/v1/tenants/{slug}/webhooks", Admin),
+    ("GET", "/api/v1/tenants/{slug}/webhooks/{id}", Admin),
+    ("PATCH", "/api/v1/tenants/{slug}/webhooks/{id}", Admin),
+    ("DELETE", "/api/v1/tenants/{slug}/webhooks/{id}", Admin),
+    ("POST", "/api/v1/tenants/{slug}/webhooks/{id}/secret", Admin),
+    (
+        "GET",
+        "/api/v1/tenants/{slug}/webhooks/{id}/deliveries",
+        Admin,
+    ),
+    (
+        "POST",
+        "/api/v1/tenants/{slug}/webhooks/{id}/deliveries/{delivery}/replay",
+        Admin,
+    ),
     ("GET", "/api/v1/tenants/{slug}/identity-providers", Admin),
     ("POST", "/api/v1/tenants/{slug}/identity-providers", Admin),
     (
@@ -228,6 +244,9 @@ struct Objects {
     guest: String,
     /// An upstream identity provider of the tenant (at a loopback port nobody answers on).
     idp: String,
+    /// A webhook endpoint of the tenant, and one message in its log.
+    webhook: String,
+    delivery: String,
 }
 
 /// An invitation of a guest named "Guest", without its email.
@@ -299,6 +318,26 @@ async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
     .await
     .unwrap()
     .id;
+    let webhook = guestlist::service::webhooks::create(
+        &server.svc,
+        &op,
+        tenant,
+        guestlist::service::webhooks::NewWebhook {
+            url: format!("https://hooks{n}.example/in"),
+            events: vec!["*".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .webhook
+    .id;
+    // Adding it was itself an event it subscribed to: the first message of its log.
+    let delivery = guestlist::service::webhooks::deliveries(&server.svc, &op, tenant, &webhook)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     Objects {
         user,
         group,
@@ -306,6 +345,8 @@ async fn objects_in(server: &TestServer, tenant: &Tenant, n: usize) -> Objects {
         invitation: invitation_id,
         guest: user_id,
         idp,
+        webhook,
+        delivery,
     }
 }
 
@@ -340,6 +381,7 @@ fn fill_mixed(template: &str, slug: &str, o: &Objects, principals: &Objects) -> 
             "{slug}" => slug,
             "{userId}" | "{principalId}" => &principals.user,
             "{principalType}" => "user",
+            "{delivery}" => &o.delivery,
             "{id}" => match previous {
                 "users" if template.ends_with("/resend-invitation") => &o.guest,
                 "users" if template.ends_with("/reset-redemption") => &o.guest,
@@ -347,6 +389,7 @@ fn fill_mixed(template: &str, slug: &str, o: &Objects, principals: &Objects) -> 
                 "groups" => &o.group,
                 "apps" => &o.app,
                 "identity-providers" => &o.idp,
+                "webhooks" => &o.webhook,
                 "invitations" | "upload" => &o.invitation,
                 "batches" => &o.invitation,
                 other => panic!("no id for {other} in {template}"),
@@ -643,6 +686,7 @@ fn body_for(method: &str, template: &str, principals: &Objects) -> Body {
     ) {
         ("PATCH", Some("users" | "groups" | "identity-providers"), _) => rename("displayName"),
         ("PATCH", Some("apps"), _) => rename("name"),
+        ("PATCH", Some("webhooks"), _) => rename("description"),
         ("POST", _, Some("assignments")) => Body::Json(json!({
             "principalType": "group",
             "principalId": principals.group,

@@ -135,7 +135,11 @@ async fn verified(server: &TestServer, token: &str, client_id: &str) -> Value {
     let jwks = get_json(discovery["jwks_uri"].as_str().unwrap()).await;
     let set = josekit::jwk::JwkSet::from_bytes(jwks.to_string().as_bytes()).unwrap();
     let kid = text("kid");
-    let jwk = set.get(&kid).first().copied().expect("the key is published");
+    let jwk = set
+        .get(&kid)
+        .first()
+        .copied()
+        .expect("the key is published");
     let verifier: Box<dyn JwsVerifier> = match text("alg").as_str() {
         "RS256" => Box::new(RS256.verifier_from_jwk(jwk).unwrap()),
         "ES256" => Box::new(ES256.verifier_from_jwk(jwk).unwrap()),
@@ -149,10 +153,16 @@ async fn verified(server: &TestServer, token: &str, client_id: &str) -> Value {
     assert_eq!(claims["iss"], server.issuer().as_str(), "{claims}");
     let aud = &claims["aud"];
     assert!(
-        aud == client_id || aud.as_array().is_some_and(|a| a.iter().any(|v| v == client_id)),
+        aud == client_id
+            || aud
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == client_id)),
         "aud names the app: {claims}"
     );
-    let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
     assert!(iat <= now + 5 && iat >= now - 60, "iat is now: {claims}");
     assert!(exp > now && exp - iat <= 300, "short-lived: {claims}");
     assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
@@ -400,7 +410,8 @@ async fn two_processes_deliver_each_token_exactly_once() {
         .await
         .unwrap();
     // A second process on the same database, with its own deliverer, beside the server's own.
-    let second = guestlist::server::prepare((*server.svc.config).clone()).expect("a second process");
+    let second =
+        guestlist::server::prepare((*server.svc.config).clone()).expect("a second process");
     let deliverers = [
         LogoutDeliverer::new(&server.svc, LogoutRetry::default()).unwrap(),
         LogoutDeliverer::new(&second, LogoutRetry::default()).unwrap(),
@@ -418,7 +429,10 @@ async fn two_processes_deliver_each_token_exactly_once() {
     sids.dedup();
     assert_eq!(sids.len(), GRANTS, "no session told twice");
     assert_eq!(rx.all().len(), GRANTS, "no delivery repeated");
-    assert!(one + two <= GRANTS, "the two deliverers shared the work: {one} + {two}");
+    assert!(
+        one + two <= GRANTS,
+        "the two deliverers shared the work: {one} + {two}"
+    );
 }
 
 /// A confidential app with defaults, named `name`.

@@ -213,7 +213,13 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     assert_eq!(updated["app"]["backchannelLogoutSessionRequired"], true);
     let plain = local(
         &server,
-        &["app", "update", &app_id, "--backchannel-logout-uri", "http://moodle.example/bc"],
+        &[
+            "app",
+            "update",
+            &app_id,
+            "--backchannel-logout-uri",
+            "http://moodle.example/bc",
+        ],
     )
     .await;
     assert_eq!(plain.code, 1, "http outside loopback: {}", plain.out);

@@ -164,6 +164,8 @@ struct Objects {
     app: String,
     invitation: String,
     idp: String,
+    webhook: String,
+    delivery: String,
 }
 
 async fn objects(server: &TestServer, n: usize) -> Objects {
@@ -191,12 +193,35 @@ async fn objects(server: &TestServer, n: usize) -> Objects {
     .await
     .unwrap()
     .id;
+    let op = guestlist::service::auth::Actor::operator();
+    let webhook = guestlist::service::webhooks::create(
+        &server.svc,
+        &op,
+        &server.tenant,
+        guestlist::service::webhooks::NewWebhook {
+            url: format!("https://hooks{n}.example/in"),
+            events: vec!["*".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .webhook
+    .id;
+    let delivery =
+        guestlist::service::webhooks::deliveries(&server.svc, &op, &server.tenant, &webhook)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
     Objects {
         user,
         group,
         app,
         invitation: invitation_id,
         idp,
+        webhook,
+        delivery,
     }
 }
 
@@ -208,12 +233,14 @@ fn fill(template: &str, o: &Objects) -> String {
             "{slug}" => "contoso",
             "{userId}" | "{principalId}" => o.user.as_str(),
             "{principalType}" => "user",
+            "{delivery}" => o.delivery.as_str(),
             "{id}" => match previous {
                 "users" => o.user.as_str(),
                 "groups" => o.group.as_str(),
                 "apps" => o.app.as_str(),
                 "invitations" => o.invitation.as_str(),
                 "identity-providers" => o.idp.as_str(),
+                "webhooks" => o.webhook.as_str(),
                 other => panic!("no id for {other} in {template}"),
             },
             s if s.starts_with('{') => panic!("unknown placeholder {s} in {template}"),

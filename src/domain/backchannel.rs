@@ -93,11 +93,23 @@ mod tests {
         let c = logout_claims(&notice, 1000);
         assert_eq!(c["iss"], "https://id.example/t/contoso");
         assert_eq!(c["aud"], "app-1");
-        assert_eq!((c["iat"].as_i64(), c["exp"].as_i64()), (Some(1000), Some(1120)));
-        assert_eq!((c["sub"].as_str(), c["sid"].as_str()), (Some("user-1"), Some("s-1")));
+        assert_eq!(
+            (c["iat"].as_i64(), c["exp"].as_i64()),
+            (Some(1000), Some(1120))
+        );
+        assert_eq!(
+            (c["sub"].as_str(), c["sid"].as_str()),
+            (Some("user-1"), Some("s-1"))
+        );
         assert_eq!(c["events"], json!({ LOGOUT_EVENT: {} }));
         assert!(!c.contains_key("nonce"));
-        let sessionless = logout_claims(&LogoutNotice { session_id: None, ..notice }, 1000);
+        let sessionless = logout_claims(
+            &LogoutNotice {
+                session_id: None,
+                ..notice
+            },
+            1000,
+        );
         assert!(!sessionless.contains_key("sid"));
         assert_eq!(sessionless["sub"], "user-1");
     }

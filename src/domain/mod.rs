@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod backchannel;
+pub mod calendar;
 pub mod claims;
 pub mod color;
 pub mod email;
@@ -19,6 +20,7 @@ pub mod tenant;
 pub mod throttle;
 pub mod upstream;
 pub mod user;
+pub mod webhook;
 
 use std::fmt;
 

@@ -108,6 +108,7 @@ struct Metrics {
     outbox_sent: IntCounter,
     outbox_failures: IntCounterVec,
     logout_deliveries: IntCounterVec,
+    webhook_deliveries: IntCounterVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -197,6 +198,12 @@ impl Metrics {
             "Back-channel logout token deliveries by this process, by outcome (delivered, retry, gave_up).",
             &["outcome"],
         );
+        let webhook_deliveries = counter_vec(
+            r,
+            "guestlist_webhook_deliveries_total",
+            "Webhook delivery attempts by this process, by outcome (delivered, retry, gave_up).",
+            &["outcome"],
+        );
         let build = IntGaugeVec::new(
             Opts::new("guestlist_build_info", "The running guestlist version."),
             &["version"],
@@ -225,6 +232,7 @@ impl Metrics {
         }
         for o in LOGOUT_OUTCOMES {
             logout_deliveries.with_label_values(&[o]);
+            webhook_deliveries.with_label_values(&[o]);
         }
         Metrics {
             registry,
@@ -239,6 +247,7 @@ impl Metrics {
             outbox_sent,
             outbox_failures,
             logout_deliveries,
+            webhook_deliveries,
         }
     }
 }
@@ -339,6 +348,14 @@ pub fn logout_delivery(outcome: &'static str) {
         .inc();
 }
 
+/// One webhook delivery attempt: `delivered`, `retry` or `gave_up`.
+pub fn webhook_delivery(outcome: &'static str) {
+    METRICS
+        .webhook_deliveries
+        .with_label_values(&[outcome])
+        .inc();
+}
+
 /// State read when `/metrics` is scraped.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -349,6 +366,9 @@ pub struct Snapshot {
     /// Logout tokens waiting for delivery, and those given up on.
     pub logout_pending: Option<i64>,
     pub logout_failed: Option<i64>,
+    /// Webhook messages waiting for delivery, and those given up on.
+    pub webhook_pending: Option<i64>,
+    pub webhook_failed: Option<i64>,
     pub pools: Vec<crate::store::PoolStats>,
     /// Calls that queued at each database admission gate, and how many queue now.
     pub gates: Vec<crate::store::gate::GateStats>,
@@ -359,7 +379,7 @@ pub struct Snapshot {
 /// Reads the scrape-time state: pool usage, signing keys and (with one cheap indexed query) the outbox
 /// depth. A database that does not answer leaves the outbox gauges out rather than failing the scrape.
 pub async fn snapshot(store: &crate::store::Store, keys: &crate::keys::KeyStore) -> Snapshot {
-    use crate::store::queries::{backchannel as b, outbox as q};
+    use crate::store::queries::{backchannel as b, outbox as q, webhooks as w};
     let pools = store.pool_stats();
     let depth = store
         .read(|c| {
@@ -368,14 +388,23 @@ pub async fn snapshot(store: &crate::store::Store, keys: &crate::keys::KeyStore)
                 q::failed_count(c)?,
                 b::count_in(c, b::PENDING)?,
                 b::count_in(c, b::FAILED)?,
+                w::count_in(c, w::PENDING)?,
+                w::count_in(c, w::FAILED)?,
             ])
         })
         .await;
-    let [outbox_pending, outbox_failed, logout_pending, logout_failed] = match depth {
+    let [
+        outbox_pending,
+        outbox_failed,
+        logout_pending,
+        logout_failed,
+        webhook_pending,
+        webhook_failed,
+    ] = match depth {
         Ok(n) => n.map(Some),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: the queue depths could not be read");
-            [None; 4]
+            [None; 6]
         }
     };
     Snapshot {
@@ -383,6 +412,8 @@ pub async fn snapshot(store: &crate::store::Store, keys: &crate::keys::KeyStore)
         outbox_failed,
         logout_pending,
         logout_failed,
+        webhook_pending,
+        webhook_failed,
         pools,
         gates: store.gate_stats().to_vec(),
         signing_keys: keys.kids().len(),
@@ -426,6 +457,20 @@ pub fn render(snapshot: &Snapshot) -> Result<String> {
     ] {
         if let Some(n) = n {
             logout.with_label_values(&[state]).set(n);
+        }
+    }
+    let webhooks = gauge_vec(
+        &scrape,
+        "guestlist_webhook_deliveries",
+        "Webhook messages by state: pending (queued, not yet delivered) and failed (given up).",
+        &["state"],
+    )?;
+    for (state, n) in [
+        ("pending", snapshot.webhook_pending),
+        ("failed", snapshot.webhook_failed),
+    ] {
+        if let Some(n) = n {
+            webhooks.with_label_values(&[state]).set(n);
         }
     }
     let connections = gauge_vec(
@@ -504,6 +549,8 @@ mod tests {
             outbox_failed: Some(0),
             logout_pending: Some(3),
             logout_failed: Some(1),
+            webhook_pending: Some(2),
+            webhook_failed: Some(0),
             pools: vec![crate::store::PoolStats {
                 pool: "read",
                 connections: 3,
@@ -522,6 +569,8 @@ mod tests {
             "guestlist_outbox_messages{state=\"pending\"} 7",
             "guestlist_logout_deliveries{state=\"pending\"} 3",
             "guestlist_logout_deliveries{state=\"failed\"} 1",
+            "guestlist_webhook_deliveries{state=\"pending\"} 2",
+            "guestlist_webhook_deliveries_total{outcome=\"retry\"}",
             "guestlist_logout_deliveries_total{outcome=\"gave_up\"}",
             "guestlist_db_pool_connections{pool=\"read\",state=\"in_use\"} 2",
             "guestlist_db_pool_connections{pool=\"read\",state=\"idle\"} 1",

@@ -58,6 +58,12 @@ pub mod events {
     pub const UPDATE_BRANDING: &str = "Update company branding";
     pub const UPDATE_POLICY: &str = "Update policy";
     pub const REVOKE_INVITATION: &str = "Revoke invitation";
+    pub const ADD_WEBHOOK: &str = "Add webhook";
+    pub const UPDATE_WEBHOOK: &str = "Update webhook";
+    pub const DELETE_WEBHOOK: &str = "Delete webhook";
+    pub const ROTATE_WEBHOOK_SECRET: &str = "Rotate webhook secret";
+    /// An admin sent a logged webhook message again.
+    pub const REPLAY_WEBHOOK: &str = "Replay webhook";
     /// An authorization rule refused a caller; nothing else changed.
     pub const ACCESS_DENIED: &str = "Access denied";
 }
@@ -72,20 +78,71 @@ pub struct AuditEvent<'a> {
 }
 
 pub fn record(c: &mut AnyConnection, e: AuditEvent<'_>) -> Result<()> {
-    queries::audit::insert(
-        c,
-        &AuditEventRow {
-            // Time-ordered ids: events of the same second keep their order in "newest first".
-            id: uuid::Uuid::now_v7().to_string(),
-            tenant_id: e.tenant_id.to_string(),
-            at: crate::clock::now(),
-            event_name: e.event_name.to_string(),
-            actor: e.actor.to_string(),
-            target: e.target.to_string(),
-            outcome: e.outcome.to_string(),
-            details: e.details.to_string(),
-        },
-    )
+    let row = AuditEventRow {
+        // Time-ordered ids: events of the same second keep their order in "newest first".
+        id: uuid::Uuid::now_v7().to_string(),
+        tenant_id: e.tenant_id.to_string(),
+        at: crate::clock::now(),
+        event_name: e.event_name.to_string(),
+        actor: e.actor.to_string(),
+        target: e.target.to_string(),
+        outcome: e.outcome.to_string(),
+        details: e.details.to_string(),
+    };
+    queries::audit::insert(c, &row)?;
+    queue_webhooks(c, &row, &e.details)
+}
+
+/// Queues the event for every enabled webhook endpoint of its tenant that subscribed to it, in the
+/// transaction that records it: the message exists exactly when the event does.
+fn queue_webhooks(
+    c: &mut AnyConnection,
+    row: &AuditEventRow,
+    details: &serde_json::Value,
+) -> Result<()> {
+    use crate::domain::webhook::{EventFacts, payload, wants};
+    let listening = queries::webhooks::listening(c, &row.tenant_id)?;
+    let mut body = None;
+    for (endpoint_id, events) in listening {
+        let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+        if !wants(&events, &row.event_name) {
+            continue;
+        }
+        let body = body.get_or_insert_with(|| {
+            payload(&EventFacts {
+                id: &row.id,
+                tenant_id: &row.tenant_id,
+                at: row.at,
+                event_name: &row.event_name,
+                actor: &row.actor,
+                target: &row.target,
+                outcome: &row.outcome,
+                details,
+            })
+            .to_string()
+        });
+        queries::webhooks::insert_delivery(
+            c,
+            &crate::store::models::WebhookDeliveryRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                message_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+                endpoint_id,
+                tenant_id: row.tenant_id.clone(),
+                event_name: row.event_name.clone(),
+                payload: body.clone(),
+                state: queries::webhooks::PENDING.into(),
+                attempts: 0,
+                next_attempt_at: row.at,
+                claim: None,
+                claimed_until: None,
+                last_status: None,
+                last_error: None,
+                created_at: row.at,
+                delivered_at: None,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// An audit event as admins read it.

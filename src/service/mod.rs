@@ -10,9 +10,9 @@ pub mod account;
 pub mod address_proof;
 pub mod apps;
 pub mod audit;
-pub mod backchannel;
 pub mod auth;
 pub mod authorize;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod etag;
 pub mod federation;
@@ -31,6 +31,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod verification;
+pub mod webhooks;
 
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;

@@ -324,6 +324,44 @@ pub struct AuditEventRow {
     pub details: String,
 }
 
+/// An endpoint a tenant's admins registered for audit events.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpointRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub url: String,
+    pub description: String,
+    /// A JSON array of audit event names; `["*"]` for all.
+    pub events: String,
+    pub secret_sealed: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One webhook message to one endpoint, and what became of it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct WebhookDeliveryRow {
+    pub id: String,
+    /// The `webhook-id` header (kept by a replay).
+    pub message_id: String,
+    pub endpoint_id: String,
+    pub tenant_id: String,
+    pub event_name: String,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub claim: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
 /// A logout token waiting for (or past) delivery to an app's back-channel logout URI.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = logout_deliveries)]

@@ -13,6 +13,7 @@ pub mod settings;
 pub mod tenants;
 pub mod terms;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::Error;
 use crate::http::MAX_UPLOAD;
@@ -75,6 +76,14 @@ route_table!(ROUTES, routes, "/api/v1", [
     patch "/tenants/{slug}/identity-providers/{id}" => identity_providers::update;
     delete "/tenants/{slug}/identity-providers/{id}" => identity_providers::delete;
     post "/tenants/{slug}/identity-providers/{id}/test" => identity_providers::test;
+    get "/tenants/{slug}/webhooks" => webhooks::list;
+    post "/tenants/{slug}/webhooks" => webhooks::create;
+    get "/tenants/{slug}/webhooks/{id}" => webhooks::get;
+    patch "/tenants/{slug}/webhooks/{id}" => webhooks::update;
+    delete "/tenants/{slug}/webhooks/{id}" => webhooks::delete;
+    post "/tenants/{slug}/webhooks/{id}/secret" => webhooks::rotate_secret;
+    get "/tenants/{slug}/webhooks/{id}/deliveries" => webhooks::deliveries;
+    post "/tenants/{slug}/webhooks/{id}/deliveries/{delivery}/replay" => webhooks::replay;
     get "/tenants/{slug}/audit" => audit::list;
     get "/tenants/{slug}/audit/export" => audit::export;
 ]);

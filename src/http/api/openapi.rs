@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, identity providers, branding, policies, terms of use and audit of a guestlist server."),
+    info(title = "guestlist admin API", version = "1", description = "Tenants, users, guests, groups, apps, invitations, identity providers, branding, policies, terms of use, webhooks and audit of a guestlist server."),
     modifiers(&BearerAuth),
     paths(
         super::tenants::list, super::tenants::create,
@@ -47,6 +47,9 @@ impl Modify for BearerAuth {
         super::identity_providers::update, super::identity_providers::delete, super::identity_providers::test,
         super::identity_providers::list_shared, super::identity_providers::create_shared,
         super::identity_providers::delete_shared,
+        super::webhooks::list, super::webhooks::create, super::webhooks::get, super::webhooks::update,
+        super::webhooks::delete, super::webhooks::rotate_secret, super::webhooks::deliveries,
+        super::webhooks::replay,
         super::audit::list, super::audit::export,
     ),
     components(schemas(Problem))

@@ -102,20 +102,7 @@ pub enum InviteOutcome {
     Exists { user_id: Option<String> },
 }
 
-/// `YYYY-MM-DD` of a Unix time (UTC), from the civil-from-days algorithm.
-pub fn date_of(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub use crate::domain::calendar::date_of;
 
 /// Checks everything that can be checked before reading anything; the write re-checks what could race.
 struct Prepared {

@@ -21,7 +21,10 @@ pub enum Ended<'a> {
     /// One session (sign-out, RP-initiated logout).
     Session(&'a str),
     /// Every session of a user but `keep` ("sign out everywhere else", a password change).
-    SessionsOf { user_id: &'a str, keep: Option<&'a str> },
+    SessionsOf {
+        user_id: &'a str,
+        keep: Option<&'a str>,
+    },
     /// Every grant of these user objects (disabled, deleted, reset, left the organisation).
     GrantsOf(&'a [String]),
     /// One grant (its refresh token was reused).
@@ -64,7 +67,11 @@ pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) ->
     let app_ids: BTreeSet<&String> = grants.iter().map(|r| &r.2).collect();
     let listening: BTreeSet<String> = a::apps
         .filter(a::id.eq_any(app_ids))
-        .filter(a::backchannel_logout_uri.is_not_null().and(a::enabled.eq(true)))
+        .filter(
+            a::backchannel_logout_uri
+                .is_not_null()
+                .and(a::enabled.eq(true)),
+        )
         .select(a::id)
         .load::<String>(c)?
         .into_iter()

@@ -16,3 +16,4 @@ pub mod tenants;
 pub mod terms;
 pub mod throttles;
 pub mod users;
+pub mod webhooks;

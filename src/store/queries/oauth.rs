@@ -66,7 +66,12 @@ pub fn revoke_grant(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
 /// the access tokens issued under them (each use looks its grant up). Their apps are told on the back
 /// channel.
 pub fn revoke_grants_of(c: &mut AnyConnection, user_ids: &[String], now: i64) -> Result<usize> {
-    super::backchannel::queue(c, super::backchannel::Ended::GrantsOf(user_ids), "access ended", now)?;
+    super::backchannel::queue(
+        c,
+        super::backchannel::Ended::GrantsOf(user_ids),
+        "access ended",
+        now,
+    )?;
     Ok(
         diesel::update(g::grants.filter(g::user_id.eq_any(user_ids).and(g::revoked_at.is_null())))
             .set(g::revoked_at.eq(Some(now)))

@@ -1,8 +1,8 @@
+use super::backchannel::Ended;
 use crate::error::Result;
 use crate::store::connection::AnyConnection;
 use crate::store::models::SessionRow;
 use crate::store::schema::sessions::dsl as s;
-use super::backchannel::Ended;
 use diesel::prelude::*;
 
 pub fn insert(c: &mut AnyConnection, row: &SessionRow) -> Result<()> {
