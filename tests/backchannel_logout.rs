@@ -5,111 +5,31 @@
 
 mod common;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use common::oidc::*;
+use common::receiver::Receiver;
 use common::*;
 use guestlist::service::apps::manage::CreatedApp;
 use guestlist::service::backchannel::{LogoutDeliverer, LogoutRetry};
 use guestlist::store::queries;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
-/// One POST the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    token: String,
-    /// Whether the receiver acknowledged it (200) or played down (503).
-    accepted: bool,
+/// The logout token a request carried (a form field).
+fn token_of(r: &common::receiver::Received) -> String {
+    assert_eq!(
+        r.header("content-type"),
+        "application/x-www-form-urlencoded",
+        "a form POST"
+    );
+    r.form_field("logout_token").expect("a logout_token")
 }
 
-/// An app's back-channel endpoint: records what arrives, fails the first `fail_first` requests, and
-/// takes `delay` to answer.
-#[derive(Clone)]
-struct Receiver {
-    base: String,
-    got: Arc<Mutex<Vec<Received>>>,
-    fail_first: Arc<AtomicUsize>,
-}
-
-impl Receiver {
-    fn start(fail_first: usize, delay: Duration) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let rx = Receiver {
-            base: format!("http://{}", listener.local_addr().unwrap()),
-            got: Arc::default(),
-            fail_first: Arc::new(AtomicUsize::new(fail_first)),
-        };
-        let state = rx.clone();
-        let server = HttpServer::new(move || {
-            let state = state.clone();
-            App::new().default_service(web::to(
-                move |req: actix_web::HttpRequest, form: web::Form<HashMap<String, String>>| {
-                    let state = state.clone();
-                    async move {
-                        tokio::time::sleep(delay).await;
-                        let fail = state
-                            .fail_first
-                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                            .is_ok();
-                        state.got.lock().unwrap().push(Received {
-                            path: req.path().to_string(),
-                            token: form.get("logout_token").cloned().unwrap_or_default(),
-                            accepted: !fail,
-                        });
-                        if fail {
-                            HttpResponse::ServiceUnavailable().finish()
-                        } else {
-                            HttpResponse::Ok().finish()
-                        }
-                    }
-                },
-            ))
-        })
-        .workers(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        actix_web::rt::spawn(server);
-        rx
-    }
-
-    fn uri(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn all(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// The tokens `path` acknowledged.
-    fn accepted(&self, path: &str) -> Vec<String> {
-        self.all()
-            .into_iter()
-            .filter(|r| r.path == path && r.accepted)
-            .map(|r| r.token)
-            .collect()
-    }
-
-    /// Waits until `path` acknowledged `n` tokens, then a little longer so that a duplicate would have
-    /// arrived too; the tokens it acknowledged.
-    async fn settled(&self, path: &str, n: usize) -> Vec<String> {
-        for _ in 0..200 {
-            if self.accepted(path).len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // Deliverers poll every second: two more rounds.
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        self.accepted(path)
-    }
+/// The logout tokens of what a path acknowledged.
+fn logout_tokens(got: Vec<common::receiver::Received>) -> Vec<String> {
+    got.iter().map(token_of).collect()
 }
 
 /// The logout token verified against the issuer's JWKS (josekit), with every rule of §2.4 checked:
@@ -263,7 +183,7 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
     let id_a = &ids[&a.client_id];
     log_out(&server, &browser, id_a).await;
     for (path, app) in [("/a", &a), ("/b", &b)] {
-        let got = rx.settled(path, 1).await;
+        let got = logout_tokens(rx.settled(path, 1).await);
         assert_eq!(got.len(), 1, "one token for {path}: {got:?}");
         let claims = verified(&server, &got[0], &app.client_id).await;
         assert_eq!(claims["sub"], id_a["sub"], "the user the app knows");
@@ -293,7 +213,7 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
     assert_eq!(ids[&a.client_id]["sub"], invited.user_id.as_str());
     server.disable_user(&invited.user_id).await;
     for (path, app) in [("/a", &a), ("/b", &b)] {
-        let got = rx.settled(path, 2).await;
+        let got = logout_tokens(rx.settled(path, 2).await);
         assert_eq!(got.len(), 2, "one more token for {path}: {got:?}");
         let claims = verified(&server, &got[1], &app.client_id).await;
         assert_eq!(claims["sub"], invited.user_id.as_str());
@@ -315,7 +235,7 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
     assert_eq!(first.status(), 200);
     let again = token_request(&server, &a, &refresh_form(refresh)).await;
     assert_eq!(again.status(), 400, "a spent refresh token is refused");
-    let got = rx.settled("/a", 3).await;
+    let got = logout_tokens(rx.settled("/a", 3).await);
     assert_eq!(got.len(), 3, "one token for the reuse: {got:?}");
     let claims = verified(&server, &got[2], &a.client_id).await;
     let hal_id = jwt_claims(tokens["id_token"].as_str().unwrap());
@@ -326,7 +246,12 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
     let mut jtis: Vec<String> = rx
         .all()
         .iter()
-        .map(|r| jwt_claims(&r.token)["jti"].as_str().unwrap().to_string())
+        .map(|r| {
+            jwt_claims(&token_of(r))["jti"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     jtis.sort();
     jtis.dedup();
@@ -342,16 +267,16 @@ async fn an_app_that_is_down_gets_the_token_later_and_once() {
     let browser = server.browser();
     let ids = signed_in_to(&server, &browser, &[&a], Some("ida@contoso.example")).await;
     log_out(&server, &browser, &ids[&a.client_id]).await;
-    let got = rx.settled("/a", 1).await;
+    let got = logout_tokens(rx.settled("/a", 1).await);
     assert_eq!(got.len(), 1, "delivered once in the end");
     verified(&server, &got[0], &a.client_id).await;
     let attempts = rx.all();
     assert_eq!(attempts.len(), 3, "two refusals, then the delivery");
-    let first_jti = jwt_claims(&attempts[0].token)["jti"].clone();
+    let first_jti = jwt_claims(&token_of(&attempts[0]))["jti"].clone();
     assert!(
         attempts
             .iter()
-            .all(|r| jwt_claims(&r.token)["jti"] == first_jti),
+            .all(|r| jwt_claims(&token_of(r))["jti"] == first_jti),
         "a retry is the same token (same jti)"
     );
     let app_id = a.id.clone();
@@ -419,7 +344,7 @@ async fn two_processes_deliver_each_token_exactly_once() {
     server.disable_user(&member.id).await;
     let (one, two) = tokio::join!(deliverers[0].run_once(), deliverers[1].run_once());
     let (one, two) = (one.unwrap(), two.unwrap());
-    let got = rx.settled("/a", GRANTS).await;
+    let got = logout_tokens(rx.settled("/a", GRANTS).await);
     assert_eq!(got.len(), GRANTS, "each session's token once");
     let mut sids: Vec<String> = got
         .iter()

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod invite;
 pub mod mail;
 pub mod oidc;
+pub mod receiver;
 pub mod smtp;
 #[allow(unused_imports)]
 pub use api::*;

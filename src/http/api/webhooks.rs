@@ -2,7 +2,7 @@
 //! when made or rotated, never again), their delivery log and replay.
 
 use super::problem::Problem;
-use super::{delete_one, json_body, patch_one, path_param, read_one, tagged};
+use super::{delete_one, json_body, patch_one, path_param, read_one};
 use crate::domain::access::Action;
 use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
