@@ -186,6 +186,14 @@ const ADMIN: &[(&str, &str)] = &[
         include_str!("../templates/admin/terms.html"),
     ),
     (
+        "admin/webhooks.html",
+        include_str!("../templates/admin/webhooks.html"),
+    ),
+    (
+        "admin/webhook.html",
+        include_str!("../templates/admin/webhook.html"),
+    ),
+    (
         "admin/rows.html",
         include_str!("../templates/admin/rows.html"),
     ),

@@ -451,6 +451,7 @@ async fn the_console_speaks_the_admins_language() {
         ("/identity-providers/new", "<h1>ID 공급자 추가</h1>"),
         ("/branding", "<h1>브랜딩</h1>"),
         ("/policies", "<h1>정책</h1>"),
+        ("/webhooks", "<h1>웹훅</h1>"),
         ("/audit", "<h1>감사 로그</h1>"),
         (&format!("/users/{}", admin.id), ">사용자 삭제</button>"),
     ] {

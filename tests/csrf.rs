@@ -654,6 +654,26 @@ async fn every_form_of_the_console_needs_its_own_token() {
     );
     bench.check(server, &admin, form, &token, &[303]).await;
 
+    // A webhook endpoint is added (its page shows the secret once), then rotated.
+    let form = Submission::form(
+        "/admin/t/{slug}/webhooks",
+        format!("{base}/webhooks"),
+        &[
+            ("url", "https://hooks.partner.example/in"),
+            ("events", "Disable user"),
+        ],
+    );
+    bench.check(server, &admin, form, &token, &[200]).await;
+    let hooks = guestlist::service::webhooks::list(&server.svc, &Actor::operator(), &server.tenant)
+        .await
+        .unwrap();
+    let form = Submission::form(
+        "/admin/t/{slug}/webhooks/{id}",
+        format!("{base}/webhooks/{}", hooks[0].id),
+        &[("action", "rotate_secret")],
+    );
+    bench.check(server, &admin, form, &token, &[200]).await;
+
     // A CSV upload is checked, then committed.
     let csv = "Email,DisplayName\nup@partner.example,Up\n";
     let form = Submission::form(

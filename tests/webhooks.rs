@@ -297,3 +297,77 @@ async fn private_addresses_are_refused_at_registration_and_after_resolution() {
     }
     assert!(rx.all().is_empty(), "nothing reached the private address");
 }
+
+#[actix_web::test]
+async fn the_console_adds_an_endpoint_shows_its_secret_once_and_replays_from_the_log() {
+    let server = TestServer::start_with(|c| {
+        c.webhook_allow_private = true;
+        c.webhook_retry_delay = 1;
+    })
+    .await;
+    server
+        .member_in(
+            &server.tenant,
+            "root@contoso.example",
+            vec![guestlist::domain::user::Role::Admin],
+        )
+        .await;
+    let rx = Receiver::start(0, std::time::Duration::ZERO);
+    let browser = server.browser();
+    let (status, _) = browser
+        .console_sign_in("contoso", "root@contoso.example")
+        .await;
+    assert_eq!(status, 200);
+    let base = "/admin/t/contoso";
+    let list = browser.page(&format!("{base}/webhooks")).await;
+    assert!(list.contains("No webhook endpoints yet."), "{list}");
+    let csrf = hidden(&list, "csrf").unwrap();
+    let added = browser
+        .post_form(
+            &format!("{base}/webhooks"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("url", &rx.uri("/console")),
+                ("events", "Add group\nDisable user"),
+                ("description", "HR sync"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    let page = added.text().await.unwrap();
+    let start = page.find("whsec_").expect("the secret is shown once");
+    let secret: String = page[start..].chars().take_while(|c| *c != '<').collect();
+    let hooks = guestlist::service::webhooks::list(&server.svc, &Actor::operator(), &server.tenant)
+        .await
+        .unwrap();
+    assert_eq!(hooks[0].events, vec!["Add group", "Disable user"]);
+    let detail_url = format!("{base}/webhooks/{}", hooks[0].id);
+    let detail = browser.page(&detail_url).await;
+    assert!(!detail.contains("whsec_"), "never shown again");
+
+    server.group("Partners").await;
+    let got = rx.settled("/console", 1).await;
+    assert_eq!(got.len(), 1);
+    verify(&secret, &got[0], guestlist::clock::now()).expect("the shown secret signs");
+    let detail = browser.page(&detail_url).await;
+    assert!(
+        detail.contains("<td>Add group</td><td>delivered</td>"),
+        "{detail}"
+    );
+    let delivery = hidden(&detail, "delivery").expect("a replay button");
+    let csrf = hidden(&detail, "csrf").unwrap();
+    let replayed = browser
+        .post_form(
+            &detail_url,
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "replay"),
+                ("delivery", delivery.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(replayed.status(), 303);
+    let got = rx.settled("/console", 2).await;
+    assert_eq!(got.len(), 2, "sent again");
+    assert_eq!(got[1].header("webhook-id"), got[0].header("webhook-id"));
+}

@@ -13,6 +13,7 @@ pub mod notice;
 pub mod settings;
 pub mod terms;
 pub mod users;
+pub mod webhooks;
 
 use crate::domain::access::Action;
 use crate::domain::language::Language;
@@ -76,6 +77,10 @@ route_table!(CONSOLE_ROUTES, console_routes, "/admin/t/{slug}", [
     post "/policies" => settings::save_policies;
     get "/terms" => terms::terms_page;
     post "/terms" => terms::publish;
+    get "/webhooks" => webhooks::list;
+    post "/webhooks" => webhooks::create;
+    get "/webhooks/{id}" => webhooks::show;
+    post "/webhooks/{id}" => webhooks::act;
     get "/audit" => audit::list;
     get "/audit/export.csv" => audit::export;
 ]);
