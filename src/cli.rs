@@ -97,6 +97,9 @@ enum Command {
     /// The tenant's terms of use: show, publish a new version, who accepted which.
     #[command(subcommand)]
     Terms(commands::TermsCommand),
+    /// Signed webhooks for audit events: endpoints, secrets, the delivery log and replay.
+    #[command(subcommand)]
+    Webhook(commands::WebhookCommand),
 }
 
 #[derive(Args)]
@@ -435,6 +438,7 @@ fn route(command: Command, remote: bool) -> Route {
         Command::Policy(c) => Route::Admin(Box::new(c.plan())),
         Command::Audit(c) => Route::Admin(Box::new(c.plan())),
         Command::Terms(c) => Route::Admin(Box::new(c.plan())),
+        Command::Webhook(c) => Route::Admin(Box::new(c.plan())),
         Command::Tenant(TenantCommand::List(home)) => Route::Admin(Box::new(Ok(Plan::once(
             Call::ListTenants {
                 home: home.home_tenant,

@@ -353,6 +353,56 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     assert_eq!(accepted.code, 0, "{}", accepted.err);
     assert!(accepted.lines().is_empty(), "nobody accepted yet");
 
+    // Webhooks: add (the secret once), list, change, read the log, replay, rotate, delete.
+    let hook = local(
+        &server,
+        &[
+            "--json",
+            "webhook",
+            "create",
+            "--url",
+            "https://hooks.contoso.example/in",
+            "--event",
+            "*",
+            "--description",
+            "SIEM",
+        ],
+    )
+    .await
+    .json();
+    let hook_id = str_of(&hook["webhook"]["id"]);
+    assert!(str_of(&hook["secret"]).starts_with("whsec_"), "{hook}");
+    let listed = local(&server, &["webhook", "list"]).await;
+    assert!(listed.out.contains("https://hooks.contoso.example/in"), "{}", listed.out);
+    let changed = local(
+        &server,
+        &["--json", "webhook", "update", &hook_id, "--event", "Disable user", "--event", "Delete user"],
+    )
+    .await
+    .json();
+    assert_eq!(changed["events"], serde_json::json!(["Disable user", "Delete user"]));
+    let log = local(&server, &["--json", "webhook", "deliveries", &hook_id])
+        .await
+        .lines();
+    let first = log
+        .iter()
+        .find(|d| d["eventName"] == "Add webhook")
+        .unwrap_or_else(|| panic!("adding it was sent to it: {log:?}"));
+    let table = local(&server, &["webhook", "deliveries", &hook_id]).await;
+    assert!(table.out.contains("Add webhook"), "{}", table.out);
+    let replayed = local(&server, &["webhook", "replay", &hook_id, &str_of(&first["id"])]).await;
+    assert_eq!(replayed.code, 0, "{}", replayed.err);
+    let rotated = local(&server, &["--json", "webhook", "rotate-secret", &hook_id]).await.json();
+    assert_ne!(rotated["secret"], hook["secret"]);
+    let private = local(
+        &server,
+        &["webhook", "create", "--url", "https://10.0.0.5/in", "--event", "*"],
+    )
+    .await;
+    assert_eq!(private.code, 1, "a private address: {}", private.out);
+    let deleted = local(&server, &["webhook", "delete", &hook_id, "--yes"]).await;
+    assert_eq!(deleted.code, 0, "{}", deleted.err);
+
     // Invitations: follow up on one the CLI sent.
     let invited = local(
         &server,

@@ -52,9 +52,21 @@ pub fn columns(object: Object) -> &'static [&'static str] {
             "/displayName",
             "/userId",
         ],
+        Object::Webhook => &["/id", "/url", "/events", "/enabled", "/description"],
         Object::Branding | Object::Policies | Object::Terms => &[],
     }
 }
+
+/// The columns of a webhook endpoint's delivery log.
+pub const DELIVERY_COLUMNS: &[&str] = &[
+    "/id",
+    "/createdAt",
+    "/eventName",
+    "/state",
+    "/attempts",
+    "/lastStatus",
+    "/lastError",
+];
 
 /// The columns of the tenant list.
 pub const TENANT_COLUMNS: &[&str] = &["/slug", "/id", "/displayName", "/issuer"];

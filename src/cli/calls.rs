@@ -16,6 +16,7 @@ use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
 use crate::service::tenants::Tenant;
 use crate::service::tenants::manage::{self as tenants, TenantInput};
 use crate::service::terms::{self, NewTerms};
+use crate::service::webhooks::{self, NewWebhook, WebhookPatch};
 use crate::service::users::{self, NewUserBody, UserPatch, UserQuery};
 use serde::Serialize;
 use serde_json::Value;
@@ -39,6 +40,8 @@ pub enum Object {
     Terms,
     /// Who accepted which version of the terms.
     TermsAcceptance,
+    /// A webhook endpoint.
+    Webhook,
 }
 
 impl Object {
@@ -55,6 +58,7 @@ impl Object {
             Object::IdentityProvider => "identity provider",
             Object::Terms => "terms of use",
             Object::TermsAcceptance => "acceptance of the terms",
+            Object::Webhook => "webhook",
         }
     }
 
@@ -71,6 +75,7 @@ impl Object {
             Object::IdentityProvider => "identity-providers",
             Object::Terms => "terms",
             Object::TermsAcceptance => "terms/acceptances",
+            Object::Webhook => "webhooks",
         }
     }
 }
@@ -91,6 +96,10 @@ pub enum Deed {
     PutLogo(Vec<u8>),
     RemoveLogo,
     TestConnection,
+    /// A webhook endpoint's delivery log.
+    Deliveries,
+    /// Send a logged webhook message again.
+    Replay { delivery: String },
 }
 
 /// One call of the admin API.
@@ -145,6 +154,10 @@ pub enum Call {
     PublishTerms {
         tenant: String,
         body: NewTerms,
+    },
+    CreateWebhook {
+        tenant: String,
+        body: NewWebhook,
     },
     CreateIdentityProvider {
         tenant: String,
@@ -294,6 +307,12 @@ impl Call {
                     Deed::PutLogo(bytes) => ("PUT", at("/logo")?, Body::Bytes(bytes.clone())),
                     Deed::RemoveLogo => ("DELETE", at("/logo")?, Body::None),
                     Deed::TestConnection => ("POST", at("/test")?, Body::None),
+                    Deed::Deliveries => ("GET", at("/deliveries")?, Body::None),
+                    Deed::Replay { delivery } => (
+                        "POST",
+                        at(&format!("/deliveries/{}/replay", segment(delivery)?))?,
+                        Body::None,
+                    ),
                 }
             }
             Call::ExportAudit { tenant, query: q } => {
@@ -315,6 +334,9 @@ impl Call {
             }
             Call::PublishTerms { tenant, body } => {
                 ("POST", path(Object::Terms, tenant, None, "")?, json(body)?)
+            }
+            Call::CreateWebhook { tenant, body } => {
+                ("POST", path(Object::Webhook, tenant, None, "")?, json(body)?)
             }
             Call::CreateIdentityProvider { tenant, body } => (
                 "POST",
@@ -424,6 +446,7 @@ pub async fn local(svc: &Services, call: Call) -> Result<Reply, Stop> {
                 | Call::CreateGroup { tenant, .. }
                 | Call::CreateApp { tenant, .. }
                 | Call::PublishTerms { tenant, .. }
+                | Call::CreateWebhook { tenant, .. }
                 | Call::CreateIdentityProvider { tenant, .. } => tenant.clone(),
                 Call::ListTenants { home }
                 | Call::CreateTenant { home, .. }
@@ -455,6 +478,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             Audit => value(&audit::list(svc, op, t, parsed::<AuditQuery>(&query)?).await?),
             IdentityProvider => value(&federation::list(svc, op, t).await?),
             TermsAcceptance => value(&terms::acceptances(svc, op, t).await?),
+            Webhook => value(&webhooks::list(svc, op, t).await?),
             Branding | Policies | Terms => {
                 Err(Stop::Usage(format!("{} is not a list", object.noun())))
             }
@@ -467,6 +491,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             Branding => tagged(&settings::branding(svc, op, t).await?),
             Policies => tagged(&settings::policies(svc, op, t).await?),
             IdentityProvider => tagged(&federation::get(svc, op, t, &id_of(id)?).await?),
+            Webhook => tagged(&webhooks::get(svc, op, t, &id_of(id)?).await?),
             Terms => match terms::show(svc, op, t).await? {
                 Some(current) => value(&current),
                 None => Err(Stop::Failed(
@@ -509,6 +534,10 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                     let patch: IdentityProviderPatch = patch(&p)?;
                     tagged(&federation::update(svc, op, t, &id_of(id)?, patch, tag).await?)
                 }
+                Webhook => {
+                    let patch: WebhookPatch = patch(&p)?;
+                    tagged(&webhooks::update(svc, op, t, &id_of(id)?, patch, tag).await?)
+                }
                 Invitation | Audit | Terms | TermsAcceptance => {
                     Err(Stop::Usage(format!("{} cannot be changed", object.noun())))
                 }
@@ -526,11 +555,14 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                 Group => groups::delete(svc, op, t, &id, tag).await?,
                 App => apps::delete(svc, op, t, &id, tag).await?,
                 IdentityProvider => federation::delete(svc, op, t, &id, tag).await?,
+                Webhook => webhooks::delete(svc, op, t, &id, tag).await?,
                 _ => return Err(Stop::Usage(format!("{} cannot be deleted", object.noun()))),
             }
             nothing()
         }
-        Call::Act { id, deed, .. } => match deed {
+        Call::Act {
+            object, id, deed, ..
+        } => match deed {
             Deed::ResetPassword => {
                 value(&users::password_reset_link(svc, op, t, &id_of(id)?).await?)
             }
@@ -546,7 +578,14 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                 groups::remove_member(svc, op, t, &id_of(id)?, &user).await?;
                 nothing()
             }
+            Deed::RotateSecret if object == Webhook => {
+                value(&webhooks::rotate_secret(svc, op, t, &id_of(id)?).await?)
+            }
             Deed::RotateSecret => value(&apps::rotate_secret(svc, op, t, &id_of(id)?).await?),
+            Deed::Deliveries => value(&webhooks::deliveries(svc, op, t, &id_of(id)?).await?),
+            Deed::Replay { delivery } => {
+                value(&webhooks::replay(svc, op, t, &id_of(id)?, &delivery).await?)
+            }
             Deed::Assign(input) => tagged(&apps::assign(svc, op, t, &id_of(id)?, input).await?),
             Deed::Unassign { kind, principal } => {
                 tagged(&apps::unassign(svc, op, t, &id_of(id)?, &kind, &principal).await?)
@@ -580,6 +619,7 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
             tagged(&federation::create(svc, op, t, *body).await?)
         }
         Call::PublishTerms { body, .. } => value(&terms::publish(svc, op, t, body).await?),
+        Call::CreateWebhook { body, .. } => value(&webhooks::create(svc, op, t, body).await?),
         Call::ListTenants { .. }
         | Call::CreateTenant { .. }
         | Call::CreateSharedIdentityProvider { .. }

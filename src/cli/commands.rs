@@ -1,10 +1,11 @@
 //! The admin subcommands, and for each resource one mapping from its subcommands to admin API calls.
 
-use super::admin::{Op, Patch, Plan, View, query, switch};
+use super::admin::{DELIVERY_COLUMNS, Op, Patch, Plan, View, query, switch};
 use super::calls::{Call, Deed, Object, Query};
 use super::client::Stop;
 use crate::service::apps::manage::AssignmentInput;
 use crate::service::terms::{NewTerms, TermsText};
+use crate::service::webhooks::NewWebhook;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -862,6 +863,110 @@ fn pair<'a>(given: &'a str, option: &str) -> Result<(&'a str, &'a str), Stop> {
         .filter(|(l, v)| !l.trim().is_empty() && !v.is_empty())
         .map(|(l, v)| (l.trim(), v))
         .ok_or_else(|| Stop::Usage(format!("{option} takes LANG=VALUE, e.g. en=…: {given:?}")))
+}
+
+// ---- webhooks ----
+
+#[derive(Subcommand)]
+pub enum WebhookCommand {
+    /// List the tenant's webhook endpoints.
+    List(On),
+    /// Show an endpoint.
+    Show(Target),
+    /// Add an endpoint; prints its signing secret (shown only now).
+    Create {
+        #[command(flatten)]
+        on: On,
+        /// Where to POST (https).
+        #[arg(long)]
+        url: String,
+        /// An audit event name to send, e.g. "Disable user" (once or more), or * for every event.
+        #[arg(long = "event", value_name = "NAME", required = true)]
+        events: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Add it switched off.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Change an endpoint; --event given once or more replaces the list.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long = "event", value_name = "NAME")]
+        events: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        toggle: Toggle,
+        #[command(flatten)]
+        tag: IfMatch,
+    },
+    /// Delete an endpoint and its log (needs --yes).
+    Delete(Removal),
+    /// Make a new signing secret; prints it (shown only now). The old one stops signing at once.
+    RotateSecret(Target),
+    /// The endpoint's newest deliveries.
+    Deliveries(Target),
+    /// Send a logged message again (same webhook-id, signed afresh).
+    Replay {
+        #[command(flatten)]
+        target: Target,
+        /// The delivery's id, from `webhook deliveries`.
+        delivery: String,
+    },
+}
+
+impl WebhookCommand {
+    pub fn plan(self) -> Result<Plan, Stop> {
+        let k = Object::Webhook;
+        match self {
+            Self::List(on) => Ok(Plan::list(k, &on.tenant, vec![], false)),
+            Self::Show(t) => t.show(k),
+            Self::Create {
+                on,
+                url,
+                events,
+                description,
+                disabled,
+            } => Ok(Plan::once(
+                Call::CreateWebhook {
+                    tenant: on.tenant,
+                    body: NewWebhook {
+                        url,
+                        description: description.unwrap_or_default(),
+                        events,
+                        enabled: disabled.then_some(false),
+                    },
+                },
+                View::Describe,
+            )),
+            Self::Update {
+                target,
+                url,
+                events,
+                description,
+                toggle,
+                tag,
+            } => {
+                let patch = Patch::default()
+                    .set("url", url)
+                    .list("events", events)
+                    .set("description", description)
+                    .set("enabled", switch(toggle.enable, toggle.disable));
+                target.update(k, patch, tag)
+            }
+            Self::Delete(r) => r.plan(k),
+            Self::RotateSecret(t) => t.act(k, Deed::RotateSecret, View::Describe),
+            Self::Deliveries(t) => t.act(k, Deed::Deliveries, View::Table(DELIVERY_COLUMNS)),
+            Self::Replay { target, delivery } => {
+                let done = format!("delivery {delivery} will be sent again");
+                target.act(k, Deed::Replay { delivery }, View::Done(done))
+            }
+        }
+    }
 }
 
 // ---- audit ----
