@@ -373,14 +373,30 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     let hook_id = str_of(&hook["webhook"]["id"]);
     assert!(str_of(&hook["secret"]).starts_with("whsec_"), "{hook}");
     let listed = local(&server, &["webhook", "list"]).await;
-    assert!(listed.out.contains("https://hooks.contoso.example/in"), "{}", listed.out);
+    assert!(
+        listed.out.contains("https://hooks.contoso.example/in"),
+        "{}",
+        listed.out
+    );
     let changed = local(
         &server,
-        &["--json", "webhook", "update", &hook_id, "--event", "Disable user", "--event", "Delete user"],
+        &[
+            "--json",
+            "webhook",
+            "update",
+            &hook_id,
+            "--event",
+            "Disable user",
+            "--event",
+            "Delete user",
+        ],
     )
     .await
     .json();
-    assert_eq!(changed["events"], serde_json::json!(["Disable user", "Delete user"]));
+    assert_eq!(
+        changed["events"],
+        serde_json::json!(["Disable user", "Delete user"])
+    );
     let log = local(&server, &["--json", "webhook", "deliveries", &hook_id])
         .await
         .lines();
@@ -390,13 +406,26 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
         .unwrap_or_else(|| panic!("adding it was sent to it: {log:?}"));
     let table = local(&server, &["webhook", "deliveries", &hook_id]).await;
     assert!(table.out.contains("Add webhook"), "{}", table.out);
-    let replayed = local(&server, &["webhook", "replay", &hook_id, &str_of(&first["id"])]).await;
+    let replayed = local(
+        &server,
+        &["webhook", "replay", &hook_id, &str_of(&first["id"])],
+    )
+    .await;
     assert_eq!(replayed.code, 0, "{}", replayed.err);
-    let rotated = local(&server, &["--json", "webhook", "rotate-secret", &hook_id]).await.json();
+    let rotated = local(&server, &["--json", "webhook", "rotate-secret", &hook_id])
+        .await
+        .json();
     assert_ne!(rotated["secret"], hook["secret"]);
     let private = local(
         &server,
-        &["webhook", "create", "--url", "https://10.0.0.5/in", "--event", "*"],
+        &[
+            "webhook",
+            "create",
+            "--url",
+            "https://10.0.0.5/in",
+            "--event",
+            "*",
+        ],
     )
     .await;
     assert_eq!(private.code, 1, "a private address: {}", private.out);

@@ -16,8 +16,8 @@ use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
 use crate::service::tenants::Tenant;
 use crate::service::tenants::manage::{self as tenants, TenantInput};
 use crate::service::terms::{self, NewTerms};
-use crate::service::webhooks::{self, NewWebhook, WebhookPatch};
 use crate::service::users::{self, NewUserBody, UserPatch, UserQuery};
+use crate::service::webhooks::{self, NewWebhook, WebhookPatch};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -85,12 +85,21 @@ impl Object {
 pub enum Deed {
     ResetPassword,
     ResendToUser,
-    ResetRedemption { email: Option<String> },
-    AddMember { user: String },
-    RemoveMember { user: String },
+    ResetRedemption {
+        email: Option<String>,
+    },
+    AddMember {
+        user: String,
+    },
+    RemoveMember {
+        user: String,
+    },
     RotateSecret,
     Assign(AssignmentInput),
-    Unassign { kind: String, principal: String },
+    Unassign {
+        kind: String,
+        principal: String,
+    },
     Revoke,
     Resend,
     PutLogo(Vec<u8>),
@@ -99,7 +108,9 @@ pub enum Deed {
     /// A webhook endpoint's delivery log.
     Deliveries,
     /// Send a logged webhook message again.
-    Replay { delivery: String },
+    Replay {
+        delivery: String,
+    },
 }
 
 /// One call of the admin API.
@@ -335,9 +346,11 @@ impl Call {
             Call::PublishTerms { tenant, body } => {
                 ("POST", path(Object::Terms, tenant, None, "")?, json(body)?)
             }
-            Call::CreateWebhook { tenant, body } => {
-                ("POST", path(Object::Webhook, tenant, None, "")?, json(body)?)
-            }
+            Call::CreateWebhook { tenant, body } => (
+                "POST",
+                path(Object::Webhook, tenant, None, "")?,
+                json(body)?,
+            ),
             Call::CreateIdentityProvider { tenant, body } => (
                 "POST",
                 path(Object::IdentityProvider, tenant, None, "")?,

@@ -120,12 +120,6 @@ impl LogoutDeliverer {
         Ok((delivered, seen))
     }
 
-    /// Delivers every due page, one after the other, until a page is not full.
-    async fn drain(&self) -> Result<()> {
-        while self.page().await?.1 as i64 == PAGE {}
-        Ok(())
-    }
-
     async fn deliver_one(&self, id: String, now: i64) -> Result<Outcome> {
         let (claim, lease) = (self.claim.clone(), now + self.retry.lease_secs);
         let Some(row) = self
@@ -222,17 +216,12 @@ impl LogoutDeliverer {
         self.svc.keys.sign(alg, &payload, LOGOUT_TOKEN_TYPE)
     }
 
-    /// Runs the deliverer every `interval` until the process ends.
+    /// Runs the deliverer every `interval` (and at once again after a full page) until the process
+    /// ends.
     pub fn spawn(self: Arc<Self>, interval: Duration) {
-        actix_web::rt::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = self.drain().await {
-                    tracing::warn!(error = %e, "back-channel logout round failed");
-                }
-            }
+        crate::service::rounds::repeat(interval, "back-channel logout round", move || {
+            let me = self.clone();
+            async move { Ok(me.page().await?.1 as i64 == PAGE) }
         });
     }
 }

@@ -23,6 +23,7 @@ pub mod logout;
 pub mod one_time_code;
 pub mod recovery;
 pub mod redemption;
+pub mod rounds;
 pub mod settings;
 pub mod signin;
 pub mod tenants;

@@ -245,23 +245,12 @@ impl WebhookDeliverer {
         }
     }
 
-    /// Sends every due page, one after the other, until a page is not full.
-    async fn drain(&self) -> Result<()> {
-        while self.page().await?.1 as i64 == PAGE {}
-        Ok(())
-    }
-
-    /// Runs the deliverer every `interval` until the process ends.
+    /// Runs the deliverer every `interval` (and at once again after a full page) until the process
+    /// ends.
     pub fn spawn(self: Arc<Self>, interval: Duration) {
-        actix_web::rt::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = self.drain().await {
-                    tracing::warn!(error = %e, "webhook round failed");
-                }
-            }
+        crate::service::rounds::repeat(interval, "webhook round", move || {
+            let me = self.clone();
+            async move { Ok(me.page().await?.1 as i64 == PAGE) }
         });
     }
 }

@@ -114,45 +114,7 @@ pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) ->
     Ok(told.len())
 }
 
-/// Ids of pending deliveries due now and not leased by a live claim, oldest first.
-pub fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
-    Ok(d::logout_deliveries
-        .filter(d::state.eq(PENDING).and(d::next_attempt_at.le(now)))
-        .filter(d::claimed_until.is_null().or(d::claimed_until.lt(now)))
-        .order(d::next_attempt_at.asc())
-        .limit(limit)
-        .select(d::id)
-        .load(c)?)
-}
-
-/// Leases one delivery to `claim` until `until`; returns it when this claim won.
-pub fn claim(
-    c: &mut AnyConnection,
-    id: &str,
-    claim: &str,
-    now: i64,
-    until: i64,
-) -> Result<Option<LogoutDeliveryRow>> {
-    let won = diesel::update(
-        d::logout_deliveries.filter(
-            d::id
-                .eq(id)
-                .and(d::state.eq(PENDING))
-                .and(d::next_attempt_at.le(now))
-                .and(d::claimed_until.is_null().or(d::claimed_until.lt(now))),
-        ),
-    )
-    .set((d::claim.eq(Some(claim)), d::claimed_until.eq(Some(until))))
-    .execute(c)?;
-    if won == 0 {
-        return Ok(None);
-    }
-    Ok(d::logout_deliveries
-        .find(id)
-        .select(LogoutDeliveryRow::as_select())
-        .first(c)
-        .optional()?)
-}
+leased_queue!(logout_deliveries, LogoutDeliveryRow);
 
 /// Records a delivery the app acknowledged.
 pub fn mark_delivered(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Result<()> {

@@ -22,45 +22,7 @@ pub fn insert(c: &mut AnyConnection, row: &OutboxRow) -> Result<()> {
     Ok(())
 }
 
-/// Ids of pending messages due now and not leased by a live claim, oldest first.
-pub fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
-    Ok(o::outbox_messages
-        .filter(o::state.eq(PENDING).and(o::next_attempt_at.le(now)))
-        .filter(o::claimed_until.is_null().or(o::claimed_until.lt(now)))
-        .order(o::next_attempt_at.asc())
-        .limit(limit)
-        .select(o::id)
-        .load(c)?)
-}
-
-/// Leases one message to `claim` until `until`; returns it when this claim won.
-pub fn claim(
-    c: &mut AnyConnection,
-    id: &str,
-    claim: &str,
-    now: i64,
-    until: i64,
-) -> Result<Option<OutboxRow>> {
-    let n = diesel::update(
-        o::outbox_messages.filter(
-            o::id
-                .eq(id)
-                .and(o::state.eq(PENDING))
-                .and(o::next_attempt_at.le(now))
-                .and(o::claimed_until.is_null().or(o::claimed_until.lt(now))),
-        ),
-    )
-    .set((o::claim.eq(Some(claim)), o::claimed_until.eq(Some(until))))
-    .execute(c)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    Ok(o::outbox_messages
-        .find(id)
-        .select(OutboxRow::as_select())
-        .first(c)
-        .optional()?)
-}
+leased_queue!(outbox_messages, OutboxRow);
 
 /// Records a delivery and clears the body.
 pub fn mark_sent(c: &mut AnyConnection, id: &str, claim: &str, now: i64) -> Result<()> {

@@ -104,45 +104,7 @@ pub fn deliveries_of(
         .load(c)?)
 }
 
-/// Ids of pending deliveries due now and not leased by a live claim, oldest first.
-pub fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
-    Ok(d::webhook_deliveries
-        .filter(d::state.eq(PENDING).and(d::next_attempt_at.le(now)))
-        .filter(d::claimed_until.is_null().or(d::claimed_until.lt(now)))
-        .order(d::next_attempt_at.asc())
-        .limit(limit)
-        .select(d::id)
-        .load(c)?)
-}
-
-/// Leases one delivery to `claim` until `until`; returns it when this claim won.
-pub fn claim(
-    c: &mut AnyConnection,
-    id: &str,
-    claim: &str,
-    now: i64,
-    until: i64,
-) -> Result<Option<WebhookDeliveryRow>> {
-    let won = diesel::update(
-        d::webhook_deliveries.filter(
-            d::id
-                .eq(id)
-                .and(d::state.eq(PENDING))
-                .and(d::next_attempt_at.le(now))
-                .and(d::claimed_until.is_null().or(d::claimed_until.lt(now))),
-        ),
-    )
-    .set((d::claim.eq(Some(claim)), d::claimed_until.eq(Some(until))))
-    .execute(c)?;
-    if won == 0 {
-        return Ok(None);
-    }
-    Ok(d::webhook_deliveries
-        .find(id)
-        .select(WebhookDeliveryRow::as_select())
-        .first(c)
-        .optional()?)
-}
+leased_queue!(webhook_deliveries, WebhookDeliveryRow);
 
 /// What one attempt came to.
 pub struct Attempt<'a> {
