@@ -271,10 +271,7 @@ pub async fn change_password(
     svc.store
         .write(move |c| {
             queries::users::set_password(c, &user_id, &hash, now)?;
-            let ended = queries::sessions::delete_others(c, &user_id, &keep, now)?;
-            let mut objects = queries::users::guests_of_home(c, &user_id)?;
-            objects.push(user_id.clone());
-            queries::oauth::revoke_grants_of(c, &objects, now)?;
+            let ended = queries::users::end_trust_keeping(c, &user_id, &keep, now)?;
             audit::record(
                 c,
                 AuditEvent {

@@ -275,6 +275,24 @@ pub fn guests_of_home(c: &mut AnyConnection, home_user_id: &str) -> Result<Vec<S
 /// access token issued before outlives the change.
 pub fn end_trust(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
     end_sessions(c, user_id, now)?;
+    revoke_every_grant(c, user_id, now)
+}
+
+/// [`end_trust`], except that the session `keep` stays (a person who changed their own password stays
+/// signed in where they did it); how many sessions ended.
+pub fn end_trust_keeping(
+    c: &mut AnyConnection,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+) -> Result<usize> {
+    let ended = super::sessions::delete_others(c, user_id, keep, now)?;
+    revoke_every_grant(c, user_id, now)?;
+    Ok(ended)
+}
+
+/// Revokes the grants of the object and of every guest object bound to it.
+fn revoke_every_grant(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
     let mut objects = guests_of_home(c, user_id)?;
     objects.push(user_id.to_string());
     super::oauth::revoke_grants_of(c, &objects, now)?;
