@@ -149,24 +149,16 @@ async fn signed_in_to(
 
 #[actix_web::test]
 async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
-    let server = TestServer::start_with(|c| c.logout_retry_delay = 1).await;
+    let server = TestServer::start_with(|c| {
+        c.logout_retry_delay = 1;
+        // The receiver listens on loopback.
+        c.webhook_allow_private = true;
+    })
+    .await;
     let rx = Receiver::start(0, Duration::ZERO);
     let a = listening_app(&server, Some(rx.uri("/a")), "RS256").await;
     let b = listening_app(&server, Some(rx.uri("/b")), "ES256").await;
     let quiet = listening_app(&server, None, "RS256").await;
-
-    // A registration that is not https (nor loopback) is refused.
-    let refused = guestlist::service::apps::manage::create(
-        &server.svc,
-        &guestlist::service::auth::Actor::operator(),
-        &server.tenant,
-        guestlist::service::apps::manage::NewApp {
-            backchannel_logout_uri: Some("http://app.example/bc".into()),
-            ..new_app("Plain http")
-        },
-    )
-    .await;
-    assert!(refused.is_err(), "http outside loopback is refused");
 
     // 1. Sign-out (RP-initiated logout): each listening app gets one token naming the session.
     server.member("fay@contoso.example").await;
@@ -260,7 +252,12 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
 
 #[actix_web::test]
 async fn an_app_that_is_down_gets_the_token_later_and_once() {
-    let server = TestServer::start_with(|c| c.logout_retry_delay = 1).await;
+    let server = TestServer::start_with(|c| {
+        c.logout_retry_delay = 1;
+        // The receiver listens on loopback.
+        c.webhook_allow_private = true;
+    })
+    .await;
     let rx = Receiver::start(2, Duration::ZERO);
     let a = listening_app(&server, Some(rx.uri("/a")), "EdDSA").await;
     server.member("ida@contoso.example").await;
@@ -297,7 +294,12 @@ async fn an_app_that_is_down_gets_the_token_later_and_once() {
 
 #[actix_web::test]
 async fn two_processes_deliver_each_token_exactly_once() {
-    let server = TestServer::start_with(|c| c.logout_retry_delay = 1).await;
+    let server = TestServer::start_with(|c| {
+        c.logout_retry_delay = 1;
+        // The receiver listens on loopback.
+        c.webhook_allow_private = true;
+    })
+    .await;
     let rx = Receiver::start(0, Duration::from_millis(20));
     let a = listening_app(&server, Some(rx.uri("/a")), "RS256").await;
     let member = server.member("joe@contoso.example").await;
@@ -360,19 +362,32 @@ async fn two_processes_deliver_each_token_exactly_once() {
     );
 }
 
-/// A confidential app with defaults, named `name`.
-fn new_app(name: &str) -> guestlist::service::apps::manage::NewApp {
-    guestlist::service::apps::manage::NewApp {
-        name: name.into(),
-        redirect_uris: vec![REDIRECT.into()],
-        post_logout_redirect_uris: vec![],
-        public: false,
-        first_party: true,
-        assignment_required: false,
-        signing_alg: "RS256".into(),
-        optional_claims: vec![],
-        allowed_scopes: vec![],
-        backchannel_logout_uri: None,
-        backchannel_logout_session_required: false,
-    }
+#[actix_web::test]
+async fn a_code_from_a_session_that_ended_makes_no_grant() {
+    let server = TestServer::start_with(|c| c.webhook_allow_private = true).await;
+    let rx = Receiver::start(0, Duration::ZERO);
+    let a = listening_app(&server, Some(rx.uri("/a")), "RS256").await;
+    server.member("kay@contoso.example").await;
+    let browser = server.browser();
+    let ids = signed_in_to(&server, &browser, &[&a], Some("kay@contoso.example")).await;
+    // A second code, not yet exchanged when the session ends.
+    let late = browser
+        .silent_callback(&authorize_url(&server.issuer(), &a.client_id))
+        .await;
+    log_out(&server, &browser, &ids[&a.client_id]).await;
+    let answer = token_call(
+        &server.rp_http(),
+        &server.issuer(),
+        Some((&a.client_id, a.client_secret.as_deref().unwrap())),
+        &code_form(&code_of(&late), &[]),
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{answer}");
+    assert_eq!(answer.json()["error"], "invalid_grant");
+    let got = logout_tokens(rx.settled("/a", 1).await);
+    assert_eq!(
+        got.len(),
+        1,
+        "the session's one token, nothing for the late code"
+    );
 }

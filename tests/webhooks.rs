@@ -245,6 +245,23 @@ async fn private_addresses_are_refused_at_registration_and_after_resolution() {
             .await;
         assert_eq!(refused.status, 400, "{url}: {refused}");
     }
+    // A back-channel logout URI is an address the server calls too: the same rule.
+    let app = server.app(|a| a.first_party = true).await;
+    for inside in [
+        "https://169.254.169.254/bc",
+        "http://app.example/bc",
+        "https://10.0.0.7/bc",
+    ] {
+        let patched = api
+            .patch(
+                &format!("{API}/apps/{}", app.id),
+                json!({ "backchannelLogoutUri": inside }),
+                Some("*"),
+            )
+            .await;
+        assert_eq!(patched.status, 400, "{inside}: {patched}");
+    }
+
     // An endpoint whose name later points inside (DNS changed, or rebinding), and one whose address
     // was written straight into the database: both refused when sending, nothing reaches the receiver.
     let port = rx.base.rsplit(':').next().unwrap().to_string();

@@ -2,7 +2,7 @@
 //! logout token says.
 
 use super::DomainError;
-use super::redirect::is_loopback;
+use super::outbound::parse_outbound_url;
 use serde_json::{Map, Value, json};
 
 /// The event a logout token carries (§2.4): the member's value is an empty object.
@@ -15,26 +15,11 @@ pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
 /// cover clock skew and nothing more.
 pub const LOGOUT_TOKEN_TTL: i64 = 120;
 
-/// Checks the `backchannel_logout_uri` an admin registers: an absolute https URL (http only for a
-/// loopback host), without a fragment (§2.2).
-pub fn parse_logout_uri(raw: &str) -> Result<String, DomainError> {
-    const FIELD: &str = "backchannelLogoutUri";
-    let uri = raw.trim();
-    let parsed = url::Url::parse(uri)
-        .map_err(|_| DomainError::new(FIELD, format!("{uri:?} is not an absolute URL")))?;
-    if parsed.fragment().is_some() {
-        return Err(DomainError::new(FIELD, "it cannot contain a fragment (#)"));
-    }
-    let host = parsed.host_str().unwrap_or_default();
-    match parsed.scheme() {
-        "https" if !host.is_empty() => Ok(uri.to_string()),
-        "http" if is_loopback(host) => Ok(uri.to_string()),
-        "http" => Err(DomainError::new(
-            FIELD,
-            "http is allowed only for localhost; use https",
-        )),
-        _ => Err(DomainError::new(FIELD, "use an https URL")),
-    }
+/// Checks the `backchannel_logout_uri` an admin registers: like every address a tenant admin chooses
+/// for the server to call, https to a public host unless the operator allows private ones (then http
+/// too); never a fragment (§2.2).
+pub fn parse_logout_uri(raw: &str, allow_private: bool) -> Result<String, DomainError> {
+    parse_outbound_url(raw, allow_private, "backchannelLogoutUri")
 }
 
 /// Whom a logout token is about and for.
@@ -71,14 +56,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logout_uris_are_https_or_loopback_without_fragments() {
-        assert!(parse_logout_uri("https://app.example/bc?x=1").is_ok());
-        assert!(parse_logout_uri("http://127.0.0.1:8080/bc").is_ok());
-        assert!(parse_logout_uri("http://localhost/bc").is_ok());
-        assert!(parse_logout_uri("http://app.example/bc").is_err());
-        assert!(parse_logout_uri("https://app.example/bc#f").is_err());
-        assert!(parse_logout_uri("com.example.app:/bc").is_err());
-        assert!(parse_logout_uri("/relative").is_err());
+    fn logout_uris_are_public_https_unless_private_addresses_are_allowed() {
+        assert!(parse_logout_uri("https://app.example/bc?x=1", false).is_ok());
+        assert!(parse_logout_uri("http://127.0.0.1:8080/bc", false).is_err());
+        assert!(parse_logout_uri("https://169.254.169.254/bc", false).is_err());
+        assert!(parse_logout_uri("http://127.0.0.1:8080/bc", true).is_ok());
+        assert!(parse_logout_uri("https://app.example/bc#f", true).is_err());
+        assert!(parse_logout_uri("com.example.app:/bc", true).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod invitation_csv;
 pub mod language;
 pub mod logo;
 pub mod one_time_code;
+pub mod outbound;
 pub mod pkce;
 pub mod policy;
 pub mod redirect;

@@ -42,7 +42,7 @@ pub fn matches_registered<'a>(requested: &str, registered: &'a [String]) -> Opti
         .map(String::as_str)
 }
 
-pub(crate) fn is_loopback(host: &str) -> bool {
+fn is_loopback(host: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost")
 }
 

@@ -3,12 +3,14 @@
 //!
 //! Each process runs a [`LogoutDeliverer`]. It claims due deliveries with a lease (a conditional
 //! update, so two processes never deliver the same one at the same time), signs the token at delivery
-//! with the key and algorithm the app's ID tokens use, and POSTs it as `logout_token`. A 2xx answer is
-//! a delivery; anything else is retried with exponential backoff, the same token (same `jti`) each time
-//! so an app can tell a retry from a new logout. A crash between the answer and recording it leads to
+//! with the key and algorithm the app's ID tokens use, and POSTs it as `logout_token` through the
+//! guarded client of [`crate::service::outbound`] (no private addresses unless the operator allows
+//! them). A 2xx answer is a delivery. A 4xx other than 408 and 429 is the app saying it cannot log the
+//! session out (§2.8): not retried. Anything else is retried with exponential backoff, the same token
+//! (same `jti`) each time so an app can tell a retry from a new logout. A crash between the answer and recording it leads to
 //! one more delivery after the lease: at least once, and exactly once in the normal case.
 
-use super::Services;
+use super::{Services, outbound};
 use crate::domain::backchannel::{LOGOUT_TOKEN_TYPE, LogoutNotice, logout_claims};
 use crate::domain::tenant::issuer;
 use crate::error::{Error, Result};
@@ -50,7 +52,7 @@ impl Default for LogoutRetry {
             base_delay_secs: 10,
             max_delay_secs: 600,
             max_attempts: 10,
-            lease_secs: 60,
+            lease_secs: 120,
         }
     }
 }
@@ -84,15 +86,9 @@ enum Outcome {
 
 impl LogoutDeliverer {
     pub fn new(svc: &Services, retry: LogoutRetry) -> Result<LogoutDeliverer> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("guestlist/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(Error::internal)?;
         Ok(LogoutDeliverer {
+            http: outbound::client(svc.config.webhook_allow_private, REQUEST_TIMEOUT)?,
             svc: svc.clone(),
-            http,
             retry,
             claim: uuid::Uuid::new_v4().to_string(),
         })
@@ -109,7 +105,7 @@ impl LogoutDeliverer {
         let due = self.svc.store.read(move |c| q::due(c, now, PAGE)).await?;
         let seen = due.len();
         let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(due)
-            .map(|id| self.deliver_one(id, now))
+            .map(|id| self.deliver_one(id))
             .buffer_unordered(SENDERS)
             .collect()
             .await;
@@ -120,7 +116,9 @@ impl LogoutDeliverer {
         Ok((delivered, seen))
     }
 
-    async fn deliver_one(&self, id: String, now: i64) -> Result<Outcome> {
+    async fn deliver_one(&self, id: String) -> Result<Outcome> {
+        // The lease starts when this message is claimed, not when its page was read.
+        let now = self.svc.now();
         let (claim, lease) = (self.claim.clone(), now + self.retry.lease_secs);
         let Some(row) = self
             .svc
@@ -192,19 +190,28 @@ impl LogoutDeliverer {
         let token = self
             .sign(&notice, alg)
             .map_err(|e| Undelivered::Retry(e.to_string()))?;
+        let url = url::Url::parse(&uri).map_err(|e| Undelivered::Final(e.to_string()))?;
+        if let Some(why) = outbound::refused_literal(&url, self.svc.config.webhook_allow_private) {
+            return Err(Undelivered::Final(why));
+        }
         let answer = self
             .http
-            .post(&uri)
+            .post(url)
             .header("cache-control", "no-store")
             .form(&[("logout_token", token.as_str())])
             .send()
             .await
-            .map_err(|e| Undelivered::Retry(format!("no answer: {e}")))?;
+            .map_err(|e| match outbound::refusal(&e) {
+                Some(why) => Undelivered::Final(why),
+                None => Undelivered::Retry(outbound::unanswered(e)),
+            })?;
         let status = answer.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(Undelivered::Retry(format!("the app answered {status}")))
+        let why = format!("the app answered {status}");
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            408 | 429 => Err(Undelivered::Retry(why)),
+            400..=499 => Err(Undelivered::Final(why)),
+            _ => Err(Undelivered::Retry(why)),
         }
     }
 

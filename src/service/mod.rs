@@ -21,6 +21,7 @@ mod guard;
 pub mod invitations;
 pub mod logout;
 pub mod one_time_code;
+pub mod outbound;
 pub mod recovery;
 pub mod redemption;
 pub mod rounds;

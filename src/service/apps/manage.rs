@@ -272,7 +272,8 @@ pub async fn create(
     let alg = SigningAlg::parse(&input.signing_alg)
         .ok_or_else(|| Error::invalid("signingAlg", "use RS256, ES256 or EdDSA"))?;
     let scopes = check_scopes(&input.allowed_scopes)?;
-    let backchannel = logout_uri(input.backchannel_logout_uri.as_deref())?.flatten();
+    let allow_private = svc.config.webhook_allow_private;
+    let backchannel = logout_uri(input.backchannel_logout_uri.as_deref(), allow_private)?.flatten();
     let secret = (!input.public).then(random_token);
     let now = svc.now();
     let settings = AppSettings {
@@ -351,12 +352,13 @@ pub struct AppPatch {
     pub backchannel_logout_session_required: Option<bool>,
 }
 
-/// A back-channel logout URI as given: `None` when absent, `Some(None)` when empty (none), else checked.
-fn logout_uri(raw: Option<&str>) -> Result<Option<Option<String>>> {
+/// A back-channel logout URI as given: `None` when absent, `Some(None)` when empty (none), else checked
+/// (private addresses only when the operator allows them).
+fn logout_uri(raw: Option<&str>, allow_private: bool) -> Result<Option<Option<String>>> {
     match raw.map(str::trim) {
         None => Ok(None),
         Some("") => Ok(Some(None)),
-        Some(u) => crate::domain::backchannel::parse_logout_uri(u)
+        Some(u) => crate::domain::backchannel::parse_logout_uri(u, allow_private)
             .map(|u| Some(Some(u)))
             .map_err(|e| Error::invalid(e.field, e.message)),
     }
@@ -485,7 +487,8 @@ pub async fn update(
                 .to_string(),
         )),
     };
-    let backchannel = logout_uri(patch.backchannel_logout_uri.as_deref())?;
+    let allow_private = svc.config.webhook_allow_private;
+    let backchannel = logout_uri(patch.backchannel_logout_uri.as_deref(), allow_private)?;
     let (tenant_c, id_c, actor_id, now) = (tenant.clone(), id.to_string(), actor.id(), svc.now());
     let detail = svc
         .write_as(actor, tenant, Action::Administer, id, move |c, _| {

@@ -325,6 +325,13 @@ pub async fn exchange_code(
     let won = svc
         .store
         .write(move |c| {
+            // A code whose session ended (signed out before the app exchanged it) makes no grant:
+            // the apps of that session were told it ended, and this one would never be.
+            if let Some(sid) = &grant_c.session_id
+                && !queries::sessions::exists(c, sid)?
+            {
+                return Err(invalid_grant("the session this code came from has ended"));
+            }
             if !queries::oauth::consume_code(c, &hash, &grant_c.id, now)? {
                 return Ok(false);
             }

@@ -3,19 +3,16 @@
 //! endpoint's current secret (`webhook-id`, `webhook-timestamp`, `webhook-signature`), POSTs the JSON
 //! body, and retries anything but a 2xx on the Standard Webhooks schedule for up to a day.
 //!
-//! Outbound requests never reach private, loopback or link-local addresses unless the operator allows
-//! them (`GUESTLIST_WEBHOOK_ALLOW_PRIVATE`): IP literals are checked before sending, host names after
-//! resolution by the client's own resolver (so the address checked is the address connected to), and
-//! redirects are not followed.
+//! Requests go through the guarded client of [`crate::service::outbound`]: never to private, loopback
+//! or link-local addresses unless the operator allows them, no redirects, no proxy.
 
 use super::secret_purpose;
-use crate::domain::webhook::{is_forbidden, retry_after, signature};
-use crate::error::{Error, Result};
-use crate::service::Services;
+use crate::domain::webhook::{retry_after, signature};
+use crate::error::Result;
+use crate::service::{Services, outbound};
 use crate::store::models::WebhookDeliveryRow;
 use crate::store::queries::webhooks as q;
 use futures_util::StreamExt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,47 +25,14 @@ const SENDERS: usize = 16;
 /// How long a receiver may take to answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a claim lasts; a crashed process's deliveries become due again after it.
-const LEASE_SECS: i64 = 60;
+/// How long a claim lasts; a crashed process's deliveries become due again after it. Well beyond the
+/// request timeout, and taken when the message is claimed (not when its page was read).
+const LEASE_SECS: i64 = 120;
 
 pub struct WebhookDeliverer {
     svc: Services,
     http: reqwest::Client,
     claim: String,
-}
-
-/// A resolver that refuses names resolving to a forbidden address (any of them).
-struct PublicOnly;
-
-/// The refusal, recognised in the client's error chain so the delivery is given up at once.
-#[derive(Debug)]
-struct PrivateAddress(String);
-
-impl std::fmt::Display for PrivateAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "refused: {} is a private, loopback or link-local address",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for PrivateAddress {}
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
-                return Err(Box::new(PrivateAddress(format!("{host} ({})", bad.ip())))
-                    as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 /// Why a message was not delivered.
@@ -81,16 +45,9 @@ struct Undelivered {
 
 impl WebhookDeliverer {
     pub fn new(svc: &Services) -> Result<WebhookDeliverer> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("guestlist/", env!("CARGO_PKG_VERSION")));
-        if !svc.config.webhook_allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
-        }
         Ok(WebhookDeliverer {
             svc: svc.clone(),
-            http: builder.build().map_err(Error::internal)?,
+            http: outbound::client(svc.config.webhook_allow_private, REQUEST_TIMEOUT)?,
             claim: uuid::Uuid::new_v4().to_string(),
         })
     }
@@ -106,7 +63,7 @@ impl WebhookDeliverer {
         let due = self.svc.store.read(move |c| q::due(c, now, PAGE)).await?;
         let seen = due.len();
         let sent: Vec<Result<bool>> = futures_util::stream::iter(due)
-            .map(|id| self.deliver_one(id, now))
+            .map(|id| self.deliver_one(id))
             .buffer_unordered(SENDERS)
             .collect()
             .await;
@@ -117,8 +74,8 @@ impl WebhookDeliverer {
         Ok((delivered, seen))
     }
 
-    async fn deliver_one(&self, id: String, now: i64) -> Result<bool> {
-        let claim = self.claim.clone();
+    async fn deliver_one(&self, id: String) -> Result<bool> {
+        let (claim, now) = (self.claim.clone(), self.svc.now());
         let Some(row) = self
             .svc
             .store
@@ -201,15 +158,8 @@ impl WebhookDeliverer {
             .filter(|e| e.enabled)
             .ok_or_else(|| fail("the endpoint is gone or disabled".into(), true))?;
         let url = url::Url::parse(&endpoint.url).map_err(|e| fail(e.to_string(), true))?;
-        if !self.svc.config.webhook_allow_private {
-            let literal = match url.host() {
-                Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-                _ => None,
-            };
-            if let Some(ip) = literal.filter(|ip| is_forbidden(*ip)) {
-                return Err(fail(PrivateAddress(ip.to_string()).to_string(), true));
-            }
+        if let Some(why) = outbound::refused_literal(&url, self.svc.config.webhook_allow_private) {
+            return Err(fail(why, true));
         }
         let secret = self
             .svc
@@ -229,9 +179,9 @@ impl WebhookDeliverer {
             .body(row.payload.clone())
             .send()
             .await
-            .map_err(|e| match refusal(&e) {
+            .map_err(|e| match outbound::refusal(&e) {
                 Some(why) => fail(why, true),
-                None => fail(format!("no answer: {e}"), false),
+                None => fail(outbound::unanswered(e), false),
             })?;
         let status = i32::from(answer.status().as_u16());
         if answer.status().is_success() {
@@ -253,16 +203,4 @@ impl WebhookDeliverer {
             async move { Ok(me.page().await?.1 as i64 == PAGE) }
         });
     }
-}
-
-/// The resolver's refusal, when that is why the request failed.
-fn refusal(e: &reqwest::Error) -> Option<String> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(p) = s.downcast_ref::<PrivateAddress>() {
-            return Some(p.to_string());
-        }
-        source = s.source();
-    }
-    None
 }

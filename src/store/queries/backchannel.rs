@@ -7,7 +7,6 @@ use crate::store::models::LogoutDeliveryRow;
 use crate::store::schema::apps::dsl as a;
 use crate::store::schema::grants::dsl as g;
 use crate::store::schema::logout_deliveries::dsl as d;
-use crate::store::schema::sessions::dsl as s;
 use diesel::prelude::*;
 use std::collections::BTreeSet;
 
@@ -18,13 +17,8 @@ pub const FAILED: &str = "failed";
 /// What ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Ended<'a> {
-    /// One session (sign-out, RP-initiated logout).
-    Session(&'a str),
-    /// Every session of a user but `keep` ("sign out everywhere else", a password change).
-    SessionsOf {
-        user_id: &'a str,
-        keep: Option<&'a str>,
-    },
+    /// These sessions (sign-out, RP-initiated logout, "sign out everywhere else").
+    Sessions(&'a [String]),
     /// Every grant of these user objects (disabled, deleted, reset, left the organisation).
     GrantsOf(&'a [String]),
     /// One grant (its refresh token was reused).
@@ -33,28 +27,12 @@ pub enum Ended<'a> {
 
 /// Queues one logout token per (app, user object, session) among the grants `ended` touches whose app
 /// listens on the back channel and was not told about that grant before. Returns how many were queued.
-/// Called before the sessions are deleted or the grants revoked, in the same transaction.
+/// Called in the transaction that deletes the sessions or revokes the grants.
 pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) -> Result<usize> {
-    let sessions: Vec<String> = match ended {
-        Ended::SessionsOf { user_id, keep } => {
-            let mut q = s::sessions.filter(s::user_id.eq(user_id)).into_boxed();
-            if let Some(keep) = keep {
-                q = q.filter(s::id.ne(keep));
-            }
-            let ids = q.select(s::id).load(c)?;
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            ids
-        }
-        _ => Vec::new(),
-    };
-    let mut q = g::grants
-        .filter(g::logout_queued_at.is_null().and(g::expires_at.gt(now)))
-        .into_boxed();
+    let mut q = g::grants.filter(g::logout_queued_at.is_null()).into_boxed();
     q = match ended {
-        Ended::Session(id) => q.filter(g::session_id.eq(id)),
-        Ended::SessionsOf { .. } => q.filter(g::session_id.eq_any(&sessions)),
+        Ended::Sessions([]) | Ended::GrantsOf([]) => return Ok(0),
+        Ended::Sessions(ids) => q.filter(g::session_id.eq_any(ids)),
         Ended::GrantsOf(users) => q.filter(g::user_id.eq_any(users)),
         Ended::Grant(id) => q.filter(g::id.eq(id)),
     };
@@ -77,13 +55,18 @@ pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) ->
         .into_iter()
         .collect();
     let mut told = BTreeSet::new();
-    let mut marked = Vec::new();
     for (grant_id, tenant_id, app_id, user_id, session_id) in &grants {
         if !listening.contains(app_id) {
             continue;
         }
-        marked.push(grant_id.clone());
-        if !told.insert((app_id, user_id, session_id)) {
+        // The update that marks the grant decides who tells: of two transactions ending it at once
+        // (a sign-out while an admin disables the account), only one queues a token for it.
+        let won =
+            diesel::update(g::grants.filter(g::id.eq(grant_id).and(g::logout_queued_at.is_null())))
+                .set(g::logout_queued_at.eq(Some(now)))
+                .execute(c)?
+                == 1;
+        if !won || !told.insert((app_id, user_id, session_id)) {
             continue;
         }
         diesel::insert_into(d::logout_deliveries)
@@ -104,11 +87,6 @@ pub fn queue(c: &mut AnyConnection, ended: Ended<'_>, reason: &str, now: i64) ->
                 created_at: now,
                 delivered_at: None,
             })
-            .execute(c)?;
-    }
-    if !marked.is_empty() {
-        diesel::update(g::grants.filter(g::id.eq_any(&marked)))
-            .set(g::logout_queued_at.eq(Some(now)))
             .execute(c)?;
     }
     Ok(told.len())

@@ -39,9 +39,32 @@ pub fn touch(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
 
 /// Ends one session (sign-out); the apps it signed in to are told on the back channel.
 pub fn delete(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    super::backchannel::queue(c, Ended::Session(id), "signed out", now)?;
+    // The session goes first: a code exchange that commits meanwhile either sees it gone, or made its
+    // grant before this transaction reads the session's grants.
     diesel::delete(s::sessions.find(id)).execute(c)?;
+    super::backchannel::queue(c, Ended::Sessions(&[id.to_string()]), "signed out", now)?;
     Ok(())
+}
+
+/// Ends every session of `user_id` (disabled, deleted, reset); their apps are told on the back
+/// channel. How many ended.
+pub fn delete_all(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<usize> {
+    let ids: Vec<String> = s::sessions
+        .filter(s::user_id.eq(user_id))
+        .select(s::id)
+        .load(c)?;
+    end(c, &ids, "access ended", now)
+}
+
+/// Whether the session `id` still exists.
+pub fn exists(c: &mut AnyConnection, id: &str) -> Result<bool> {
+    Ok(s::sessions.find(id).count().get_result::<i64>(c)? > 0)
+}
+
+fn end(c: &mut AnyConnection, ids: &[String], reason: &str, now: i64) -> Result<usize> {
+    let n = diesel::delete(s::sessions.filter(s::id.eq_any(ids))).execute(c)?;
+    super::backchannel::queue(c, Ended::Sessions(ids), reason, now)?;
+    Ok(n)
 }
 
 /// Removes sessions past their absolute end or unused for `idle_ttl` seconds.
@@ -63,13 +86,9 @@ pub fn of_user(c: &mut AnyConnection, user_id: &str) -> Result<Vec<SessionRow>> 
 
 /// Ends every session of `user_id` but `keep`; how many ended. Their apps are told on the back channel.
 pub fn delete_others(c: &mut AnyConnection, user_id: &str, keep: &str, now: i64) -> Result<usize> {
-    let ended = Ended::SessionsOf {
-        user_id,
-        keep: Some(keep),
-    };
-    super::backchannel::queue(c, ended, "signed out elsewhere", now)?;
-    Ok(
-        diesel::delete(s::sessions.filter(s::user_id.eq(user_id).and(s::id.ne(keep))))
-            .execute(c)?,
-    )
+    let ids: Vec<String> = s::sessions
+        .filter(s::user_id.eq(user_id).and(s::id.ne(keep)))
+        .select(s::id)
+        .load(c)?;
+    end(c, &ids, "signed out elsewhere", now)
 }

@@ -252,13 +252,7 @@ pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
 /// Ends every session of the user (disabling or deleting them signs them out everywhere); the apps
 /// they signed in to are told on the back channel.
 pub fn end_sessions(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
-    use crate::store::schema::sessions::dsl as s;
-    let ended = super::backchannel::Ended::SessionsOf {
-        user_id,
-        keep: None,
-    };
-    super::backchannel::queue(c, ended, "access ended", now)?;
-    diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).execute(c)?;
+    super::sessions::delete_all(c, user_id, now)?;
     Ok(())
 }
 
