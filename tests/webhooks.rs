@@ -73,10 +73,16 @@ async fn events_arrive_signed_once_and_a_receiver_can_tell_forgeries() {
     let rx = Receiver::start(0, std::time::Duration::ZERO);
     let (id, secret) = register(
         &api,
-        &rx.uri("/hooks"),
+        &rx.uri("/hooks?token=receiver-secret"),
         &["Invite external user", "Disable user"],
     )
     .await;
+    let added = api.audit("Add webhook").await;
+    assert!(
+        !added[0].to_string().contains("receiver-secret"),
+        "the query stays out of the audit log: {}",
+        added[0]
+    );
     // The secret is shown once: reading the endpoint never shows it.
     let shown = api.get(&format!("{API}/webhooks/{id}")).await;
     assert_eq!(shown.status, 200);

@@ -177,12 +177,25 @@ fn audit_endpoint(
             actor,
             target: &row.id,
             outcome: "success",
+            // The URL without its query: a receiver's token there must not reach the audit log, nor
+            // through it the tenant's other endpoints.
             details: serde_json::json!({
-                "url": row.url, "events": serde_json::from_str::<serde_json::Value>(&row.events).unwrap_or_default(),
+                "url": without_query(&row.url),
+                "events": serde_json::from_str::<serde_json::Value>(&row.events).unwrap_or_default(),
                 "enabled": row.enabled,
             }),
         },
     )
+}
+
+fn without_query(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => String::new(),
+    }
 }
 
 pub async fn list(svc: &Services, actor: &Actor, tenant: &Tenant) -> Result<Vec<WebhookView>> {
