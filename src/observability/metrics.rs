@@ -431,46 +431,33 @@ fn gauge_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Re
 /// The text exposition of every metric, with the scrape-time gauges of `snapshot`.
 pub fn render(snapshot: &Snapshot) -> Result<String> {
     let scrape = Registry::new();
-    let outbox = gauge_vec(
-        &scrape,
-        "guestlist_outbox_messages",
-        "Outbox messages by state: pending (queued, not yet delivered) and failed (given up).",
-        &["state"],
-    )?;
-    for (state, n) in [
-        ("pending", snapshot.outbox_pending),
-        ("failed", snapshot.outbox_failed),
+    for (name, what, pending, failed) in [
+        (
+            "guestlist_outbox_messages",
+            "Outbox messages",
+            snapshot.outbox_pending,
+            snapshot.outbox_failed,
+        ),
+        (
+            "guestlist_logout_deliveries",
+            "Back-channel logout tokens",
+            snapshot.logout_pending,
+            snapshot.logout_failed,
+        ),
+        (
+            "guestlist_webhook_deliveries",
+            "Webhook messages",
+            snapshot.webhook_pending,
+            snapshot.webhook_failed,
+        ),
     ] {
-        if let Some(n) = n {
-            outbox.with_label_values(&[state]).set(n);
-        }
-    }
-    let logout = gauge_vec(
-        &scrape,
-        "guestlist_logout_deliveries",
-        "Back-channel logout tokens by state: pending (queued, not yet delivered) and failed (given up).",
-        &["state"],
-    )?;
-    for (state, n) in [
-        ("pending", snapshot.logout_pending),
-        ("failed", snapshot.logout_failed),
-    ] {
-        if let Some(n) = n {
-            logout.with_label_values(&[state]).set(n);
-        }
-    }
-    let webhooks = gauge_vec(
-        &scrape,
-        "guestlist_webhook_deliveries",
-        "Webhook messages by state: pending (queued, not yet delivered) and failed (given up).",
-        &["state"],
-    )?;
-    for (state, n) in [
-        ("pending", snapshot.webhook_pending),
-        ("failed", snapshot.webhook_failed),
-    ] {
-        if let Some(n) = n {
-            webhooks.with_label_values(&[state]).set(n);
+        let help =
+            format!("{what} by state: pending (queued, not yet delivered) and failed (given up).");
+        let queue = gauge_vec(&scrape, name, &help, &["state"])?;
+        for (state, n) in [("pending", pending), ("failed", failed)] {
+            if let Some(n) = n {
+                queue.with_label_values(&[state]).set(n);
+            }
         }
     }
     let connections = gauge_vec(
