@@ -42,17 +42,13 @@ async fn nobody_signed_in_is_sent_to_sign_in() {
 async fn a_guest_leaves_an_organisation_and_its_tokens_end() {
     let server = TestServer::start().await;
     let app = server.app(|a| a.first_party = true).await;
-    let invited = invite::invite_quietly(&server, &server.tenant, "pat@partner.example").await;
-    let browser = server.browser();
-    let joined = redeem_consenting(
-        &browser,
-        &invited.redeem_url,
-        "register",
-        &registration("Pat Partner"),
-        |_| {},
+    let (invited, browser) = invite::joined(
+        &server,
+        &server.tenant,
+        "pat@partner.example",
+        "Pat Partner",
     )
     .await;
-    assert!(joined.status().is_redirection(), "{}", joined.status());
     let (_, tokens) = signed_in_with_refresh_as(&server, &app, "pat@partner.example").await;
 
     // The app panel links the account page, which names the organisation as one Pat is a guest of.
@@ -346,17 +342,13 @@ async fn changing_the_password_needs_the_current_one_and_ends_everything_else() 
 #[actix_web::test]
 async fn an_organisation_may_keep_its_guests_from_leaving_and_names_its_contact() {
     let server = TestServer::start().await;
-    let invited = invite::invite_quietly(&server, &server.tenant, "pat@partner.example").await;
-    let browser = server.browser();
-    let joined = redeem_consenting(
-        &browser,
-        &invited.redeem_url,
-        "register",
-        &registration("Pat Partner"),
-        |_| {},
+    let (invited, browser) = invite::joined(
+        &server,
+        &server.tenant,
+        "pat@partner.example",
+        "Pat Partner",
     )
     .await;
-    assert!(joined.status().is_redirection());
     server
         .set_settings(&server.tenant, |s| {
             s.guests_may_leave = false;

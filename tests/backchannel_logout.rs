@@ -191,16 +191,13 @@ async fn sign_out_disable_and_refresh_reuse_each_tell_each_app_once() {
     assert!(for_quiet.is_empty(), "an app without a URI is not told");
 
     // 2. An admin disables a guest: each app the guest used gets one token for the guest object.
-    let invited = invite::invite_quietly(&server, &server.tenant, "gil@partner.example").await;
-    let guest = server.browser();
-    let joined = redeem(
-        &guest,
-        &invited.redeem_url,
-        "register",
-        &registration("Gil Partner"),
+    let (invited, guest) = invite::joined(
+        &server,
+        &server.tenant,
+        "gil@partner.example",
+        "Gil Partner",
     )
     .await;
-    assert!(joined.status().is_redirection(), "{}", joined.status());
     let ids = signed_in_to(&server, &guest, &[&a, &b], None).await;
     assert_eq!(ids[&a.client_id]["sub"], invited.user_id.as_str());
     server.disable_user(&invited.user_id).await;

@@ -77,3 +77,22 @@ pub async fn invite_quietly(server: &TestServer, tenant: &Tenant, email: &str) -
     };
     invite_in(server, tenant, request).await
 }
+
+/// `email` is invited to `tenant` quietly and registers a new account through the link, accepting:
+/// the invitation, and the browser signed in with the guest's new home account.
+pub async fn joined(
+    server: &TestServer,
+    tenant: &Tenant,
+    email: &str,
+    name: &str,
+) -> (Invited, Browser) {
+    let invited = invite_quietly(server, tenant, email).await;
+    let browser = server.browser();
+    let accepted = register_as_guest(&browser, &invited.redeem_url, name).await;
+    assert!(
+        accepted.status().is_redirection(),
+        "accepting the invitation: {}",
+        accepted.status()
+    );
+    (invited, browser)
+}
