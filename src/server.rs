@@ -103,7 +103,7 @@ pub const MAX_CONNECTIONS_PER_WORKER: usize = 4096;
 pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How often the back-channel logout and webhook deliverers look for due messages.
-pub const LOGOUT_INTERVAL: Duration = Duration::from_secs(1);
+pub const DELIVERY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Background upkeep: key reloads, the mail outbox worker, back-channel logout deliveries, and removal of expired codes, tokens and
 /// sessions.
@@ -127,14 +127,10 @@ pub fn spawn_background_until(
         claim: uuid::Uuid::new_v4().to_string(),
     };
     let outbox = Arc::new(worker).spawn_until(OUTBOX_INTERVAL, stop);
-    let retry = crate::service::backchannel::LogoutRetry {
-        base_delay_secs: svc.config.logout_retry_delay,
-        ..Default::default()
-    };
-    let logouts = crate::service::backchannel::LogoutDeliverer::new(svc, retry)?;
-    Arc::new(logouts).spawn(LOGOUT_INTERVAL);
+    let logouts = crate::service::backchannel::LogoutDeliverer::new(svc)?;
+    Arc::new(logouts).spawn(DELIVERY_INTERVAL);
     let webhooks = crate::service::webhooks::delivery::WebhookDeliverer::new(svc)?;
-    Arc::new(webhooks).spawn(LOGOUT_INTERVAL);
+    Arc::new(webhooks).spawn(DELIVERY_INTERVAL);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));

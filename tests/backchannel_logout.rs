@@ -9,7 +9,7 @@ use common::oidc::*;
 use common::receiver::Receiver;
 use common::*;
 use guestlist::service::apps::manage::CreatedApp;
-use guestlist::service::backchannel::{LogoutDeliverer, LogoutRetry};
+use guestlist::service::backchannel::LogoutDeliverer;
 use guestlist::store::queries;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -337,8 +337,8 @@ async fn two_processes_deliver_each_token_exactly_once() {
     let second =
         guestlist::server::prepare((*server.svc.config).clone()).expect("a second process");
     let deliverers = [
-        LogoutDeliverer::new(&server.svc, LogoutRetry::default()).unwrap(),
-        LogoutDeliverer::new(&second, LogoutRetry::default()).unwrap(),
+        LogoutDeliverer::new(&server.svc).unwrap(),
+        LogoutDeliverer::new(&second).unwrap(),
     ];
     server.disable_user(&member.id).await;
     let (one, two) = tokio::join!(deliverers[0].run_once(), deliverers[1].run_once());

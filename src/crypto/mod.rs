@@ -22,11 +22,16 @@ pub fn init() {
 /// 256 random bits from the OS, base64url without padding (43 characters). Used for codes, tokens,
 /// session secrets, client secrets and one-time links.
 pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes())
+}
+
+/// 256 random bits from the OS.
+pub fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut bytes)
         .expect("the OS random source failed");
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
 }
 
 /// `digits` random decimal digits from the OS, uniformly (a one-time code a person types).

@@ -97,6 +97,18 @@ impl RetryPolicy {
         }
     }
 
+    /// Back-channel logout deliveries: 10 s (`logout_retry_delay`), 20 s, … capped at ten minutes, ten
+    /// attempts (about an hour, after which a token tells an app little its own session expiry has not),
+    /// and a lease well beyond the request timeout.
+    pub fn for_logout(config: &crate::config::Config) -> RetryPolicy {
+        RetryPolicy {
+            base_delay_secs: config.logout_retry_delay,
+            max_delay_secs: 600,
+            max_attempts: 10,
+            lease_secs: 120,
+        }
+    }
+
     /// Seconds to wait after the `attempts`-th failed attempt (1-based): base · 2^(attempts-1), capped.
     pub fn delay_after(&self, attempts: i64) -> i64 {
         let shift = (attempts.max(1) - 1).min(30) as u32;

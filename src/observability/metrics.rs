@@ -230,7 +230,7 @@ impl Metrics {
         for l in THROTTLE_LIMITS {
             throttled.with_label_values(&[l]);
         }
-        for o in LOGOUT_OUTCOMES {
+        for o in DELIVERY_OUTCOMES {
             logout_deliveries.with_label_values(&[o]);
             webhook_deliveries.with_label_values(&[o]);
         }
@@ -337,8 +337,8 @@ pub fn outbox_failed(gave_up: bool) {
         .inc();
 }
 
-/// The outcomes of a back-channel logout delivery attempt.
-const LOGOUT_OUTCOMES: [&str; 3] = ["delivered", "retry", "gave_up"];
+/// The outcomes of a delivery attempt (back-channel logout tokens, webhooks).
+const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "retry", "gave_up"];
 
 /// One back-channel logout delivery attempt: `delivered`, `retry` or `gave_up`.
 pub fn logout_delivery(outcome: &'static str) {

@@ -528,11 +528,17 @@ pub async fn decide(
     }
 
     // A guest accepts the tenant's newest terms of use before any app gets a token for them.
-    let (tenant_id, user_id) = (tenant.id.clone(), subject.id.clone());
-    let terms_due = svc
-        .store
-        .read(move |c| super::terms::pending_on(c, &tenant_id, &user_id))
-        .await?;
+    // Only a guest of this tenant can owe it an acceptance: members cost no read.
+    let guest_here =
+        subject.tenant_id == tenant.id && subject.user_type == crate::domain::user::UserType::Guest;
+    let terms_due = if guest_here {
+        let (tenant_id, user_id) = (tenant.id.clone(), subject.id.clone());
+        svc.store
+            .read(move |c| super::terms::pending_on(c, &tenant_id, &user_id, true))
+            .await?
+    } else {
+        None
+    };
     if terms_due.is_some() {
         if none {
             return to_app(

@@ -15,6 +15,7 @@ use crate::domain::backchannel::{LOGOUT_TOKEN_TYPE, LogoutNotice, logout_claims}
 use crate::domain::tenant::issuer;
 use crate::error::{Error, Result};
 use crate::keys::SigningAlg;
+use crate::mail::outbox::RetryPolicy;
 use crate::store::models::LogoutDeliveryRow;
 use crate::store::queries;
 use crate::store::queries::backchannel as q;
@@ -32,45 +33,10 @@ const SENDERS: usize = 16;
 /// How long one delivery may take: apps answer at once or not at all.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How the deliverer retries.
-#[derive(Debug, Clone, Copy)]
-pub struct LogoutRetry {
-    /// Delay after the first failure; doubled after each further one.
-    pub base_delay_secs: i64,
-    pub max_delay_secs: i64,
-    /// Attempts before a delivery is given up (`failed`).
-    pub max_attempts: i64,
-    /// How long a claim lasts; a crashed process's deliveries become due again after it.
-    pub lease_secs: i64,
-}
-
-impl Default for LogoutRetry {
-    /// 10 s, 20 s, … capped at 10 minutes, ten attempts: about an hour of trying, after which a token
-    /// would tell the app little it has not learnt from its own sessions' expiry.
-    fn default() -> Self {
-        LogoutRetry {
-            base_delay_secs: 10,
-            max_delay_secs: 600,
-            max_attempts: 10,
-            lease_secs: 120,
-        }
-    }
-}
-
-impl LogoutRetry {
-    /// Seconds to wait after the `attempts`-th failed attempt (1-based).
-    pub fn delay_after(&self, attempts: i64) -> i64 {
-        let shift = (attempts.max(1) - 1).min(30) as u32;
-        self.base_delay_secs
-            .saturating_mul(1i64 << shift)
-            .min(self.max_delay_secs)
-    }
-}
-
 pub struct LogoutDeliverer {
     svc: Services,
     http: reqwest::Client,
-    retry: LogoutRetry,
+    retry: RetryPolicy,
     /// Identifies this process's claims.
     claim: String,
 }
@@ -85,11 +51,11 @@ enum Outcome {
 }
 
 impl LogoutDeliverer {
-    pub fn new(svc: &Services, retry: LogoutRetry) -> Result<LogoutDeliverer> {
+    pub fn new(svc: &Services) -> Result<LogoutDeliverer> {
         Ok(LogoutDeliverer {
             http: outbound::client(svc.config.webhook_allow_private, REQUEST_TIMEOUT)?,
             svc: svc.clone(),
-            retry,
+            retry: RetryPolicy::for_logout(&svc.config),
             claim: uuid::Uuid::new_v4().to_string(),
         })
     }
@@ -173,7 +139,8 @@ impl LogoutDeliverer {
         let (Some(app), Some(tenant)) = found else {
             return Err(Undelivered::Final("the app or its tenant is gone".into()));
         };
-        let Some(uri) = app.backchannel_logout_uri.filter(|_| app.enabled) else {
+        let app = crate::service::apps::App::from_row(app);
+        let Some(uri) = app.backchannel_logout_uri.clone().filter(|_| app.enabled) else {
             return Err(Undelivered::Final(
                 "the app no longer takes back-channel logouts".into(),
             ));
@@ -186,9 +153,8 @@ impl LogoutDeliverer {
             session_id: row.session_id.as_deref(),
             jti: &row.jti,
         };
-        let alg = SigningAlg::parse(&app.id_token_signing_alg).unwrap_or(SigningAlg::RS256);
         let token = self
-            .sign(&notice, alg)
+            .sign(&notice, app.signing_alg)
             .map_err(|e| Undelivered::Retry(e.to_string()))?;
         let url = url::Url::parse(&uri).map_err(|e| Undelivered::Final(e.to_string()))?;
         if let Some(why) = outbound::refused_literal(&url, self.svc.config.webhook_allow_private) {

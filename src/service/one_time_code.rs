@@ -165,17 +165,13 @@ fn code_guest(c: &mut AnyConnection, tenant_id: &str, email_lower: &str) -> Resu
     let Some(identity) = queries::federation::identity(c, MAIL_ISSUER, email_lower)? else {
         return Ok(None);
     };
-    let Some(home) = queries::users::by_id(c, &identity.user_id)?.filter(|u| u.enabled) else {
+    let Some(home) = queries::users::user(c, &identity.user_id)?.filter(|u| u.enabled) else {
         return Ok(None);
     };
     let guest_here = queries::users::guest_for_home(c, tenant_id, &home.id)?.is_some_and(|g| {
         g.enabled && g.external_user_state.as_deref() == Some(ExternalUserState::Accepted.as_str())
     });
-    if !guest_here {
-        return Ok(None);
-    }
-    let roles = queries::users::roles_of(c, &home.id)?;
-    Ok(Some(home.into_user(roles)))
+    Ok(guest_here.then_some(home))
 }
 
 /// A code about to be stored and, when allowed, emailed.
@@ -445,15 +441,14 @@ fn known_home(c: &mut AnyConnection, email_lower: &str, now: i64) -> Result<Opti
     let Some(identity) = queries::federation::identity(c, MAIL_ISSUER, email_lower)? else {
         return Ok(None);
     };
-    let Some(row) = queries::users::by_id(c, &identity.user_id)? else {
+    let Some(user) = queries::users::user(c, &identity.user_id)? else {
         return Ok(None);
     };
-    if !row.enabled {
+    if !user.enabled {
         return Err(Error::Forbidden("This account is disabled.".into()));
     }
-    queries::federation::touch_identity(c, &row.id, &identity.email, now)?;
-    let roles = queries::users::roles_of(c, &row.id)?;
-    Ok(Some(row.into_user(roles)))
+    queries::federation::touch_identity(c, &user.id, &identity.email, now)?;
+    Ok(Some(user))
 }
 
 /// A new home user for `email` in the directory of code identities, without a password.

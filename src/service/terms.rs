@@ -252,17 +252,29 @@ pub async fn acceptances(
 }
 
 /// The version `user_id` (an object of `tenant_id`) still has to accept: the newest, when it is a guest
-/// who has not accepted it. Members are bound by their own organisation's rules, not asked here.
-pub fn pending_on(c: &mut AnyConnection, tenant_id: &str, user_id: &str) -> Result<Option<i32>> {
+/// there (`guest_here`, which the caller knows from the object it holds) who has not accepted it.
+/// Members are bound by their own organisation's rules, not asked here, and cost no query.
+pub fn pending_on(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    guest_here: bool,
+) -> Result<Option<i32>> {
+    if !guest_here {
+        return Ok(None);
+    }
     let Some(version) = queries::terms::latest_version(c, tenant_id)? else {
         return Ok(None);
     };
-    let guest = queries::users::by_id(c, user_id)?
-        .is_some_and(|u| u.tenant_id == tenant_id && u.user_type == UserType::Guest.as_str());
-    if !guest || queries::terms::accepted(c, user_id, version)? {
+    if queries::terms::accepted(c, user_id, version)? {
         return Ok(None);
     }
     Ok(Some(version))
+}
+
+/// Whether `user` is a guest of `tenant_id`.
+fn guest_of(user: &crate::domain::user::User, tenant_id: &str) -> bool {
+    user.tenant_id == tenant_id && user.user_type == UserType::Guest
 }
 
 /// Records that guest `user_id` of `tenant_id` accepted `version` (once), audited.
@@ -298,23 +310,22 @@ pub fn accept_on(
     )
 }
 
-/// The terms the person signed in as `home_user_id` still has to accept at `tenant`: the version and
-/// their object there.
+/// The terms the person signed in as `home` still has to accept at `tenant`.
 pub async fn pending_for_person(
     svc: &Services,
     tenant: &Tenant,
     home: &crate::domain::user::User,
-) -> Result<Option<(Terms, String)>> {
+) -> Result<Option<Terms>> {
     let (t, home) = (tenant.clone(), home.clone());
     svc.store
         .read(move |c| {
             let Some(subject) = super::signin::subject_in_tenant(c, &t, &home)? else {
                 return Ok(None);
             };
-            if pending_on(c, &t.id, &subject.id)?.is_none() {
+            if pending_on(c, &t.id, &subject.id, guest_of(&subject, &t.id))?.is_none() {
                 return Ok(None);
             }
-            Ok(current_on(c, &t.id)?.map(|terms| (terms, subject.id)))
+            current_on(c, &t.id)
         })
         .await
 }
@@ -331,7 +342,7 @@ pub async fn accept(
         .write(move |c| {
             let subject =
                 super::signin::subject_in_tenant(c, &t, &home)?.ok_or(Error::Unauthenticated)?;
-            match pending_on(c, &t.id, &subject.id)? {
+            match pending_on(c, &t.id, &subject.id, guest_of(&subject, &t.id))? {
                 Some(v) if v == version => accept_on(c, &t.id, &subject.id, version, now),
                 Some(_) => Err(Error::Conflict(
                     "The terms of use changed while you read them. Read the new version.".into(),

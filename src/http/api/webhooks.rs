@@ -99,7 +99,6 @@ pub async fn rotate_secret(
     c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    c.admit(Action::Administer).await?;
     let rotated =
         webhooks::rotate_secret(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
     Ok(HttpResponse::Ok().json(rotated))
@@ -127,7 +126,6 @@ pub async fn replay(
     c: ApiCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    c.admit(Action::Administer).await?;
     let again = webhooks::replay(
         &svc,
         &c.actor,

@@ -56,14 +56,7 @@ pub fn code_page(
     ctx.insert("challenge", form.challenge);
     ctx.insert("email", form.email);
     ctx.insert("request", form.request);
-    ctx.insert(
-        "error_message",
-        &error.map(|e| {
-            crate::locale::Locale::new(language)
-                .map(|l| l.message(e))
-                .unwrap_or_else(|_| e.to_string())
-        }),
-    );
+    ctx.insert("error_message", &error.map(|e| t.locale().message(e)));
     let mut resp = render_page(tenant, language, "pages/code.html", ctx)?;
     if error.is_some() {
         *resp.status_mut() = StatusCode::BAD_REQUEST;

@@ -79,7 +79,7 @@ async fn page(
     };
     let language = language_for(req, &tenant, Some(&me.home_user));
     let fail = branded_in(&tenant, language);
-    let Some((terms, _)) = terms::pending_for_person(svc, &tenant, &me.home_user)
+    let Some(terms) = terms::pending_for_person(svc, &tenant, &me.home_user)
         .await
         .map_err(&fail)?
     else {

@@ -413,7 +413,12 @@ pub async fn refresh(
                 return Ok(None);
             };
             let user = queries::users::by_id(c, &grant.user_id)?;
-            let terms_due = crate::service::terms::pending_on(c, &grant.tenant_id, &grant.user_id)?;
+            let guest_here = user.as_ref().is_some_and(|u| {
+                u.tenant_id == grant.tenant_id
+                    && u.user_type == crate::domain::user::UserType::Guest.as_str()
+            });
+            let terms_due =
+                crate::service::terms::pending_on(c, &grant.tenant_id, &grant.user_id, guest_here)?;
             Ok(Some((rt, grant, user, terms_due)))
         })
         .await?;

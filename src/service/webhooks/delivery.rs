@@ -90,15 +90,12 @@ impl WebhookDeliverer {
         let (state, status, error, next) = match &outcome {
             Ok(status) => (q::DELIVERED, Some(*status), None, at),
             Err(u) => {
-                let retry = (!u.last)
-                    .then(|| {
-                        retry_after(
-                            attempts,
-                            self.svc.config.webhook_retry_delay,
-                            at - row.created_at,
-                        )
-                    })
-                    .flatten();
+                let retry = if u.last {
+                    None
+                } else {
+                    let age = at - row.created_at;
+                    retry_after(attempts, self.svc.config.webhook_retry_delay, age)
+                };
                 let state = if retry.is_some() {
                     q::PENDING
                 } else {

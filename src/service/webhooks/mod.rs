@@ -141,21 +141,12 @@ impl DeliveryView {
 }
 
 /// What a secret is sealed for: this endpoint's signing key only.
-pub fn secret_purpose(endpoint_id: &str) -> String {
+fn secret_purpose(endpoint_id: &str) -> String {
     format!("webhook-secret:{endpoint_id}")
 }
 
 fn new_secret() -> String {
-    use rand::TryRngCore;
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut key)
-        .expect("the OS random source failed");
-    secret_of(&key)
-}
-
-fn invalid(e: crate::domain::DomainError) -> Error {
-    Error::invalid(e.field, e.message)
+    secret_of(&crate::crypto::random_bytes())
 }
 
 fn own(c: &mut AnyConnection, tenant: &Tenant, id: &str) -> Result<WebhookEndpointRow> {
@@ -229,8 +220,8 @@ pub async fn create(
     tenant: &Tenant,
     input: NewWebhook,
 ) -> Result<WebhookWithSecret> {
-    let url = parse_endpoint_url(&input.url, svc.config.webhook_allow_private).map_err(invalid)?;
-    let events = parse_events(&input.events).map_err(invalid)?;
+    let url = parse_endpoint_url(&input.url, svc.config.webhook_allow_private)?;
+    let events = parse_events(&input.events)?;
     let description = checked_description(&input.description)?;
     let id = uuid::Uuid::new_v4().to_string();
     let secret = new_secret();
@@ -283,13 +274,9 @@ pub async fn update(
     let url = patch
         .url
         .as_deref()
-        .map(|u| parse_endpoint_url(u, allow_private).map_err(invalid))
+        .map(|u| parse_endpoint_url(u, allow_private))
         .transpose()?;
-    let events = patch
-        .events
-        .as_deref()
-        .map(|e| parse_events(e).map_err(invalid))
-        .transpose()?;
+    let events = patch.events.as_deref().map(parse_events).transpose()?;
     let description = patch
         .description
         .as_deref()

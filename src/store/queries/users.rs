@@ -249,13 +249,6 @@ pub fn has_credential(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
     Ok(cr::credentials.find(user_id).count().get_result::<i64>(c)? > 0)
 }
 
-/// Ends every session of the user (disabling or deleting them signs them out everywhere); the apps
-/// they signed in to are told on the back channel.
-pub fn end_sessions(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
-    super::sessions::delete_all(c, user_id, now)?;
-    Ok(())
-}
-
 /// The guest objects bound to a home account, in every tenant.
 pub fn guests_of_home(c: &mut AnyConnection, home_user_id: &str) -> Result<Vec<String>> {
     Ok(u::users
@@ -268,7 +261,7 @@ pub fn guests_of_home(c: &mut AnyConnection, home_user_id: &str) -> Result<Vec<S
 /// and the grants of the object and of every guest object bound to it are revoked, so no refresh or
 /// access token issued before outlives the change.
 pub fn end_trust(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
-    end_sessions(c, user_id, now)?;
+    super::sessions::delete_all(c, user_id, now)?;
     revoke_every_grant(c, user_id, now)
 }
 
