@@ -125,6 +125,9 @@ struct InviteArgs {
     cc: Option<String>,
     #[arg(long)]
     text: Option<String>,
+    /// The guest's access ends this many days from now (then the lifecycle job disables them).
+    #[arg(long, conflicts_with = "csv")]
+    access_days: Option<i64>,
     /// Invite as this user of the tenant (their role decides whether they may).
     #[arg(long)]
     by: Option<String>,
@@ -649,6 +652,7 @@ async fn invite(
             contact_url: None,
             invite_app_id: None,
             send_email: true,
+            access: args.access_days.map(invitations::AccessEnd::AfterDays),
         };
         let outcome = invitations::invite(svc, &actor, tenant, req, None).await?;
         print(json, &outcome, || match &outcome {

@@ -21,6 +21,9 @@ pub struct Config {
     /// Seconds before a failed back-channel logout delivery is retried; doubled after each further
     /// failure, up to ten minutes.
     pub logout_retry_delay: i64,
+    /// Seconds between rounds of the guest lifecycle job (end dates, inactivity, reviews, deletion);
+    /// 0 runs no rounds in this process.
+    pub lifecycle_interval: i64,
     pub mail_from: String,
     pub log: String,
     /// How log lines are written to stderr: human-readable text (default) or one JSON object a line.
@@ -134,6 +137,7 @@ struct FileConfig {
     smtp_ca_file: Option<PathBuf>,
     mail_retry_delay: Option<i64>,
     logout_retry_delay: Option<i64>,
+    lifecycle_interval: Option<i64>,
     mail_from: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
@@ -249,6 +253,7 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty()),
             mail_retry_delay: num("MAIL_RETRY_DELAY", file.mail_retry_delay, 30)?,
             logout_retry_delay: num("LOGOUT_RETRY_DELAY", file.logout_retry_delay, 10)?,
+            lifecycle_interval: num("LIFECYCLE_INTERVAL", file.lifecycle_interval, 3600)?,
             mail_from: s("MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "guestlist <no-reply@localhost>".into()),
             log: s("LOG", file.log).unwrap_or_else(|| "info".into()),
@@ -364,6 +369,11 @@ impl Config {
                     "{name} must be a whole number between 1 and 1000000000"
                 )));
             }
+        }
+        if !(0..=31_536_000).contains(&config.lifecycle_interval) {
+            return Err(Error::Config(
+                "lifecycle_interval must be between 0 (off) and 31536000 seconds".into(),
+            ));
         }
         for (name, v) in [
             ("code_ttl", config.code_ttl),

@@ -131,6 +131,7 @@ pub fn spawn_background_until(
     Arc::new(logouts).spawn(DELIVERY_INTERVAL);
     let webhooks = crate::service::webhooks::delivery::WebhookDeliverer::new(svc)?;
     Arc::new(webhooks).spawn(DELIVERY_INTERVAL);
+    crate::service::lifecycle::spawn(svc);
     let svc = svc.clone();
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));

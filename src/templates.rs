@@ -84,6 +84,10 @@ const PAGES: &[(&str, &str)] = &[
         "pages/apps.html",
         include_str!("../templates/pages/apps.html"),
     ),
+    (
+        "pages/review.html",
+        include_str!("../templates/pages/review.html"),
+    ),
 ];
 
 /// Email bodies. The `.html` ones are autoescaped like the pages; the `.txt` ones are plain text and are
@@ -104,6 +108,14 @@ const EMAILS: &[(&str, &str)] = &[
     (
         "email/account.txt",
         include_str!("../templates/email/account.txt"),
+    ),
+    (
+        "email/review.html",
+        include_str!("../templates/email/review.html"),
+    ),
+    (
+        "email/review.txt",
+        include_str!("../templates/email/review.txt"),
     ),
 ];
 

@@ -73,6 +73,8 @@ const API_ROWS: &[(&str, &str, Class)] = &[
         "/api/v1/tenants/{slug}/users/{id}/reset-redemption",
         Admin,
     ),
+    ("GET", "/api/v1/tenants/{slug}/users/{id}/sponsors", Admin),
+    ("PUT", "/api/v1/tenants/{slug}/users/{id}/sponsors", Admin),
     ("GET", "/api/v1/tenants/{slug}/groups", Admin),
     ("POST", "/api/v1/tenants/{slug}/groups", Admin),
     ("GET", "/api/v1/tenants/{slug}/groups/{id}", Admin),
@@ -385,6 +387,7 @@ fn fill_mixed(template: &str, slug: &str, o: &Objects, principals: &Objects) -> 
             "{id}" => match previous {
                 "users" if template.ends_with("/resend-invitation") => &o.guest,
                 "users" if template.ends_with("/reset-redemption") => &o.guest,
+                "users" if template.ends_with("/sponsors") => &o.guest,
                 "users" => &o.user,
                 "groups" => &o.group,
                 "apps" => &o.app,
@@ -691,6 +694,7 @@ fn body_for(method: &str, template: &str, principals: &Objects) -> Body {
             "principalType": "group",
             "principalId": principals.group,
         })),
+        ("PUT", _, Some("sponsors")) => Body::Json(json!({ "sponsors": [] })),
         _ => Body::None,
     }
 }

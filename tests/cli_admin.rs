@@ -442,6 +442,8 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
             "gus@fabrikam.example",
             "--name",
             "Gus",
+            "--access-days",
+            "90",
         ],
     )
     .await
@@ -450,6 +452,13 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
         str_of(&invited["invitation_id"]),
         str_of(&invited["user_id"]),
     );
+    // The end date is the guest's, ninety days on.
+    let guest = local(&server, &["--json", "user", "show", &gus])
+        .await
+        .json();
+    let ends = str_of(&guest["lifecycle"]["accessExpiresAt"]);
+    let expected = guestlist::domain::calendar::date_of(server.svc.now() + 90 * 86_400);
+    assert!(ends.starts_with(&expected), "{ends} vs {expected}");
     let pending = local(&server, &["--json", "invitation", "list"])
         .await
         .lines();

@@ -283,6 +283,16 @@ async fn every_form_of_the_people_pages_needs_its_own_token() {
         .check(server, &signup, form, &csrf_of(&page), &[404])
         .await;
 
+    // A sponsor's review link (an unknown one: the refusal comes after the CSRF check).
+    let form = Submission::form(
+        "/t/{slug}/review/{token}",
+        format!("{}/review/{}", open.issuer, "x".repeat(43)),
+        &[("decision", "keep")],
+    );
+    bench
+        .check(server, &signup, form, &csrf_of(&page), &[404])
+        .await;
+
     // Accepting the terms of use (none are pending for a member: on to the app panel).
     let form = Submission::form(
         "/t/{slug}/terms",

@@ -39,10 +39,11 @@ pub enum Column {
     Language,
     InviteContactUsUrl,
     InviteAppId,
+    AccessExpiresOn,
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::Email,
         Column::DisplayName,
         Column::InvitationText,
@@ -53,6 +54,7 @@ impl Column {
         Column::Language,
         Column::InviteContactUsUrl,
         Column::InviteAppId,
+        Column::AccessExpiresOn,
     ];
 
     /// Without these two a row cannot become an invitation, so a file lacking either is refused outright.
@@ -76,6 +78,7 @@ impl Column {
             Column::Language => &["Language"],
             Column::InviteContactUsUrl => &["InviteContactUsUrl"],
             Column::InviteAppId => &["InviteAppID"],
+            Column::AccessExpiresOn => &["AccessExpiresOn"],
         }
     }
 
@@ -170,6 +173,8 @@ pub struct InvitationRow {
     /// Absolute http(s) URL in its normalised form.
     pub contact_url: Option<String>,
     pub invite_app_id: Option<String>,
+    /// 00:00 UTC of the `AccessExpiresOn` date (whether it is still ahead is the service's to judge).
+    pub access_expires_on: Option<i64>,
 }
 
 fn email_as_str<S: serde::Serializer>(email: &EmailAddress, s: S) -> Result<S::Ok, S::Error> {
@@ -528,6 +533,22 @@ impl Header {
                 .ok()
         };
 
+        let (label, raw) = self.cell(record, Column::AccessExpiresOn);
+        let access_expires_on = if raw.is_empty() {
+            None
+        } else {
+            super::calendar::parse_date(raw)
+                .ok_or_else(|| {
+                    fail(
+                        label,
+                        format!(
+                            "{raw:?} is not a date; write it as YYYY-MM-DD, such as 2027-03-31."
+                        ),
+                    )
+                })
+                .ok()
+        };
+
         let extra = record.iter().skip(self.width).any(|c| !c.trim().is_empty());
         if extra {
             fail(
@@ -553,6 +574,7 @@ impl Header {
                 language,
                 contact_url,
                 invite_app_id,
+                access_expires_on,
             }),
             _ => Err(errors),
         };
@@ -1055,6 +1077,25 @@ mod tests {
         assert_eq!(errs[0].column, "Language");
         assert!(errs[0].message.contains("\"pt_BR\""));
         assert!(errs[0].message.contains("pt-BR"));
+    }
+
+    #[test]
+    fn access_expires_on_is_a_date_or_a_row_error() {
+        let parsed = ok(b"Email,DisplayName,AccessExpiresOn\n\
+            a@fabrikam.example,A,2027-03-31\n\
+            b@fabrikam.example,B,\n\
+            c@fabrikam.example,C,31/03/2027\n");
+        let a = parsed.rows[0].outcome.as_ref().unwrap();
+        assert_eq!(a.access_expires_on, Some(1_806_451_200));
+        let b = parsed.rows[1].outcome.as_ref().unwrap();
+        assert_eq!(b.access_expires_on, None);
+        let errs = errors(&parsed.rows[2]);
+        assert_eq!(errs[0].column, "AccessExpiresOn");
+        assert!(
+            errs[0].message.contains("YYYY-MM-DD"),
+            "{}",
+            errs[0].message
+        );
     }
 
     #[test]

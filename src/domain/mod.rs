@@ -9,6 +9,7 @@ pub mod email;
 pub mod home_directory;
 pub mod invitation_csv;
 pub mod language;
+pub mod lifecycle;
 pub mod logo;
 pub mod one_time_code;
 pub mod outbound;

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod invitation;
 pub mod outbox;
+pub mod review;
 pub mod transport;
 
 use crate::error::{Error, Result};

@@ -109,6 +109,8 @@ struct Metrics {
     outbox_failures: IntCounterVec,
     logout_deliveries: IntCounterVec,
     webhook_deliveries: IntCounterVec,
+    lifecycle_runs: IntCounterVec,
+    lifecycle_actions: IntCounterVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -204,6 +206,18 @@ impl Metrics {
             "Webhook delivery attempts by this process, by outcome (delivered, retry, gave_up).",
             &["outcome"],
         );
+        let lifecycle_runs = counter_vec(
+            r,
+            "guestlist_lifecycle_runs_total",
+            "Guest lifecycle job rounds in this process, by outcome (ran, skipped: another process held the lease, failed).",
+            &["outcome"],
+        );
+        let lifecycle_actions = counter_vec(
+            r,
+            "guestlist_lifecycle_actions_total",
+            "Guest lifecycle steps taken by this process, by action.",
+            &["action"],
+        );
         let build = IntGaugeVec::new(
             Opts::new("guestlist_build_info", "The running guestlist version."),
             &["version"],
@@ -234,6 +248,12 @@ impl Metrics {
             logout_deliveries.with_label_values(&[o]);
             webhook_deliveries.with_label_values(&[o]);
         }
+        for o in LIFECYCLE_RUN_OUTCOMES {
+            lifecycle_runs.with_label_values(&[o]);
+        }
+        for a in LifecycleAction::ALL {
+            lifecycle_actions.with_label_values(&[a.label()]);
+        }
         Metrics {
             registry,
             http_requests,
@@ -248,6 +268,8 @@ impl Metrics {
             outbox_failures,
             logout_deliveries,
             webhook_deliveries,
+            lifecycle_runs,
+            lifecycle_actions,
         }
     }
 }
@@ -354,6 +376,56 @@ pub fn webhook_delivery(outcome: &'static str) {
         .webhook_deliveries
         .with_label_values(&[outcome])
         .inc();
+}
+
+const LIFECYCLE_RUN_OUTCOMES: [&str; 3] = ["ran", "skipped", "failed"];
+
+/// One round of the lifecycle job: `ran`, `skipped` (another process held the lease) or `failed`.
+pub fn lifecycle_run(outcome: &'static str) {
+    METRICS.lifecycle_runs.with_label_values(&[outcome]).inc();
+}
+
+/// A step of the guest lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleAction {
+    DisabledAccessEnded,
+    DisabledInactive,
+    DisabledUnreviewed,
+    RemovedBySponsor,
+    KeptBySponsor,
+    Deleted,
+    ReviewEmailSent,
+}
+
+impl LifecycleAction {
+    const ALL: [LifecycleAction; 7] = [
+        LifecycleAction::DisabledAccessEnded,
+        LifecycleAction::DisabledInactive,
+        LifecycleAction::DisabledUnreviewed,
+        LifecycleAction::RemovedBySponsor,
+        LifecycleAction::KeptBySponsor,
+        LifecycleAction::Deleted,
+        LifecycleAction::ReviewEmailSent,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            LifecycleAction::DisabledAccessEnded => "disabled_access_ended",
+            LifecycleAction::DisabledInactive => "disabled_inactive",
+            LifecycleAction::DisabledUnreviewed => "disabled_unreviewed",
+            LifecycleAction::RemovedBySponsor => "removed_by_sponsor",
+            LifecycleAction::KeptBySponsor => "kept_by_sponsor",
+            LifecycleAction::Deleted => "deleted",
+            LifecycleAction::ReviewEmailSent => "review_email_queued",
+        }
+    }
+}
+
+pub fn lifecycle_action(action: LifecycleAction, n: usize) {
+    METRICS
+        .lifecycle_actions
+        .with_label_values(&[action.label()])
+        .inc_by(n as u64);
 }
 
 /// State read when `/metrics` is scraped.

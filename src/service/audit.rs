@@ -65,6 +65,11 @@ pub mod events {
     /// An admin sent a logged webhook message again.
     pub const REPLAY_WEBHOOK: &str = "Replay webhook";
     /// An authorization rule refused a caller; nothing else changed.
+    /// A sponsor answered a review link (details: `decision`).
+    pub const REVIEW_GUEST: &str = "Review guest";
+    /// The lifecycle job sent sponsors their review emails.
+    pub const START_GUEST_REVIEW: &str = "Start guest review";
+    pub const UPDATE_SPONSORS: &str = "Update sponsors";
     pub const ACCESS_DENIED: &str = "Access denied";
 }
 

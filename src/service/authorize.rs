@@ -601,9 +601,13 @@ pub async fn decide(
         grant_id: None,
     };
     let parked_id = parked.map(|(id, _)| id.to_string());
+    let subject_id = subject.id.clone();
     svc.store
         .write(move |c| {
             queries::oauth::insert_code(c, &row)?;
+            // A guest signs in to this tenant's apps from their home session without a new session
+            // here: the code is their sign-in, for the inactivity rule (at most one write an hour).
+            queries::users::touch_sign_in_since(c, &subject_id, now, now - 3600)?;
             if let Some(id) = parked_id {
                 queries::oauth::delete_pending(c, &id)?;
             }

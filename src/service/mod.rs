@@ -19,6 +19,7 @@ pub mod federation;
 pub mod groups;
 mod guard;
 pub mod invitations;
+pub mod lifecycle;
 pub mod logout;
 pub mod one_time_code;
 pub mod outbound;

@@ -8,6 +8,7 @@ use super::tenants::{Tenant, TenantSettings};
 use crate::domain::access::Action;
 use crate::domain::color::parse_color;
 use crate::domain::language::Language;
+use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::logo::check_logo;
 use crate::domain::policy::{DomainList, Domains, InvitePolicy};
 use crate::domain::user::parse_display_name;
@@ -65,8 +66,59 @@ pub struct PoliciesView {
     /// Guests may leave the organisation on their account page.
     pub guests_may_leave: bool,
     pub ticket_lifetime_days: i64,
+    pub guest_lifecycle: GuestLifecycleBody,
     #[serde(skip)]
     pub etag: String,
+}
+
+/// The guest lifecycle policy. A patch replaces it whole; absent or null rules are off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuestLifecycleBody {
+    /// Guests not signed in for this many days are disabled.
+    #[serde(default)]
+    pub inactive_after_days: Option<i64>,
+    /// Guests the lifecycle disabled (end date, inactivity, review) are deleted this many days later.
+    #[serde(default)]
+    pub delete_after_days: Option<i64>,
+    /// Sponsors get a review email listing their guests every this many days.
+    #[serde(default)]
+    pub review_every_days: Option<i64>,
+    /// Days sponsors have to answer a review (default 14).
+    #[serde(default = "default_respond_days")]
+    pub review_respond_days: i64,
+    /// Disable guests nobody kept by the review's deadline.
+    #[serde(default)]
+    pub disable_unreviewed: bool,
+}
+
+fn default_respond_days() -> i64 {
+    GuestLifecycle::default().review_respond_days
+}
+
+impl From<&GuestLifecycle> for GuestLifecycleBody {
+    fn from(p: &GuestLifecycle) -> Self {
+        GuestLifecycleBody {
+            inactive_after_days: p.inactive_after_days,
+            delete_after_days: p.delete_after_days,
+            review_every_days: p.review_every_days,
+            review_respond_days: p.review_respond_days,
+            disable_unreviewed: p.disable_unreviewed,
+        }
+    }
+}
+
+impl GuestLifecycleBody {
+    pub fn checked(self) -> Result<GuestLifecycle> {
+        Ok(GuestLifecycle {
+            inactive_after_days: self.inactive_after_days,
+            delete_after_days: self.delete_after_days,
+            review_every_days: self.review_every_days,
+            review_respond_days: self.review_respond_days,
+            disable_unreviewed: self.disable_unreviewed,
+        }
+        .checked()?)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -80,6 +132,7 @@ pub struct PoliciesPatch {
     pub email_one_time_passcode: Option<bool>,
     pub guests_may_leave: Option<bool>,
     pub ticket_lifetime_days: Option<i64>,
+    pub guest_lifecycle: Option<GuestLifecycleBody>,
 }
 
 fn tenant_row(c: &mut AnyConnection, tenant: &Tenant) -> Result<(TenantRow, TenantSettings)> {
@@ -120,6 +173,7 @@ fn policies_of(row: &TenantRow, s: &TenantSettings) -> PoliciesView {
         email_one_time_passcode: s.email_one_time_passcode,
         guests_may_leave: s.guests_may_leave,
         ticket_lifetime_days: s.ticket_lifetime_days,
+        guest_lifecycle: GuestLifecycleBody::from(&s.lifecycle),
         etag: String::new(),
     };
     v.etag = etag_of(&v);
@@ -377,6 +431,11 @@ pub async fn update_policies(
             "between 1 and 365 days",
         ));
     }
+    let lifecycle = patch
+        .guest_lifecycle
+        .clone()
+        .map(GuestLifecycleBody::checked)
+        .transpose()?;
     let mode = patch.domain_list_mode.clone();
     let domains = patch.domains.clone();
     if let Some(m) = mode.as_deref()
@@ -427,6 +486,9 @@ pub async fn update_policies(
             }
             if let Some(d) = patch.ticket_lifetime_days {
                 s.ticket_lifetime_days = d;
+            }
+            if let Some(l) = lifecycle {
+                s.lifecycle = l;
             }
             Ok(())
         },

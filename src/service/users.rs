@@ -8,8 +8,10 @@ use super::etag::{check_if_match, etag_of, page_limit};
 use super::tenants::Tenant;
 use crate::crypto::{hash_secret, random_token};
 use crate::domain::access::Action;
+use crate::domain::calendar::timestamp_of;
 use crate::domain::email::EmailAddress;
 use crate::domain::language::Language;
+use crate::domain::lifecycle::access_end_on;
 use crate::domain::user::{
     CreationType, ExternalUserState, Role, RoleSet, Upn, User, UserType, parse_display_name,
 };
@@ -101,8 +103,24 @@ pub struct UserDetail {
     pub invitation: Option<super::invitations::InvitationView>,
     /// Whether the user has a password in this directory (members who sign in here).
     pub has_password: bool,
+    /// Who answers for the guest in reviews (guests only).
+    pub sponsors: Vec<super::lifecycle::sponsors::Sponsor>,
+    /// End date and lifecycle state (guests only).
+    pub lifecycle: LifecycleView,
     #[serde(skip)]
     pub etag: String,
+}
+
+/// A guest's end date, and why the lifecycle disabled them if it did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleView {
+    /// RFC 3339; the guest is disabled at this time.
+    pub access_expires_at: Option<String>,
+    /// `access_ended`, `inactive`, `unreviewed` or `removed_by_sponsor`, while disabled for it.
+    pub disabled_reason: Option<String>,
+    /// RFC 3339; the grace period before deletion counts from here.
+    pub disabled_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -237,8 +255,16 @@ pub(super) fn detail_on(
         .transpose()?;
     let has_password = queries::users::has_credential(c, &row.id)?;
     let roles = queries::users::roles_of(c, &row.id)?;
+    let sponsors = super::lifecycle::sponsors::of(c, &row.id)?;
+    let lifecycle = queries::lifecycle::state_of(c, &row.id)?
+        .map(|l| LifecycleView {
+            access_expires_at: l.access_expires_at.map(timestamp_of),
+            disabled_reason: l.disabled_reason,
+            disabled_at: l.disabled_at.map(timestamp_of),
+        })
+        .unwrap_or_default();
     let user = UserView::of(row.into_user(roles));
-    let etag = etag_of(&user);
+    let etag = etag_of(&(&user, &lifecycle));
     Ok(UserDetail {
         user,
         groups: groups
@@ -251,6 +277,8 @@ pub(super) fn detail_on(
         apps,
         invitation,
         has_password,
+        sponsors,
+        lifecycle,
         etag,
     })
 }
@@ -451,6 +479,8 @@ pub struct UserPatch {
     pub roles: Option<Vec<String>>,
     /// A language code, or an empty string for none.
     pub preferred_language: Option<String>,
+    /// `YYYY-MM-DD`: the guest's access ends at 00:00 UTC that day; an empty string for no end date.
+    pub access_expires_on: Option<String>,
 }
 
 /// A patch with every field checked, before anything is read.
@@ -460,11 +490,18 @@ struct CheckedPatch {
     user_type: Option<UserType>,
     roles: Option<RoleSet>,
     preferred_language: Option<Option<String>>,
+    access_expires_on: Option<Option<i64>>,
 }
 
 impl UserPatch {
-    fn check(self) -> Result<CheckedPatch> {
+    fn check(self, now: i64) -> Result<CheckedPatch> {
+        let access_expires_on = match self.access_expires_on.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(raw) => Some(Some(access_end_on("accessExpiresOn", raw, now)?)),
+        };
         Ok(CheckedPatch {
+            access_expires_on,
             display_name: patch_field(
                 "displayName",
                 self.display_name.as_deref(),
@@ -496,8 +533,9 @@ pub async fn update(
     patch: UserPatch,
     if_match: Option<String>,
 ) -> Result<UserDetail> {
-    let patch = patch.check()?;
-    let (t, id_c, actor_c, now) = (tenant.clone(), id.to_string(), actor.clone(), svc.now());
+    let now = svc.now();
+    let patch = patch.check(now)?;
+    let (t, id_c, actor_c) = (tenant.clone(), id.to_string(), actor.clone());
     svc.write_as(actor, tenant, Action::Administer, id, move |c, standing| {
         let (tenant, id, actor) = (&t, &id_c, &actor_c);
         let current = detail_on(c, tenant, id, now)?;
@@ -524,10 +562,22 @@ pub async fn update(
                 "the organisation needs at least one Admin who can sign in",
             ));
         }
+        if let Some(end) = patch.access_expires_on {
+            if row.user_type != UserType::Guest.as_str() && end.is_some() {
+                return Err(Error::invalid(
+                    "accessExpiresOn",
+                    "only guests have an end date",
+                ));
+            }
+            queries::lifecycle::change(c, &tenant.id, &row.id, now, |l| l.access_expires_at = end)?;
+        }
         if let Some(enabled) = patch.account_enabled {
+            let was = row.enabled;
             row.enabled = enabled;
             if !enabled {
                 queries::users::end_trust(c, &row.id, now)?;
+            } else if !was {
+                enable_again(c, tenant, &row.id, now)?;
             }
         }
         if let Some(t) = patch.user_type {
@@ -587,6 +637,25 @@ pub async fn update(
         Ok(after)
     })
     .await
+}
+
+/// An admin enables a user again: a guest whose end date passed stays disabled until the date moves,
+/// and the lifecycle's state is cleared (no deletion pending, inactivity counts from now).
+fn enable_again(c: &mut AnyConnection, tenant: &Tenant, id: &str, now: i64) -> Result<()> {
+    let Some(state) = queries::lifecycle::state_of(c, id)? else {
+        return Ok(());
+    };
+    if state.access_expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::invalid(
+            "accountEnabled",
+            "this guest's access ended; set a later end date (accessExpiresOn) or clear it first",
+        ));
+    }
+    queries::lifecycle::change(c, &tenant.id, id, now, |l| {
+        l.disabled_at = None;
+        l.disabled_reason = None;
+        l.vouched_at = Some(now);
+    })
 }
 
 pub async fn delete(

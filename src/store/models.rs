@@ -465,3 +465,49 @@ pub struct CsvUploadRow {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// A guest's end date and lifecycle state.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = guest_lifecycle, treat_none_as_null = true)]
+pub struct GuestLifecycleRow {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub access_expires_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub disabled_reason: Option<String>,
+    pub vouched_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guest_sponsors)]
+pub struct GuestSponsorRow {
+    pub guest_id: String,
+    pub sponsor_id: String,
+    pub tenant_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = review_rounds)]
+pub struct ReviewRoundRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub number: i64,
+    pub started_at: i64,
+    pub deadline: i64,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guest_reviews)]
+pub struct GuestReviewRow {
+    pub token_hash: String,
+    pub round_id: String,
+    pub tenant_id: String,
+    pub guest_id: String,
+    pub sponsor_id: String,
+    pub decision: Option<String>,
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+}

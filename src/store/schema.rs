@@ -441,7 +441,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    guest_lifecycle (user_id) {
+        user_id -> Text,
+        tenant_id -> Text,
+        access_expires_at -> Nullable<BigInt>,
+        disabled_at -> Nullable<BigInt>,
+        disabled_reason -> Nullable<Text>,
+        vouched_at -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    guest_sponsors (guest_id, sponsor_id) {
+        guest_id -> Text,
+        sponsor_id -> Text,
+        tenant_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    review_rounds (id) {
+        id -> Text,
+        tenant_id -> Text,
+        number -> BigInt,
+        started_at -> BigInt,
+        deadline -> BigInt,
+        closed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    guest_reviews (token_hash) {
+        token_hash -> Text,
+        round_id -> Text,
+        tenant_id -> Text,
+        guest_id -> Text,
+        sponsor_id -> Text,
+        decision -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    guest_lifecycle,
+    guest_sponsors,
+    review_rounds,
+    guest_reviews,
     webhook_endpoints,
     webhook_deliveries,
     logout_deliveries,

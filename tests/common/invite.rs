@@ -21,6 +21,7 @@ pub fn invite_request(email: &str) -> InviteRequest {
         contact_url: None,
         invite_app_id: None,
         send_email: true,
+        access: None,
     }
 }
 
@@ -73,6 +74,7 @@ pub async fn invite(server: &TestServer, request: InviteRequest) -> Invited {
 pub async fn invite_quietly(server: &TestServer, tenant: &Tenant, email: &str) -> Invited {
     let request = InviteRequest {
         send_email: false,
+        access: None,
         ..invite_request(email)
     };
     invite_in(server, tenant, request).await

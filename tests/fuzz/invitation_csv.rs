@@ -72,6 +72,12 @@ fn valid_cell(column: Column) -> BoxedStrategy<String> {
         ]
         .boxed(),
         Column::InviteAppId => prop_oneof![Just(String::new()), uuid()].boxed(),
+        Column::AccessExpiresOn => prop_oneof![
+            Just(String::new()),
+            (2027i64..2100, 1i64..=12, 1i64..=28)
+                .prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+        ]
+        .boxed(),
     };
     (prop::sample::select(vec!["", " ", "  "]), value)
         .prop_map(|(pad, v)| format!("{pad}{v}{pad}"))
@@ -300,6 +306,9 @@ fn written_back(row: &InvitationRow) -> Vec<u8> {
         row.language.as_str().to_string(),
         row.contact_url.clone().unwrap_or_default(),
         row.invite_app_id.clone().unwrap_or_default(),
+        row.access_expires_on
+            .map(guestlist::domain::calendar::date_of)
+            .unwrap_or_default(),
     ];
     format!(
         "{}\r\n{}\r\n",

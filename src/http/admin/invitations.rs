@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::service::apps::console::console_client_id;
 use crate::service::apps::manage as app_admin;
 use crate::service::invitations::follow_up as invitation_admin;
-use crate::service::invitations::{self, InviteOutcome, InviteRequest};
+use crate::service::invitations::{self, AccessEnd, InviteOutcome, InviteRequest};
 use crate::service::{Services, groups};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -97,6 +97,14 @@ pub async fn create(
         Some(t) => UserType::parse(&t).map_err(|e| err(e.into()))?,
         None => UserType::Guest,
     };
+    let access = match field(&form, "access_days") {
+        Some(d) => {
+            Some(AccessEnd::AfterDays(d.parse::<i64>().map_err(|_| {
+                c.invalid("accessDays", "admin_error_days", &[])
+            })?))
+        }
+        None => None,
+    };
     let request = InviteRequest {
         email: field(&form, "email").unwrap_or_default(),
         display_name: field(&form, "display_name"),
@@ -110,6 +118,7 @@ pub async fn create(
         contact_url: None,
         invite_app_id: None,
         send_email: form.contains_key("send_email"),
+        access,
     };
     match invitations::invite(&svc, &c.actor, &c.tenant, request, None)
         .await

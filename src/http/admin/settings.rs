@@ -4,7 +4,7 @@ use super::{Console, ConsoleResult, field, lines, multipart};
 use crate::domain::language::Language;
 use crate::mail::invitation::{InvitationEmail, render};
 use crate::service::Services;
-use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
+use crate::service::settings::{self, BrandingPatch, GuestLifecycleBody, PoliciesPatch};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
@@ -165,7 +165,25 @@ pub async fn save_policies(
         ),
         None => None,
     };
+    // Each lifecycle rule is a number of days; an empty box turns it off.
+    let optional_days = |name: &str, api: &str| -> Result<Option<i64>, _> {
+        field(&form, name)
+            .map(|d| {
+                d.parse::<i64>()
+                    .map_err(|_| c.invalid(api, "admin_error_days", &[]))
+            })
+            .transpose()
+    };
+    let lifecycle = GuestLifecycleBody {
+        inactive_after_days: optional_days("guest_inactive_after_days", "inactiveAfterDays")?,
+        delete_after_days: optional_days("guest_delete_after_days", "deleteAfterDays")?,
+        review_every_days: optional_days("guest_review_every_days", "reviewEveryDays")?,
+        review_respond_days: optional_days("guest_review_respond_days", "reviewRespondDays")?
+            .unwrap_or(14),
+        disable_unreviewed: form.contains_key("guest_disable_unreviewed"),
+    };
     let patch = PoliciesPatch {
+        guest_lifecycle: Some(lifecycle),
         invite_policy: field(&form, "invite_policy"),
         domain_list_mode: field(&form, "domain_list_mode"),
         domains: Some(lines(&form, "domains")),

@@ -1,11 +1,12 @@
 //! Console: members and guests.
 
-use super::{Console, ConsoleResult, field, when};
+use super::{Console, ConsoleResult, field, lines, when};
 use crate::domain::language::Language;
 use crate::domain::user::{Role, RoleSet};
 use crate::error::Error;
 use crate::service::Services;
 use crate::service::invitations;
+use crate::service::lifecycle::sponsors;
 use crate::service::users::{self, NewMember, UserPatch, UserQuery};
 use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
@@ -233,6 +234,22 @@ pub async fn act(
                 .await
                 .map_err(err)?;
             c.say("admin_notice_invitation_renewed", &[])
+        }
+        "sponsors" => {
+            let sponsors = lines(&form, "sponsors");
+            sponsors::set(&svc, &c.actor, &c.tenant, &id, sponsors)
+                .await
+                .map_err(err)?;
+            c.say("admin_notice_sponsors_saved", &[])
+        }
+        "access_end" => {
+            patch(UserPatch {
+                access_expires_on: Some(form.get("access_expires_on").cloned().unwrap_or_default()),
+                ..Default::default()
+            })
+            .await
+            .map_err(err)?;
+            c.say("admin_notice_saved", &[])
         }
         "reset_redemption" => {
             let email = field(&form, "email");

@@ -29,6 +29,9 @@ pub struct InvitationBody {
     invited_user_type: Option<String>,
     #[serde(default)]
     send_invitation_message: bool,
+    /// The guest's access ends this many days after the invitation (disabled by the lifecycle job).
+    #[serde(default)]
+    access_days: Option<i64>,
     #[serde(default)]
     invited_user_message_info: Option<MessageInfo>,
     #[serde(default)]
@@ -155,6 +158,7 @@ pub async fn create(
         contact_url: None,
         invite_app_id: None,
         send_email: b.send_invitation_message,
+        access: b.access_days.map(invitations::AccessEnd::AfterDays),
     };
     match invitations::invite(&svc, actor, tenant, request, None).await? {
         InviteOutcome::Created {

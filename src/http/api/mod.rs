@@ -40,6 +40,8 @@ route_table!(ROUTES, routes, "/api/v1", [
     post "/tenants/{slug}/users/{id}/password-reset" => users::password_reset;
     post "/tenants/{slug}/users/{id}/resend-invitation" => users::resend_invitation;
     post "/tenants/{slug}/users/{id}/reset-redemption" => users::reset_redemption;
+    get "/tenants/{slug}/users/{id}/sponsors" => users::sponsors;
+    put "/tenants/{slug}/users/{id}/sponsors" => users::set_sponsors;
     get "/tenants/{slug}/groups" => groups::list;
     post "/tenants/{slug}/groups" => groups::create;
     get "/tenants/{slug}/groups/{id}" => groups::get;

@@ -34,6 +34,7 @@ impl Modify for BearerAuth {
         super::tenants::list, super::tenants::create,
         super::users::list, super::users::create, super::users::get, super::users::update, super::users::delete,
         super::users::password_reset, super::users::resend_invitation, super::users::reset_redemption,
+        super::users::sponsors, super::users::set_sponsors,
         super::groups::list, super::groups::create, super::groups::get, super::groups::update, super::groups::delete,
         super::groups::add_member, super::groups::remove_member,
         super::apps::list, super::apps::create, super::apps::get, super::apps::update, super::apps::delete,

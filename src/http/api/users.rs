@@ -7,6 +7,7 @@ use crate::http::caller::ApiCaller;
 use crate::http::errors::ApiError;
 use crate::service::Services;
 use crate::service::invitations::{self, Reissued};
+use crate::service::lifecycle::sponsors::{self, Sponsor};
 use crate::service::users::{self, NewUserBody, UserDetail, UserPage, UserPatch, UserQuery};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -165,4 +166,50 @@ pub async fn reset_redemption(
     )
     .await?;
     Ok(HttpResponse::Created().json(r))
+}
+
+/// A guest's complete list of sponsors.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SponsorsBody {
+    /// User ids or addresses of users of this tenant; an empty list leaves the guest to the admins.
+    pub sponsors: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/users/{id}/sponsors", operation_id = "listSponsors", tag = "users",
+    params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Vec<Sponsor>), (status = 404, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn sponsors(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let list = sponsors::list(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{slug}/users/{id}/sponsors", operation_id = "setSponsors", tag = "users",
+    params(("slug" = String, Path), ("id" = String, Path)), request_body = SponsorsBody,
+    responses((status = 200, body = Vec<Sponsor>), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_sponsors(
+    svc: web::Data<Services>,
+    c: ApiCaller,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    c.admit(Action::Administer).await?;
+    let b: SponsorsBody = json_body(&body)?;
+    let list = sponsors::set(
+        &svc,
+        &c.actor,
+        &c.tenant,
+        &path_param(&req, "id"),
+        b.sponsors,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
 }

@@ -10,6 +10,7 @@ pub mod federation;
 pub mod forgot;
 pub mod redeem;
 pub mod reset;
+pub mod review;
 pub mod setup;
 pub mod signin;
 pub mod signup;
@@ -39,6 +40,8 @@ route_table!(PAGE_ROUTES, page_routes, "/t/{slug}", [
     get "/verify/{token}" => verify::verify_page;
     post "/verify/{token}" => verify::verify_submit;
     post "/verify" => verify::resend;
+    get "/review/{token}" => review::review_page;
+    post "/review/{token}" => review::review_submit;
     get "/terms" => terms::terms_page;
     post "/terms" => terms::terms_submit;
     get "/apps" => apps::app_panel;

@@ -25,6 +25,7 @@ use crate::domain::access::{self, Action, Standing};
 use crate::domain::email::EmailAddress;
 use crate::domain::invitation_csv::InvitationRow;
 use crate::domain::language::Language;
+use crate::domain::lifecycle::access_end_after;
 use crate::domain::redirect::{RedirectRefusal, check_invite_redirect};
 use crate::domain::user::{CreationType, ExternalUserState, Upn, UserType, parse_display_name};
 use crate::error::{Error, Result};
@@ -65,6 +66,31 @@ pub struct InviteRequest {
     pub contact_url: Option<String>,
     pub invite_app_id: Option<String>,
     pub send_email: bool,
+    /// When the guest's access ends (disabled by the lifecycle job); none for no end date.
+    pub access: Option<AccessEnd>,
+}
+
+/// When an invited guest's access ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessEnd {
+    /// This many days after the invitation (`--access-days`, `accessDays`).
+    AfterDays(i64),
+    /// At this Unix time (the CSV column `AccessExpiresOn`: 00:00 UTC of its date).
+    At(i64),
+}
+
+impl AccessEnd {
+    /// The end as a Unix time, checked against `now`.
+    fn resolve(self, now: i64) -> Result<i64> {
+        match self {
+            AccessEnd::AfterDays(days) => Ok(access_end_after(days, now)?),
+            AccessEnd::At(at) if at > now => Ok(at),
+            AccessEnd::At(_) => Err(Error::invalid(
+                "AccessExpiresOn",
+                "the date must be in the future",
+            )),
+        }
+    }
 }
 
 impl InviteRequest {
@@ -82,6 +108,7 @@ impl InviteRequest {
             contact_url: row.contact_url.clone(),
             invite_app_id: row.invite_app_id.clone(),
             send_email: true,
+            access: row.access_expires_on.map(AccessEnd::At),
         }
     }
 }
@@ -217,6 +244,7 @@ pub async fn invite(
 ) -> Result<InviteOutcome> {
     let p = prepare(tenant, &req)?;
     let now = svc.now();
+    let access_ends = req.access.map(|a| a.resolve(now)).transpose()?;
     let user_id = uuid::Uuid::new_v4().to_string();
     let upn = Upn::guest(&p.email, &tenant.primary_domain);
     let env = MailEnv::of(svc)?;
@@ -229,106 +257,178 @@ pub async fn invite(
     // Each inviter (person or app) has an hourly budget of new invitations.
     let budget = Subject::new(Limit::Invitation, &[&tenant.id, &actor.id()]);
     svc.write_as(actor, tenant, door, &target, move |c, standing| {
-            let tenant = &tenant_c;
-            let actor = &actor_c;
-            let email_lower = p.email.lower();
-            let mut req = req;
-            req.redirect_url = checked_redirect(c, tenant, standing, req.redirect_url.as_deref())?;
-            if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
-                let user_id = access::check(standing, Action::LearnObjectIds).is_ok().then_some(existing.id);
-                return Ok(Ok(InviteOutcome::Exists { user_id }));
-            }
-            if queries::invitations::is_blocked(c, &email_lower)? {
-                // The refusal is audited, so this write commits and the error is returned after it.
-                audit(c, tenant, events::UNSUBSCRIBED, actor, &email_lower, serde_json::json!({}))?;
-                return Ok(Err(Error::Forbidden(format!(
-                    "{} asked not to receive invitations; no invitation was sent",
-                    p.email.as_str()
-                ))));
-            }
-            throttle::spend_on(c, &limits, &budget, now)?;
-            // Resolve every named app and group in this tenant before writing anything.
-            let mut apps = Vec::new();
-            for id in &req.app_ids {
-                let app = queries::apps::by_id(c, id)?
-                    .filter(|a| a.tenant_id == tenant.id)
-                    .ok_or_else(|| Error::invalid("InvitedToApplications", format!("no application with id {id} in this organisation")))?;
-                apps.push(app);
-            }
-            for id in &req.group_ids {
-                queries::groups::by_id(c, &tenant.id, id)?
-                    .ok_or_else(|| Error::invalid("InvitedToGroups", format!("no group with id {id} in this organisation")))?;
-            }
-            let brand = match &req.invite_app_id {
-                Some(id) => queries::apps::by_id(c, id)?
-                    .filter(|a| a.tenant_id == tenant.id)
-                    .ok_or_else(|| Error::invalid("InviteAppID", format!("no application with id {id} in this organisation")))?
-                    .name,
-                None => tenant.display_name.clone(),
-            };
-            queries::users::insert(
-                c,
-                &UserRow {
-                    id: user_id_c.clone(),
-                    tenant_id: tenant.id.clone(),
-                    user_type: req.user_type.as_str().into(),
-                    creation_type: Some(CreationType::Invitation.as_str().into()),
-                    user_principal_name: upn_c.clone(),
-                    display_name: p.display_name.clone(),
-                    mail: p.email.as_str().into(),
-                    mail_lower: email_lower.clone(),
-                    preferred_language: Some(req.language.as_str().into()),
-                    enabled: true,
-                    external_user_state: Some(ExternalUserState::PendingAcceptance.as_str().into()),
-                    external_user_state_changed_at: Some(now),
-                    sign_in_name: None,
-                    alt_sec_id: None,
-                    home_user_id: None,
-                    home_issuer: None,
-                    email_verified: false,
-                    profile: "{}".into(),
-                    last_sign_in_at: None,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            for gid in &req.group_ids {
-                queries::groups::add_member(c, &GroupMemberRow { group_id: gid.clone(), user_id: user_id_c.clone(), created_at: now })?;
-                audit(c, tenant, events::ADD_TO_GROUP, actor, &user_id_c, serde_json::json!({ "groupId": gid }))?;
-            }
-            for app in &apps {
-                queries::apps::insert_assignment(
-                    c,
-                    &AssignmentRow {
-                        app_id: app.id.clone(),
-                        principal_type: "user".into(),
-                        principal_id: user_id_c.clone(),
-                        app_role: String::new(),
-                        created_at: now,
-                    },
-                )?;
-                audit(c, tenant, events::ASSIGN_APP, actor, &user_id_c, serde_json::json!({ "appId": app.id }))?;
-            }
-            let brand = Brand { name: &brand };
-            let issued = issue(c, &env, tenant, actor, &user_id_c, &p, &req, brand, batch_id, now)?;
+        let tenant = &tenant_c;
+        let actor = &actor_c;
+        let email_lower = p.email.lower();
+        let mut req = req;
+        req.redirect_url = checked_redirect(c, tenant, standing, req.redirect_url.as_deref())?;
+        if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
+            let user_id = access::check(standing, Action::LearnObjectIds)
+                .is_ok()
+                .then_some(existing.id);
+            return Ok(Ok(InviteOutcome::Exists { user_id }));
+        }
+        if queries::invitations::is_blocked(c, &email_lower)? {
+            // The refusal is audited, so this write commits and the error is returned after it.
             audit(
                 c,
                 tenant,
-                events::INVITE,
+                events::UNSUBSCRIBED,
+                actor,
+                &email_lower,
+                serde_json::json!({}),
+            )?;
+            return Ok(Err(Error::Forbidden(format!(
+                "{} asked not to receive invitations; no invitation was sent",
+                p.email.as_str()
+            ))));
+        }
+        throttle::spend_on(c, &limits, &budget, now)?;
+        // Resolve every named app and group in this tenant before writing anything.
+        let mut apps = Vec::new();
+        for id in &req.app_ids {
+            let app = queries::apps::by_id(c, id)?
+                .filter(|a| a.tenant_id == tenant.id)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "InvitedToApplications",
+                        format!("no application with id {id} in this organisation"),
+                    )
+                })?;
+            apps.push(app);
+        }
+        for id in &req.group_ids {
+            queries::groups::by_id(c, &tenant.id, id)?.ok_or_else(|| {
+                Error::invalid(
+                    "InvitedToGroups",
+                    format!("no group with id {id} in this organisation"),
+                )
+            })?;
+        }
+        let brand = match &req.invite_app_id {
+            Some(id) => {
+                queries::apps::by_id(c, id)?
+                    .filter(|a| a.tenant_id == tenant.id)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "InviteAppID",
+                            format!("no application with id {id} in this organisation"),
+                        )
+                    })?
+                    .name
+            }
+            None => tenant.display_name.clone(),
+        };
+        queries::users::insert(
+            c,
+            &UserRow {
+                id: user_id_c.clone(),
+                tenant_id: tenant.id.clone(),
+                user_type: req.user_type.as_str().into(),
+                creation_type: Some(CreationType::Invitation.as_str().into()),
+                user_principal_name: upn_c.clone(),
+                display_name: p.display_name.clone(),
+                mail: p.email.as_str().into(),
+                mail_lower: email_lower.clone(),
+                preferred_language: Some(req.language.as_str().into()),
+                enabled: true,
+                external_user_state: Some(ExternalUserState::PendingAcceptance.as_str().into()),
+                external_user_state_changed_at: Some(now),
+                sign_in_name: None,
+                alt_sec_id: None,
+                home_user_id: None,
+                home_issuer: None,
+                email_verified: false,
+                profile: "{}".into(),
+                last_sign_in_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        if let Some(at) = access_ends {
+            queries::lifecycle::change(c, &tenant.id, &user_id_c, now, |r| {
+                r.access_expires_at = Some(at)
+            })?;
+        }
+        // The inviter sponsors the guest until an admin says otherwise.
+        if let Some(inviter) = actor.user_id() {
+            queries::lifecycle::add_sponsor(
+                c,
+                &crate::store::models::GuestSponsorRow {
+                    guest_id: user_id_c.clone(),
+                    sponsor_id: inviter.to_string(),
+                    tenant_id: tenant.id.clone(),
+                    created_at: now,
+                },
+            )?;
+        }
+        for gid in &req.group_ids {
+            queries::groups::add_member(
+                c,
+                &GroupMemberRow {
+                    group_id: gid.clone(),
+                    user_id: user_id_c.clone(),
+                    created_at: now,
+                },
+            )?;
+            audit(
+                c,
+                tenant,
+                events::ADD_TO_GROUP,
                 actor,
                 &user_id_c,
-                serde_json::json!({ "email": p.email.as_str(), "userType": req.user_type, "invitationId": issued.invitation_id }),
+                serde_json::json!({ "groupId": gid }),
             )?;
-            crate::observability::metrics::invitation(crate::observability::metrics::Invitation::Created);
-            Ok(Ok(InviteOutcome::Created {
-                invitation_id: issued.invitation_id,
-                user_id: user_id_c,
-                user_principal_name: upn_c,
-                redeem_url: issued.redeem_url,
-                status: "PendingAcceptance",
-            }))
-        })
-        .await?
+        }
+        for app in &apps {
+            queries::apps::insert_assignment(
+                c,
+                &AssignmentRow {
+                    app_id: app.id.clone(),
+                    principal_type: "user".into(),
+                    principal_id: user_id_c.clone(),
+                    app_role: String::new(),
+                    created_at: now,
+                },
+            )?;
+            audit(
+                c,
+                tenant,
+                events::ASSIGN_APP,
+                actor,
+                &user_id_c,
+                serde_json::json!({ "appId": app.id }),
+            )?;
+        }
+        let brand = Brand { name: &brand };
+        let issued = issue(
+            c, &env, tenant, actor, &user_id_c, &p, &req, brand, batch_id, now,
+        )?;
+        audit(
+            c,
+            tenant,
+            events::INVITE,
+            actor,
+            &user_id_c,
+            serde_json::json!({
+                "email": p.email.as_str(),
+                "userType": req.user_type,
+                "invitationId": issued.invitation_id,
+                "accessExpiresAt": access_ends.map(crate::domain::calendar::timestamp_of),
+            }),
+        )?;
+        crate::observability::metrics::invitation(
+            crate::observability::metrics::Invitation::Created,
+        );
+        Ok(Ok(InviteOutcome::Created {
+            invitation_id: issued.invitation_id,
+            user_id: user_id_c,
+            user_principal_name: upn_c,
+            redeem_url: issued.redeem_url,
+            status: "PendingAcceptance",
+        }))
+    })
+    .await?
 }
 
 /// What sending an invitation email needs from the configuration.
@@ -505,6 +605,7 @@ fn request_of(inv: &InvitationRecord, user_type: UserType) -> InviteRequest {
         contact_url: inv.contact_url.clone(),
         invite_app_id: inv.invite_app_id.clone(),
         send_email: true,
+        access: None,
     }
 }
 

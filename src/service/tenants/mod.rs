@@ -5,6 +5,7 @@
 pub mod manage;
 
 use crate::domain::language::Language;
+use crate::domain::lifecycle::GuestLifecycle;
 use crate::domain::policy::{DomainList, InvitePolicy};
 use crate::domain::tenant::{TenantSlug, issuer};
 use crate::error::{Error, Result};
@@ -57,6 +58,9 @@ pub struct TenantSettings {
     /// The language of pages and emails when neither the invitation, the user nor the browser names one.
     #[serde(default)]
     pub default_language: Language,
+    /// End dates, inactivity, sponsor reviews and deletion of guests.
+    #[serde(default)]
+    pub lifecycle: GuestLifecycle,
 }
 
 fn default_true() -> bool {
@@ -91,6 +95,7 @@ impl Default for TenantSettings {
             contact_url: None,
             signin_text: None,
             default_language: Language::En,
+            lifecycle: GuestLifecycle::default(),
         }
     }
 }

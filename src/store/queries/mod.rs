@@ -62,6 +62,7 @@ pub mod backchannel;
 pub mod federation;
 pub mod groups;
 pub mod invitations;
+pub mod lifecycle;
 pub mod oauth;
 pub mod one_time_codes;
 pub mod outbox;

@@ -137,6 +137,22 @@ pub fn touch_sign_in(c: &mut AnyConnection, id: &str, at: i64) -> Result<()> {
     Ok(())
 }
 
+/// [`touch_sign_in`] unless the last sign-in is after `since` (so busy users cost no write).
+pub fn touch_sign_in_since(c: &mut AnyConnection, id: &str, at: i64, since: i64) -> Result<()> {
+    diesel::update(
+        u::users.filter(
+            u::id.eq(id).and(
+                u::last_sign_in_at
+                    .is_null()
+                    .or(u::last_sign_in_at.lt(since)),
+            ),
+        ),
+    )
+    .set(u::last_sign_in_at.eq(Some(at)))
+    .execute(c)?;
+    Ok(())
+}
+
 pub fn insert_credential(c: &mut AnyConnection, row: &CredentialRow) -> Result<()> {
     diesel::insert_into(cr::credentials)
         .values(row)

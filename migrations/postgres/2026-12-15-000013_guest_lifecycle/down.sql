@@ -1,0 +1,5 @@
+DROP TABLE job_leases;
+DROP TABLE guest_reviews;
+DROP TABLE review_rounds;
+DROP TABLE guest_sponsors;
+DROP TABLE guest_lifecycle;
