@@ -388,3 +388,68 @@ async fn a_code_from_a_session_that_ended_makes_no_grant() {
         "the session's one token, nothing for the late code"
     );
 }
+
+#[actix_web::test]
+async fn a_guest_the_lifecycle_disables_is_logged_out_of_each_app_and_announced() {
+    let server = TestServer::start_with(|c| {
+        c.webhook_allow_private = true;
+        c.lifecycle_interval = 0;
+    })
+    .await;
+    let rx = Receiver::start(0, Duration::ZERO);
+    let a = listening_app(&server, Some(rx.uri("/a")), "ES256").await;
+    let op = guestlist::service::auth::Actor::operator();
+    guestlist::service::webhooks::create(
+        &server.svc,
+        &op,
+        &server.tenant,
+        guestlist::service::webhooks::NewWebhook {
+            url: rx.uri("/hook"),
+            events: vec!["Disable user".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a webhook endpoint");
+    let (invited, guest) = invite::joined(
+        &server,
+        &server.tenant,
+        "lea@partner.example",
+        "Lea Partner",
+    )
+    .await;
+    let ids = signed_in_to(&server, &guest, &[&a], None).await;
+    // Her access ends tomorrow; the job runs the day after.
+    let tomorrow = guestlist::domain::calendar::date_of(server.svc.now() + 86_400);
+    guestlist::service::users::update(
+        &server.svc,
+        &op,
+        &server.tenant,
+        &invited.user_id,
+        guestlist::service::users::UserPatch {
+            access_expires_on: Some(tomorrow),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .expect("an end date");
+    let report = guestlist::service::lifecycle::run(&server.svc, server.svc.now() + 2 * 86_400)
+        .await
+        .unwrap();
+    assert_eq!(report.access_ended, 1);
+
+    let got = logout_tokens(rx.settled("/a", 1).await);
+    assert_eq!(got.len(), 1, "one token: {got:?}");
+    let claims = verified(&server, &got[0], &a.client_id).await;
+    assert_eq!(claims["sub"], invited.user_id.as_str());
+    assert_eq!(claims["sid"], ids[&a.client_id]["sid"]);
+
+    let hooks = rx.settled("/hook", 1).await;
+    assert_eq!(hooks.len(), 1, "one webhook");
+    let body: Value = serde_json::from_str(&hooks[0].body).unwrap();
+    assert_eq!(body["type"], "Disable user");
+    assert_eq!(body["data"]["target"], invited.user_id.as_str());
+    assert_eq!(body["data"]["actor"], "lifecycle");
+    assert_eq!(body["data"]["details"]["reason"], "access_ended");
+}

@@ -293,15 +293,32 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
             "fabrikam.example",
             "--ticket-lifetime-days",
             "10",
+            "--guest-lifecycle",
+            r#"{"inactiveAfterDays": 90, "reviewEveryDays": 180, "disableUnreviewed": true}"#,
         ],
     )
     .await;
     assert_eq!(set.code, 0, "{}", set.err);
+    let out_of_range = local(
+        &server,
+        &[
+            "policy",
+            "set",
+            "--guest-lifecycle",
+            r#"{"inactiveAfterDays": 0}"#,
+        ],
+    )
+    .await;
+    assert_eq!(out_of_range.code, 1, "{}", out_of_range.out);
     let p = local(&server, &["--json", "policy", "show"]).await.json();
     assert_eq!(p["invitePolicy"], "admins_and_guest_inviters");
     assert_eq!(p["domainListMode"], "allow");
     assert_eq!(p["domains"], serde_json::json!(["fabrikam.example"]));
     assert_eq!(p["ticketLifetimeDays"], 10);
+    assert_eq!(p["guestLifecycle"]["inactiveAfterDays"], 90);
+    assert_eq!(p["guestLifecycle"]["reviewEveryDays"], 180);
+    assert_eq!(p["guestLifecycle"]["reviewRespondDays"], 14);
+    assert_eq!(p["guestLifecycle"]["disableUnreviewed"], true);
 
     // Terms of use: publish from a file and a link, show them, list who accepted (nobody yet).
     let none = local(&server, &["terms", "show"]).await;
@@ -459,6 +476,37 @@ async fn local_mode_manages_users_groups_apps_settings_and_reads_the_audit_log()
     let ends = str_of(&guest["lifecycle"]["accessExpiresAt"]);
     let expected = guestlist::domain::calendar::date_of(server.svc.now() + 90 * 86_400);
     assert!(ends.starts_with(&expected), "{ends} vs {expected}");
+    let later = guestlist::domain::calendar::date_of(server.svc.now() + 400 * 86_400);
+    let moved = local(
+        &server,
+        &["user", "update", &gus, "--access-expires-on", &later],
+    )
+    .await;
+    assert_eq!(moved.code, 0, "{}", moved.err);
+    let guest = local(&server, &["--json", "user", "show", &gus])
+        .await
+        .json();
+    assert_eq!(
+        guest["lifecycle"]["accessExpiresAt"],
+        format!("{later}T00:00:00Z").as_str()
+    );
+    // The operator invited Gus, so nobody sponsors him until someone is named.
+    let none = local(&server, &["--json", "user", "sponsors", &gus]).await;
+    assert_eq!(none.code, 0, "{}", none.err);
+    assert!(none.lines().is_empty(), "{}", none.out);
+    let named = local(
+        &server,
+        &["user", "sponsors", &gus, "--set", "alice@contoso.example"],
+    )
+    .await;
+    assert_eq!(named.code, 0, "{}", named.err);
+    assert!(named.out.contains("alice@contoso.example"), "{}", named.out);
+    let unknown = local(
+        &server,
+        &["user", "sponsors", &gus, "--set", "nobody@contoso.example"],
+    )
+    .await;
+    assert_eq!(unknown.code, 1, "{}", unknown.out);
     let pending = local(&server, &["--json", "invitation", "list"])
         .await
         .lines();

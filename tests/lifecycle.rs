@@ -19,6 +19,14 @@ use guestlist::service::users::{self, UserPatch};
 
 const DAY: i64 = 86_400;
 
+/// The field an input error names; anything else fails the test.
+fn refused_field<T: std::fmt::Debug>(outcome: guestlist::error::Result<T>) -> String {
+    match outcome {
+        Err(guestlist::error::Error::Invalid { field, .. }) => field,
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}
+
 async fn server() -> TestServer {
     TestServer::start_with(|c| c.lifecycle_interval = 0).await
 }
@@ -108,6 +116,9 @@ async fn an_end_date_disables_the_guest_then_deletion_follows_the_grace_period()
     )
     .await;
     let stays = invite(&server, invite_request("stays@fabrikam.example")).await;
+    // An admin disables another guest by hand: the lifecycle never deletes what it did not disable.
+    let by_hand = invite(&server, invite_request("byhand@fabrikam.example")).await;
+    server.disable_user(&by_hand.user_id).await;
     let detail = users::get(
         &server.svc,
         &Actor::operator(),
@@ -154,6 +165,10 @@ async fn an_end_date_disables_the_guest_then_deletion_follows_the_grace_period()
     assert_eq!(report.deleted, 1);
     assert!(server.find_user(&ends.user_id).await.is_none());
     assert!(server.find_user(&stays.user_id).await.is_some());
+    assert!(
+        server.find_user(&by_hand.user_id).await.is_some(),
+        "disabled by an admin, kept"
+    );
     let deleted = events_about(&server, &server.tenant, "Delete user", &ends.user_id).await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["details"]["reason"], "access_ended");
@@ -177,9 +192,7 @@ async fn a_later_end_date_lets_an_admin_enable_the_guest_again() {
         .svc
         .store
         .write(move |c| {
-            guestlist::store::queries::lifecycle::change(c, "", &id, now, |r| {
-                r.access_expires_at = Some(now - 10)
-            })
+            guestlist::store::queries::lifecycle::set_access_end(c, "", &id, Some(now - 10), now)
         })
         .await
         .unwrap();
@@ -198,10 +211,7 @@ async fn a_later_end_date_lets_an_admin_enable_the_guest_again() {
         None,
     )
     .await;
-    assert!(
-        matches!(refused, Err(guestlist::error::Error::Invalid { ref field, .. }) if field == "accountEnabled"),
-        "{refused:?}"
-    );
+    assert_eq!(refused_field(refused), "accountEnabled");
 
     let later = guestlist::domain::calendar::date_of(now + 40 * DAY);
     users::update(
@@ -245,7 +255,7 @@ async fn a_later_end_date_lets_an_admin_enable_the_guest_again() {
         None,
     )
     .await;
-    assert!(past.is_err());
+    assert_eq!(refused_field(past), "accessExpiresOn");
 }
 
 #[actix_web::test]
@@ -542,25 +552,51 @@ async fn two_processes_running_the_job_act_once() {
     }
     let second =
         guestlist::server::prepare((*server.svc.config).clone()).expect("a second process");
-    // The reviews go first (the guests are still enabled), then the end dates pass.
-    let (a, b) = tokio::join!(
-        lifecycle::run(&server.svc, now),
-        lifecycle::run(&second, now)
-    );
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.reviews_started + b.reviews_started, 1, "{a:?} {b:?}");
-    let (a, b) = tokio::join!(
-        lifecycle::run(&server.svc, now + 6 * DAY),
-        lifecycle::run(&second, now + 6 * DAY)
-    );
-    let (a, b) = (a.unwrap(), b.unwrap());
+    // While another process holds the lease, a round stands aside; once it is free, a round runs.
+    let real = server.svc.now();
+    let lease = |take: bool| {
+        server.svc.store.write(move |c| {
+            use guestlist::store::queries::lifecycle as q;
+            if take {
+                q::take_lease(c, "lifecycle", "another process", real, real + 600)
+            } else {
+                q::release_lease(c, "lifecycle", "another process").map(|()| true)
+            }
+        })
+    };
+    assert!(lease(true).await.unwrap(), "the lease is free at first");
+    let skipped = lifecycle::run(&second, now).await.unwrap();
+    assert!(!skipped.ran, "{skipped:?}");
+    assert_eq!(skipped.reviews_started, 0);
+    lease(false).await.unwrap();
+    let ran = lifecycle::run(&second, now).await.unwrap();
+    assert!(ran.ran, "{ran:?}");
+    assert_eq!(ran.reviews_started, 1);
+    // Without it (two rounds whose leases overlapped), each step still happens once: both see the
+    // same twelve guests whose access ended, and each guest is disabled by one of them. Several
+    // processes share a PostgreSQL database (docs/deploy.md); on SQLite, where one process writes, the
+    // second round runs after the first and must find nothing left to do.
+    let both = |at: i64| {
+        let (one, two) = (server.svc.clone(), second.clone());
+        let postgres = server.db.is_postgres();
+        async move {
+            if postgres {
+                let (a, b) = tokio::join!(
+                    lifecycle::steps(&one, at, None),
+                    lifecycle::steps(&two, at, None)
+                );
+                (a.unwrap(), b.unwrap())
+            } else {
+                let a = lifecycle::steps(&one, at, None).await.unwrap();
+                (a, lifecycle::steps(&two, at, None).await.unwrap())
+            }
+        }
+    };
+    let (a, b) = both(now + 6 * DAY).await;
     assert_eq!(a.access_ended + b.access_ended, GUESTS, "{a:?} {b:?}");
-    // Whoever held the lease, and in whatever order, each step happened once.
-    let (a, b) = tokio::join!(
-        lifecycle::run(&second, now + 6 * DAY),
-        lifecycle::run(&server.svc, now + 6 * DAY)
-    );
-    assert_eq!(a.unwrap().access_ended + b.unwrap().access_ended, 0);
+    // And a review round due for both at once starts once.
+    let (a, b) = both(now + 31 * DAY).await;
+    assert_eq!(a.reviews_started + b.reviews_started, 1, "{a:?} {b:?}");
     for id in &ids {
         assert!(!server.user(id).await.enabled);
         let disabled = events_about(&server, &server.tenant, "Disable user", id).await;
@@ -577,7 +613,7 @@ async fn two_processes_running_the_job_act_once() {
     )
     .await
     .unwrap();
-    assert_eq!(rounds.value.len(), 1);
+    assert_eq!(rounds.value.len(), 2, "two rounds, each started once");
     assert_eq!(
         review_emails(&server).await.len(),
         1,
@@ -602,10 +638,7 @@ async fn the_policy_refuses_days_out_of_range_and_shows_in_the_api() {
         None,
     )
     .await;
-    assert!(
-        matches!(bad, Err(guestlist::error::Error::Invalid { ref field, .. }) if field == "guestInactiveAfterDays"),
-        "{bad:?}"
-    );
+    assert_eq!(refused_field(bad), "guestInactiveAfterDays");
     set_policy(
         &server,
         GuestLifecycleBody {
@@ -625,6 +658,20 @@ async fn the_policy_refuses_days_out_of_range_and_shows_in_the_api() {
         json["guestLifecycle"]["reviewEveryDays"],
         serde_json::Value::Null
     );
+    // Only guests have an end date.
+    let member = invitations::invite(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        guestlist::service::invitations::InviteRequest {
+            access: Some(AccessEnd::AfterDays(30)),
+            user_type: guestlist::domain::user::UserType::Member,
+            ..invite_request("member@fabrikam.example")
+        },
+        None,
+    )
+    .await;
+    assert_eq!(refused_field(member), "accessDays");
     // An invitation's end date must be ahead; a CSV date in the past is refused by name.
     let refused = invitations::invite(
         &server.svc,
@@ -637,8 +684,60 @@ async fn the_policy_refuses_days_out_of_range_and_shows_in_the_api() {
         None,
     )
     .await;
-    assert!(
-        matches!(refused, Err(guestlist::error::Error::Invalid { ref field, .. }) if field == "AccessExpiresOn"),
-        "{refused:?}"
+    assert_eq!(refused_field(refused), "AccessExpiresOn");
+}
+
+#[actix_web::test]
+async fn admins_review_guests_whose_sponsors_are_gone_and_links_end_at_the_deadline() {
+    let server = server().await;
+    set_policy(
+        &server,
+        GuestLifecycleBody {
+            review_every_days: Some(30),
+            review_respond_days: 14,
+            disable_unreviewed: true,
+            ..policy()
+        },
+    )
+    .await;
+    let now = server.svc.now();
+    server
+        .member_in(&server.tenant, "boss@contoso.example", vec![Role::Admin])
+        .await;
+    let carl = server.member("carl@contoso.example").await;
+    let g = invite(&server, invite_request("orphan@fabrikam.example")).await;
+    sponsors::set(
+        &server.svc,
+        &Actor::operator(),
+        &server.tenant,
+        &g.user_id,
+        vec![carl.id.clone()],
+    )
+    .await
+    .unwrap();
+    server.disable_user(&carl.id).await;
+
+    // A round that began twenty days ago: its deadline passed six days ago, and no round has run since.
+    let report = lifecycle::steps(&server.svc, now - 20 * DAY, None)
+        .await
+        .unwrap();
+    assert_eq!(report.reviews_started, 1);
+    let emails = review_emails(&server).await;
+    assert_eq!(
+        emails.len(),
+        1,
+        "the admin, for the sponsor who cannot answer"
     );
+    assert!(
+        emails[0].0.contains("boss@contoso.example"),
+        "{}",
+        emails[0].0
+    );
+    let links = review_links(&server, &emails[0].1);
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].0, "orphan@fabrikam.example");
+    // Past the deadline the link is closed, though the job has not closed the round yet.
+    let browser = server.browser();
+    assert_eq!(browser.get(&links[0].1).await.status(), 410);
+    assert!(server.user(&g.user_id).await.enabled);
 }

@@ -188,6 +188,66 @@ async fn events_arrive_signed_once_and_a_receiver_can_tell_forgeries() {
         verify(&secret, &got[3], now).is_err(),
         "the old one does not"
     );
+
+    // A rotation with a grace period: both secrets sign what follows, until the period ends.
+    let too_long = api
+        .post(
+            &format!("{API}/webhooks/{id}/secret"),
+            json!({ "keepPreviousHours": 169 }),
+        )
+        .await;
+    assert_eq!(too_long.status, 400, "{too_long}");
+    let rotated = api
+        .post(
+            &format!("{API}/webhooks/{id}/secret"),
+            json!({ "keepPreviousHours": 24 }),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{rotated}");
+    let newest = rotated.json()["secret"].as_str().unwrap().to_string();
+    assert!(
+        rotated.json()["webhook"]["previousSecretUntil"]
+            .as_i64()
+            .unwrap()
+            > now + 23 * 3600
+    );
+    api.invite("cid@partner.example", false).await;
+    let got = rx.settled("/hooks", 5).await;
+    assert_eq!(got.len(), 5);
+    assert_eq!(
+        got[4].header("webhook-signature").split(' ').count(),
+        2,
+        "two signatures"
+    );
+    verify(&newest, &got[4], now).expect("the newest secret signs");
+    verify(&new_secret, &got[4], now).expect("the previous one still signs");
+    assert!(
+        verify(&secret, &got[4], now).is_err(),
+        "the first one is long gone"
+    );
+    // The grace period over (moved into the past here), only the newest signs.
+    let endpoint = id.clone();
+    server
+        .svc
+        .store
+        .write(move |c| {
+            use diesel::prelude::*;
+            use guestlist::store::schema::webhook_endpoints::dsl as e;
+            diesel::update(e::webhook_endpoints.find(&endpoint))
+                .set(e::previous_secret_until.eq(Some(1)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    api.invite("dee@partner.example", false).await;
+    let got = rx.settled("/hooks", 6).await;
+    assert_eq!(got[5].header("webhook-signature").split(' ').count(), 1);
+    verify(&newest, &got[5], now).expect("the newest secret signs");
+    assert!(
+        verify(&new_secret, &got[5], now).is_err(),
+        "the grace period ended"
+    );
 }
 
 #[actix_web::test]

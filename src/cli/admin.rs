@@ -58,6 +58,9 @@ pub fn columns(object: Object) -> &'static [&'static str] {
 }
 
 /// The columns of a webhook endpoint's delivery log.
+/// A guest's sponsors.
+pub const SPONSOR_COLUMNS: &[&str] = &["/id", "/displayName", "/mail"];
+
 pub const DELIVERY_COLUMNS: &[&str] = &[
     "/id",
     "/createdAt",

@@ -12,6 +12,7 @@ use crate::service::etag::Tagged;
 use crate::service::federation::{self, IdentityProviderPatch, NewIdentityProvider};
 use crate::service::groups::{self, GroupPatch, NewGroupBody};
 use crate::service::invitations::{self, follow_up};
+use crate::service::lifecycle::sponsors;
 use crate::service::settings::{self, BrandingPatch, PoliciesPatch};
 use crate::service::tenants::Tenant;
 use crate::service::tenants::manage::{self as tenants, TenantInput};
@@ -94,7 +95,10 @@ pub enum Deed {
     RemoveMember {
         user: String,
     },
-    RotateSecret,
+    RotateSecret {
+        /// Webhooks only: hours the old secret keeps signing beside the new one.
+        keep_previous_hours: Option<i64>,
+    },
     Assign(AssignmentInput),
     Unassign {
         kind: String,
@@ -110,6 +114,10 @@ pub enum Deed {
     /// Send a logged webhook message again.
     Replay {
         delivery: String,
+    },
+    /// A guest's sponsors; with `set`, replaced by these ids or addresses first.
+    Sponsors {
+        set: Option<Vec<String>>,
     },
 }
 
@@ -306,7 +314,16 @@ impl Call {
                         at(&format!("/members/{}", segment(user)?))?,
                         Body::None,
                     ),
-                    Deed::RotateSecret => ("POST", at("/secret")?, Body::None),
+                    Deed::RotateSecret {
+                        keep_previous_hours: None,
+                    } => ("POST", at("/secret")?, Body::None),
+                    Deed::RotateSecret {
+                        keep_previous_hours: Some(hours),
+                    } => (
+                        "POST",
+                        at("/secret")?,
+                        Body::Json(serde_json::json!({ "keepPreviousHours": hours })),
+                    ),
                     Deed::Assign(input) => ("POST", at("/assignments")?, json(input)?),
                     Deed::Unassign { kind, principal } => (
                         "DELETE",
@@ -319,6 +336,12 @@ impl Call {
                     Deed::RemoveLogo => ("DELETE", at("/logo")?, Body::None),
                     Deed::TestConnection => ("POST", at("/test")?, Body::None),
                     Deed::Deliveries => ("GET", at("/deliveries")?, Body::None),
+                    Deed::Sponsors { set: None } => ("GET", at("/sponsors")?, Body::None),
+                    Deed::Sponsors { set: Some(list) } => (
+                        "PUT",
+                        at("/sponsors")?,
+                        Body::Json(serde_json::json!({ "sponsors": list })),
+                    ),
                     Deed::Replay { delivery } => (
                         "POST",
                         at(&format!("/deliveries/{}/replay", segment(delivery)?))?,
@@ -591,11 +614,20 @@ async fn in_tenant(svc: &Services, op: &Actor, t: &Tenant, call: Call) -> Result
                 groups::remove_member(svc, op, t, &id_of(id)?, &user).await?;
                 nothing()
             }
-            Deed::RotateSecret if object == Webhook => {
-                value(&webhooks::rotate_secret(svc, op, t, &id_of(id)?).await?)
+            Deed::RotateSecret {
+                keep_previous_hours,
+            } if object == Webhook => value(
+                &webhooks::rotate_secret(svc, op, t, &id_of(id)?, keep_previous_hours.unwrap_or(0))
+                    .await?,
+            ),
+            Deed::RotateSecret { .. } => {
+                value(&apps::rotate_secret(svc, op, t, &id_of(id)?).await?)
             }
-            Deed::RotateSecret => value(&apps::rotate_secret(svc, op, t, &id_of(id)?).await?),
             Deed::Deliveries => value(&webhooks::deliveries(svc, op, t, &id_of(id)?).await?),
+            Deed::Sponsors { set: None } => value(&sponsors::list(svc, op, t, &id_of(id)?).await?),
+            Deed::Sponsors { set: Some(list) } => {
+                value(&sponsors::set(svc, op, t, &id_of(id)?, list).await?)
+            }
             Deed::Replay { delivery } => {
                 value(&webhooks::replay(svc, op, t, &id_of(id)?, &delivery).await?)
             }

@@ -1,6 +1,6 @@
 //! The admin subcommands, and for each resource one mapping from its subcommands to admin API calls.
 
-use super::admin::{DELIVERY_COLUMNS, Op, Patch, Plan, View, query, switch};
+use super::admin::{DELIVERY_COLUMNS, Op, Patch, Plan, SPONSOR_COLUMNS, View, query, switch};
 use super::calls::{Call, Deed, Object, Query};
 use super::client::Stop;
 use crate::service::apps::manage::AssignmentInput;
@@ -163,8 +163,19 @@ pub enum UserCommand {
         /// Preferred language (e.g. ko); "" for none.
         #[arg(long)]
         language: Option<String>,
+        /// A guest's access ends at 00:00 UTC on this date (YYYY-MM-DD); "" for no end date.
+        #[arg(long)]
+        access_expires_on: Option<String>,
         #[command(flatten)]
         tag: IfMatch,
+    },
+    /// Show a guest's sponsors, or replace them with --set.
+    Sponsors {
+        #[command(flatten)]
+        target: Target,
+        /// The new sponsors: user ids or addresses, comma-separated; "" for none (the admins review).
+        #[arg(long, value_delimiter = ',')]
+        set: Option<Vec<String>>,
     },
     /// Delete a user (needs --yes).
     Delete(Removal),
@@ -208,6 +219,7 @@ impl UserCommand {
                 user_type,
                 roles,
                 language,
+                access_expires_on,
                 tag,
             } => {
                 let roles = roles.map(|r| {
@@ -220,8 +232,17 @@ impl UserCommand {
                     .set("accountEnabled", switch(toggle.enable, toggle.disable))
                     .set("userType", user_type)
                     .set("roles", roles)
-                    .set("preferredLanguage", language);
+                    .set("preferredLanguage", language)
+                    .set("accessExpiresOn", access_expires_on);
                 target.update(k, patch, tag)
+            }
+            Self::Sponsors { target, set } => {
+                let set = set.map(|s| {
+                    s.into_iter()
+                        .filter(|v| !v.trim().is_empty())
+                        .collect::<Vec<_>>()
+                });
+                target.act(k, Deed::Sponsors { set }, View::Table(SPONSOR_COLUMNS))
             }
             Self::Delete(r) => r.plan(k),
             Self::ResetPassword(t) => t.act(k, Deed::ResetPassword, View::Field("/url")),
@@ -463,7 +484,13 @@ impl AppCommand {
                 target.update(k, patch, tag)
             }
             Self::Delete(r) => r.plan(k),
-            Self::RotateSecret(t) => t.act(k, Deed::RotateSecret, View::Credentials),
+            Self::RotateSecret(t) => t.act(
+                k,
+                Deed::RotateSecret {
+                    keep_previous_hours: None,
+                },
+                View::Credentials,
+            ),
             Self::Assign {
                 target,
                 principal,
@@ -751,9 +778,21 @@ pub enum PolicyCommand {
         /// Days an invitation link stays valid.
         #[arg(long, value_name = "N")]
         ticket_lifetime_days: Option<i64>,
+        /// The whole guest lifecycle policy as JSON, e.g. '{"inactiveAfterDays": 90,
+        /// "reviewEveryDays": 180, "disableUnreviewed": true, "deleteAfterDays": 30}'; '{}' turns it off.
+        #[arg(long, value_name = "JSON", value_parser = json_object)]
+        guest_lifecycle: Option<serde_json::Value>,
         #[command(flatten)]
         tag: IfMatch,
     },
+}
+
+fn json_object(raw: &str) -> Result<serde_json::Value, String> {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err("a JSON object such as {\"inactiveAfterDays\": 90}".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 impl PolicyCommand {
@@ -771,6 +810,7 @@ impl PolicyCommand {
                 email_one_time_passcode,
                 guests_may_leave,
                 ticket_lifetime_days,
+                guest_lifecycle,
                 tag,
             } => {
                 let patch = Patch::default()
@@ -781,7 +821,8 @@ impl PolicyCommand {
                     .set("allowMismatchedEmailRedemption", allow_mismatched_email)
                     .set("emailOneTimePasscode", email_one_time_passcode)
                     .set("guestsMayLeave", guests_may_leave)
-                    .set("ticketLifetimeDays", ticket_lifetime_days);
+                    .set("ticketLifetimeDays", ticket_lifetime_days)
+                    .set("guestLifecycle", guest_lifecycle);
                 Plan::update(k, &on.tenant, None, patch, tag.if_match)
             }
         }
@@ -906,8 +947,15 @@ pub enum WebhookCommand {
     },
     /// Delete an endpoint and its log (needs --yes).
     Delete(Removal),
-    /// Make a new signing secret; prints it (shown only now). The old one stops signing at once.
-    RotateSecret(Target),
+    /// Make a new signing secret; prints it (shown only now). The old one stops signing at once, or
+    /// keeps signing beside the new one for --keep-previous-hours.
+    RotateSecret {
+        #[command(flatten)]
+        target: Target,
+        /// Hours (up to 168) the old secret still signs, so receivers can switch without refusals.
+        #[arg(long, value_name = "HOURS")]
+        keep_previous_hours: Option<i64>,
+    },
     /// The endpoint's newest deliveries.
     Deliveries(Target),
     /// Send a logged message again (same webhook-id, signed afresh).
@@ -959,7 +1007,16 @@ impl WebhookCommand {
                 target.update(k, patch, tag)
             }
             Self::Delete(r) => r.plan(k),
-            Self::RotateSecret(t) => t.act(k, Deed::RotateSecret, View::Describe),
+            Self::RotateSecret {
+                target,
+                keep_previous_hours,
+            } => target.act(
+                k,
+                Deed::RotateSecret {
+                    keep_previous_hours,
+                },
+                View::Describe,
+            ),
             Self::Deliveries(t) => t.act(k, Deed::Deliveries, View::Table(DELIVERY_COLUMNS)),
             Self::Replay { target, delivery } => {
                 let done = format!("delivery {delivery} will be sent again");

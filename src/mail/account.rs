@@ -7,7 +7,7 @@
 use super::invitation::RenderedEmail;
 use crate::domain::language::Language;
 use crate::error::Result;
-use crate::locale::{Locale, html_lang};
+use crate::locale::Locale;
 use crate::templates::Templates;
 
 /// Which email: the key prefix of its sentences.
@@ -83,20 +83,13 @@ pub fn render(email: &AccountEmail<'_>) -> Result<RenderedEmail> {
     ctx.insert("subject", &subject);
     ctx.insert("link_hint", &locale.text("mail_link_hint", &vars)?);
     ctx.insert("footer", &locale.text("mail_account_footer", &vars)?);
-    let palette = crate::domain::color::palette(email.primary_color, email.background_color);
-    ctx.insert("lang", html_lang(email.language));
-    ctx.insert("brand_name", email.tenant_name);
-    ctx.insert(
-        "logo_url",
-        &email
-            .logo_url
-            .map(str::trim)
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    super::insert_brand(
+        &mut ctx,
+        email.language,
+        email.tenant_name,
+        email.logo_url,
+        (email.primary_color, email.background_color),
     );
-    ctx.insert("primary_color", &palette.primary);
-    ctx.insert("background_color", &palette.background);
-    ctx.insert("button_text_color", &palette.on_primary);
-    ctx.insert("link_color", &palette.link);
     ctx.insert("link", email.link);
     ctx.insert("code", &email.code);
     let templates = Templates::global();

@@ -12,6 +12,30 @@ use crate::error::{Error, Result};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart, SinglePart, header};
 
+/// The frame every branded email shares: its language, the tenant's name and logo (an absolute http(s)
+/// URL, anything else left out) and the colours made readable against each other.
+pub fn insert_brand(
+    ctx: &mut tera::Context,
+    language: crate::domain::language::Language,
+    brand_name: &str,
+    logo_url: Option<&str>,
+    (primary, background): (&str, &str),
+) {
+    let palette = crate::domain::color::palette(primary, background);
+    ctx.insert("lang", crate::locale::html_lang(language));
+    ctx.insert("brand_name", brand_name);
+    ctx.insert(
+        "logo_url",
+        &logo_url
+            .map(str::trim)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    );
+    ctx.insert("primary_color", &palette.primary);
+    ctx.insert("background_color", &palette.background);
+    ctx.insert("button_text_color", &palette.on_primary);
+    ctx.insert("link_color", &palette.link);
+}
+
 /// The host named in Message-IDs: the public URL's.
 pub fn message_id_host(public_url: &str) -> String {
     url::Url::parse(public_url)

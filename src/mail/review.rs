@@ -6,7 +6,7 @@ use super::invitation::RenderedEmail;
 use crate::domain::calendar::date_of;
 use crate::domain::language::Language;
 use crate::error::Result;
-use crate::locale::{Locale, html_lang};
+use crate::locale::Locale;
 use crate::templates::Templates;
 
 /// One guest in a review email.
@@ -79,20 +79,13 @@ pub fn render(email: &ReviewEmail<'_>) -> Result<RenderedEmail> {
     ctx.insert("guests", &rows);
     ctx.insert("subject", &subject);
     ctx.insert("footer", &locale.text("mail_account_footer", &vars)?);
-    let palette = crate::domain::color::palette(email.primary_color, email.background_color);
-    ctx.insert("lang", html_lang(email.language));
-    ctx.insert("brand_name", email.tenant_name);
-    ctx.insert(
-        "logo_url",
-        &email
-            .logo_url
-            .map(str::trim)
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    super::insert_brand(
+        &mut ctx,
+        email.language,
+        email.tenant_name,
+        email.logo_url,
+        (email.primary_color, email.background_color),
     );
-    ctx.insert("primary_color", &palette.primary);
-    ctx.insert("background_color", &palette.background);
-    ctx.insert("button_text_color", &palette.on_primary);
-    ctx.insert("link_color", &palette.link);
     let templates = Templates::global();
     Ok(RenderedEmail {
         subject,

@@ -563,13 +563,17 @@ pub async fn update(
             ));
         }
         if let Some(end) = patch.access_expires_on {
-            if row.user_type != UserType::Guest.as_str() && end.is_some() {
+            let becomes = patch
+                .user_type
+                .map(UserType::as_str)
+                .unwrap_or(&row.user_type);
+            if becomes != UserType::Guest.as_str() && end.is_some() {
                 return Err(Error::invalid(
                     "accessExpiresOn",
                     "only guests have an end date",
                 ));
             }
-            queries::lifecycle::change(c, &tenant.id, &row.id, now, |l| l.access_expires_at = end)?;
+            queries::lifecycle::set_access_end(c, &tenant.id, &row.id, end, now)?;
         }
         if let Some(enabled) = patch.account_enabled {
             let was = row.enabled;
@@ -577,11 +581,15 @@ pub async fn update(
             if !enabled {
                 queries::users::end_trust(c, &row.id, now)?;
             } else if !was {
-                enable_again(c, tenant, &row.id, now)?;
+                enable_again(c, &row.id, now)?;
             }
         }
         if let Some(t) = patch.user_type {
             row.user_type = t.as_str().to_string();
+            // A member has no end date: converting a guest drops theirs.
+            if t != UserType::Guest {
+                queries::lifecycle::set_access_end(c, &tenant.id, &row.id, None, now)?;
+            }
         }
         if let Some(roles) = patch.roles {
             // Every role that changes hands is a grant the caller must be allowed to make.
@@ -641,7 +649,7 @@ pub async fn update(
 
 /// An admin enables a user again: a guest whose end date passed stays disabled until the date moves,
 /// and the lifecycle's state is cleared (no deletion pending, inactivity counts from now).
-fn enable_again(c: &mut AnyConnection, tenant: &Tenant, id: &str, now: i64) -> Result<()> {
+fn enable_again(c: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     let Some(state) = queries::lifecycle::state_of(c, id)? else {
         return Ok(());
     };
@@ -651,11 +659,7 @@ fn enable_again(c: &mut AnyConnection, tenant: &Tenant, id: &str, now: i64) -> R
             "this guest's access ended; set a later end date (accessExpiresOn) or clear it first",
         ));
     }
-    queries::lifecycle::change(c, &tenant.id, id, now, |l| {
-        l.disabled_at = None;
-        l.disabled_reason = None;
-        l.vouched_at = Some(now);
-    })
+    queries::lifecycle::enabled_again(c, id, now)
 }
 
 pub async fn delete(

@@ -338,6 +338,9 @@ pub struct WebhookEndpointRow {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_until: Option<i64>,
 }
 
 /// One webhook message to one endpoint, and what became of it.

@@ -418,6 +418,8 @@ diesel::table! {
         enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
     }
 }
 

@@ -1,3 +1,5 @@
+ALTER TABLE webhook_endpoints DROP COLUMN previous_secret_until;
+ALTER TABLE webhook_endpoints DROP COLUMN previous_secret_sealed;
 DROP TABLE job_leases;
 DROP TABLE guest_reviews;
 DROP TABLE review_rounds;

@@ -64,3 +64,9 @@ CREATE TABLE job_leases (
 );
 -- The lifecycle job's lease exists from the start, so taking it is one conditional update.
 INSERT INTO job_leases (name, holder, until) VALUES ('lifecycle', '', 0);
+
+-- Webhook secret rotation with a grace period: the previous secret also signs until this time, so
+-- receivers can move to the new one without dropping messages (Standard Webhooks allows several
+-- signatures in one header).
+ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_sealed TEXT;
+ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_until BIGINT;

@@ -102,7 +102,13 @@ pub async fn act(
             Ok(c.done(&back, &c.say("admin_notice_saved", &[])))
         }
         Some("rotate_secret") => {
-            let rotated = webhooks::rotate_secret(&svc, &c.actor, &c.tenant, &id)
+            // "Keep the old secret for a day" gives receivers time to switch.
+            let keep = if form.contains_key("keep_previous") {
+                24
+            } else {
+                0
+            };
+            let rotated = webhooks::rotate_secret(&svc, &c.actor, &c.tenant, &id, keep)
                 .await
                 .map_err(err)?;
             detail(&svc, &c, &id, Some(rotated)).await

@@ -91,17 +91,40 @@ pub async fn delete(
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/webhooks/{id}/secret", operation_id = "rotateWebhookSecret", tag = "webhooks",
-    params(("slug" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = WebhookWithSecret), (status = 404, body = Problem)),
+    params(("slug" = String, Path), ("id" = String, Path)), request_body = RotateBody,
+    responses((status = 200, body = WebhookWithSecret), (status = 400, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn rotate_secret(
     svc: web::Data<Services>,
     c: ApiCaller,
     req: HttpRequest,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let rotated =
-        webhooks::rotate_secret(&svc, &c.actor, &c.tenant, &path_param(&req, "id")).await?;
+    let b: RotateBody = if body.is_empty() {
+        RotateBody::default()
+    } else {
+        c.admit(Action::Administer).await?;
+        json_body(&body)?
+    };
+    let rotated = webhooks::rotate_secret(
+        &svc,
+        &c.actor,
+        &c.tenant,
+        &path_param(&req, "id"),
+        b.keep_previous_hours.unwrap_or(0),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(rotated))
+}
+
+/// How a rotation treats the old secret.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateBody {
+    /// Hours (0–168) during which the old secret still signs beside the new one; 0 (the default)
+    /// retires it at once.
+    #[serde(default)]
+    pub keep_previous_hours: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/webhooks/{id}/deliveries", operation_id = "listWebhookDeliveries", tag = "webhooks",

@@ -53,6 +53,10 @@ fn outcome(
             ("review_closed_title", "review_closed_message"),
             StatusCode::GONE,
         ),
+        (LinkState::Disabled, _) => (
+            ("review_disabled_title", "review_disabled_message"),
+            StatusCode::CONFLICT,
+        ),
         _ => (
             ("review_used_title", "review_used_message"),
             StatusCode::CONFLICT,

@@ -25,7 +25,7 @@ use crate::domain::access::{self, Action, Standing};
 use crate::domain::email::EmailAddress;
 use crate::domain::invitation_csv::InvitationRow;
 use crate::domain::language::Language;
-use crate::domain::lifecycle::access_end_after;
+use crate::domain::lifecycle::{MAX_DAYS, access_end_after};
 use crate::domain::redirect::{RedirectRefusal, check_invite_redirect};
 use crate::domain::user::{CreationType, ExternalUserState, Upn, UserType, parse_display_name};
 use crate::error::{Error, Result};
@@ -84,11 +84,15 @@ impl AccessEnd {
     fn resolve(self, now: i64) -> Result<i64> {
         match self {
             AccessEnd::AfterDays(days) => Ok(access_end_after(days, now)?),
-            AccessEnd::At(at) if at > now => Ok(at),
-            AccessEnd::At(_) => Err(Error::invalid(
+            AccessEnd::At(at) if at <= now => Err(Error::invalid(
                 "AccessExpiresOn",
                 "the date must be in the future",
             )),
+            AccessEnd::At(at) if at > now + MAX_DAYS * 86_400 => Err(Error::invalid(
+                "AccessExpiresOn",
+                "the date must be within ten years",
+            )),
+            AccessEnd::At(at) => Ok(at),
         }
     }
 }
@@ -245,6 +249,9 @@ pub async fn invite(
     let p = prepare(tenant, &req)?;
     let now = svc.now();
     let access_ends = req.access.map(|a| a.resolve(now)).transpose()?;
+    if access_ends.is_some() && req.user_type != UserType::Guest {
+        return Err(Error::invalid("accessDays", "only guests have an end date"));
+    }
     let user_id = uuid::Uuid::new_v4().to_string();
     let upn = Upn::guest(&p.email, &tenant.primary_domain);
     let env = MailEnv::of(svc)?;
@@ -346,9 +353,7 @@ pub async fn invite(
             },
         )?;
         if let Some(at) = access_ends {
-            queries::lifecycle::change(c, &tenant.id, &user_id_c, now, |r| {
-                r.access_expires_at = Some(at)
-            })?;
+            queries::lifecycle::set_access_end(c, &tenant.id, &user_id_c, Some(at), now)?;
         }
         // The inviter sponsors the guest until an admin says otherwise.
         if let Some(inviter) = actor.user_id() {

@@ -19,7 +19,7 @@ use super::tenants::Tenant;
 use crate::domain::language::Language;
 use crate::domain::lifecycle::{DisabledReason, GuestLifecycle, last_active};
 use crate::domain::user::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mail::review::{ReviewEmail, ReviewedGuest, render};
 use crate::observability::metrics::{self, LifecycleAction};
 use crate::store::connection::AnyConnection;
@@ -62,7 +62,7 @@ pub async fn run(svc: &Services, now: i64) -> Result<Report> {
         metrics::lifecycle_run("skipped");
         return Ok(Report::default());
     }
-    let outcome = steps(svc, now).await;
+    let outcome = steps(svc, now, Some(&holder)).await;
     let released = svc
         .store
         .write(move |c| q::release_lease(c, LEASE, &holder))
@@ -73,7 +73,11 @@ pub async fn run(svc: &Services, now: i64) -> Result<Report> {
     Ok(report)
 }
 
-async fn steps(svc: &Services, now: i64) -> Result<Report> {
+/// The work of a round without the lease: what [`run`] does once it holds it. Two of these at once
+/// still act once on each guest (every step is conditional); the lease only keeps the work from being
+/// done twice over. With `holder`, the lease is renewed before each tenant, and the round stops if
+/// another process has taken it over.
+pub async fn steps(svc: &Services, now: i64, holder: Option<&str>) -> Result<Report> {
     let mut report = Report {
         ran: true,
         access_ended: end_access(svc, now).await?,
@@ -81,6 +85,17 @@ async fn steps(svc: &Services, now: i64) -> Result<Report> {
     };
     let tenants = svc.store.read(queries::tenants::list).await?;
     for row in tenants {
+        if let Some(holder) = holder {
+            let (h, real) = (holder.to_string(), svc.now());
+            let kept = svc
+                .store
+                .write(move |c| q::take_lease(c, LEASE, &h, real, real + LEASE_SECONDS))
+                .await?;
+            if !kept {
+                tracing::warn!("guest lifecycle round stopped: another process took its lease");
+                break;
+            }
+        }
         let tenant = Tenant::from_row(row, &svc.config.public_url);
         let policy = tenant.settings.lifecycle.clone();
         report.inactive += disable_idle(svc, &tenant, &policy, now).await?;
@@ -144,10 +159,14 @@ pub(crate) fn disable(
     if !q::disable_if_enabled(c, &user.id, real)? {
         return Ok(false);
     }
-    q::change(c, &user.tenant_id, &user.id, real, |r| {
-        r.disabled_at = Some(judged_at);
-        r.disabled_reason = Some(reason.as_str().into());
-    })?;
+    q::mark_disabled(
+        c,
+        &user.tenant_id,
+        &user.id,
+        reason.as_str(),
+        judged_at,
+        real,
+    )?;
     queries::users::end_trust(c, &user.id, real)?;
     audit::record(
         c,
@@ -257,6 +276,11 @@ async fn close_rounds(
                     let Some(user) = queries::users::by_id(c, &guest_id)? else {
                         continue;
                     };
+                    // A guest whose links all lost their holders (sponsors changed or disabled
+                    // since the round began) could not be answered for; the next round asks again.
+                    if !review::answerable(c, &round.id, &user)? {
+                        continue;
+                    }
                     if disable(c, &user, DisabledReason::Unreviewed, JOB_ACTOR, now)? {
                         done += 1;
                     }
@@ -279,6 +303,19 @@ async fn start_round(
     if policy.review_every_days.is_none() {
         return Ok(None);
     }
+    match start_round_once(svc, tenant, policy, now).await {
+        // Another process started this round first (the number is unique per tenant).
+        Err(Error::Conflict(_)) => Ok(None),
+        other => other,
+    }
+}
+
+async fn start_round_once(
+    svc: &Services,
+    tenant: &Tenant,
+    policy: &GuestLifecycle,
+    now: i64,
+) -> Result<Option<usize>> {
     let from = crate::mail::sender(&svc.config.mail_from)?;
     let host = crate::mail::message_id_host(&svc.config.public_url);
     let (t, p) = (tenant.clone(), policy.clone());
@@ -440,7 +477,11 @@ async fn delete_disabled(
         let full = page.len() as i64 == PAGE;
         let mut acted = 0;
         for user in page {
-            let deleted = svc.store.write(move |c| delete(c, &user, before)).await?;
+            let deleted = match svc.store.write(move |c| delete(c, &user, before)).await {
+                Ok(deleted) => deleted,
+                Err(Error::Conflict(_)) => false,
+                Err(e) => return Err(e),
+            };
             acted += usize::from(deleted);
         }
         done += acted;
@@ -465,8 +506,13 @@ fn delete(c: &mut AnyConnection, user: &UserRow, before: i64) -> Result<bool> {
         return Ok(false);
     }
     let real = crate::clock::now();
+    // Anything left of the guest's sessions and grants ends (and apps are told) before the row goes;
+    // the delete itself is conditional, so of two processes only one records it.
     queries::users::end_trust(c, &user.id, real)?;
-    queries::users::delete(c, &user.id)?;
+    if !q::delete_if_disabled(c, &user.id)? {
+        // Enabled or deleted meanwhile: roll back rather than keep the trust ended above.
+        return Err(Error::Conflict("the guest changed meanwhile".into()));
+    }
     audit::record(
         c,
         AuditEvent {

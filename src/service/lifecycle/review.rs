@@ -31,6 +31,8 @@ pub enum LinkState {
     Answered,
     /// The round's deadline passed.
     Closed,
+    /// The guest's account was disabled meanwhile (by an admin, or the lifecycle).
+    Disabled,
 }
 
 /// What the review page shows.
@@ -43,14 +45,43 @@ pub struct ReviewLink {
     pub state: LinkState,
 }
 
-fn state_of(row: &GuestReviewRow, round: &ReviewRoundRow) -> LinkState {
+/// Where the link stands at `now`: a round is over at its deadline, even before the job closes it.
+fn state_of(row: &GuestReviewRow, round: &ReviewRoundRow, guest: &UserRow, now: i64) -> LinkState {
     match row.decision.as_deref() {
         Some("keep") => LinkState::Kept,
         Some("remove") => LinkState::Removed,
         Some(_) => LinkState::Answered,
-        None if round.closed_at.is_some() => LinkState::Closed,
+        None if round.closed_at.is_some() || now >= round.deadline => LinkState::Closed,
+        None if !guest.enabled => LinkState::Disabled,
         None => LinkState::Open,
     }
+}
+
+/// Whether `reviewer` may answer for `guest` now: one of the guest's enabled sponsors, or, when the
+/// guest has none, an enabled admin — the same people the round sent links to.
+fn may_review(c: &mut AnyConnection, guest: &UserRow, reviewer: &str) -> Result<bool> {
+    let Some(reviewer) = queries::users::by_id(c, reviewer)?.filter(|u| u.enabled) else {
+        return Ok(false);
+    };
+    let sponsors: Vec<UserRow> = q::sponsors_of(c, &guest.id)?
+        .into_iter()
+        .filter(|s| s.enabled)
+        .collect();
+    Ok(if sponsors.is_empty() {
+        queries::users::roles_of(c, &reviewer.id)?.contains(Role::Admin)
+    } else {
+        sponsors.iter().any(|s| s.id == reviewer.id)
+    })
+}
+
+/// Whether anyone holding one of `guest`'s links in `round` may still answer for them.
+pub(super) fn answerable(c: &mut AnyConnection, round_id: &str, guest: &UserRow) -> Result<bool> {
+    for holder in q::reviewers_of(c, round_id, &guest.id)? {
+        if may_review(c, guest, &holder)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The link's row, round and guest, after every check of its holder.
@@ -65,39 +96,30 @@ fn checked(
         .ok_or_else(unknown)?;
     let round = q::round(c, &row.round_id)?.ok_or_else(unknown)?;
     let guest = queries::users::by_id(c, &row.guest_id)?.ok_or_else(unknown)?;
-    let reviewer = queries::users::by_id(c, &row.sponsor_id)?
-        .filter(|u| u.enabled)
-        .ok_or_else(unknown)?;
-    let sponsors = q::sponsors_of(c, &guest.id)?;
-    let still = if sponsors.is_empty() {
-        queries::users::roles_of(c, &reviewer.id)?.contains(Role::Admin)
-    } else {
-        sponsors.iter().any(|s| s.id == reviewer.id)
-    };
-    if !still {
+    if !may_review(c, &guest, &row.sponsor_id)? {
         return Err(unknown());
     }
     Ok((row, round, guest))
 }
 
-fn view(row: &GuestReviewRow, round: &ReviewRoundRow, guest: &UserRow) -> ReviewLink {
+fn view(row: &GuestReviewRow, round: &ReviewRoundRow, guest: &UserRow, now: i64) -> ReviewLink {
     ReviewLink {
         guest_name: guest.display_name.clone(),
         guest_email: guest.mail.clone(),
         last_sign_in: guest.last_sign_in_at,
         deadline: round.deadline,
-        state: state_of(row, round),
+        state: state_of(row, round, guest, now),
     }
 }
 
 /// What the link at `token` shows; unknown links (or links whose holder is no longer the guest's
 /// reviewer) are not found.
 pub async fn open(svc: &Services, tenant: &Tenant, token: &str) -> Result<ReviewLink> {
-    let (t, token) = (tenant.clone(), token.to_string());
+    let (t, token, now) = (tenant.clone(), token.to_string(), svc.now());
     svc.store
         .read(move |c| {
             let (row, round, guest) = checked(c, &t, &token)?;
-            Ok(view(&row, &round, &guest))
+            Ok(view(&row, &round, &guest, now))
         })
         .await
 }
@@ -116,18 +138,18 @@ pub async fn decide(
         .store
         .write(move |c| {
             let (row, round, guest) = checked(c, &t, &token)?;
-            if state_of(&row, &round) != LinkState::Open
+            if state_of(&row, &round, &guest, now) != LinkState::Open
                 || !q::decide(c, &row.token_hash, decision.as_str(), now)?
             {
                 let row = q::review(c, &row.token_hash)?.unwrap_or(row);
-                return Ok((view(&row, &round, &guest), false));
+                return Ok((view(&row, &round, &guest, now), false));
             }
             q::answer_others(c, &round.id, &guest.id, ANSWERED_BY_ANOTHER, now)?;
             match decision {
-                ReviewDecision::Keep => q::change(c, &t.id, &guest.id, now, |r| {
-                    r.vouched_at = Some(now);
-                })?,
+                ReviewDecision::Keep => q::vouch(c, &t.id, &guest.id, now)?,
                 ReviewDecision::Remove => {
+                    // False only for the tenant's last enabled admin, who is kept; the decision
+                    // stays recorded.
                     disable(
                         c,
                         &guest,
@@ -153,7 +175,8 @@ pub async fn decide(
                 },
             )?;
             let row = q::review(c, &row.token_hash)?.unwrap_or(row);
-            Ok((view(&row, &round, &guest), true))
+            let guest = queries::users::by_id(c, &guest.id)?.unwrap_or(guest);
+            Ok((view(&row, &round, &guest, now), true))
         })
         .await?;
     if acted {

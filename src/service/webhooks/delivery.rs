@@ -164,8 +164,24 @@ impl WebhookDeliverer {
             .open(&secret_purpose(&endpoint.id), &endpoint.secret_sealed)
             .map_err(|e| fail(e.to_string(), false))?;
         let timestamp = self.svc.now();
-        let signed = signature(&secret, &row.message_id, timestamp, &row.payload)
+        let mut signed = signature(&secret, &row.message_id, timestamp, &row.payload)
             .ok_or_else(|| fail("the signing secret is not usable".into(), true))?;
+        // Within a rotation's grace period the previous secret signs too: Standard Webhooks
+        // receivers accept a message when any of the space-separated signatures verifies.
+        if let (Some(previous), Some(until)) = (
+            &endpoint.previous_secret_sealed,
+            endpoint.previous_secret_until,
+        ) && until > timestamp
+        {
+            let old = self
+                .svc
+                .sealer
+                .open(&secret_purpose(&endpoint.id), previous)
+                .map_err(|e| fail(e.to_string(), false))?;
+            if let Some(also) = signature(&old, &row.message_id, timestamp, &row.payload) {
+                signed = format!("{signed} {also}");
+            }
+        }
         let answer = self
             .http
             .post(url)

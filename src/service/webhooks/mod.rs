@@ -37,6 +37,8 @@ pub struct WebhookView {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Unix seconds: until then the secret before the last rotation also signs.
+    pub previous_secret_until: Option<i64>,
     #[serde(skip)]
     pub etag: String,
 }
@@ -51,6 +53,7 @@ impl WebhookView {
             enabled: row.enabled,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            previous_secret_until: row.previous_secret_until,
             etag: String::new(),
         };
         // A rotated secret changes the ETag too.
@@ -228,6 +231,8 @@ pub async fn create(
     let now = svc.now();
     let row = WebhookEndpointRow {
         secret_sealed: svc.sealer.seal(&secret_purpose(&id), &secret)?,
+        previous_secret_sealed: None,
+        previous_secret_until: None,
         id,
         tenant_id: tenant.id.clone(),
         url,
@@ -323,20 +328,37 @@ pub async fn delete(
     .await
 }
 
-/// A new signing secret; the old one stops signing at once. Shown only now.
+/// The longest the previous secret may keep signing after a rotation: a week.
+pub const MAX_KEEP_PREVIOUS_HOURS: i64 = 168;
+
+/// A new signing secret, shown only now. The old one stops signing at once, or, with
+/// `keep_previous_hours`, signs beside the new one for that long (each message then carries both
+/// signatures), so receivers can switch without refusing anything.
 pub async fn rotate_secret(
     svc: &Services,
     actor: &Actor,
     tenant: &Tenant,
     id: &str,
+    keep_previous_hours: i64,
 ) -> Result<WebhookWithSecret> {
+    if !(0..=MAX_KEEP_PREVIOUS_HOURS).contains(&keep_previous_hours) {
+        return Err(Error::invalid(
+            "keepPreviousHours",
+            format!("from 0 to {MAX_KEEP_PREVIOUS_HOURS} hours"),
+        ));
+    }
     let secret = new_secret();
     let sealed = svc.sealer.seal(&secret_purpose(id), &secret)?;
     let (t, id_c, actor_id, now) = (tenant.clone(), id.to_string(), actor.id(), svc.now());
     let webhook = svc
         .write_as(actor, tenant, Action::Administer, id, move |c, _| {
             let mut row = own(c, &t, &id_c)?;
-            row.secret_sealed = sealed;
+            let previous = std::mem::replace(&mut row.secret_sealed, sealed);
+            (row.previous_secret_sealed, row.previous_secret_until) = if keep_previous_hours > 0 {
+                (Some(previous), Some(now + keep_previous_hours * 3600))
+            } else {
+                (None, None)
+            };
             row.updated_at = now;
             q::update_endpoint(c, &row)?;
             audit_endpoint(c, &t, events::ROTATE_WEBHOOK_SECRET, &actor_id, &row)?;

@@ -29,37 +29,91 @@ pub fn state_of(c: &mut AnyConnection, user_id: &str) -> Result<Option<GuestLife
         .optional()?)
 }
 
-/// Reads, changes and writes back a guest's lifecycle row, making it when there is none.
-pub fn change(
-    c: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-    now: i64,
-    f: impl FnOnce(&mut GuestLifecycleRow),
-) -> Result<()> {
-    let existing = state_of(c, user_id)?;
-    let fresh = existing.is_none();
-    let mut row = existing.unwrap_or_else(|| GuestLifecycleRow {
-        user_id: user_id.into(),
-        tenant_id: tenant_id.into(),
-        access_expires_at: None,
-        disabled_at: None,
-        disabled_reason: None,
-        vouched_at: None,
-        updated_at: now,
-    });
-    f(&mut row);
-    row.updated_at = now;
-    if fresh {
+/// Makes the guest's lifecycle row when there is none (the first change to it).
+fn ensure(c: &mut AnyConnection, tenant_id: &str, user_id: &str, now: i64) -> Result<()> {
+    if state_of(c, user_id)?.is_none() {
         diesel::insert_into(gl::guest_lifecycle)
-            .values(&row)
-            .execute(c)?;
-    } else {
-        diesel::update(gl::guest_lifecycle.find(user_id))
-            .set(&row)
+            .values(&GuestLifecycleRow {
+                user_id: user_id.into(),
+                tenant_id: tenant_id.into(),
+                access_expires_at: None,
+                disabled_at: None,
+                disabled_reason: None,
+                vouched_at: None,
+                updated_at: now,
+            })
             .execute(c)?;
     }
     Ok(())
+}
+
+// Each change writes only its own columns, so a sponsor's Keep and the job's disable of the same
+// guest, in two transactions at once, cannot undo each other.
+
+/// Sets (or, with `None`, clears) when the guest's access ends.
+pub fn set_access_end(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    at: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    ensure(c, tenant_id, user_id, now)?;
+    diesel::update(gl::guest_lifecycle.find(user_id))
+        .set((gl::access_expires_at.eq(at), gl::updated_at.eq(now)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Records that the lifecycle disabled the guest, judged at `judged_at`, for `reason`.
+pub fn mark_disabled(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    reason: &str,
+    judged_at: i64,
+    now: i64,
+) -> Result<()> {
+    ensure(c, tenant_id, user_id, now)?;
+    diesel::update(gl::guest_lifecycle.find(user_id))
+        .set((
+            gl::disabled_at.eq(Some(judged_at)),
+            gl::disabled_reason.eq(Some(reason)),
+            gl::updated_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Someone vouched for the guest (a sponsor kept them): inactivity counts from `now`.
+pub fn vouch(c: &mut AnyConnection, tenant_id: &str, user_id: &str, now: i64) -> Result<()> {
+    ensure(c, tenant_id, user_id, now)?;
+    diesel::update(gl::guest_lifecycle.find(user_id))
+        .set((gl::vouched_at.eq(Some(now)), gl::updated_at.eq(now)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// An admin enabled the guest again: no deletion is pending, and inactivity counts from `now`.
+pub fn enabled_again(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<()> {
+    diesel::update(gl::guest_lifecycle.find(user_id))
+        .set((
+            gl::disabled_at.eq(None::<i64>),
+            gl::disabled_reason.eq(None::<String>),
+            gl::vouched_at.eq(Some(now)),
+            gl::updated_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Deletes a user the lifecycle disabled, if it is still disabled; false when it is not (an admin
+/// enabled it) or is gone (another process deleted it).
+pub fn delete_if_disabled(c: &mut AnyConnection, user_id: &str) -> Result<bool> {
+    // Roles, sessions, sponsorships and the rest go with the row (ON DELETE CASCADE).
+    let n =
+        diesel::delete(u::users.filter(u::id.eq(user_id).and(u::enabled.eq(false)))).execute(c)?;
+    Ok(n == 1)
 }
 
 /// Disables an enabled user; false when it was already disabled (another process got there first).
@@ -74,7 +128,12 @@ pub fn disable_if_enabled(c: &mut AnyConnection, user_id: &str, now: i64) -> Res
 pub fn access_ended(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<UserRow>> {
     Ok(gl::guest_lifecycle
         .inner_join(u::users.on(u::id.eq(gl::user_id)))
-        .filter(gl::access_expires_at.le(now).and(u::enabled.eq(true)))
+        .filter(
+            gl::access_expires_at
+                .le(now)
+                .and(u::enabled.eq(true))
+                .and(u::user_type.eq(GUEST)),
+        )
         .order(u::id)
         .limit(limit)
         .select(UserRow::as_select())
@@ -138,7 +197,8 @@ pub fn deletable(
             gl::tenant_id
                 .eq(tenant_id)
                 .and(gl::disabled_at.lt(before))
-                .and(u::enabled.eq(false)),
+                .and(u::enabled.eq(false))
+                .and(u::user_type.eq(GUEST)),
         )
         .order(u::id)
         .limit(limit)
@@ -329,6 +389,14 @@ pub fn answer_others(
     ))
     .execute(c)?;
     Ok(())
+}
+
+/// Who holds a link for `guest_id` in `round_id`.
+pub fn reviewers_of(c: &mut AnyConnection, round_id: &str, guest_id: &str) -> Result<Vec<String>> {
+    Ok(gr::guest_reviews
+        .filter(gr::round_id.eq(round_id).and(gr::guest_id.eq(guest_id)))
+        .select(gr::sponsor_id)
+        .load(c)?)
 }
 
 /// Guests of a round no sponsor answered for.
