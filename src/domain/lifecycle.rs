@@ -161,6 +161,11 @@ pub fn access_end_on(field: &'static str, raw: &str, now: i64) -> Result<i64, Do
     let at = parse_date(raw).ok_or_else(|| {
         DomainError::new(field, format!("{raw:?} is not a date such as 2027-03-31."))
     })?;
+    access_end_at(field, at, now)
+}
+
+/// An end of access at the Unix time `at`: after `now`, and within ten years of it.
+pub fn access_end_at(field: &'static str, at: i64, now: i64) -> Result<i64, DomainError> {
     if at <= now {
         return Err(DomainError::new(field, "The date must be in the future."));
     }

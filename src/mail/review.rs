@@ -14,7 +14,7 @@ use crate::templates::Templates;
 pub struct ReviewedGuest {
     pub name: String,
     pub email: String,
-    /// "Last signed in …" or "Never signed in", in the email's language.
+    /// When they last signed in (the email words it in its language).
     #[serde(skip)]
     pub last_sign_in: Option<i64>,
     pub keep_url: String,

@@ -470,8 +470,8 @@ pub struct CsvUploadRow {
 }
 
 /// A guest's end date and lifecycle state.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = guest_lifecycle, treat_none_as_null = true)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guest_lifecycle)]
 pub struct GuestLifecycleRow {
     pub user_id: String,
     pub tenant_id: String,

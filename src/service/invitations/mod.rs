@@ -25,7 +25,7 @@ use crate::domain::access::{self, Action, Standing};
 use crate::domain::email::EmailAddress;
 use crate::domain::invitation_csv::InvitationRow;
 use crate::domain::language::Language;
-use crate::domain::lifecycle::{MAX_DAYS, access_end_after};
+use crate::domain::lifecycle::{access_end_after, access_end_at};
 use crate::domain::redirect::{RedirectRefusal, check_invite_redirect};
 use crate::domain::user::{CreationType, ExternalUserState, Upn, UserType, parse_display_name};
 use crate::error::{Error, Result};
@@ -84,15 +84,7 @@ impl AccessEnd {
     fn resolve(self, now: i64) -> Result<i64> {
         match self {
             AccessEnd::AfterDays(days) => Ok(access_end_after(days, now)?),
-            AccessEnd::At(at) if at <= now => Err(Error::invalid(
-                "AccessExpiresOn",
-                "the date must be in the future",
-            )),
-            AccessEnd::At(at) if at > now + MAX_DAYS * 86_400 => Err(Error::invalid(
-                "AccessExpiresOn",
-                "the date must be within ten years",
-            )),
-            AccessEnd::At(at) => Ok(at),
+            AccessEnd::At(at) => Ok(access_end_at("AccessExpiresOn", at, now)?),
         }
     }
 }

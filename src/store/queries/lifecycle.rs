@@ -206,19 +206,6 @@ pub fn deletable(
         .load(c)?)
 }
 
-/// How many guests each lifecycle state holds now, for the metrics: (reason, count).
-pub fn disabled_counts(c: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
-    let rows: Vec<(Option<String>, i64)> = gl::guest_lifecycle
-        .filter(gl::disabled_reason.is_not_null())
-        .group_by(gl::disabled_reason)
-        .select((gl::disabled_reason, diesel::dsl::count_star()))
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(r, n)| r.map(|r| (r, n)))
-        .collect())
-}
-
 // ---- sponsors ----
 
 pub fn sponsors_of(c: &mut AnyConnection, guest_id: &str) -> Result<Vec<UserRow>> {
