@@ -38,8 +38,11 @@ pub struct Config {
     pub id_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub session_ttl: i64,
-    /// How many argon2id hashes may run at once; each takes 19 MiB, so this bounds their memory.
+    /// At most this many argon2id hashes run at once (fewer when the memory budget holds fewer).
     pub password_hash_concurrency: usize,
+    /// MiB of working memory for password hashing: it decides how many hashes run at once (7 MiB
+    /// each) and what is spare for hashes made with an earlier, bigger default.
+    pub password_hash_memory: usize,
     /// Database pool size.
     pub db_pool_size: u32,
     /// How long a request waits for a database connection before it answers 503.
@@ -149,6 +152,7 @@ struct FileConfig {
     refresh_token_ttl: Option<i64>,
     session_ttl: Option<i64>,
     password_hash_concurrency: Option<usize>,
+    password_hash_memory: Option<usize>,
     db_pool_size: Option<u32>,
     db_connect_timeout: Option<f64>,
     http_workers: Option<usize>,
@@ -267,6 +271,12 @@ impl Config {
             refresh_token_ttl: num("REFRESH_TOKEN_TTL", file.refresh_token_ttl, 30 * 24 * 3600)?,
             session_ttl: num("SESSION_TTL", file.session_ttl, 12 * 3600)?,
             password_hash_concurrency: hash_threads,
+            password_hash_memory: num(
+                "PASSWORD_HASH_MEMORY",
+                file.password_hash_memory.map(|v| v as i64),
+                32,
+            )?
+            .clamp(1, 65_536) as usize,
             db_pool_size: num("DB_POOL_SIZE", file.db_pool_size.map(i64::from), 16)?.clamp(2, 512)
                 as u32,
             db_connect_timeout: {

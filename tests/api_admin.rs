@@ -132,6 +132,27 @@ async fn searching_by_display_name_ignores_case() {
         1,
         "{found}"
     );
+    // Any case, and a prefix of the UPN too; a prefix ending at the range's edge matches nothing more.
+    let upper = api.get(&format!("{API}/users?search=PERSON%20ONE")).await;
+    assert_eq!(
+        upper.json()["value"].as_array().unwrap().len(),
+        1,
+        "{upper}"
+    );
+    let upn = found.json()["value"][0]["userPrincipalName"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    let by_upn = api
+        .get(&format!("{API}/users?search={}", &upn[..upn.len() - 2]))
+        .await;
+    assert_eq!(
+        by_upn.json()["value"].as_array().unwrap().len(),
+        1,
+        "{by_upn}"
+    );
+    let past = api.get(&format!("{API}/users?search=person%20onf")).await;
+    assert_eq!(past.json()["value"].as_array().unwrap().len(), 0, "{past}");
 }
 
 #[actix_web::test]

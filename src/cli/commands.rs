@@ -137,7 +137,7 @@ pub enum UserCommand {
         /// A guest's invitation state.
         #[arg(long, value_parser = ["PendingAcceptance", "Accepted"])]
         state: Option<String>,
-        /// Start of the address or display name, or part of the user principal name.
+        /// Start of the address, the display name or the user principal name (any case).
         #[arg(long)]
         search: Option<String>,
         #[command(flatten)]

@@ -6,6 +6,7 @@
 //! URI: paths hold tickets and setup tokens, `/authorize` query strings hold `state` and PKCE values,
 //! and headers and bodies hold credentials, so none of them is logged or used as a metric label.
 
+use crate::http::routes::RoutePattern;
 use crate::observability::metrics::{self, InFlight};
 use crate::service::Services;
 use actix_web::body::MessageBody;
@@ -62,7 +63,14 @@ pub async fn observe(
     drop(in_flight);
     let elapsed = started.elapsed();
     let (status, route) = match &result {
-        Ok(res) => (res.status().as_u16(), res.request().match_pattern()),
+        Ok(res) => {
+            let req = res.request();
+            let route = match req.app_data::<RoutePattern>() {
+                Some(p) => Some(p.0.to_string()),
+                None => req.match_pattern(),
+            };
+            (res.status().as_u16(), route)
+        }
         Err(e) => (e.as_response_error().status_code().as_u16(), None),
     };
     let route = route.unwrap_or_else(|| UNMATCHED.to_string());

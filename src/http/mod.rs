@@ -82,13 +82,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/static/style.css",
             web::get().to(pages::assets::stylesheet),
         )
+        // The router tries routes in this order, each a pattern match: the protocol endpoints that
+        // apps call at high rates come first, before the API's and the console's many routes.
+        .configure(oidc::protocol_routes)
+        .configure(pages::page_routes)
+        .configure(pages::invite_routes)
         .configure(api::routes)
         .route("/api/{rest:.*}", web::to(api_not_found))
         .configure(admin::routes)
         .route("/static/admin.css", web::get().to(admin::stylesheet))
-        .configure(pages::invite_routes)
-        .configure(oidc::protocol_routes)
-        .configure(pages::page_routes)
         .default_service(web::to(not_found));
 }
 

@@ -18,6 +18,7 @@ macro_rules! route_table {
                 cfg.service(
                     actix_web::web::resource(concat!($prefix, $path))
                         .guard(route_table!(@guard $method))
+                        .app_data($crate::http::routes::RoutePattern(concat!($prefix, $path)))
                         $( .app_data(actix_web::web::PayloadConfig::new($limit)) )?
                         .route(actix_web::web::$method().to($handler)),
                 );
@@ -37,3 +38,8 @@ macro_rules! route_table {
 }
 
 pub(crate) use route_table;
+
+/// The pattern of the route a request matched, kept with the route so that the metrics need not
+/// match the path against every route again (`HttpRequest::match_pattern` does, with regexes).
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePattern(pub &'static str);

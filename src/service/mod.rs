@@ -37,7 +37,7 @@ pub mod verification;
 pub mod webhooks;
 
 use crate::config::Config;
-use crate::crypto::password::PasswordHasher;
+use crate::crypto::password::{HashBudget, PasswordHasher};
 use crate::keys::KeyStore;
 use crate::store::Store;
 use std::sync::Arc;
@@ -64,7 +64,10 @@ pub struct Services {
 impl Services {
     pub fn new(config: Config, store: Store, keys: KeyStore) -> crate::error::Result<Services> {
         let passwords = PasswordHasher::new(
-            config.password_hash_concurrency,
+            HashBudget::plan(
+                config.password_hash_memory,
+                config.password_hash_concurrency,
+            ),
             config.limits.password_checks_per_address,
         )?;
         Ok(Services {

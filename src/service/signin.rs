@@ -12,7 +12,7 @@ use crate::domain::user::{CreationType, RoleSet, User, UserType};
 use crate::error::{Error, Result};
 use crate::observability::metrics::SignIn as SignInMetric;
 use crate::store::connection::AnyConnection;
-use crate::store::models::{SessionRow, UserRow};
+use crate::store::models::{CredentialRow, SessionRow, UserRow};
 use crate::store::queries;
 
 /// The one message for an unknown email and a wrong password, so neither reveals which accounts exist.
@@ -147,6 +147,29 @@ pub(super) fn attempt_subjects(svc: &Services, email_lower: &str, origin: &Origi
     }
 }
 
+/// Stores a hash of `password` made with today's parameters in place of `cred`'s older one. The
+/// sign-in does not depend on it: a failure is logged and the old hash keeps verifying.
+async fn rehash(svc: &Services, cred: CredentialRow, password: &str) {
+    let replaced = match svc.passwords.hash(password.to_string()).await {
+        Ok(new) => {
+            svc.store
+                .write(move |c| {
+                    queries::users::replace_password_hash(
+                        c,
+                        &cred.user_id,
+                        &cred.password_hash,
+                        &new,
+                    )
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = replaced {
+        tracing::warn!(error = %e, "could not store the password with today's parameters");
+    }
+}
+
 /// Checks an email and password against the server's accounts (whatever their home tenant). Failures
 /// are audited in `audit_tenant_id` and all look the same. Past the abuse limits the attempt is refused
 /// (`Error::Throttled`) before any password is hashed.
@@ -183,7 +206,10 @@ pub async fn verify_account(
             .verify_from(&origin.address, password.to_string(), stored)
             .await?;
     let disabled = ok && account.as_ref().is_some_and(|(_, home)| !home.enabled);
-    if let Some((_, home)) = account.filter(|(_, home)| ok && home.enabled) {
+    if let Some((cred, home)) = account.filter(|(_, home)| ok && home.enabled) {
+        if crate::crypto::password::needs_rehash(&cred.password_hash) {
+            rehash(svc, cred, password).await;
+        }
         if standing.has_record {
             svc.store
                 .write(move |c| throttle::clear_on(c, &subjects))

@@ -160,8 +160,20 @@ fn standing_on(
 /// costs no database read until the wait ends. Nothing can shorten a wait once it is stored (a waiting
 /// subject's attempts are refused before they can succeed and clear it), so a remembered wait is never
 /// wrong, whichever process stored it.
+///
+/// It also keeps, for a second, the client-authentication subjects found without any record, so that
+/// a client calling the token endpoint at a high rate costs one read a second instead of one per
+/// request. Client secrets are 256-bit random values: the limit there guards CPU, not guessing, and a
+/// failure recorded by another process meanwhile is seen a second later. A failure in this process
+/// forgets the subject at once.
 #[derive(Debug, Clone, Default)]
-pub struct Waits(Arc<Mutex<HashMap<(Limit, String), i64>>>);
+pub struct Waits {
+    waiting: Arc<Mutex<HashMap<(Limit, String), i64>>>,
+    clean: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+/// Seconds a client-authentication subject found without a record is taken to have none.
+const CLEAN_FOR: i64 = 1;
 
 /// How many waiting subjects [`Waits`] keeps; past it, ended waits are forgotten, then all of them.
 const WAITS_KEPT: usize = 100_000;
@@ -169,7 +181,7 @@ const WAITS_KEPT: usize = 100_000;
 impl Waits {
     /// The longest remembered wait among `subjects` at `now`.
     fn longest(&self, subjects: &[Subject], now: i64) -> Option<(i64, Limit)> {
-        let waits = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let waits = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         subjects
             .iter()
             .filter_map(|s| {
@@ -180,7 +192,7 @@ impl Waits {
     }
 
     fn remember(&self, subject: &Subject, until: i64, now: i64) {
-        let mut waits = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut waits = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         if waits.len() >= WAITS_KEPT {
             waits.retain(|_, u| *u > now);
             if waits.len() >= WAITS_KEPT {
@@ -188,6 +200,37 @@ impl Waits {
             }
         }
         waits.insert((subject.limit, subject.key.clone()), until);
+    }
+
+    /// Whether `subjects` are client-authentication subjects all found without a record lately.
+    fn known_clean(&self, subjects: &[Subject], now: i64) -> bool {
+        if subjects.is_empty() || subjects.iter().any(|s| s.limit != Limit::ClientAuth) {
+            return false;
+        }
+        let clean = self.clean.lock().unwrap_or_else(PoisonError::into_inner);
+        subjects
+            .iter()
+            .all(|s| clean.get(&s.key).is_some_and(|until| *until > now))
+    }
+
+    fn remember_clean(&self, subjects: &[Subject], now: i64) {
+        let mut clean = self.clean.lock().unwrap_or_else(PoisonError::into_inner);
+        if clean.len() >= WAITS_KEPT {
+            clean.retain(|_, u| *u > now);
+            if clean.len() >= WAITS_KEPT {
+                clean.clear();
+            }
+        }
+        for s in subjects.iter().filter(|s| s.limit == Limit::ClientAuth) {
+            clean.insert(s.key.clone(), now + CLEAN_FOR);
+        }
+    }
+
+    fn forget_clean(&self, subjects: &[Subject]) {
+        let mut clean = self.clean.lock().unwrap_or_else(PoisonError::into_inner);
+        for s in subjects {
+            clean.remove(&s.key);
+        }
     }
 }
 
@@ -200,6 +243,12 @@ pub async fn check(svc: &Services, subjects: &[Subject]) -> Result<Standing> {
             has_record: true,
         });
     }
+    if svc.waits.known_clean(subjects, now) {
+        return Ok(Standing {
+            wait: None,
+            has_record: false,
+        });
+    }
     let (limits, list) = (svc.config.limits.clone(), subjects.to_vec());
     let (standing, waiting) = svc
         .store
@@ -207,6 +256,9 @@ pub async fn check(svc: &Services, subjects: &[Subject]) -> Result<Standing> {
         .await?;
     for (i, wait) in waiting {
         svc.waits.remember(&subjects[i], now + wait, now);
+    }
+    if !standing.has_record {
+        svc.waits.remember_clean(subjects, now);
     }
     refuse(standing)
 }
@@ -276,6 +328,7 @@ pub async fn spend(svc: &Services, subject: Subject) -> Result<()> {
 
 /// Records one failure of each of `subjects` in a transaction of its own.
 pub async fn fail(svc: &Services, subjects: Vec<Subject>) -> Result<()> {
+    svc.waits.forget_clean(&subjects);
     let (limits, now) = (svc.config.limits.clone(), svc.now());
     svc.store
         .write(move |c| {
@@ -302,4 +355,35 @@ pub async fn one_time_link<T>(
         fail(svc, vec![subject]).await?;
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_client_subjects_are_taken_as_clean_and_only_for_a_second() {
+        let waits = Waits::default();
+        let client = Subject::new(Limit::ClientAuth, &["t", "app", "198.51.100.7"]);
+        let account = Subject::new(
+            Limit::SignInAccount,
+            &["kim@contoso.example", "198.51.100.7"],
+        );
+        waits.remember_clean(&[client.clone(), account.clone()], 100);
+        assert!(waits.known_clean(std::slice::from_ref(&client), 100));
+        assert!(
+            !waits.known_clean(std::slice::from_ref(&client), 100 + CLEAN_FOR),
+            "read again after a second"
+        );
+        assert!(
+            !waits.known_clean(std::slice::from_ref(&account), 100),
+            "password limits always read the stored record"
+        );
+        assert!(!waits.known_clean(&[], 100));
+        waits.forget_clean(std::slice::from_ref(&client));
+        assert!(
+            !waits.known_clean(std::slice::from_ref(&client), 100),
+            "a failure here forgets it at once"
+        );
+    }
 }

@@ -131,7 +131,7 @@ pub struct UserQuery {
     pub user_type: Option<String>,
     /// `PendingAcceptance` or `Accepted`.
     pub external_user_state: Option<String>,
-    /// Prefix of the address or display name, or part of the UPN.
+    /// Prefix of the address, the display name or the UPN.
     pub search: Option<String>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,

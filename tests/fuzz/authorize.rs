@@ -192,6 +192,7 @@ fn tenant() -> Tenant {
         unmanaged: false,
         self_service_signup: false,
         settings: Default::default(),
+        discovery_json: Default::default(),
     }
 }
 

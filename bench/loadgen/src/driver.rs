@@ -92,6 +92,7 @@ async fn connection_loop<W: Workload>(
         let Some(req) = work.next(&target) else {
             break;
         };
+        stats.sent += 1;
         let started = Instant::now();
         let answer = timeout_at(tokio_deadline, client::send(&mut conn, req)).await;
         let done = Instant::now();

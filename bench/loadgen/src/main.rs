@@ -8,6 +8,7 @@ mod process;
 mod report;
 mod scenarios;
 mod seed;
+mod soak;
 mod stats;
 mod workloads;
 
@@ -37,6 +38,9 @@ enum Command {
         /// http://127.0.0.1:PORT
         #[arg(long)]
         base: String,
+        /// The path to poll (another provider has no /readyz).
+        #[arg(long, default_value = "/readyz")]
+        path: String,
         /// When the server was started, in nanoseconds since the Unix epoch (`date +%s%N`).
         #[arg(long)]
         since_ns: u128,
@@ -53,6 +57,8 @@ enum Command {
     },
     /// Run scenarios against a seeded server and print one line each.
     Run(RunArgs),
+    /// Capacity of a mixed workload, then a long open loop at a share of it (bench/soak).
+    Soak(soak::SoakArgs),
 }
 
 #[derive(clap::Args)]
@@ -100,6 +106,11 @@ struct RunArgs {
     /// Append tab-separated summary rows to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// An executable run as `HOOK before NAME` before each measured phase and `HOOK after NAME
+    /// SENT` after it (requests sent, warm-up and those in flight at the end included), while no
+    /// load runs.
+    #[arg(long)]
+    phase_hook: Option<PathBuf>,
 }
 
 /// Longest wait for the server to go idle between scenarios.
@@ -115,14 +126,16 @@ fn main() -> ExitCode {
         Command::FreePort => free_port(),
         Command::WaitReady {
             base,
+            path,
             since_ns,
             timeout,
-        } => runtime(1).and_then(|rt| rt.block_on(wait_ready(&base, since_ns, timeout))),
+        } => runtime(1).and_then(|rt| rt.block_on(wait_ready(&base, &path, since_ns, timeout))),
         Command::Argon2 {
             threads,
             seconds: s,
         } => argon2_only(threads, s),
         Command::Run(args) => runtime(args.threads).and_then(|rt| rt.block_on(run(args))),
+        Command::Soak(args) => runtime(args.threads).and_then(|rt| rt.block_on(soak::run(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -155,9 +168,9 @@ fn unix_nanos() -> u128 {
         .unwrap_or(0)
 }
 
-async fn wait_ready(base: &str, since_ns: u128, timeout: f64) -> Result<(), String> {
+async fn wait_ready(base: &str, path: &str, since_ns: u128, timeout: f64) -> Result<(), String> {
     let target = Target::parse(base).map_err(|e| e.to_string())?;
-    let probe = Template::get("/readyz");
+    let probe = Template::get(path);
     let give_up = Instant::now() + seconds(timeout)?;
     let mut interval = tokio::time::interval(Duration::from_millis(5));
     while Instant::now() < give_up {
@@ -172,7 +185,7 @@ async fn wait_ready(base: &str, since_ns: u128, timeout: f64) -> Result<(), Stri
         }
     }
     Err(format!(
-        "{base}/readyz did not answer 200 within {timeout} s"
+        "{base}{path} did not answer 200 within {timeout} s"
     ))
 }
 
@@ -214,6 +227,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
         client_auth: args.client_auth,
         max_codes: args.max_codes,
         mint_time: seconds(args.mint_seconds)?,
+        hook: args.phase_hook.clone(),
     };
     // The baseline runs first, with the server idle, on as many threads as the server has cores.
     let baseline = if args.argon2_seconds > 0.0 {

@@ -1,7 +1,7 @@
 //! The benchmark scenarios: what each sends, and the setup some of them need first.
 
 use crate::client::{self, Error, Target, Template};
-use crate::driver::{LoadOptions, drive};
+use crate::driver::{LoadOptions, Workload, drive};
 use crate::seed::{AppSecret, Seed};
 use crate::stats::Outcome;
 use crate::workloads::{CodeExchange, CodeMinter, Refused, RoundRobin};
@@ -9,12 +9,16 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::StatusCode;
 use hyper::header::{AUTHORIZATION, COOKIE, HeaderName};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The address the flood comes from.
 const ATTACKER: &str = "203.0.113.66";
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// Codes asked for in one request to the seed's `codes_path`.
+const CODES_BATCH: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -71,6 +75,10 @@ pub struct Bench {
     /// Codes to mint before `code-exchange`, and the most time to spend minting them.
     pub max_codes: usize,
     pub mint_time: Duration,
+    /// Run as `HOOK before NAME` before each measured phase and `HOOK after NAME SENT` after it
+    /// (requests sent, warm-up and those in flight at the end included), while no load runs: for
+    /// statistics of the server's database around a phase.
+    pub hook: Option<PathBuf>,
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
@@ -104,18 +112,46 @@ impl Bench {
     }
 
     fn path(&self, rest: &str) -> String {
-        format!("/t/{}{rest}", self.seed.tenant)
+        self.seed.tenant_path(rest)
+    }
+
+    /// Runs the phase hook, if any; a hook that fails is reported and the benchmark goes on.
+    async fn hook(&self, args: Vec<String>) {
+        let Some(hook) = self.hook.clone() else {
+            return;
+        };
+        let run = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(&hook)
+                .args(&args)
+                .status()
+                .map_err(|e| format!("{}: {e}", hook.display()))
+        });
+        match run.await {
+            Ok(Ok(status)) if status.success() => {}
+            Ok(Ok(status)) => eprintln!("loadgen: the phase hook exited with {status}"),
+            Ok(Err(e)) => eprintln!("loadgen: cannot run the phase hook {e}"),
+            Err(e) => eprintln!("loadgen: the phase hook task failed: {e}"),
+        }
+    }
+
+    /// `drive`, between the phase hook's `before` and `after`.
+    async fn measured<W: Workload>(&self, name: &str, work: Arc<W>, load: LoadOptions) -> Outcome {
+        self.hook(vec!["before".into(), name.into()]).await;
+        let outcome = drive(name, &self.targets, work, load).await;
+        self.hook(vec!["after".into(), name.into(), outcome.sent.to_string()])
+            .await;
+        outcome
     }
 
     pub async fn run(&self, scenario: Scenario) -> Result<Vec<Outcome>, Error> {
         let name = scenario.name();
         Ok(match scenario {
             Scenario::Discovery => {
-                let t = Template::get(self.path("/.well-known/openid-configuration"));
+                let t = Template::get(self.seed.discovery());
                 vec![self.fixed(name, vec![t], StatusCode::OK).await?]
             }
             Scenario::Jwks => {
-                let t = Template::get(self.path("/jwks"));
+                let t = Template::get(self.seed.jwks());
                 vec![self.fixed(name, vec![t], StatusCode::OK).await?]
             }
             Scenario::CcEs256 => vec![self.client_credentials(name, &self.seed.es256).await?],
@@ -152,12 +188,12 @@ impl Bench {
         let first = templates.first().ok_or("no request to send")?;
         self.probe(first, expect).await?;
         let work = Arc::new(RoundRobin::new(templates, expect));
-        Ok(drive(name, &self.targets, work, self.load).await)
+        Ok(self.measured(name, work, self.load).await)
     }
 
     /// A token request with `form` and the app's credentials, as `client_auth` says.
     fn token_request(&self, app: &AppSecret, form: &str) -> Result<Template, Error> {
-        let path = self.path("/token");
+        let path = self.seed.token();
         Ok(match self.client_auth {
             ClientAuth::Post => Template::post_form(
                 path,
@@ -266,7 +302,11 @@ impl Bench {
             ..self.load
         };
         let attacker = LoadOptions {
-            concurrency: self.load.concurrency.saturating_sub(people.concurrency).max(1),
+            concurrency: self
+                .load
+                .concurrency
+                .saturating_sub(people.concurrency)
+                .max(1),
             ..self.load
         };
         let (people, attacker) = tokio::join!(
@@ -297,7 +337,8 @@ impl Bench {
                 break;
             }
         }
-        self.fixed(name, attack, StatusCode::TOO_MANY_REQUESTS).await
+        self.fixed(name, attack, StatusCode::TOO_MANY_REQUESTS)
+            .await
     }
 
     /// Signs the first user in and returns the `gl_session` cookie.
@@ -313,8 +354,64 @@ impl Bench {
             .ok_or("sign-in set no gl_session cookie")?)
     }
 
-    /// Mints codes with `/authorize` (reported as `authorize`), then measures their exchange.
+    /// Codes from the seed's `codes_path`, in batches, until `max_codes` or `mint_time`.
+    async fn fetch_codes(&self, path: &str) -> Result<Vec<String>, Error> {
+        let target = self.first();
+        let mut sender = client::connect(target).await?;
+        let mut codes: Vec<String> = Vec::with_capacity(self.max_codes);
+        let started = Instant::now();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        while codes.len() < self.max_codes && started.elapsed() < self.mint_time {
+            let n = (self.max_codes - codes.len()).min(CODES_BATCH);
+            let t = Template::get(format!("{path}{separator}n={n}"));
+            if sender.ready().await.is_err() {
+                sender = client::connect(target).await?;
+            }
+            let reply = client::send(&mut sender, t.build(target)?).await?;
+            if reply.status != StatusCode::OK {
+                return Err(format!(
+                    "GET {} answered {}: {}",
+                    t.path,
+                    reply.status,
+                    reply.snippet()
+                )
+                .into());
+            }
+            let batch: Vec<String> = serde_json::from_slice(&reply.body)
+                .map_err(|e| format!("GET {}: not a JSON array of codes: {e}", t.path))?;
+            if batch.is_empty() {
+                return Err(format!("GET {} answered no code", t.path).into());
+            }
+            codes.extend(batch);
+        }
+        println!(
+            "{:<16} {} codes from {path} in {:.1} s (not measured)",
+            "codes",
+            codes.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(codes)
+    }
+
+    /// The exchange of `codes` at the token endpoint, reported as `name`.
+    async fn exchange(&self, name: &str, codes: Vec<String>) -> Result<Outcome, Error> {
+        let form = format!(
+            "grant_type=authorization_code&redirect_uri={}",
+            form_encode(&self.seed.redirect_uri)
+        );
+        let template = self.token_request(&self.seed.es256, &form)?;
+        let prefix = format!("{}&code=", String::from_utf8_lossy(&template.body));
+        let work = Arc::new(CodeExchange::new(template, prefix, codes));
+        Ok(self.measured(name, work, self.load).await)
+    }
+
+    /// Mints codes with `/authorize` (reported as `authorize`), or fetches them from the seed's
+    /// `codes_path`, then measures their exchange.
     async fn code_exchange(&self, name: &str) -> Result<Vec<Outcome>, Error> {
+        if let Some(path) = &self.seed.codes_path {
+            let codes = self.fetch_codes(path).await?;
+            return Ok(vec![self.exchange(name, codes).await?]);
+        }
         let session = self.session().await?;
         let app = &self.seed.es256;
         let authorize = Template::get(self.path(&format!(
@@ -330,21 +427,14 @@ impl Bench {
             duration: self.mint_time,
             ..self.load
         };
-        let minted = drive("authorize", &self.targets, minter.clone(), mint_load).await;
+        let minted = self.measured("authorize", minter.clone(), mint_load).await;
         let codes = Arc::try_unwrap(minter)
             .map_err(|_| "the minting tasks still hold the codes")?
             .into_codes();
         if codes.is_empty() {
             return Err(format!("no code was minted: {}", minted.line()).into());
         }
-        let form = format!(
-            "grant_type=authorization_code&redirect_uri={}",
-            form_encode(&self.seed.redirect_uri)
-        );
-        let template = self.token_request(app, &form)?;
-        let prefix = format!("{}&code=", String::from_utf8_lossy(&template.body));
-        let work = Arc::new(CodeExchange::new(template, prefix, codes));
-        let exchanged = drive(name, &self.targets, work, self.load).await;
+        let exchanged = self.exchange(name, codes).await?;
         Ok(vec![minted, exchanged])
     }
 }

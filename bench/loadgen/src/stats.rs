@@ -17,6 +17,9 @@ pub struct Stats {
     pub first_error: Option<String>,
     /// When the last measured request finished.
     pub last_done: Option<Instant>,
+    /// Requests sent in the warm-up and the measured window alike, those still in flight at the end
+    /// included (the server did, or finishes, that work too).
+    pub sent: u64,
 }
 
 impl Default for Stats {
@@ -27,6 +30,7 @@ impl Default for Stats {
             errors: 0,
             first_error: None,
             last_done: None,
+            sent: 0,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Stats {
             self.first_error = other.first_error;
         }
         self.last_done = self.last_done.max(other.last_done);
+        self.sent += other.sent;
     }
 
     pub fn requests(&self) -> u64 {
@@ -80,6 +85,8 @@ pub struct Outcome {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub first_error: Option<String>,
+    /// Requests sent, warm-up and those in flight at the end included.
+    pub sent: u64,
 }
 
 impl Outcome {
@@ -92,6 +99,7 @@ impl Outcome {
             p50_ms: stats.percentile_ms(0.50),
             p99_ms: stats.percentile_ms(0.99),
             first_error: stats.first_error.clone(),
+            sent: stats.sent,
         }
     }
 

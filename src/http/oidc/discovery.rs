@@ -59,10 +59,17 @@ pub async fn openid_configuration(
     req: HttpRequest,
 ) -> Result<HttpResponse, OAuthJson> {
     let tenant = tenant_for_protocol(&svc, &req).await?;
+    // Built once per read of the tenant (the document names only its issuer and what this build
+    // supports), then served like the JWKS: a shared string.
+    let document = tenant
+        .discovery_json
+        .get_or_init(|| metadata(&tenant).to_string().into())
+        .clone();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(metadata(&tenant)))
+        .content_type("application/json")
+        .body(document))
 }
 
 pub async fn jwks(svc: web::Data<Services>, req: HttpRequest) -> Result<HttpResponse, OAuthJson> {

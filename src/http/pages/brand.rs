@@ -217,6 +217,7 @@ mod tests {
             unmanaged: false,
             self_service_signup: false,
             settings: TenantSettings::default(),
+            discovery_json: Default::default(),
         };
         tenant.settings.privacy_url = Some(" https://contoso.example/privacy ".into());
         tenant.settings.contact_url = Some("javascript:alert(1)".into());

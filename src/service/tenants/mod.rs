@@ -14,7 +14,7 @@ use crate::store::models::TenantRow;
 use crate::store::queries;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// Tenant settings kept as JSON so later policies need no migration for each switch.
@@ -110,6 +110,11 @@ pub struct Tenant {
     pub unmanaged: bool,
     pub self_service_signup: bool,
     pub settings: TenantSettings,
+    /// The serialized discovery document, made by the protocol layer on first use. It lives as long as
+    /// this read of the tenant: the cache replaces the object whenever the tenant changes or its entry
+    /// expires, so the document never outlives the settings it was made from.
+    #[serde(skip)]
+    pub discovery_json: OnceLock<bytes::Bytes>,
 }
 
 impl Tenant {
@@ -123,6 +128,7 @@ impl Tenant {
             primary_domain: row.primary_domain,
             unmanaged: row.unmanaged,
             self_service_signup: row.self_service_signup,
+            discovery_json: OnceLock::new(),
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::domain::scope::Scopes;
 use crate::domain::user::RoleSet;
 use crate::error::{Error, OAuthErrorCode, Result};
 use crate::store::connection::AnyConnection;
-use crate::store::models::{GrantRow, RefreshTokenRow, UserRow};
+use crate::store::models::{CodeRow, GrantRow, RefreshTokenRow, UserRow};
 use crate::store::queries;
 use access::{Minting, mint_access_token};
 use josekit::jwt::JwtPayload;
@@ -231,11 +231,52 @@ async fn revoke_after_reuse(
         .await
 }
 
+/// What one transaction made of a presented code.
+enum Redeemed {
+    /// The code was good and is now spent: the grant it made, its user, and the refresh token when
+    /// `offline_access` was granted.
+    Granted(Box<(GrantRow, UserRow, Option<String>)>),
+    /// The code was spent before (by an earlier request, or by a racing one just now): the grant it
+    /// made, to be revoked, and its user.
+    Replayed {
+        grant_id: Option<String>,
+        user_id: String,
+    },
+}
+
+/// The checks of an unspent code of this client against what the request presents.
+fn check_code(
+    code: &CodeRow,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    if code.expires_at <= now {
+        return Err(invalid_grant("the code has expired"));
+    }
+    if redirect_uri != Some(code.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&code.code_challenge, code_verifier) {
+        (Some(ch), Some(v)) if pkce::verify(v, ch) => Ok(()),
+        (Some(_), _) => Err(invalid_grant(
+            "code_verifier does not match the code_challenge",
+        )),
+        (None, Some(_)) => Err(invalid_grant(
+            "code_verifier given but no code_challenge was sent",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
 /// `grant_type=authorization_code`.
 ///
-/// Everything that only reads runs on the shared read connections; the write transaction holds just
-/// the conditional "consume" of the code and the new grant, so SQLite's single writer is held briefly.
-/// The conditional update is what makes a code single-use, even between two racing requests.
+/// One write transaction reads the code and its user, checks them, spends the code and records the
+/// grant: one trip to the database instead of a read and then a write (on SQLite the group-commit
+/// writer runs it with others; its reads are lookups by primary key). The conditional update is what
+/// makes a code single-use, even between two racing requests in two processes.
 pub async fn exchange_code(
     svc: &Services,
     tenant: &Tenant,
@@ -247,136 +288,106 @@ pub async fn exchange_code(
     }
     let hash = hash_secret(&input.code);
     let now = svc.now();
-    let lookup = hash.clone();
-    let found = svc
-        .store
-        .read(move |c| {
-            let Some(code) = queries::oauth::code_by_hash(c, &lookup)? else {
-                return Ok(None);
-            };
-            let user = queries::users::by_id(c, &code.user_id)?;
-            Ok(Some((code, user)))
-        })
-        .await?;
-    let Some((code, user)) = found else {
-        return Err(invalid_grant("the code is not valid"));
-    };
-    if code.tenant_id != tenant.id || code.app_id != app.id {
-        return Err(invalid_grant("the code was not issued to this client"));
-    }
-    if code.consumed_at.is_some() {
-        // Replay: whoever holds the code may have stolen it. Kill everything it produced.
-        revoke_after_reuse(
-            svc,
-            tenant,
-            app,
-            code.grant_id.clone(),
-            &code.user_id,
-            "authorization_code",
-        )
-        .await?;
-        return Err(invalid_grant("the code has been used already"));
-    }
-    if code.expires_at <= now {
-        return Err(invalid_grant("the code has expired"));
-    }
-    if input.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    match (&code.code_challenge, &input.code_verifier) {
-        (Some(ch), Some(v)) if pkce::verify(v, ch) => {}
-        (Some(_), _) => {
-            return Err(invalid_grant(
-                "code_verifier does not match the code_challenge",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(invalid_grant(
-                "code_verifier given but no code_challenge was sent",
-            ));
-        }
-        (None, None) => {}
-    }
-    let Some(user) = user.filter(UserRow::may_hold_tokens) else {
-        return Err(invalid_grant("the user can no longer sign in"));
-    };
-    let grant = GrantRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant_id: tenant.id.clone(),
-        app_id: app.id.clone(),
-        user_id: user.id.clone(),
-        session_id: code.session_id.clone(),
-        scope: code.scope.clone(),
-        claims: code.claims.clone(),
-        nonce: code.nonce.clone(),
-        auth_time: code.auth_time,
-        acr: code.acr.clone(),
-        amr: code.amr.clone(),
-        created_at: now,
-        expires_at: now + svc.config.refresh_token_ttl,
-        revoked_at: None,
-    };
-    let refresh = Scopes::from_stored(&grant.scope)
-        .contains("offline_access")
-        .then(random_token);
-    let (grant_c, refresh_hash) = (grant.clone(), refresh.as_deref().map(hash_secret));
-    let won = svc
+    let refresh_ttl = svc.config.refresh_token_ttl;
+    let (tenant_id, app_id) = (tenant.id.clone(), app.id.clone());
+    let CodeExchange {
+        redirect_uri,
+        code_verifier,
+        resource,
+        ..
+    } = input;
+    let redeemed = svc
         .store
         .write(move |c| {
+            let Some(code) = queries::oauth::code_by_hash(c, &hash)? else {
+                return Err(invalid_grant("the code is not valid"));
+            };
+            if code.tenant_id != tenant_id || code.app_id != app_id {
+                return Err(invalid_grant("the code was not issued to this client"));
+            }
+            if code.consumed_at.is_some() {
+                // Replay: whoever holds the code may have stolen it. Kill everything it produced.
+                return Ok(Redeemed::Replayed {
+                    grant_id: code.grant_id,
+                    user_id: code.user_id,
+                });
+            }
+            check_code(
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_deref(),
+                now,
+            )?;
+            let Some(user) =
+                queries::users::by_id(c, &code.user_id)?.filter(UserRow::may_hold_tokens)
+            else {
+                return Err(invalid_grant("the user can no longer sign in"));
+            };
             // A code whose session ended (signed out before the app exchanged it) makes no grant:
             // the apps of that session were told it ended, and this one would never be.
-            if let Some(sid) = &grant_c.session_id
+            if let Some(sid) = &code.session_id
                 && !queries::sessions::exists(c, sid)?
             {
                 return Err(invalid_grant("the session this code came from has ended"));
             }
-            if !queries::oauth::consume_code(c, &hash, &grant_c.id, now)? {
-                return Ok(false);
+            let grant = GrantRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant_id,
+                app_id,
+                user_id: user.id.clone(),
+                session_id: code.session_id,
+                scope: code.scope,
+                claims: code.claims,
+                nonce: code.nonce,
+                auth_time: code.auth_time,
+                acr: code.acr,
+                amr: code.amr,
+                created_at: now,
+                expires_at: now + refresh_ttl,
+                revoked_at: None,
+            };
+            if !queries::oauth::consume_code(c, &hash, &grant.id, now)? {
+                // Another request spent it between our read and our update: a replay too.
+                let winner = queries::oauth::code_by_hash(c, &hash)?;
+                return Ok(Redeemed::Replayed {
+                    grant_id: winner.and_then(|w| w.grant_id),
+                    user_id: user.id,
+                });
             }
-            queries::oauth::insert_grant(c, &grant_c)?;
-            if let Some(token_hash) = refresh_hash {
+            queries::oauth::insert_grant(c, &grant)?;
+            let refresh = Scopes::from_stored(&grant.scope)
+                .contains("offline_access")
+                .then(random_token);
+            if let Some(token) = &refresh {
                 queries::oauth::insert_refresh(
                     c,
                     &RefreshTokenRow {
-                        token_hash,
-                        grant_id: grant_c.id.clone(),
-                        scope: grant_c.scope.clone(),
+                        token_hash: hash_secret(token),
+                        grant_id: grant.id.clone(),
+                        scope: grant.scope.clone(),
                         created_at: now,
-                        expires_at: grant_c.expires_at,
+                        expires_at: grant.expires_at,
                         rotated_at: None,
                     },
                 )?;
             }
-            Ok(true)
+            Ok(Redeemed::Granted(Box::new((grant, user, refresh))))
         })
         .await?;
-    if !won {
-        // Another request exchanged it between our read and our write: a replay too.
-        let lookup = hash_secret(&input.code);
-        let winner = svc
-            .store
-            .read(move |c| queries::oauth::code_by_hash(c, &lookup))
-            .await?;
-        revoke_after_reuse(
-            svc,
-            tenant,
-            app,
-            winner.and_then(|w| w.grant_id),
-            &user.id,
-            "authorization_code",
-        )
-        .await?;
-        return Err(invalid_grant("the code has been used already"));
-    }
+    let (grant, user, refresh) = match redeemed {
+        Redeemed::Granted(granted) => *granted,
+        Redeemed::Replayed { grant_id, user_id } => {
+            revoke_after_reuse(svc, tenant, app, grant_id, &user_id, "authorization_code").await?;
+            return Err(invalid_grant("the code has been used already"));
+        }
+    };
     let scope = Scopes::from_stored(&grant.scope);
     let family = Family {
         tenant,
         app,
         grant: &grant,
         user: &user,
-        resource: input.resource,
+        resource,
     };
     respond(svc, &family, &scope, grant.nonce.as_deref(), refresh).await
 }

@@ -1,0 +1,2 @@
+DROP INDEX users_tenant_upn;
+DROP INDEX users_tenant_name;
