@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use guestlist::config::Config;
+use guestlist::service::invitations;
 
 const SIGNIN: &str = "/t/contoso/signin";
 
@@ -407,6 +408,91 @@ async fn invitations_and_parked_sign_in_requests_have_budgets() {
     }
     let resp = browser.get(&start).await;
     assert_eq!(resp.status(), 429);
+}
+
+/// The operator's upload of `csv` to contoso: (outcome, reason) per address, in file order.
+async fn upload_as_operator(server: &TestServer, csv: &str) -> Vec<(String, String, String)> {
+    let report = invitations::invite_from_csv(
+        &server.svc,
+        &guestlist::service::auth::Actor::operator(),
+        &server.tenant,
+        invitations::CsvUpload {
+            file_name: "partners.csv",
+            bytes: csv.as_bytes(),
+            max_rows: 100,
+            validate_only: false,
+        },
+        &|_, _| {},
+    )
+    .await
+    .expect("the upload is processed");
+    report
+        .rows
+        .into_iter()
+        .map(|r| (r.email, r.outcome, r.reason))
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_csv_file_takes_its_rows_from_the_invitation_budget_and_gives_back_what_it_did_not_use() {
+    let server = TestServer::start_with(|c| c.limits.invitations_per_hour = 4).await;
+    // One invitation of the hour is spent before any file, by the same inviter.
+    invite::invite_quietly(&server, &server.tenant, "known@fabrikam.example").await;
+
+    // Two units are reserved for two valid rows; the known address uses none, so one goes back.
+    let first = upload_as_operator(
+        &server,
+        "Email,DisplayName\nknown@fabrikam.example,Known\nann@fabrikam.example,Ann\n",
+    )
+    .await;
+    let outcomes: Vec<_> = first
+        .iter()
+        .map(|(e, o, _)| (e.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("known@fabrikam.example", "exists"),
+            ("ann@fabrikam.example", "created")
+        ]
+    );
+
+    // Two of the four units are spent, so two of the three new addresses are invited: the known
+    // address in front of them takes none of the two.
+    let second = upload_as_operator(
+        &server,
+        "Email,DisplayName\nknown@fabrikam.example,Known\nben@fabrikam.example,Ben\n\
+         cy@fabrikam.example,Cy\ndi@fabrikam.example,Di\n",
+    )
+    .await;
+    let created: Vec<_> = second
+        .iter()
+        .filter(|(_, o, _)| o == "created")
+        .map(|(e, _, _)| e.as_str())
+        .collect();
+    assert_eq!(created.len(), 2, "{second:?}");
+    let refused: Vec<_> = second.iter().filter(|(_, o, _)| o == "failed").collect();
+    assert_eq!(refused.len(), 1, "{second:?}");
+    assert!(refused[0].2.contains("try again in"), "{second:?}");
+    assert!(
+        server
+            .find_user_by_mail(&server.tenant, &refused[0].0)
+            .await
+            .is_none(),
+        "nothing of the refused row was made"
+    );
+
+    // The budget is spent: a single invitation by the same inviter is refused too.
+    let next = invite::try_invite_in(
+        &server,
+        &server.tenant,
+        invite::invite_request("eve@fabrikam.example"),
+    )
+    .await;
+    assert!(
+        matches!(next, Err(guestlist::error::Error::Throttled { .. })),
+        "{next:?}"
+    );
 }
 
 #[actix_web::test]

@@ -89,20 +89,59 @@ impl Budget {
 
     /// The state after one more event at `now`.
     pub fn after_event(&self, state: ThrottleState, now: i64) -> ThrottleState {
-        let mut s = if state.count == 0 || now - state.first_at >= self.period {
-            ThrottleState {
-                first_at: now,
-                ..ThrottleState::default()
-            }
-        } else {
-            state
-        };
+        let mut s = self.current(state, now);
         s.count += 1;
         s.last_at = now;
         if s.count >= self.limit {
             s.blocked_until = s.first_at + self.period;
         }
         s
+    }
+
+    /// Takes up to `wanted` events of the budget at once (a CSV file's rows): the state after, and how
+    /// many were granted. What was granted and not used goes back with [`Budget::release`].
+    pub fn reserve(&self, state: ThrottleState, wanted: i64, now: i64) -> (ThrottleState, i64) {
+        let mut s = self.current(state, now);
+        let granted = wanted.clamp(0, (self.limit - s.count).max(0));
+        s.count += granted;
+        s.last_at = now;
+        if s.count >= self.limit {
+            s.blocked_until = s.first_at + self.period;
+        }
+        (s, granted)
+    }
+
+    /// Gives back `unused` events reserved at `reserved_at`. Nothing goes back once the period they
+    /// were counted in has ended: that count is already forgotten.
+    pub fn release(
+        &self,
+        state: ThrottleState,
+        unused: i64,
+        reserved_at: i64,
+        now: i64,
+    ) -> ThrottleState {
+        let same_period = now - state.first_at < self.period && reserved_at >= state.first_at;
+        if !same_period || unused <= 0 {
+            return state;
+        }
+        let mut s = state;
+        s.count = (s.count - unused).max(0);
+        if s.count < self.limit {
+            s.blocked_until = 0;
+        }
+        s
+    }
+
+    /// The state as the budget sees it at `now`: a period that ended is forgotten.
+    fn current(&self, state: ThrottleState, now: i64) -> ThrottleState {
+        if state.count == 0 || now - state.first_at >= self.period {
+            ThrottleState {
+                first_at: now,
+                ..ThrottleState::default()
+            }
+        } else {
+            state
+        }
     }
 }
 
@@ -192,5 +231,53 @@ mod tests {
         assert_eq!(budget.wait(&s, 3610), None);
         let s = budget.after_event(s, 3610);
         assert_eq!((s.count, s.first_at), (1, 3610));
+    }
+
+    #[test]
+    fn a_reservation_grants_what_is_left_and_gives_back_what_was_not_used() {
+        let budget = Budget {
+            limit: 10,
+            period: 3600,
+        };
+        let s = budget.after_event(ThrottleState::default(), 100);
+        let (s, granted) = budget.reserve(s, 25, 200);
+        assert_eq!((granted, s.count), (9, 10));
+        assert_eq!(budget.wait(&s, 200), Some(3500), "the budget is spent");
+        // Four of the nine were not used (the addresses already had accounts).
+        let s = budget.release(s, 4, 200, 300);
+        assert_eq!(s.count, 6);
+        assert_eq!(budget.wait(&s, 300), None);
+        let (s, granted) = budget.reserve(s, 3, 300);
+        assert_eq!((granted, s.count), (3, 9));
+        // Nothing is granted past the limit, and nothing negative is taken.
+        let (full, granted) = budget.reserve(s, 5, 301);
+        assert_eq!((granted, full.count), (1, 10));
+        assert_eq!(budget.reserve(full, 5, 302).1, 0);
+        assert_eq!(
+            budget.reserve(full, -3, 302),
+            (
+                ThrottleState {
+                    last_at: 302,
+                    ..full
+                },
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn a_release_after_the_period_ended_changes_nothing() {
+        let budget = Budget {
+            limit: 10,
+            period: 3600,
+        };
+        let (s, _) = budget.reserve(ThrottleState::default(), 8, 100);
+        // The period ended and a new one began with other events: the old reservation is not
+        // taken out of the new count.
+        let later = budget.after_event(s, 3800);
+        assert_eq!(budget.release(later, 8, 100, 3801), later);
+        assert_eq!(budget.release(s, 8, 100, 3700), s);
+        assert_eq!(budget.release(s, 0, 100, 200), s);
+        assert_eq!(budget.release(s, 99, 100, 200).count, 0);
     }
 }

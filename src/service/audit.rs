@@ -83,7 +83,35 @@ pub struct AuditEvent<'a> {
 }
 
 pub fn record(c: &mut AnyConnection, e: AuditEvent<'_>) -> Result<()> {
-    let row = AuditEventRow {
+    let row = row_of(&e);
+    queries::audit::insert(c, &row)?;
+    let listening = queries::webhooks::listening(c, &row.tenant_id)?;
+    queue_webhooks(c, &listening, &row, &e.details)
+}
+
+/// Records the events of one tenant that one use case made in one transaction (an invitation with
+/// its groups and apps), in order: one statement writes them, and the tenant's webhook endpoints are
+/// read once for all of them.
+pub fn record_all(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    events: Vec<AuditEvent<'_>>,
+) -> Result<()> {
+    debug_assert!(events.iter().all(|e| e.tenant_id == tenant_id));
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<AuditEventRow> = events.iter().map(row_of).collect();
+    queries::audit::insert_all(c, &rows)?;
+    let listening = queries::webhooks::listening(c, tenant_id)?;
+    for (row, e) in rows.iter().zip(&events) {
+        queue_webhooks(c, &listening, row, &e.details)?;
+    }
+    Ok(())
+}
+
+fn row_of(e: &AuditEvent<'_>) -> AuditEventRow {
+    AuditEventRow {
         // Time-ordered ids: events of the same second keep their order in "newest first".
         id: uuid::Uuid::now_v7().to_string(),
         tenant_id: e.tenant_id.to_string(),
@@ -93,23 +121,21 @@ pub fn record(c: &mut AnyConnection, e: AuditEvent<'_>) -> Result<()> {
         target: e.target.to_string(),
         outcome: e.outcome.to_string(),
         details: e.details.to_string(),
-    };
-    queries::audit::insert(c, &row)?;
-    queue_webhooks(c, &row, &e.details)
+    }
 }
 
 /// Queues the event for every enabled webhook endpoint of its tenant that subscribed to it, in the
 /// transaction that records it: the message exists exactly when the event does.
 fn queue_webhooks(
     c: &mut AnyConnection,
+    listening: &[(String, String)],
     row: &AuditEventRow,
     details: &serde_json::Value,
 ) -> Result<()> {
     use crate::domain::webhook::{EventFacts, payload, wants};
-    let listening = queries::webhooks::listening(c, &row.tenant_id)?;
     let mut body = None;
     for (endpoint_id, events) in listening {
-        let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+        let events: Vec<String> = serde_json::from_str(events).unwrap_or_default();
         if !wants(&events, &row.event_name) {
             continue;
         }
@@ -131,7 +157,7 @@ fn queue_webhooks(
             &crate::store::models::WebhookDeliveryRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 message_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
-                endpoint_id,
+                endpoint_id: endpoint_id.clone(),
                 tenant_id: row.tenant_id.clone(),
                 event_name: row.event_name.clone(),
                 payload: body.clone(),

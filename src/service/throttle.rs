@@ -318,6 +318,66 @@ pub fn spend_on(c: &mut AnyConnection, limits: &Limits, subject: &Subject, now: 
     Ok(())
 }
 
+/// Reserves up to `wanted` units of `subject`'s budget in `c` for work done in later transactions (a
+/// CSV file's rows), so that those do not each lock the subject's one row. Returns how many were
+/// granted and, when that is fewer than wanted, the seconds until the budget has room again.
+pub fn reserve_on(
+    c: &mut AnyConnection,
+    limits: &Limits,
+    subject: &Subject,
+    wanted: i64,
+    now: i64,
+) -> Result<Reservation> {
+    let Rule::Budget(budget) = subject.limit.rule(limits) else {
+        return Ok(Reservation {
+            granted: wanted,
+            retry_after: 0,
+        });
+    };
+    let granted = Cell::new(0);
+    let state = throttles::update(c, subject.limit.label(), &subject.key, |state| {
+        let (next, g) = budget.reserve(state, wanted, now);
+        granted.set(g);
+        next
+    })?;
+    let granted = granted.get();
+    if granted < wanted {
+        metrics::throttled(subject.limit.label());
+    }
+    Ok(Reservation {
+        granted,
+        retry_after: budget.wait(&state, now).unwrap_or(1),
+    })
+}
+
+/// Gives back the part of a [`reserve_on`] made at `reserved_at` that was not used.
+pub fn release_on(
+    c: &mut AnyConnection,
+    limits: &Limits,
+    subject: &Subject,
+    unused: i64,
+    reserved_at: i64,
+    now: i64,
+) -> Result<()> {
+    let Rule::Budget(budget) = subject.limit.rule(limits) else {
+        return Ok(());
+    };
+    if unused > 0 {
+        throttles::update(c, subject.limit.label(), &subject.key, |state| {
+            budget.release(state, unused, reserved_at, now)
+        })?;
+    }
+    Ok(())
+}
+
+/// What [`reserve_on`] granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    pub granted: i64,
+    /// Seconds until the budget has room again (for the units not granted).
+    pub retry_after: i64,
+}
+
 /// [`spend_on`] in a transaction of its own.
 pub async fn spend(svc: &Services, subject: Subject) -> Result<()> {
     let (limits, now) = (svc.config.limits.clone(), svc.now());

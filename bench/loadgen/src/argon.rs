@@ -11,6 +11,15 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// Two measurements taken as one (their verifications over their time).
+    pub fn combined(&self, other: &Baseline) -> Baseline {
+        Baseline {
+            verifications: self.verifications + other.verifications,
+            failures: self.failures + other.failures,
+            seconds: self.seconds + other.seconds,
+        }
+    }
+
     pub fn rate(&self) -> f64 {
         if self.seconds > 0.0 {
             self.verifications as f64 / self.seconds

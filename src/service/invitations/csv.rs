@@ -4,14 +4,20 @@
 use super::super::Services;
 use super::super::auth::{self, Actor};
 use super::super::tenants::Tenant;
-use super::{InviteOutcome, InviteRequest, audit, events, invite, invite_action, prepare};
+use super::super::throttle::{self, Reservation};
+use super::{
+    BudgetUse, InviteOutcome, InviteRequest, KnownIds, ReservedUnits, audit, events,
+    invitation_budget, invite_action, invite_with, prepare,
+};
 use crate::domain::access::Action;
 use crate::domain::invitation_csv::{self, ResultLine};
 use crate::error::{Error, Result};
+use crate::store::connection::AnyConnection;
 use crate::store::models::InvitationBatchRow;
 use crate::store::queries;
 use futures_util::StreamExt;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The result of a CSV upload: one line per row, and the counts.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -68,6 +74,10 @@ fn reason(e: &Error) -> String {
 /// CSV rows processed at once.
 const CSV_CONCURRENCY: usize = 8;
 
+/// After this many rows of a file, a users table that was nearly empty is described to the database
+/// again (`queries::users::describe_when_small`), so the remaining rows look addresses up by index.
+const DESCRIBE_AFTER_ROWS: usize = 200;
+
 /// A CSV upload as it arrived.
 pub struct CsvUpload<'a> {
     pub file_name: &'a str,
@@ -106,7 +116,13 @@ pub async fn invite_from_csv(
         grants_access,
     };
     let batch_id = (!validate_only).then(|| uuid::Uuid::new_v4().to_string());
-    match &batch_id {
+    // The file's valid rows take their part of the inviter's hourly budget here, at once, and what
+    // they did not use (addresses that already had an account, rows that failed) goes back at the
+    // end. Spending row by row would have every row's transaction wait for the one budget row.
+    let budget = invitation_budget(tenant, actor);
+    let (limits, reserved_at) = (svc.config.limits.clone(), svc.now());
+    let valid_rows = parsed.rows.iter().filter(|r| r.outcome.is_ok()).count() as i64;
+    let (reservation, known) = match &batch_id {
         Some(id) => {
             let (tenant_c, actor_c, id, name, total) = (
                 tenant.clone(),
@@ -115,7 +131,12 @@ pub async fn invite_from_csv(
                 file_name.to_string(),
                 parsed.rows.len(),
             );
+            let (limits, budget) = (limits.clone(), budget.clone());
+            let named = named_ids(&parsed.rows);
             svc.write_as(actor, tenant, door, file_name, move |c, _| {
+                let reservation =
+                    throttle::reserve_on(c, &limits, &budget, valid_rows, reserved_at)?;
+                let known = known_ids(c, &tenant_c.id, named)?;
                 audit(
                     c,
                     &tenant_c,
@@ -123,12 +144,20 @@ pub async fn invite_from_csv(
                     &actor_c,
                     &id,
                     serde_json::json!({ "file": name, "rows": total }),
-                )
+                )?;
+                Ok((reservation, Some(Arc::new(known))))
             })
             .await?
         }
-        None => auth::may(svc, actor, tenant, door).await?,
-    }
+        None => {
+            auth::may(svc, actor, tenant, door).await?;
+            let none = Reservation {
+                granted: 0,
+                retry_after: 0,
+            };
+            (none, None)
+        }
+    };
     let total = parsed.rows.len();
     let mut report = BatchReport {
         batch_id: batch_id.clone(),
@@ -144,46 +173,54 @@ pub async fn invite_from_csv(
     // `buffered` keeps the results in file order.
     {
         let batch_ref = &batch_id;
+        let units = Arc::new(ReservedUnits::new(
+            reservation.granted,
+            reservation.retry_after,
+        ));
         let lines = futures_util::stream::iter(parsed.rows.iter())
-            .map(|row| async move {
-                match &row.outcome {
-                    Err(_) => {
-                        let l = row.result_line();
-                        BatchRow {
-                            row: l.row,
-                            email: l.email,
-                            display_name: l.display_name,
-                            outcome: "failed".into(),
-                            reason: l.reason,
-                        }
-                    }
-                    Ok(valid) => {
-                        let req = InviteRequest::from_row(valid);
-                        let outcome = if validate_only {
-                            check_only(svc, actor, tenant, &req).await
-                        } else {
-                            invite(svc, actor, tenant, req, batch_ref.clone())
-                                .await
-                                .map(|o| match o {
-                                    InviteOutcome::Created { .. } => "created",
-                                    InviteOutcome::Exists { .. } => "exists",
-                                })
-                        };
-                        match outcome {
-                            Ok(o) => BatchRow {
-                                row: row.row,
-                                email: row.email.clone(),
-                                display_name: row.display_name.clone(),
-                                outcome: o.into(),
-                                reason: String::new(),
-                            },
-                            Err(e) => BatchRow {
-                                row: row.row,
-                                email: row.email.clone(),
-                                display_name: row.display_name.clone(),
+            .map(|row| {
+                let (known, budget_use) = (known.clone(), BudgetUse::Reserved(units.clone()));
+                async move {
+                    match &row.outcome {
+                        Err(_) => {
+                            let l = row.result_line();
+                            BatchRow {
+                                row: l.row,
+                                email: l.email,
+                                display_name: l.display_name,
                                 outcome: "failed".into(),
-                                reason: reason(&e),
-                            },
+                                reason: l.reason,
+                            }
+                        }
+                        Ok(valid) => {
+                            let req = InviteRequest::from_row(valid);
+                            let outcome = if validate_only {
+                                check_only(svc, actor, tenant, &req).await
+                            } else {
+                                let batch = batch_ref.clone();
+                                invite_with(svc, actor, tenant, req, batch, budget_use, known)
+                                    .await
+                                    .map(|o| match o {
+                                        InviteOutcome::Created { .. } => "created",
+                                        InviteOutcome::Exists { .. } => "exists",
+                                    })
+                            };
+                            match outcome {
+                                Ok(o) => BatchRow {
+                                    row: row.row,
+                                    email: row.email.clone(),
+                                    display_name: row.display_name.clone(),
+                                    outcome: o.into(),
+                                    reason: String::new(),
+                                },
+                                Err(e) => BatchRow {
+                                    row: row.row,
+                                    email: row.email.clone(),
+                                    display_name: row.display_name.clone(),
+                                    outcome: "failed".into(),
+                                    reason: reason(&e),
+                                },
+                            }
                         }
                     }
                 }
@@ -191,6 +228,9 @@ pub async fn invite_from_csv(
             .buffered(CSV_CONCURRENCY);
         futures_util::pin_mut!(lines);
         while let Some(line) = lines.next().await {
+            if !validate_only && report.rows.len() == DESCRIBE_AFTER_ROWS {
+                svc.store.write(queries::users::describe_when_small).await?;
+            }
             match line.outcome.as_str() {
                 "created" => report.created += 1,
                 "exists" => report.existing += 1,
@@ -216,13 +256,43 @@ pub async fn invite_from_csv(
         };
         let (tenant_c, actor_c) = (tenant.clone(), actor.clone());
         let counts = serde_json::json!({ "created": report.created, "exists": report.existing, "failed": report.failed });
+        // Every created row was within the reservation; the rest of it was not used.
+        let unused = reservation.granted - report.created as i64;
+        let now = svc.now();
         svc.write_as(actor, tenant, door, &id.clone(), move |c, _| {
+            throttle::release_on(c, &limits, &budget, unused, reserved_at, now)?;
             queries::invitations::insert_batch(c, &row)?;
             audit(c, &tenant_c, events::BATCH_PROCESSED, &actor_c, &id, counts)
         })
         .await?;
     }
     Ok(report)
+}
+
+/// The distinct application and group ids the file's valid rows name.
+fn named_ids(rows: &[invitation_csv::RowResult]) -> KnownIds {
+    let mut named = KnownIds::default();
+    for valid in rows.iter().filter_map(|r| r.outcome.as_ref().ok()) {
+        named.apps.extend(valid.app_ids.iter().cloned());
+        named.groups.extend(valid.group_ids.iter().cloned());
+    }
+    named
+}
+
+/// Those of `named` that exist in the tenant; the rows naming any other fail on their own lookup.
+fn known_ids(c: &mut AnyConnection, tenant_id: &str, named: KnownIds) -> Result<KnownIds> {
+    let mut known = KnownIds::default();
+    for id in named.apps {
+        if queries::apps::by_id(c, &id)?.is_some_and(|a| a.tenant_id == tenant_id) {
+            known.apps.insert(id);
+        }
+    }
+    for id in named.groups {
+        if queries::groups::by_id(c, tenant_id, &id)?.is_some() {
+            known.groups.insert(id);
+        }
+    }
+    Ok(known)
 }
 
 /// Validate-only: the checks of `invite` without writing, as the caller would be checked.

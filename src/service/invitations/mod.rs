@@ -34,6 +34,8 @@ use crate::store::connection::AnyConnection;
 use crate::store::models::{AssignmentRow, GroupMemberRow, InvitationRecord, UserRow};
 use crate::store::queries;
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Audit event names of spec §5, exact.
 pub mod events {
@@ -238,6 +240,89 @@ pub async fn invite(
     req: InviteRequest,
     batch_id: Option<String>,
 ) -> Result<InviteOutcome> {
+    invite_with(svc, actor, tenant, req, batch_id, BudgetUse::Spend, None).await
+}
+
+/// How an invitation counts against its inviter's hourly budget.
+#[derive(Debug, Clone)]
+pub(super) enum BudgetUse {
+    /// Spend one unit in the invitation's transaction.
+    Spend,
+    /// Take one of the units a CSV file reserved beforehand; with none left, the row is refused as
+    /// the spend would have refused it.
+    Reserved(Arc<ReservedUnits>),
+}
+
+/// The units of a CSV file's reservation that its rows have not taken yet.
+#[derive(Debug)]
+pub(super) struct ReservedUnits {
+    left: AtomicI64,
+    /// Seconds until the budget has room again, for a row that finds none left.
+    retry_after: i64,
+}
+
+impl ReservedUnits {
+    pub(super) fn new(granted: i64, retry_after: i64) -> ReservedUnits {
+        ReservedUnits {
+            left: AtomicI64::new(granted),
+            retry_after,
+        }
+    }
+
+    /// Takes a unit, or refuses (429) when none is left. The unit goes back when the returned
+    /// claim is dropped without [`UnitClaim::keep`] (the row failed after taking it).
+    fn take(self: &Arc<Self>) -> Result<UnitClaim> {
+        let took = self
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n > 0).then(|| n - 1)
+            })
+            .is_ok();
+        if !took {
+            return Err(Error::Throttled {
+                retry_after: self.retry_after,
+            });
+        }
+        Ok(UnitClaim(Some(self.clone())))
+    }
+}
+
+/// A unit taken from [`ReservedUnits`]; it goes back unless kept.
+struct UnitClaim(Option<Arc<ReservedUnits>>);
+
+impl UnitClaim {
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for UnitClaim {
+    fn drop(&mut self) {
+        if let Some(units) = self.0.take() {
+            units.left.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Application and group ids of this tenant that a CSV file's first transaction found, so that its
+/// rows need not look each one up again. The ids cannot move to another tenant; one deleted since
+/// fails its row through the foreign key of the assignment or membership.
+#[derive(Debug, Default)]
+pub(super) struct KnownIds {
+    pub apps: std::collections::HashSet<String>,
+    pub groups: std::collections::HashSet<String>,
+}
+
+/// [`invite`], with the budget spent as `budget_use` says and `known` ids taken as checked.
+pub(super) async fn invite_with(
+    svc: &Services,
+    actor: &Actor,
+    tenant: &Tenant,
+    req: InviteRequest,
+    batch_id: Option<String>,
+    budget_use: BudgetUse,
+    known: Option<Arc<KnownIds>>,
+) -> Result<InviteOutcome> {
     let p = prepare(tenant, &req)?;
     let now = svc.now();
     let access_ends = req.access.map(|a| a.resolve(now)).transpose()?;
@@ -253,21 +338,22 @@ pub async fn invite(
     let door = invite_action(tenant, &req);
     let target = p.email.lower();
     let limits = svc.config.limits.clone();
-    // Each inviter (person or app) has an hourly budget of new invitations.
-    let budget = Subject::new(Limit::Invitation, &[&tenant.id, &actor.id()]);
+    let budget = invitation_budget(tenant, actor);
     svc.write_as(actor, tenant, door, &target, move |c, standing| {
         let tenant = &tenant_c;
         let actor = &actor_c;
         let email_lower = p.email.lower();
         let mut req = req;
         req.redirect_url = checked_redirect(c, tenant, standing, req.redirect_url.as_deref())?;
-        if let Some(existing) = queries::users::by_tenant_and_mail(c, &tenant.id, &email_lower)? {
+        let (existing, blocked) =
+            queries::invitations::address_standing(c, &tenant.id, &email_lower)?;
+        if let Some(existing) = existing {
             let user_id = access::check(standing, Action::LearnObjectIds)
                 .is_ok()
-                .then_some(existing.id);
+                .then_some(existing);
             return Ok(Ok(InviteOutcome::Exists { user_id }));
         }
-        if queries::invitations::is_blocked(c, &email_lower)? {
+        if blocked {
             // The refusal is audited, so this write commits and the error is returned after it.
             audit(
                 c,
@@ -282,11 +368,20 @@ pub async fn invite(
                 p.email.as_str()
             ))));
         }
-        throttle::spend_on(c, &limits, &budget, now)?;
+        let claim = match &budget_use {
+            BudgetUse::Spend => {
+                throttle::spend_on(c, &limits, &budget, now)?;
+                None
+            }
+            BudgetUse::Reserved(units) => Some(units.take()?),
+        };
         // Resolve every named app and group in this tenant before writing anything.
-        let mut apps = Vec::new();
+        let known = known.as_deref();
         for id in &req.app_ids {
-            let app = queries::apps::by_id(c, id)?
+            if known.is_some_and(|k| k.apps.contains(id)) {
+                continue;
+            }
+            queries::apps::by_id(c, id)?
                 .filter(|a| a.tenant_id == tenant.id)
                 .ok_or_else(|| {
                     Error::invalid(
@@ -294,9 +389,11 @@ pub async fn invite(
                         format!("no application with id {id} in this organisation"),
                     )
                 })?;
-            apps.push(app);
         }
         for id in &req.group_ids {
+            if known.is_some_and(|k| k.groups.contains(id)) {
+                continue;
+            }
             queries::groups::by_id(c, &tenant.id, id)?.ok_or_else(|| {
                 Error::invalid(
                     "InvitedToGroups",
@@ -359,6 +456,17 @@ pub async fn invite(
                 },
             )?;
         }
+        // The events are written together at the end (one statement, one read of the webhooks).
+        let actor_id = actor.id();
+        let event = |event_name, details| AuditEvent {
+            tenant_id: &tenant.id,
+            event_name,
+            actor: &actor_id,
+            target: &user_id_c,
+            outcome: "success",
+            details,
+        };
+        let mut trail = Vec::with_capacity(req.group_ids.len() + req.app_ids.len() + 1);
         for gid in &req.group_ids {
             queries::groups::add_member(
                 c,
@@ -368,52 +476,44 @@ pub async fn invite(
                     created_at: now,
                 },
             )?;
-            audit(
-                c,
-                tenant,
+            trail.push(event(
                 events::ADD_TO_GROUP,
-                actor,
-                &user_id_c,
                 serde_json::json!({ "groupId": gid }),
-            )?;
+            ));
         }
-        for app in &apps {
+        for app_id in &req.app_ids {
             queries::apps::insert_assignment(
                 c,
                 &AssignmentRow {
-                    app_id: app.id.clone(),
+                    app_id: app_id.clone(),
                     principal_type: "user".into(),
                     principal_id: user_id_c.clone(),
                     app_role: String::new(),
                     created_at: now,
                 },
             )?;
-            audit(
-                c,
-                tenant,
+            trail.push(event(
                 events::ASSIGN_APP,
-                actor,
-                &user_id_c,
-                serde_json::json!({ "appId": app.id }),
-            )?;
+                serde_json::json!({ "appId": app_id }),
+            ));
         }
         let brand = Brand { name: &brand };
         let issued = issue(
             c, &env, tenant, actor, &user_id_c, &p, &req, brand, batch_id, now,
         )?;
-        audit(
-            c,
-            tenant,
+        trail.push(event(
             events::INVITE,
-            actor,
-            &user_id_c,
             serde_json::json!({
                 "email": p.email.as_str(),
                 "userType": req.user_type,
                 "invitationId": issued.invitation_id,
                 "accessExpiresAt": access_ends.map(crate::domain::calendar::timestamp_of),
             }),
-        )?;
+        ));
+        audit::record_all(c, &tenant.id, trail)?;
+        if let Some(claim) = claim {
+            claim.keep();
+        }
         crate::observability::metrics::invitation(
             crate::observability::metrics::Invitation::Created,
         );
@@ -426,6 +526,11 @@ pub async fn invite(
         }))
     })
     .await?
+}
+
+/// Each inviter (person or app) has an hourly budget of new invitations in each tenant.
+fn invitation_budget(tenant: &Tenant, actor: &Actor) -> Subject {
+    Subject::new(Limit::Invitation, &[&tenant.id, &actor.id()])
 }
 
 /// What sending an invitation email needs from the configuration.

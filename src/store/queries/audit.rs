@@ -11,6 +11,17 @@ pub fn insert(c: &mut AnyConnection, row: &AuditEventRow) -> Result<()> {
     Ok(())
 }
 
+/// Inserts several events with one statement (the multi-backend type has no multi-row insert, so it
+/// runs on the concrete connection).
+pub fn insert_all(c: &mut AnyConnection, rows: &[AuditEventRow]) -> Result<()> {
+    let insert = diesel::insert_into(ae::audit_events).values(rows);
+    match c {
+        AnyConnection::Postgres(pg) => insert.execute(pg)?,
+        AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(())
+}
+
 pub fn recent(c: &mut AnyConnection, tenant_id: &str, limit: i64) -> Result<Vec<AuditEventRow>> {
     Ok(ae::audit_events
         .filter(ae::tenant_id.eq(tenant_id))

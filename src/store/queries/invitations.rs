@@ -85,6 +85,26 @@ pub fn list(
         .load(c)?)
 }
 
+/// What an invitation to an address must know first, in one statement: the id of the tenant's user
+/// with that address, if there is one, and whether the address asked not to be invited.
+pub fn address_standing(
+    c: &mut AnyConnection,
+    tenant_id: &str,
+    email_lower: &str,
+) -> Result<(Option<String>, bool)> {
+    use crate::store::schema::users::dsl as u;
+    let existing = u::users
+        .filter(
+            u::tenant_id
+                .eq(tenant_id)
+                .and(u::mail_lower.eq(email_lower)),
+        )
+        .select(u::id)
+        .single_value();
+    let blocked = diesel::dsl::exists(bl::invitation_blocks.find(email_lower));
+    Ok(diesel::select((existing, blocked)).get_result(c)?)
+}
+
 pub fn is_blocked(c: &mut AnyConnection, email_lower: &str) -> Result<bool> {
     Ok(bl::invitation_blocks
         .find(email_lower)

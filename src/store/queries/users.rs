@@ -343,6 +343,32 @@ fn revoke_every_grant(c: &mut AnyConnection, user_id: &str, now: i64) -> Result<
     Ok(())
 }
 
+/// Below this many rows in PostgreSQL's statistics, the users table is treated as not yet described.
+const DESCRIBED_ROWS: f32 = 1000.0;
+
+/// Has PostgreSQL describe the users table again (`ANALYZE`) when its statistics still show it
+/// small. Until then every index that starts with `tenant_id` costs the same to the planner, so a plan
+/// prepared on a new database may look an address up by scanning the tenant; a bulk import grows the
+/// table faster than autovacuum's once-a-minute look notices. The new statistics also make every
+/// connection prepare its plans again. SQLite picks the unique index without statistics.
+pub fn describe_when_small(c: &mut AnyConnection) -> Result<()> {
+    let AnyConnection::Postgres(pg) = c else {
+        return Ok(());
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::Float)]
+        reltuples: f32,
+    }
+    let size: Size =
+        diesel::sql_query("SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass")
+            .get_result(pg)?;
+    if size.reltuples < DESCRIBED_ROWS {
+        diesel::sql_query("ANALYZE users").execute(pg)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::prefix_end;
